@@ -1,0 +1,38 @@
+//! Configuration: `config/rapport.toml` plus `RAPPORT__SECTION__KEY` environment overrides.
+//! Errors point at `path:line:col`; secrets are `secrecy` types and never printed.
+
+mod duration;
+mod load;
+mod sections;
+mod values;
+
+pub use duration::Duration;
+pub use load::{ConfigError, env_overrides, load, load_str};
+pub use sections::*;
+pub use values::{QuietHours, SecretUrl};
+
+use serde::Deserialize;
+
+/// Default location of the configuration file (SPEC.md "Commands").
+pub const DEFAULT_PATH: &str = "config/rapport.toml";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub defaults: DefaultsConfig,
+    pub paths: PathsConfig,
+    pub smtp: SmtpConfig,
+    pub mail: MailConfig,
+    pub http: HttpConfig,
+    pub security: SecurityConfig,
+    pub dkim: DkimConfig,
+    pub planner: PlannerConfig,
+    pub scheduler: SchedulerConfig,
+    pub levels: LevelsConfig,
+    pub strategy: StrategyConfig,
+    pub webhooks: WebhooksConfig,
+    pub report: ReportConfig,
+    pub shop: ShopConfig,
+    pub notify: Vec<NotifyConfig>,
+}

@@ -1,0 +1,386 @@
+//! The typed sections of `config/rapport.toml`. Every struct denies unknown keys so that a
+//! typo (`min_gapp`) is an error with its line, not a silently ignored setting.
+
+use super::{Duration, QuietHours, SecretUrl};
+use crate::domain::{Level, Locale, Timezone};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://user@host/db`.
+    pub url: SecretUrl,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: SecretUrl::new("sqlite://data/rapport.db"),
+            max_connections: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DefaultsConfig {
+    /// Locale of customers imported without one.
+    pub locale: Locale,
+    /// Timezone of customers imported without one.
+    pub timezone: Timezone,
+}
+
+impl Default for DefaultsConfig {
+    fn default() -> Self {
+        DefaultsConfig {
+            locale: Locale::parse("en").expect("valid"),
+            timezone: Timezone(chrono_tz::UTC),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PathsConfig {
+    pub campaigns: PathBuf,
+    pub templates: PathBuf,
+}
+
+impl Default for PathsConfig {
+    fn default() -> Self {
+        PathsConfig {
+            campaigns: "config/campaigns".into(),
+            templates: "templates".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// `smtp://host:port`, `smtps://…`, `smtp://…?tls=starttls`, or `file://DIR`.
+    pub url: SecretUrl,
+    /// Sender workers, each with its own SMTP connection.
+    pub pool_size: usize,
+    /// Emails per second across all workers of this process; 0 = unlimited.
+    pub rate_per_second: u32,
+    pub max_attempts: u32,
+    pub retry_schedule: Vec<Duration>,
+    pub give_up_after: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            url: SecretUrl::new("file://outbox"),
+            pool_size: 8,
+            rate_per_second: 0,
+            max_attempts: 7,
+            retry_schedule: ["1m", "5m", "15m", "1h", "3h", "6h"]
+                .iter()
+                .map(|s| Duration::parse(s).expect("valid"))
+                .collect(),
+            give_up_after: Duration::from_days(2),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub from: String,
+    pub reply_to: Option<String>,
+    /// Adds `<mailto:…>` to List-Unsubscribe beside the HTTPS URL.
+    pub unsubscribe_mailto: Option<String>,
+    /// Adds provider correlation headers (X-SMTPAPI, X-Mailgun-Variables, …).
+    pub correlation_headers: bool,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            from: "Rapport Demo Shop <hello@shop.example>".into(),
+            reply_to: Some("support@shop.example".into()),
+            unsubscribe_mailto: None,
+            correlation_headers: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub bind: String,
+    /// The address customers reach the endpoint at; every tracking link starts with it.
+    pub public_url: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            bind: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// Signs every token (open, click, unsubscribe, survey, partnership).
+    pub secret: SecretString,
+    /// Bearer keys accepted by `/api/v1/*` and the dashboard.
+    pub api_keys: Vec<SecretString>,
+}
+
+/// The development secret in the shipped config; `run` warns when it is still in use.
+pub const DEVELOPMENT_SECRET: &str = "development-only-secret-change-me";
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            secret: SecretString::from(DEVELOPMENT_SECRET),
+            api_keys: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DkimConfig {
+    pub domain: Option<String>,
+    pub selector: Option<String>,
+    pub private_key_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlannerConfig {
+    /// Least time between two marketing emails to one customer.
+    pub min_gap: Duration,
+    /// Local time window in which nothing is sent; sends are deferred to its end.
+    pub quiet_hours: QuietHours,
+}
+
+impl Default for PlannerConfig {
+    fn default() -> Self {
+        PlannerConfig {
+            min_gap: Duration::from_days(3),
+            quiet_hours: QuietHours::parse("21:00-08:00").expect("valid"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulerConfig {
+    /// Incremental assess + plan tick (cron, seconds first).
+    pub tick: String,
+    /// Full reassessment, which also catches time-window expiry.
+    pub full_cycle: String,
+    /// Lease that keeps one replica's scheduler the only one running a tick.
+    pub lease: Duration,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            tick: "0 * * * * *".into(),
+            full_cycle: "0 30 3 * * *".into(),
+            lease: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Evidence rules of SPEC.md "Levels"; windows and counts can be tuned.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LevelsConfig {
+    pub partnership_min_referrals: u32,
+    pub partnership_referral_window: Duration,
+    pub proactive_min_orders: u32,
+    pub proactive_order_window: Duration,
+    pub proactive_engagement_window: Duration,
+    pub accountable_window: Duration,
+    pub reactive_window: Duration,
+}
+
+impl Default for LevelsConfig {
+    fn default() -> Self {
+        LevelsConfig {
+            partnership_min_referrals: 2,
+            partnership_referral_window: Duration::from_days(365),
+            proactive_min_orders: 3,
+            proactive_order_window: Duration::from_days(365),
+            proactive_engagement_window: Duration::from_days(90),
+            accountable_window: Duration::from_days(365),
+            reactive_window: Duration::from_days(180),
+        }
+    }
+}
+
+/// One row of Kotler's strategy matrix: the target level per margin tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixRow {
+    pub high: Level,
+    pub medium: Level,
+    pub low: Level,
+}
+
+/// The strategy matrix by segment breadth (how many customers share the margin tier).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyMatrix {
+    pub many: MatrixRow,
+    pub medium: MatrixRow,
+    pub few: MatrixRow,
+}
+
+impl Default for StrategyMatrix {
+    fn default() -> Self {
+        use Level::*;
+        StrategyMatrix {
+            many: MatrixRow {
+                high: Accountable,
+                medium: Reactive,
+                low: Reactive,
+            },
+            medium: MatrixRow {
+                high: Proactive,
+                medium: Accountable,
+                low: Reactive,
+            },
+            few: MatrixRow {
+                high: Partnership,
+                medium: Proactive,
+                low: Accountable,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StrategyConfig {
+    /// Margin assumed for orders imported without one, as a share of the amount.
+    pub default_margin_ratio: f64,
+    /// Window over which customers are ranked by margin.
+    pub margin_window: Duration,
+    /// Share of customers (by margin rank) in the high tier, then in the medium tier.
+    pub high_share: f64,
+    pub medium_share: f64,
+    /// Tier breadth: at most `few_max` customers is "few", at most `medium_max` "medium".
+    pub few_max: u64,
+    pub medium_max: u64,
+    pub matrix: StrategyMatrix,
+}
+
+impl Default for StrategyConfig {
+    fn default() -> Self {
+        StrategyConfig {
+            default_margin_ratio: 0.3,
+            margin_window: Duration::from_days(365),
+            high_share: 0.10,
+            medium_share: 0.30,
+            few_max: 100,
+            medium_max: 10_000,
+            matrix: StrategyMatrix::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SendgridConfig {
+    /// The base64 public key SendGrid shows for its signed event webhook.
+    pub public_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailgunConfig {
+    pub signing_key: Option<SecretString>,
+    /// How old a signed timestamp may be; tokens are remembered this long against replay.
+    pub tolerance: Duration,
+}
+
+impl Default for MailgunConfig {
+    fn default() -> Self {
+        MailgunConfig {
+            signing_key: None,
+            tolerance: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostmarkConfig {
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SesConfig {
+    /// SNS topics accepted; empty accepts any.
+    pub topic_arns: Vec<String>,
+    /// Consulted before any certificate download: `…/NAME.pem` is the file `NAME.pem` here.
+    pub cert_dir: Option<PathBuf>,
+    /// Confirm SNS subscriptions by fetching their SubscribeURL.
+    pub auto_confirm: bool,
+}
+
+impl Default for SesConfig {
+    fn default() -> Self {
+        SesConfig {
+            topic_arns: Vec::new(),
+            cert_dir: None,
+            auto_confirm: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    pub sendgrid: SendgridConfig,
+    pub mailgun: MailgunConfig,
+    pub postmark: PostmarkConfig,
+    pub ses: SesConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportConfig {
+    /// An order this soon after an email counts as a conversion of that email.
+    pub conversion_window: Duration,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            conversion_window: Duration::from_days(7),
+        }
+    }
+}
+
+/// A system told about engine events (`[[notify]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    pub name: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub secret: Option<SecretString>,
+}
+
+/// Extra keys a template may read as `{{shop.NAME}}` (shop name, support address, …).
+pub type ShopConfig = BTreeMap<String, String>;

@@ -1,0 +1,29 @@
+//! Parsed value types. Input is converted into these at the edge (import, API, config);
+//! past that point the rest of the engine never re-checks an address, a level or a timezone.
+
+mod customer_id;
+mod email;
+mod event_kind;
+mod level;
+mod locale;
+mod money;
+mod timezone;
+
+pub use customer_id::CustomerId;
+pub use email::EmailAddress;
+pub use event_kind::EventKind;
+pub use level::Level;
+pub use locale::Locale;
+pub use money::{Currency, Money};
+pub use timezone::Timezone;
+
+/// Why a value could not be parsed; the message is written for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+impl ParseError {
+    pub(crate) fn new(msg: impl Into<String>) -> Self {
+        ParseError(msg.into())
+    }
+}
