@@ -1,5 +1,9 @@
 //! rapport: email-marketing automation that grows each customer relationship one
 //! Kotler level at a time. The binary (`main.rs`) is thin; everything lives here.
 
+pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod import;
+pub mod store;
+pub mod telemetry;

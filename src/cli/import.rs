@@ -1,0 +1,39 @@
+use super::{App, CmdResult, Failure};
+use crate::import::{self, Entity, ImportError, ImportOptions, RecordDefaults};
+
+/// Prints at most this many row problems; the summary still counts them all.
+const MAX_SHOWN: usize = 50;
+
+pub async fn run(app: &App, entity: Entity, file: &str, skip_invalid: bool) -> CmdResult {
+    let defaults = RecordDefaults {
+        locale: app.config.defaults.locale.clone(),
+        timezone: app.config.defaults.timezone,
+        margin_ratio: app.config.strategy.default_margin_ratio,
+        now: chrono::Utc::now(),
+    };
+    let opts = ImportOptions {
+        skip_invalid,
+        progress: true,
+    };
+    let report = import::import_file(&*app.store, entity, file, &defaults, &opts)
+        .await
+        .map_err(|e| match e {
+            ImportError::File(msg) => Failure::User(anyhow::anyhow!(msg)),
+            ImportError::Store(e) => Failure::Runtime(e.into()),
+        })?;
+    for p in report.rejected.iter().take(MAX_SHOWN) {
+        eprintln!("{file}:{}: {}", p.line, p.message);
+    }
+    if report.rejected.len() > MAX_SHOWN {
+        eprintln!("… and {} more", report.rejected.len() - MAX_SHOWN);
+    }
+    println!("{}", report.summary());
+    if report.rejected.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::User(anyhow::anyhow!(
+            "{} rows rejected",
+            report.rejected.len()
+        )))
+    }
+}

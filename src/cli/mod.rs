@@ -1,0 +1,120 @@
+//! The `rapport` command line: clap definitions and one small function per command that
+//! calls the library. Exit codes (SPEC.md): 0 ok, 1 user error, 2 runtime failure.
+
+mod app;
+mod import;
+
+pub use app::App;
+
+use crate::config::{self, Config};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rapport",
+    version,
+    about = "Email-marketing automation that grows each customer relationship one level at a time",
+    long_about = "rapport reads customer behaviour (orders, opens, clicks, survey answers, complaints, \
+referrals), decides each customer's relationship level (basic, reactive, accountable, proactive, \
+partnership) and the level the business wants, picks the one campaign that moves them up a step, \
+renders it and sends it.\n\nStart with `rapport demo`, then look at outbox/*.eml.",
+    after_help = "Configuration: config/rapport.toml (or --config / RAPPORT_CONFIG); any key can be \
+overridden as RAPPORT__SECTION__KEY, e.g. RAPPORT__DATABASE__URL."
+)]
+pub struct Cli {
+    /// Configuration file.
+    #[arg(long, global = true, env = "RAPPORT_CONFIG", default_value = config::DEFAULT_PATH)]
+    pub config: PathBuf,
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply the database migrations (other commands also apply them on start).
+    Migrate,
+    /// Validate the configuration, every campaign and every template; exit 1 on error.
+    Check,
+    /// Import customers, orders or events from CSV (header row) or JSONL.
+    #[command(
+        after_help = "Examples:\n  rapport import customers examples/customers.csv\n  \
+rapport import orders examples/orders.jsonl\n  cat events.jsonl | rapport import events -\n\n\
+Rows are upserted by id: importing the same file again changes nothing. A bad row is reported as \
+FILE:LINE: field: problem and, without --skip-invalid, nothing from the file is stored."
+    )]
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        entity: crate::import::Entity,
+        /// A .csv or .jsonl file, or - for JSONL on stdin.
+        file: String,
+        /// Store the good rows even when some rows are bad (still exits 1).
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+}
+
+/// Why a command failed, which decides the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad configuration or bad input: exit 1.
+    User(anyhow::Error),
+    /// The database, the network or the disk failed: exit 2.
+    Runtime(anyhow::Error),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::User(_) => 1,
+            Failure::Runtime(_) => 2,
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for Failure {
+    fn from(e: crate::store::StoreError) -> Self {
+        Failure::Runtime(e.into())
+    }
+}
+
+pub type CmdResult = Result<(), Failure>;
+
+pub fn load_config(cli: &Cli) -> Result<Config, Failure> {
+    config::load(&cli.config).map_err(|e| Failure::User(e.into()))
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> CmdResult {
+    let config = load_config(&cli)?;
+    match cli.command {
+        Command::Migrate => {
+            let app = App::open(config).await?;
+            println!("database {} is up to date", app.config.database.url);
+            Ok(())
+        }
+        Command::Check => {
+            // Loading the configuration above already validated it.
+            println!("{}: ok", cli.config.display());
+            Ok(())
+        }
+        Command::Import {
+            entity,
+            file,
+            skip_invalid,
+        } => {
+            let app = App::open(config).await?;
+            import::run(&app, entity, &file, skip_invalid).await
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! `rapport import customers|orders|events FILE`: CSV or JSONL, upserted in batches inside
+//! one transaction per file. Without `--skip-invalid` one bad row rejects the whole file.
+
+mod record;
+mod source;
+
+pub use record::{
+    CUSTOMER_FIELDS, CustomerRecord, EVENT_FIELDS, EventRecord, FieldError, ORDER_FIELDS,
+    OrderRecord, RecordDefaults, Row,
+};
+pub use source::Format;
+
+use crate::store::{ImportTx, Store, StoreError, UpsertCounts};
+use source::SourceRow;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, IsTerminal};
+
+/// What is being imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Entity {
+    Customers,
+    Orders,
+    Events,
+}
+
+impl Entity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::Customers => "customers",
+            Entity::Orders => "orders",
+            Entity::Events => "events",
+        }
+    }
+
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            Entity::Customers => CUSTOMER_FIELDS,
+            Entity::Orders => ORDER_FIELDS,
+            Entity::Events => EVENT_FIELDS,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file as a whole cannot be imported (missing, unknown type, bad header).
+    #[error("{0}")]
+    File(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// `FILE:LINE: field: problem`
+#[derive(Debug, Clone)]
+pub struct RowProblem {
+    pub line: u64,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct ImportReport {
+    pub entity: Entity,
+    pub file: String,
+    pub rows: u64,
+    pub stored: UpsertCounts,
+    pub rejected: Vec<RowProblem>,
+    /// False when bad rows made the whole file be rejected.
+    pub committed: bool,
+}
+
+impl ImportReport {
+    /// The one-line summary printed after every import.
+    pub fn summary(&self) -> String {
+        if self.committed {
+            format!(
+                "imported {} {}, {} rejected ({} new or changed, {} unchanged)",
+                self.stored.written + self.stored.unchanged,
+                self.entity.name(),
+                self.rejected.len(),
+                self.stored.written,
+                self.stored.unchanged
+            )
+        } else {
+            format!(
+                "imported 0 {}, {} rejected: nothing stored from {} (fix the rows above or use --skip-invalid)",
+                self.entity.name(),
+                self.rejected.len(),
+                self.file
+            )
+        }
+    }
+}
+
+pub struct ImportOptions {
+    pub skip_invalid: bool,
+    /// Show a progress bar (only when stderr is a terminal).
+    pub progress: bool,
+}
+
+/// Rows parsed per round trip to the database.
+const CHUNK: usize = 5_000;
+
+enum Parsed {
+    Customer(CustomerRecord),
+    Order(OrderRecord),
+    Event(EventRecord),
+}
+
+impl Parsed {
+    fn customer_ref(&self) -> Option<&str> {
+        match self {
+            Parsed::Customer(_) => None,
+            Parsed::Order(o) => Some(o.customer_id.as_str()),
+            Parsed::Event(e) => Some(e.customer_id.as_str()),
+        }
+    }
+}
+
+/// Imports `path` (`-` = JSONL on stdin).
+pub async fn import_file(
+    store: &dyn Store,
+    entity: Entity,
+    path: &str,
+    defaults: &RecordDefaults,
+    opts: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let format = Format::for_path(path).map_err(ImportError::File)?;
+    let reader: Box<dyn BufRead> = if path == "-" {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let f = std::fs::File::open(path).map_err(|e| ImportError::File(format!("{path}: {e}")))?;
+        Box::new(BufReader::with_capacity(1 << 20, f))
+    };
+    let rows = match format {
+        Format::Csv => source::csv_rows(reader, entity.fields())
+            .map_err(|e| ImportError::File(format!("{path}:{e}")))?,
+        Format::Jsonl => source::jsonl_rows(reader),
+    };
+    import_rows(store, entity, path, rows, defaults, opts).await
+}
+
+async fn import_rows(
+    store: &dyn Store,
+    entity: Entity,
+    file: &str,
+    rows: Box<dyn Iterator<Item = SourceRow>>,
+    defaults: &RecordDefaults,
+    opts: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let bar = (opts.progress && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_message(format!("importing {}", entity.name()));
+        b
+    });
+    let mut report = ImportReport {
+        entity,
+        file: file.to_string(),
+        rows: 0,
+        stored: UpsertCounts::default(),
+        rejected: Vec::new(),
+        committed: false,
+    };
+    let mut tx = store.begin_import().await?;
+    let mut known_customers: HashSet<String> = HashSet::new();
+    let mut chunk: Vec<(u64, Parsed)> = Vec::with_capacity(CHUNK);
+    for row in rows {
+        report.rows += 1;
+        match row {
+            SourceRow::Unreadable { line, problem } => report.rejected.push(RowProblem {
+                line,
+                message: problem,
+            }),
+            SourceRow::Row { line, fields } => {
+                let r = Row::new(&fields);
+                let parsed = match entity {
+                    Entity::Customers => CustomerRecord::parse(&r, defaults).map(Parsed::Customer),
+                    Entity::Orders => OrderRecord::parse(&r, defaults).map(Parsed::Order),
+                    Entity::Events => EventRecord::parse(&r, defaults).map(Parsed::Event),
+                };
+                match parsed {
+                    Ok(p) => chunk.push((line, p)),
+                    Err(e) => report.rejected.push(RowProblem {
+                        line,
+                        message: e.to_string(),
+                    }),
+                }
+            }
+        }
+        if chunk.len() >= CHUNK {
+            write_chunk(
+                &mut *tx,
+                &mut chunk,
+                &mut known_customers,
+                &mut report,
+                opts,
+            )
+            .await?;
+            if let Some(b) = &bar {
+                b.set_position(report.rows);
+                b.tick();
+            }
+        }
+    }
+    write_chunk(
+        &mut *tx,
+        &mut chunk,
+        &mut known_customers,
+        &mut report,
+        opts,
+    )
+    .await?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    report.rejected.sort_by_key(|p| p.line);
+    if report.rejected.is_empty() || opts.skip_invalid {
+        tx.commit().await?;
+        report.committed = true;
+    } else {
+        // Dropping the transaction rolls it back: nothing from this file is stored.
+        drop(tx);
+        report.stored = UpsertCounts::default();
+    }
+    Ok(report)
+}
+
+async fn write_chunk(
+    tx: &mut dyn ImportTx,
+    chunk: &mut Vec<(u64, Parsed)>,
+    known: &mut HashSet<String>,
+    report: &mut ImportReport,
+    opts: &ImportOptions,
+) -> Result<(), ImportError> {
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    // Orders and events must name an existing customer.
+    let unknown: Vec<&str> = chunk
+        .iter()
+        .filter_map(|(_, p)| p.customer_ref())
+        .filter(|id| !known.contains(*id))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    if !unknown.is_empty() {
+        let found = tx.existing_customers(&unknown).await?;
+        known.extend(found);
+    }
+    let mut good = Vec::with_capacity(chunk.len());
+    for (line, p) in chunk.drain(..) {
+        match p.customer_ref() {
+            Some(id) if !known.contains(id) => report.rejected.push(RowProblem {
+                line,
+                message: format!("customer_id: unknown customer `{id}` (import customers first)"),
+            }),
+            _ => good.push(p),
+        }
+    }
+    // Once a row is bad and bad rows are not skipped, the file will be rolled back:
+    // keep reading to report every problem, but stop writing.
+    if !report.rejected.is_empty() && !opts.skip_invalid {
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    let counts = match good.first() {
+        None => UpsertCounts::default(),
+        Some(Parsed::Customer(_)) => {
+            let rows = last_per_key(
+                good,
+                |p| match p {
+                    Parsed::Customer(c) => Some(c),
+                    _ => None,
+                },
+                |c| c.id.as_str().to_string(),
+            );
+            for c in &rows {
+                known.insert(c.id.as_str().to_string());
+            }
+            tx.upsert_customers(&rows, now).await?
+        }
+        Some(Parsed::Order(_)) => {
+            let rows = last_per_key(
+                good,
+                |p| match p {
+                    Parsed::Order(o) => Some(o),
+                    _ => None,
+                },
+                |o| o.id.clone(),
+            );
+            tx.upsert_orders(&rows, now).await?
+        }
+        Some(Parsed::Event(_)) => {
+            let rows: Vec<EventRecord> = good
+                .into_iter()
+                .filter_map(|p| match p {
+                    Parsed::Event(e) => Some(e),
+                    _ => None,
+                })
+                .collect();
+            tx.insert_events(&rows, now).await?
+        }
+    };
+    report.stored += counts;
+    Ok(())
+}
+
+/// Keeps the last row for each id: a file that lists a customer twice means its last line.
+fn last_per_key<T>(
+    rows: Vec<Parsed>,
+    pick: impl Fn(Parsed) -> Option<T>,
+    key: impl Fn(&T) -> String,
+) -> Vec<T> {
+    let items: Vec<T> = rows.into_iter().filter_map(pick).collect();
+    let mut last: HashMap<String, usize> = HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        last.insert(key(item), i);
+    }
+    let keep: HashSet<usize> = last.into_values().collect();
+    let dropped = items.len() - keep.len();
+    let mut out = Vec::with_capacity(items.len() - dropped);
+    for (i, item) in items.into_iter().enumerate() {
+        if keep.contains(&i) {
+            out.push(item);
+        }
+    }
+    out
+}

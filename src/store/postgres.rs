@@ -1,0 +1,270 @@
+//! PostgreSQL: for several `rapport run` replicas on one database. Batches go in as one
+//! statement over `UNNEST`ed arrays — one round trip per few thousand rows.
+
+use super::{ImportTx, Result, Store, TableCounts, UpsertCounts, batches};
+use crate::import::{CustomerRecord, EventRecord, OrderRecord};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Row, Transaction};
+use std::collections::HashSet;
+use std::str::FromStr;
+
+const BATCH: usize = 5_000;
+
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let opts = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect_with(opts)
+            .await?;
+        Ok(PgStore { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        // sqlx takes an advisory lock, so replicas starting together migrate once.
+        sqlx::migrate!("migrations/postgres")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn begin_import(&self) -> Result<Box<dyn ImportTx>> {
+        Ok(Box::new(PgImport {
+            tx: self.pool.begin().await?,
+        }))
+    }
+
+    async fn counts(&self) -> Result<TableCounts> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM orders), \
+             (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM suppressions)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(TableCounts {
+            customers: row.get::<i64, _>(0) as u64,
+            orders: row.get::<i64, _>(1) as u64,
+            events: row.get::<i64, _>(2) as u64,
+            suppressions: row.get::<i64, _>(3) as u64,
+        })
+    }
+
+    async fn suppress(
+        &self,
+        email: &str,
+        reason: &str,
+        source: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO suppressions (email, reason, source, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(email)
+        .bind(reason)
+        .bind(source)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn suppression(&self, email: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT reason FROM suppressions WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}
+
+struct PgImport {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl PgImport {
+    async fn touch(&mut self, ids: HashSet<String>, now: DateTime<Utc>) -> Result<()> {
+        let ids: Vec<String> = ids.into_iter().collect();
+        for chunk in batches(&ids, BATCH) {
+            sqlx::query("UPDATE customers SET touched_at = $1 WHERE id = ANY($2)")
+                .bind(now)
+                .bind(chunk)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ImportTx for PgImport {
+    async fn existing_customers(&mut self, ids: &[&str]) -> Result<HashSet<String>> {
+        let mut found = HashSet::new();
+        for chunk in batches(ids, BATCH) {
+            let rows: Vec<String> =
+                sqlx::query_scalar("SELECT id FROM customers WHERE id = ANY($1)")
+                    .bind(chunk)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    async fn upsert_customers(
+        &mut self,
+        rows: &[CustomerRecord],
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts> {
+        let mut counts = UpsertCounts::default();
+        for chunk in batches(rows, BATCH) {
+            let n = sqlx::query(
+                "INSERT INTO customers (id, email, name, locale, timezone, subscribed, created_at, \
+                 attributes, target_override, touched_at) \
+                 SELECT id, email, name, locale, timezone, subscribed, created_at, attributes::jsonb, \
+                 target_override, $10 \
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], \
+                 $7::timestamptz[], $8::text[], $9::int2[]) \
+                 AS t(id, email, name, locale, timezone, subscribed, created_at, attributes, target_override) \
+                 ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name, \
+                 locale = EXCLUDED.locale, timezone = EXCLUDED.timezone, subscribed = EXCLUDED.subscribed, \
+                 created_at = EXCLUDED.created_at, attributes = EXCLUDED.attributes, \
+                 target_override = EXCLUDED.target_override, touched_at = EXCLUDED.touched_at \
+                 WHERE (customers.email, customers.name, customers.locale, customers.timezone, \
+                 customers.subscribed, customers.created_at, customers.attributes, customers.target_override) \
+                 IS DISTINCT FROM (EXCLUDED.email, EXCLUDED.name, EXCLUDED.locale, EXCLUDED.timezone, \
+                 EXCLUDED.subscribed, EXCLUDED.created_at, EXCLUDED.attributes, EXCLUDED.target_override)",
+            )
+            .bind(chunk.iter().map(|c| c.id.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.email.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.name.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.locale.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.timezone.name()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.subscribed).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.created_at).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|c| serde_json::Value::Object(c.attributes.clone()).to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(chunk.iter().map(|c| c.target_override.map(|l| l.rank())).collect::<Vec<_>>())
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+            counts += UpsertCounts {
+                written: n,
+                unchanged: chunk.len() as u64 - n,
+            };
+        }
+        Ok(counts)
+    }
+
+    async fn upsert_orders(
+        &mut self,
+        rows: &[OrderRecord],
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts> {
+        let mut counts = UpsertCounts::default();
+        let mut touched = HashSet::new();
+        for chunk in batches(rows, BATCH) {
+            let written: Vec<String> = sqlx::query_scalar(
+                "INSERT INTO orders (id, customer_id, occurred_at, amount, currency, margin, items) \
+                 SELECT id, customer_id, occurred_at, amount, currency, margin, items::jsonb \
+                 FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::text[], \
+                 $6::float8[], $7::text[]) AS t(id, customer_id, occurred_at, amount, currency, margin, items) \
+                 ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, \
+                 occurred_at = EXCLUDED.occurred_at, amount = EXCLUDED.amount, currency = EXCLUDED.currency, \
+                 margin = EXCLUDED.margin, items = EXCLUDED.items \
+                 WHERE (orders.customer_id, orders.occurred_at, orders.amount, orders.currency, \
+                 orders.margin, orders.items) IS DISTINCT FROM (EXCLUDED.customer_id, \
+                 EXCLUDED.occurred_at, EXCLUDED.amount, EXCLUDED.currency, EXCLUDED.margin, EXCLUDED.items) \
+                 RETURNING customer_id",
+            )
+            .bind(chunk.iter().map(|o| o.id.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|o| o.customer_id.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|o| o.occurred_at).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|o| o.amount).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|o| o.currency.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|o| o.margin).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|o| o.items.to_string()).collect::<Vec<_>>())
+            .fetch_all(&mut *self.tx)
+            .await?;
+            counts += UpsertCounts {
+                written: written.len() as u64,
+                unchanged: (chunk.len() - written.len()) as u64,
+            };
+            touched.extend(written);
+        }
+        self.touch(touched, now).await?;
+        Ok(counts)
+    }
+
+    async fn insert_events(
+        &mut self,
+        rows: &[EventRecord],
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts> {
+        let mut counts = UpsertCounts::default();
+        let mut touched = HashSet::new();
+        for chunk in batches(rows, BATCH) {
+            let written: Vec<String> = sqlx::query_scalar(
+                "INSERT INTO events (dedupe_key, customer_id, kind, custom_kind, occurred_at, data, \
+                 machine, delivery_id) \
+                 SELECT dedupe_key, customer_id, kind, custom_kind, occurred_at, data::jsonb, machine, \
+                 delivery_id \
+                 FROM UNNEST($1::text[], $2::text[], $3::int2[], $4::text[], $5::timestamptz[], \
+                 $6::text[], $7::bool[], $8::uuid[]) \
+                 AS t(dedupe_key, customer_id, kind, custom_kind, occurred_at, data, machine, delivery_id) \
+                 ON CONFLICT (dedupe_key) DO NOTHING RETURNING customer_id",
+            )
+            .bind(chunk.iter().map(|e| e.dedupe_key()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|e| e.customer_id.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|e| e.kind.code()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|e| e.kind.custom_name()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|e| e.occurred_at).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|e| serde_json::Value::Object(e.data.clone()).to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(chunk.iter().map(|e| e.machine).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|e| e.delivery_id).collect::<Vec<_>>())
+            .fetch_all(&mut *self.tx)
+            .await?;
+            counts += UpsertCounts {
+                written: written.len() as u64,
+                unchanged: (chunk.len() - written.len()) as u64,
+            };
+            touched.extend(written);
+        }
+        self.touch(touched, now).await?;
+        Ok(counts)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,287 @@
+//! SQLite: the embedded default. WAL for concurrent readers, foreign keys on, a busy
+//! timeout, and every write transaction opened with `BEGIN IMMEDIATE` — a deferred
+//! transaction that later upgrades to a write fails with SQLITE_BUSY, which busy_timeout
+//! cannot help with (DESIGN.md).
+
+use super::time::to_ms;
+use super::{ImportTx, Result, Store, StoreError, TableCounts, UpsertCounts, batches};
+use crate::import::{CustomerRecord, EventRecord, OrderRecord};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Rows per multi-row INSERT: 10 columns × 500 stays far below SQLite's 32,766 variables.
+const BATCH: usize = 500;
+
+pub struct SqliteStore {
+    pub(crate) pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        if let Some(dir) = opts.get_filename().parent()
+            && !dir.as_os_str().is_empty()
+        {
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Invalid(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect_with(opts)
+            .await?;
+        Ok(SqliteStore { pool })
+    }
+
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        sqlx::migrate!("migrations/sqlite").run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn begin_import(&self) -> Result<Box<dyn ImportTx>> {
+        Ok(Box::new(SqliteImport {
+            tx: self.begin_write().await?,
+        }))
+    }
+
+    async fn counts(&self) -> Result<TableCounts> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM orders), \
+             (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM suppressions)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(TableCounts {
+            customers: row.get::<i64, _>(0) as u64,
+            orders: row.get::<i64, _>(1) as u64,
+            events: row.get::<i64, _>(2) as u64,
+            suppressions: row.get::<i64, _>(3) as u64,
+        })
+    }
+
+    async fn suppress(
+        &self,
+        email: &str,
+        reason: &str,
+        source: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "INSERT INTO suppressions (email, reason, source, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(email)
+        .bind(reason)
+        .bind(source)
+        .bind(to_ms(at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn suppression(&self, email: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT reason FROM suppressions WHERE email = ?")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}
+
+struct SqliteImport {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl SqliteImport {
+    /// Marks customers whose orders/events changed, for the next incremental cycle.
+    async fn touch(&mut self, ids: HashSet<String>, now: DateTime<Utc>) -> Result<()> {
+        let ids: Vec<String> = ids.into_iter().collect();
+        for chunk in batches(&ids, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new("UPDATE customers SET touched_at = ");
+            q.push_bind(to_ms(now)).push(" WHERE id IN (");
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(id);
+            }
+            q.push(")");
+            q.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ImportTx for SqliteImport {
+    async fn existing_customers(&mut self, ids: &[&str]) -> Result<HashSet<String>> {
+        let mut found = HashSet::new();
+        for chunk in batches(ids, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT id FROM customers WHERE id IN (");
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            q.push(")");
+            for row in q.build().fetch_all(&mut *self.tx).await? {
+                found.insert(row.get::<String, _>(0));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn upsert_customers(
+        &mut self,
+        rows: &[CustomerRecord],
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts> {
+        let mut counts = UpsertCounts::default();
+        for chunk in batches(rows, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO customers (id, email, name, locale, timezone, subscribed, created_at, \
+                 attributes, target_override, touched_at) ",
+            );
+            q.push_values(chunk, |mut b, c| {
+                b.push_bind(c.id.as_str())
+                    .push_bind(c.email.as_str())
+                    .push_bind(&c.name)
+                    .push_bind(c.locale.as_str())
+                    .push_bind(c.timezone.name())
+                    .push_bind(c.subscribed)
+                    .push_bind(to_ms(c.created_at))
+                    .push_bind(serde_json::Value::Object(c.attributes.clone()).to_string())
+                    .push_bind(c.target_override.map(|l| l.rank()))
+                    .push_bind(to_ms(now));
+            });
+            // Update only what differs, so a re-import writes nothing and touches no one.
+            q.push(
+                " ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, \
+                 locale = excluded.locale, timezone = excluded.timezone, \
+                 subscribed = excluded.subscribed, created_at = excluded.created_at, \
+                 attributes = excluded.attributes, target_override = excluded.target_override, \
+                 touched_at = excluded.touched_at \
+                 WHERE customers.email IS NOT excluded.email OR customers.name IS NOT excluded.name \
+                 OR customers.locale IS NOT excluded.locale OR customers.timezone IS NOT excluded.timezone \
+                 OR customers.subscribed IS NOT excluded.subscribed \
+                 OR customers.created_at IS NOT excluded.created_at \
+                 OR customers.attributes IS NOT excluded.attributes \
+                 OR customers.target_override IS NOT excluded.target_override",
+            );
+            let n = q.build().execute(&mut *self.tx).await?.rows_affected();
+            counts += UpsertCounts {
+                written: n,
+                unchanged: chunk.len() as u64 - n,
+            };
+        }
+        Ok(counts)
+    }
+
+    async fn upsert_orders(
+        &mut self,
+        rows: &[OrderRecord],
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts> {
+        let mut counts = UpsertCounts::default();
+        let mut touched = HashSet::new();
+        for chunk in batches(rows, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO orders (id, customer_id, occurred_at, amount, currency, margin, items) ",
+            );
+            q.push_values(chunk, |mut b, o| {
+                b.push_bind(&o.id)
+                    .push_bind(o.customer_id.as_str())
+                    .push_bind(to_ms(o.occurred_at))
+                    .push_bind(o.amount)
+                    .push_bind(o.currency.as_str())
+                    .push_bind(o.margin)
+                    .push_bind(o.items.to_string());
+            });
+            q.push(
+                " ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, \
+                 occurred_at = excluded.occurred_at, amount = excluded.amount, \
+                 currency = excluded.currency, margin = excluded.margin, items = excluded.items \
+                 WHERE orders.customer_id IS NOT excluded.customer_id \
+                 OR orders.occurred_at IS NOT excluded.occurred_at OR orders.amount IS NOT excluded.amount \
+                 OR orders.currency IS NOT excluded.currency OR orders.margin IS NOT excluded.margin \
+                 OR orders.items IS NOT excluded.items \
+                 RETURNING customer_id",
+            );
+            let written = q.build().fetch_all(&mut *self.tx).await?;
+            counts += UpsertCounts {
+                written: written.len() as u64,
+                unchanged: (chunk.len() - written.len()) as u64,
+            };
+            touched.extend(written.into_iter().map(|r| r.get::<String, _>(0)));
+        }
+        self.touch(touched, now).await?;
+        Ok(counts)
+    }
+
+    async fn insert_events(
+        &mut self,
+        rows: &[EventRecord],
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts> {
+        let mut counts = UpsertCounts::default();
+        let mut touched = HashSet::new();
+        for chunk in batches(rows, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO events (dedupe_key, customer_id, kind, custom_kind, occurred_at, data, \
+                 machine, delivery_id) ",
+            );
+            q.push_values(chunk, |mut b, e| {
+                b.push_bind(e.dedupe_key())
+                    .push_bind(e.customer_id.as_str())
+                    .push_bind(e.kind.code())
+                    .push_bind(e.kind.custom_name().map(str::to_string))
+                    .push_bind(to_ms(e.occurred_at))
+                    .push_bind(serde_json::Value::Object(e.data.clone()).to_string())
+                    .push_bind(e.machine)
+                    .push_bind(e.delivery_id.map(|d| d.to_string()));
+            });
+            q.push(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING customer_id");
+            let written = q.build().fetch_all(&mut *self.tx).await?;
+            counts += UpsertCounts {
+                written: written.len() as u64,
+                unchanged: (chunk.len() - written.len()) as u64,
+            };
+            touched.extend(written.into_iter().map(|r| r.get::<String, _>(0)));
+        }
+        self.touch(touched, now).await?;
+        Ok(counts)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
