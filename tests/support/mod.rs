@@ -1,0 +1,63 @@
+//! Shared test support: a fresh database per test on each backend.
+//!
+//! PostgreSQL tests use `RAPPORT_TEST_DATABASE_URL` (a server URL; each test creates its own
+//! database on it). Without it they are skipped with a printed reason — except under
+//! `CI=true`, where a missing PostgreSQL is a failure, never a silent skip.
+#![allow(dead_code)]
+
+use rapport::store::{self, Store};
+use std::sync::Arc;
+
+pub struct TestDb {
+    pub backend: &'static str,
+    pub url: String,
+    pub store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/rapport.db", dir.path().display());
+    let store = store::connect(&url, 4).await.expect("open sqlite");
+    store.migrate().await.expect("migrate sqlite");
+    TestDb { backend: "sqlite", url, store, _dir: Some(dir) }
+}
+
+/// A fresh PostgreSQL database, or None (with a printed reason) when none is configured.
+pub async fn postgres() -> Option<TestDb> {
+    let base = match std::env::var("RAPPORT_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("CI=true but RAPPORT_TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI");
+            }
+            eprintln!("skipping PostgreSQL: set RAPPORT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test");
+            return None;
+        }
+    };
+    let name = format!("rapport_t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
+        panic!("cannot connect to RAPPORT_TEST_DATABASE_URL ({base}): {e}")
+    });
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let url = match base.rsplit_once('/') {
+        Some((server, _db)) => format!("{server}/{name}"),
+        None => panic!("RAPPORT_TEST_DATABASE_URL must end with /DATABASE"),
+    };
+    let store = store::connect(&url, 4).await.expect("open postgres");
+    store.migrate().await.expect("migrate postgres");
+    Some(TestDb { backend: "postgres", url, store, _dir: None })
+}
+
+/// SQLite always, PostgreSQL when available.
+pub async fn all_backends() -> Vec<TestDb> {
+    let mut v = vec![sqlite().await];
+    if let Some(pg) = postgres().await {
+        v.push(pg);
+    }
+    v
+}
