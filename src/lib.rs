@@ -1,9 +1,11 @@
 //! rapport: email-marketing automation that grows each customer relationship one
 //! Kotler level at a time. The binary (`main.rs`) is thin; everything lives here.
 
+pub mod campaigns;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod import;
+pub mod levels;
 pub mod store;
 pub mod telemetry;

@@ -1,0 +1,79 @@
+use super::ScheduleTrigger;
+use crate::config::Duration;
+use crate::domain::Level;
+use std::collections::BTreeMap;
+
+/// A validated campaign definition.
+#[derive(Debug, Clone)]
+pub struct Campaign {
+    /// The file stem: `post-sale-follow-up` for `post-sale-follow-up.toml`.
+    pub id: String,
+    pub name: String,
+    /// Higher wins when several campaigns are due for one customer.
+    pub priority: i32,
+    /// Template name: `templates/{locale}/{template}.html.hbs` (+ optional `.txt.hbs`).
+    pub template: String,
+    /// Locale (`en`, `fa`, …) → Handlebars subject; `en` is always present.
+    pub subjects: BTreeMap<String, String>,
+    /// Least time between two sends of this campaign to one customer, whatever the occurrence.
+    pub cooldown: Option<Duration>,
+    pub audience: Audience,
+    pub trigger: Trigger,
+    /// Overrides `mail.from` / `mail.reply_to`.
+    pub from: Option<String>,
+    pub reply_to: Option<String>,
+}
+
+impl Campaign {
+    /// Service emails (complaint follow-up) go to every level, ignore `planner.min_gap`, and
+    /// win over marketing emails.
+    pub fn is_service(&self) -> bool {
+        matches!(self.audience, Audience::Service)
+    }
+
+    /// The subject for a locale: exact tag (`fa-IR`), then its language (`fa`), then `en`.
+    pub fn subject(&self, locale: &str) -> &str {
+        let language = locale.split('-').next().unwrap_or(locale);
+        self.subjects
+            .get(locale)
+            .or_else(|| self.subjects.get(language))
+            .or_else(|| self.subjects.get("en"))
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// Who a campaign is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Marketing: `climb` levels get it only while the target is above the current level;
+    /// `maintenance` levels only once the customer is at (or above) the target.
+    Levels {
+        climb: Vec<Level>,
+        maintenance: Vec<Level>,
+    },
+    /// Any level, any target (complaint follow-up).
+    Service,
+}
+
+/// When a campaign is due, and what one occurrence of it is.
+#[derive(Debug, Clone)]
+pub enum Trigger {
+    /// `delay` after each order; occurrence `order:{id}`.
+    Order(EventTrigger),
+    /// `delay` after each `complaint` event; occurrence `complaint:{event id}`.
+    Complaint(EventTrigger),
+    /// A cron schedule in the customer's timezone; occurrence from the slot.
+    Schedule(Box<ScheduleTrigger>),
+    /// As soon as the audience rule holds; occurrence `eligible:first`, then
+    /// `eligible:{date the cool-down ended}` — so a repeat is possible only after the cool-down.
+    Eligible,
+}
+
+/// Timing of an event-driven trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventTrigger {
+    pub delay: Duration,
+    /// Older events never trigger: importing years of history sends nothing for them.
+    pub max_age: Duration,
+}

@@ -1,0 +1,43 @@
+//! The file format as serde sees it. Positions are kept (`Spanned`) wherever a check happens
+//! after parsing, so that those errors also point at `file:line:col`.
+
+use crate::config::Duration;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCampaign {
+    pub name: Spanned<String>,
+    pub priority: i32,
+    pub template: Spanned<String>,
+    pub cooldown: Option<Duration>,
+    pub subject: Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
+    pub audience: Spanned<RawAudience>,
+    pub trigger: Spanned<RawTrigger>,
+    pub from: Option<Spanned<String>>,
+    pub reply_to: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAudience {
+    #[serde(default)]
+    pub climb: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub maintenance: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub service: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTrigger {
+    pub on: Spanned<String>,
+    pub delay: Option<Spanned<Duration>>,
+    pub max_age: Option<Spanned<Duration>>,
+    pub schedule: Option<Spanned<String>>,
+    pub window: Option<Spanned<Duration>>,
+    pub occurrence: Option<Spanned<String>>,
+}

@@ -1,0 +1,29 @@
+use crate::domain::Level;
+use chrono::{DateTime, Utc};
+
+/// What the facts query knows about one customer. Only human events count: opens and
+/// anything flagged `machine` are left out by the query (mail privacy proxies fire opens
+/// without a person behind them), so they can never be evidence.
+///
+/// Counts and sums are already limited to their windows by the query (see each field);
+/// last-seen times are not, and [`assess`](super::assess) compares them with `now`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomerFacts {
+    /// Orders within `levels.proactive_order_window`.
+    pub orders_in_window: u32,
+    /// Sum of order margin within `strategy.margin_window`.
+    pub margin_in_window: f64,
+    pub last_order_at: Option<DateTime<Utc>>,
+    pub last_click_at: Option<DateTime<Utc>>,
+    pub last_reply_at: Option<DateTime<Utc>>,
+    pub last_support_contact_at: Option<DateTime<Utc>>,
+    pub last_complaint_at: Option<DateTime<Utc>>,
+    pub last_complaint_resolved_at: Option<DateTime<Utc>>,
+    pub last_survey_response_at: Option<DateTime<Utc>>,
+    /// The first or last acceptance: partnership evidence never expires.
+    pub partnership_accepted_at: Option<DateTime<Utc>>,
+    /// Referrals within `levels.partnership_referral_window`.
+    pub referrals_in_window: u32,
+    /// The customer attribute `target_level`, when someone set it (a known key account).
+    pub target_override: Option<Level>,
+}
