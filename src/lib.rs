@@ -7,5 +7,6 @@ pub mod config;
 pub mod domain;
 pub mod import;
 pub mod levels;
+pub mod providers;
 pub mod store;
 pub mod telemetry;
