@@ -1,2 +1,4 @@
 //! rapport: email-marketing automation that grows each customer relationship one
 //! Kotler level at a time. The binary (`main.rs`) is thin; everything lives here.
+
+pub mod mailer;
