@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod import;
 pub mod levels;
+pub mod mailer;
 pub mod providers;
 pub mod store;
 pub mod telemetry;
