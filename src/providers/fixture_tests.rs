@@ -1,0 +1,666 @@
+//! Every sample in `tests/fixtures/webhooks/*_events.json` (copied from the shared fixtures)
+//! parses to the expected normalised events.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use super::*;
+
+pub(super) fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/webhooks")
+        .join(name)
+}
+
+pub(super) fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// `(sample id, request body)` for every sample of one provider's file, shaped as the
+/// provider would POST it.
+pub(super) fn sample_bodies(file: &str) -> Vec<(String, Vec<u8>)> {
+    let doc: Value = serde_json::from_slice(&fixture_bytes(file)).expect("fixture is JSON");
+    let samples = doc["samples"].as_array().expect("samples array");
+    samples
+        .iter()
+        .map(|s| {
+            let id = s["id"].as_str().expect("sample id").to_owned();
+            let body = match s.get("payload") {
+                Some(payload) => shape(file, payload),
+                None => s["raw_text"]
+                    .as_str()
+                    .expect("raw_text")
+                    .as_bytes()
+                    .to_vec(),
+            };
+            (id, body)
+        })
+        .collect()
+}
+
+fn shape(file: &str, payload: &Value) -> Vec<u8> {
+    let wrapped = match file {
+        // Docs samples are the `event-data` object only; anymail's are whole bodies.
+        "mailgun_events.json" if payload.get("event-data").is_none() => json!({
+            "signature": {"timestamp": "1529006854", "token": "t", "signature": "00"},
+            "event-data": payload,
+        }),
+        // SES records travel as a JSON string inside the SNS envelope.
+        "amazon_ses_events.json" if payload.get("Type").is_none() => json!({
+            "Type": "Notification",
+            "MessageId": "sns-1",
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:ses",
+            "Message": payload.to_string(),
+            "Timestamp": "2016-01-27T14:59:39.000Z",
+            "SignatureVersion": "1",
+            "Signature": "AAAA",
+            "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem",
+        }),
+        _ => payload.clone(),
+    };
+    serde_json::to_vec(&wrapped).expect("serialises")
+}
+
+pub(super) fn parse_with(file: &str, body: &[u8]) -> Result<Inbound, WebhookError> {
+    match file {
+        "sendgrid_events.json" => sendgrid::parse(body).map(Inbound::Events),
+        "mailgun_events.json" => {
+            mailgun::parse(body).map(|e| Inbound::Events(e.into_iter().collect()))
+        }
+        "postmark_events.json" => {
+            postmark::parse(body).map(|e| e.map_or(Inbound::Ignored, |e| Inbound::Events(vec![e])))
+        }
+        _ => ses::parse(body),
+    }
+}
+
+/// One line per event: kind, recipient, event id, unix time, enhanced code.
+fn summary(result: &Result<Inbound, WebhookError>) -> Vec<String> {
+    let events = match result {
+        Err(WebhookError::Malformed(_)) => return vec!["malformed".into()],
+        Err(e) => return vec![format!("error {e}")],
+        Ok(Inbound::Ignored) => return vec!["ignored".into()],
+        Ok(Inbound::SubscriptionConfirmation { .. }) => return vec!["confirm".into()],
+        Ok(Inbound::Events(events)) => events,
+    };
+    events
+        .iter()
+        .map(|e| {
+            let kind = match e.kind {
+                InboundKind::Delivered => "delivered",
+                InboundKind::Deferred => "deferred",
+                InboundKind::Open => "open",
+                InboundKind::Click => "click",
+                InboundKind::Bounce { hard: true } => "bounce:hard",
+                InboundKind::Bounce { hard: false } => "bounce:soft",
+                InboundKind::SpamComplaint => "complaint",
+                InboundKind::Unsubscribe => "unsubscribe",
+                InboundKind::Dropped => "dropped",
+            };
+            format!(
+                "{kind} {} {} {} {}",
+                e.recipient.as_deref().unwrap_or("-"),
+                e.event_id,
+                e.occurred_at.timestamp(),
+                e.enhanced_code.as_deref().unwrap_or("-"),
+            )
+        })
+        .collect()
+}
+
+const FILES: [&str; 4] = [
+    "sendgrid_events.json",
+    "mailgun_events.json",
+    "postmark_events.json",
+    "amazon_ses_events.json",
+];
+
+/// Expected summary of every sample, by sample id (see [`summary`] for the line format).
+/// Notes: `processed`, `accepted`, `stored`, resubscribes and fragments yield no event;
+/// raw_text-only samples that are not JSON (doc snippets with comments or curly quotes) and
+/// the Mailgun fragment without a timestamp are malformed; SES records are wrapped in an
+/// SNS envelope with MessageId `sns-1`.
+const EXPECTED: &[(&str, &[&str])] = &[
+    (
+        "sendgrid.docs.all_event_types_array",
+        &[
+            "deferred example@test.com sg_event_id 1513299569 -",
+            "delivered example@test.com sg_event_id 1513299569 -",
+            "open example@test.com sg_event_id 1513299569 -",
+            "click example@test.com sg_event_id 1513299569 -",
+            "bounce:hard example@test.com sg_event_id 1513299569 5.0.0",
+            "dropped example@test.com sg_event_id 1513299569 5.0.0",
+            "complaint example@test.com sg_event_id 1513299569 -",
+            "unsubscribe example@test.com sg_event_id 1513299569 -",
+            "unsubscribe example@test.com sg_event_id 1513299569 -",
+        ],
+    ),
+    (
+        "sendgrid.docs.dropped",
+        &["dropped example@test.com zmzJhfJgAfUSOW80yEbPyw== 1513299569 5.0.0"],
+    ),
+    (
+        "sendgrid.docs.deferred",
+        &["deferred example@test.com t7LEShmowp86DTdUW8M-GQ== 1513299569 -"],
+    ),
+    (
+        "sendgrid.docs.blocked_event_bounce_type_blocked",
+        &["bounce:soft example@test.com 6g4ZI7SA-xmRDv57GoPIPw== 1513299569 5.0.0"],
+    ),
+    (
+        "sendgrid.docs.click",
+        &["click example@test.com kCAi1KttyQdEKHhdC-nuEA== 1513299569 -"],
+    ),
+    (
+        "sendgrid.docs.unsubscribe",
+        &["unsubscribe example@test.com zz_BjPgU_5pS-J8vlfB1sg== 1513299569 -"],
+    ),
+    ("sendgrid.docs.group_resubscribe", &[]),
+    (
+        "sendgrid.docs.open_array_category",
+        &[
+            "open john.doe@sendgrid.com open:john.doe@sendgrid.com:1337966815: 1337966815 -",
+            "open jane.doe@sendgrid.com open:jane.doe@sendgrid.com:1337966815: 1337966815 -",
+        ],
+    ),
+    (
+        "sendgrid.docs.unique_args_reserved_keys_request",
+        &["malformed"],
+    ),
+    ("sendgrid.docs.custom_args_v3_echoed", &[]),
+    (
+        "sendgrid.docs.processed_from_legacy_marketing_campaign",
+        &[],
+    ),
+    (
+        "sendgrid.docs.delivered_from_a_b_winning_phase",
+        &[
+            "delivered tadpole_0001@stbase-018.sjc1.sendgrid.net X2M1IUfMRhuAhWM0CbmFqQ 1442349911 -",
+        ],
+    ),
+    ("sendgrid.docs.processed_with_ip_pool", &[]),
+    ("sendgrid.docs.unique_arguments_example_webhook_post", &[]),
+    (
+        "sendgrid.sdk_vector.multi_processed_bounce_blocked",
+        &[
+            "bounce:soft invalid@gmail.com Ym91bmNlLTAtMTk5NDIxMTItcU53QkxnUFFRalc2REp2S1F3U0Fidy0w 1619651147 5.2.2",
+        ],
+    ),
+    ("sendgrid.anymail.test_processed_event", &[]),
+    (
+        "sendgrid.anymail.test_dropped_invalid_event",
+        &["dropped invalid@invalid 3NPOePGOTkeM_U3fgWApfg 1461095250 -"],
+    ),
+    (
+        "sendgrid.anymail.test_dropped_unsubscribed_event",
+        &["dropped unsubscribe@example.com oxy9OLwMTAy5EsuZn1qhIg 1461095250 -"],
+    ),
+    (
+        "sendgrid.anymail.test_deferred_event",
+        &["deferred recipient@example.com b_syL5UiTvWC_Ky5L6Bs5Q 1461200990 -"],
+    ),
+    (
+        "sendgrid.anymail.test_click_event",
+        &[
+            "click recipient@example.com OTdlOGUzYjctYjc5Zi00OWE4LWE4YWUtNjIxNjk2ZTJlNGVi 1461095250 -",
+        ],
+    ),
+    ("mailgun.docs_event.accepted", &[]),
+    (
+        "mailgun.docs_event.delivered",
+        &["delivered john@example.com hK7mQVt1QtqRiOfQXta4sw 1529692199 -"],
+    ),
+    (
+        "mailgun.docs_event.failed_permanent_delayed_bounce",
+        &["bounce:hard christest123@test.com ZDMqRgjLTDi6rQcy7K60aA 1666214138 5.1.1"],
+    ),
+    (
+        "mailgun.docs_event.opened",
+        &["open recipient@example.com -laxIqj9QWubsjY_3pTq_g 1377047343 -"],
+    ),
+    (
+        "mailgun.docs_event.unsubscribed",
+        &["unsubscribe recipient@example.com W3X4JOhFT-OZidZGKKr9iA 1377213791 -"],
+    ),
+    ("mailgun.docs_event.stored", &[]),
+    ("mailgun.docs_user_manual.webhook_envelope", &["malformed"]),
+    (
+        "mailgun.docs_user_manual.user_variables_fragment",
+        &["malformed"],
+    ),
+    (
+        "mailgun.anymail.test_failed_permanent_event",
+        &[
+            "bounce:hard invalid@example.com failed:invalid@example.com:1534110422.389832:20180812214658.1.0DF563D0B3597700@example.org 1534110422 5.1.1",
+        ],
+    ),
+    (
+        "mailgun.anymail.test_failed_greylisted_event",
+        &[
+            "deferred undeliverable@mx.example.com failed:undeliverable@mx.example.com:1534111899.659519:20180812214638.1.4A7D468E9BC18C5D@example.org 1534111899 -",
+        ],
+    ),
+    (
+        "mailgun.anymail.test_complained_event",
+        &["complaint recipient@example.com ncV2XwymRUKbPek_MIM-Gw 1377214260 -"],
+    ),
+    (
+        "mailgun.anymail.test_opened_event",
+        &[
+            "open recipient@example.com opened:recipient@example.com:1534109600.089676:20180812213139.1.BC6694A917BB7E6A@example.org 1534109600 -",
+        ],
+    ),
+    (
+        "mailgun.mailgun_go.accepted_with_nested_user_variables",
+        &[],
+    ),
+    (
+        "postmark.support_article.bounce",
+        &["bounce:hard john@example.com Bounce:42 1572971634 -"],
+    ),
+    (
+        "postmark.official_skill.bounce",
+        &["bounce:hard john@example.com Bounce:42 1743870834 5.1.1"],
+    ),
+    (
+        "postmark.official_skill.open",
+        &[
+            "open john@example.com Open:883953f4-6105-42a2-a16a-77a8eac79483:john@example.com:2025-04-05T16:33:54.9070259Z: 1743870834 -",
+        ],
+    ),
+    (
+        "postmark.official_skill.subscriptionchange",
+        &[
+            "unsubscribe john@example.com SubscriptionChange:883953f4-6105-42a2-a16a-77a8eac79483:john@example.com:2025-04-05T16:33:54.9070259Z: 1743870834 -",
+        ],
+    ),
+    (
+        "postmark.anymail.test_delivered_event",
+        &[
+            "delivered recipient@example.com Delivery:883953f4-6105-42a2-a16a-77a8eac79483:recipient@example.com:2014-08-01T13:28:10.2735393-04:00: 1406914090 -",
+        ],
+    ),
+    (
+        "postmark.anymail.test_click_event",
+        &[
+            "click recipient@example.com Click:f4830d10-9c35-4f0c-bca3-3d9b459821f8:recipient@example.com:2017-10-25T15:21:11.9065619Z:https://example.com/click/me 1508944871 -",
+        ],
+    ),
+    (
+        "postmark.anymail.test_unsubscribe",
+        &[
+            "unsubscribe john@example.com SubscriptionChange:a4909a96-73d7-4c49-b148-a54522d3f7ac:john@example.com:2022-06-05T17:17:32Z: 1654449452 -",
+        ],
+    ),
+    (
+        "postmark.anymail.test_subscription_change_bounce",
+        &[
+            "bounce:hard john@example.com SubscriptionChange:b4cb783d-78ed-43f2-983b-63f55c712dc8:john@example.com:2022-06-05T17:17:32Z: 1654449452 -",
+        ],
+    ),
+    (
+        "ses.event_publishing.bounce",
+        &["bounce:hard recipient@example.com sns-1 1501893662 5.1.1"],
+    ),
+    (
+        "ses.event_publishing.delivery",
+        &["delivered recipient@example.com sns-1 1476919264 -"],
+    ),
+    (
+        "ses.event_publishing.reject",
+        &["dropped sender@example.com sns-1 1476466695 -"],
+    ),
+    (
+        "ses.event_publishing.click",
+        &["click recipient@example.com sns-1 1502322685 -"],
+    ),
+    (
+        "ses.event_publishing.deliverydelay",
+        &["deferred recipient@example.com sns-1 1592267140 4.4.1"],
+    ),
+    (
+        "ses.identity_notification.bounce_with_dsn",
+        &["bounce:hard jane@example.com sns-1 1453906778 5.1.1"],
+    ),
+    (
+        "ses.identity_notification.complaint_with_feedback_report",
+        &["complaint richard@example.com sns-1 1453906778 -"],
+    ),
+    (
+        "ses.identity_notification.delivery",
+        &["delivered jane@example.com sns-1 1453906778 -"],
+    ),
+    ("sns.envelope.Notification", &["ignored"]),
+    (
+        "ses.anymail.bounce_complete_with_custom_headers",
+        &["bounce:hard jane@example.com sns-1 1453906784 5.1.1"],
+    ),
+    ("sns.anymail.ses_topic_validation_message", &["ignored"]),
+];
+
+#[test]
+fn every_fixture_sample_parses_to_the_expected_events() {
+    let expected: BTreeMap<&str, &[&str]> = EXPECTED.iter().copied().collect();
+    let mut seen = BTreeSet::new();
+    for file in FILES {
+        for (id, body) in sample_bodies(file) {
+            let want = expected
+                .get(id.as_str())
+                .unwrap_or_else(|| panic!("sample {id} has no expectation"));
+            let got = summary(&parse_with(file, &body));
+            assert_eq!(&got, want, "sample {id}");
+            seen.insert(id);
+        }
+    }
+    let missing: Vec<_> = expected.keys().filter(|id| !seen.contains(**id)).collect();
+    assert!(
+        missing.is_empty(),
+        "expectations without a sample: {missing:?}"
+    );
+}
+
+fn sample(file: &str, id: &str) -> Value {
+    let doc: Value = serde_json::from_slice(&fixture_bytes(file)).expect("fixture is JSON");
+    doc["samples"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["id"] == id))
+        .map(|s| s["payload"].clone())
+        .unwrap_or_else(|| panic!("no sample {id}"))
+}
+
+fn only_event(result: Result<Inbound, WebhookError>) -> InboundEvent {
+    match result {
+        Ok(Inbound::Events(mut events)) if events.len() == 1 => events.remove(0),
+        other => panic!("expected one event, got {other:?}"),
+    }
+}
+
+#[test]
+fn sendgrid_events_carry_delivery_id_message_id_and_click_details() {
+    let mut payload = sample("sendgrid_events.json", "sendgrid.anymail.test_click_event");
+    payload[0]["rapport_delivery"] = json!("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
+    payload[0]["smtp-id"] = json!("<abc@mail.example.com>");
+    payload[0]["sg_machine_open"] = json!(false);
+    let event = only_event(parse_with("sendgrid_events.json", &shape("x", &payload)));
+    assert_eq!(
+        event.delivery_id.as_deref(),
+        Some("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
+    );
+    assert_eq!(event.message_id.as_deref(), Some("abc@mail.example.com"));
+    assert_eq!(event.url.as_deref(), Some("http://www.example.com"));
+    assert_eq!(
+        event.user_agent.as_deref(),
+        Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_4) AppleWebKit/537.36")
+    );
+    assert_eq!(event.machine, Some(false));
+    assert_eq!(
+        event.provider_message_id.as_deref(),
+        Some("_fjPjuJfRW-IPs5SuvYotg.filter0590p1mdw1.2098.57168CFC4B.0")
+    );
+}
+
+#[test]
+fn sendgrid_blocked_bounce_is_soft_with_reason_and_code() {
+    let body = fixture_bytes("sendgrid_vector2_body.txt");
+    let events = sendgrid::parse(&body).expect("parses");
+    let bounce = events.last().expect("one bounce");
+    assert_eq!(bounce.kind, InboundKind::Bounce { hard: false });
+    assert_eq!(bounce.enhanced_code.as_deref(), Some("5.2.2"));
+    assert!(
+        bounce
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("552 5.2.2"))
+    );
+    assert_eq!(
+        bounce.message_id.as_deref(),
+        Some("qNwBLgPQQjW6DJvKQwSAbw@ismtpd0178p1mdw1.sendgrid.net")
+    );
+}
+
+#[test]
+fn mailgun_events_carry_delivery_id_from_user_variables() {
+    let mut payload = sample("mailgun_events.json", "mailgun.anymail.test_opened_event");
+    payload["event-data"]["user-variables"]["rapport_delivery"] = json!("d-1");
+    payload["event-data"]["client-info"]["bot"] = json!("apple");
+    let event = only_event(parse_with("mailgun_events.json", &shape("x", &payload)));
+    assert_eq!(event.delivery_id.as_deref(), Some("d-1"));
+    assert_eq!(
+        event.message_id.as_deref(),
+        Some("20180812213139.1.BC6694A917BB7E6A@example.org")
+    );
+    assert_eq!(event.machine, Some(true));
+    assert_eq!(
+        event.user_agent.as_deref(),
+        Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_13_6)...")
+    );
+}
+
+#[test]
+fn mailgun_truncated_user_variables_do_not_fail_the_event() {
+    let mut payload = sample("mailgun_events.json", "mailgun.anymail.test_opened_event");
+    payload["event-data"]["user-variables"] =
+        json!("Could not load user-variables. They were either truncated or invalid JSON");
+    let event = only_event(parse_with("mailgun_events.json", &shape("x", &payload)));
+    assert_eq!(event.delivery_id, None);
+}
+
+#[test]
+fn mailgun_permanent_failure_is_a_hard_bounce_with_the_smtp_message() {
+    let payload = sample(
+        "mailgun_events.json",
+        "mailgun.docs_event.failed_permanent_delayed_bounce",
+    );
+    let event = only_event(parse_with(
+        "mailgun_events.json",
+        &shape("mailgun_events.json", &payload),
+    ));
+    assert_eq!(event.kind, InboundKind::Bounce { hard: true });
+    assert_eq!(
+        event.reason.as_deref(),
+        Some("smtp; 550-5.1.1 The email account that you tried to reach does not exist.")
+    );
+    assert!(event.suppresses());
+}
+
+#[test]
+fn mailgun_suppressed_address_failure_is_dropped_not_bounced() {
+    let mut payload = sample(
+        "mailgun_events.json",
+        "mailgun.anymail.test_failed_permanent_event",
+    );
+    payload["event-data"]["reason"] = json!("suppress-bounce");
+    let event = only_event(parse_with("mailgun_events.json", &shape("x", &payload)));
+    assert_eq!(event.kind, InboundKind::Dropped);
+}
+
+#[test]
+fn postmark_events_carry_delivery_id_from_metadata() {
+    let mut payload = sample(
+        "postmark_events.json",
+        "postmark.anymail.test_delivered_event",
+    );
+    payload["Metadata"]["rapport-delivery"] = json!("d-2");
+    let event = only_event(parse_with("postmark_events.json", &shape("x", &payload)));
+    assert_eq!(event.delivery_id.as_deref(), Some("d-2"));
+    assert_eq!(
+        event.provider_message_id.as_deref(),
+        Some("883953f4-6105-42a2-a16a-77a8eac79483")
+    );
+}
+
+#[test]
+fn postmark_bounce_types_are_classified_by_name_not_code() {
+    let cases = [
+        ("HardBounce", 1, Some(InboundKind::Bounce { hard: true })),
+        (
+            "BadEmailAddress",
+            100000,
+            Some(InboundKind::Bounce { hard: true }),
+        ),
+        (
+            "SoftBounce",
+            4096,
+            Some(InboundKind::Bounce { hard: false }),
+        ),
+        ("DnsError", 256, Some(InboundKind::Bounce { hard: false })),
+        ("Transient", 2, Some(InboundKind::Deferred)),
+        // Both sources send SpamComplaint with TypeCode 512 (= SpamNotification).
+        ("SpamComplaint", 512, Some(InboundKind::SpamComplaint)),
+        ("Unsubscribe", 16, Some(InboundKind::Unsubscribe)),
+        ("Blocked", 16, Some(InboundKind::Bounce { hard: false })),
+        ("AutoResponder", 64, None),
+        ("SomethingNew", 7, Some(InboundKind::Bounce { hard: false })),
+    ];
+    let base = sample("postmark_events.json", "postmark.support_article.bounce");
+    for (bounce_type, code, want) in cases {
+        let mut payload = base.clone();
+        payload["Type"] = json!(bounce_type);
+        payload["TypeCode"] = json!(code);
+        let got = postmark::parse(&shape("x", &payload))
+            .expect("parses")
+            .map(|e| e.kind);
+        assert_eq!(got, want, "{bounce_type}");
+    }
+}
+
+#[test]
+fn postmark_resubscription_is_not_an_event() {
+    let mut payload = sample("postmark_events.json", "postmark.anymail.test_unsubscribe");
+    payload["SuppressSending"] = json!(false);
+    payload["SuppressionReason"] = Value::Null;
+    assert_eq!(postmark::parse(&shape("x", &payload)), Ok(None));
+}
+
+fn ses_record(id: &str) -> Value {
+    sample("amazon_ses_events.json", id)
+}
+
+#[test]
+fn ses_delivery_id_comes_from_message_tags_or_headers() {
+    let mut record = ses_record("ses.event_publishing.delivery");
+    record["mail"]["tags"]["rapport_delivery"] = json!(["d-3"]);
+    let event = only_event(ses::parse_record(&record, "m"));
+    assert_eq!(event.delivery_id.as_deref(), Some("d-3"));
+
+    // Identity notifications have no tags, only the original headers.
+    let mut record = ses_record("ses.identity_notification.delivery");
+    record["mail"]["headers"]
+        .as_array_mut()
+        .expect("headers")
+        .push(json!({"name": "X-Rapport-Delivery", "value": "d-4"}));
+    let event = only_event(ses::parse_record(&record, "m"));
+    assert_eq!(event.delivery_id.as_deref(), Some("d-4"));
+    assert_eq!(event.message_id.as_deref(), Some("custom-message-ID"));
+    assert_eq!(
+        event.provider_message_id.as_deref(),
+        Some("0000014644fe5ef6-9a483358-9170-4cb4-a269-f5dcdf415321-000000")
+    );
+
+    let mut record = ses_record("ses.event_publishing.reject");
+    record["mail"]["headers"][5]["value"] = json!("rapport_delivery=d-5, other=x");
+    record["mail"]["tags"] = json!({});
+    let event = only_event(ses::parse_record(&record, "m"));
+    assert_eq!(event.delivery_id.as_deref(), Some("d-5"));
+}
+
+#[test]
+fn ses_record_with_several_recipients_gives_one_event_each_with_distinct_ids() {
+    let record = ses_record("ses.identity_notification.bounce_with_dsn");
+    let mut record = record.clone();
+    record["bounce"]["bouncedRecipients"]
+        .as_array_mut()
+        .expect("recipients")
+        .push(json!({"emailAddress": "mary@example.com", "status": "5.2.1"}));
+    let Ok(Inbound::Events(events)) = ses::parse_record(&record, "m") else {
+        panic!("events expected");
+    };
+    let ids: Vec<_> = events.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(ids, ["m/jane@example.com", "m/mary@example.com"]);
+    assert_eq!(events[1].enhanced_code.as_deref(), Some("5.2.1"));
+    assert_eq!(
+        events[0].reason.as_deref(),
+        Some("smtp; 550 5.1.1 <jane@example.com>... User")
+    );
+}
+
+#[test]
+fn ses_transient_bounce_is_soft_and_click_keeps_link_and_agent() {
+    let mut record = ses_record("ses.event_publishing.bounce");
+    record["bounce"]["bounceType"] = json!("Transient");
+    assert_eq!(
+        only_event(ses::parse_record(&record, "m")).kind,
+        InboundKind::Bounce { hard: false }
+    );
+
+    let click = only_event(ses::parse_record(
+        &ses_record("ses.event_publishing.click"),
+        "m",
+    ));
+    assert_eq!(
+        click.url.as_deref(),
+        Some("http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html")
+    );
+    assert!(
+        click
+            .user_agent
+            .as_deref()
+            .is_some_and(|a| a.contains("Chrome/60"))
+    );
+    // SES replaced the Message-ID header with its own id: not ours, so not reported.
+    assert_eq!(click.message_id, None);
+}
+
+#[test]
+fn ses_send_and_unknown_types_are_ignored() {
+    let mut record = ses_record("ses.event_publishing.delivery");
+    record["eventType"] = json!("Send");
+    assert_eq!(ses::parse_record(&record, "m"), Ok(Inbound::Ignored));
+    record["eventType"] = json!("Something New");
+    assert_eq!(ses::parse_record(&record, "m"), Ok(Inbound::Ignored));
+}
+
+#[test]
+fn ses_unsubscribe_all_subscription_event_is_an_unsubscribe() {
+    let mut record = ses_record("ses.event_publishing.delivery");
+    record["eventType"] = json!("Subscription");
+    record["subscription"] = json!({
+        "contactList": "list", "timestamp": "2022-01-12T01:00:14.340Z",
+        "source": "UnsubscribeHeader",
+        "newTopicPreferences": {"unsubscribeAll": true},
+    });
+    let event = only_event(ses::parse_record(&record, "m"));
+    assert_eq!(event.kind, InboundKind::Unsubscribe);
+    assert_eq!(event.recipient.as_deref(), Some("recipient@example.com"));
+}
+
+#[test]
+fn sns_subscription_confirmation_and_unsubscribe_confirmation() {
+    let mut envelope = json!({
+        "Type": "SubscriptionConfirmation",
+        "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+        "Token": "2336412f37",
+        "TopicArn": "arn:aws:sns:us-west-2:123456789012:MyTopic",
+        "Message": "You have chosen to subscribe to the topic.",
+        "SubscribeURL": "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-west-2:123456789012:MyTopic&Token=2336412f37",
+        "Timestamp": "2012-04-26T20:45:04.751Z",
+        "SignatureVersion": "1",
+        "Signature": "EXAMPLE",
+        "SigningCertURL": "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem",
+    });
+    let body = |v: &Value| serde_json::to_vec(v).expect("serialises");
+    assert!(matches!(
+        ses::parse(&body(&envelope)),
+        Ok(Inbound::SubscriptionConfirmation { ref topic_arn, .. })
+            if topic_arn == "arn:aws:sns:us-west-2:123456789012:MyTopic"
+    ));
+    envelope["SubscribeURL"] = json!("https://evil.test/?Action=ConfirmSubscription");
+    assert!(matches!(
+        ses::parse(&body(&envelope)),
+        Err(WebhookError::UntrustedSnsUrl(_))
+    ));
+    envelope["Type"] = json!("UnsubscribeConfirmation");
+    assert_eq!(ses::parse(&body(&envelope)), Ok(Inbound::Ignored));
+}

@@ -1,0 +1,227 @@
+//! Inbound email-provider webhooks: verify the request, then parse it into normalised
+//! [`InboundEvent`]s. Pure apart from fetching SNS signing certificates.
+//!
+//! # How the HTTP layer uses it
+//! ```text
+//! let registry = Registry::from_settings(&settings)?;            // once, at start-up
+//! // POST /webhooks/{name}, body limited to 1 MiB, raw bytes kept:
+//! match registry.handle(&name, &headers, &body, now).await {
+//!     Ok(Inbound::Events(events)) => store each (provider, event_id) once, answer 200,
+//!     Ok(Inbound::SubscriptionConfirmation { subscribe_url, .. }) =>
+//!         if webhooks.ses.auto_confirm { confirm via certificate::confirm_subscription }, 200,
+//!     Ok(Inbound::Ignored) => 200,
+//!     Err(e) => answer e.status() with {"error": e.to_string()},
+//! }
+//! ```
+//! `handle` = `get` (404 if not configured) → `prepare` (async; SES resolves the signing
+//! certificate, every other provider does nothing) → `verify` (sync) → `parse` (sync).
+//!
+//! # Statuses and provider retries
+//! | error | status | SendGrid | Mailgun | Postmark | SNS |
+//! |---|---|---|---|---|---|
+//! | `Malformed` | 400 | retries 24 h | retries ~8 h | retries ~10.5 h | no retry (4xx) |
+//! | `Unauthorized`, `Stale`, `Replayed`, `UntrustedSnsUrl` | 401 | retries | retries | retries | no retry |
+//! | `TopicNotAllowed` | 403 | – | – | – | no retry |
+//! | `UnknownProvider` | 404 | retries | retries | retries | no retry |
+//! | `CertificateUnavailable` | 503 | – | – | – | retries (3 × 20 s by default) |
+//!
+//! Mailgun stops only on 406, Postmark stops on 403, SNS treats every 4xx as final; so a
+//! wrong secret shows up as retries in the provider's dashboard rather than silent loss.
+
+pub mod certificate;
+mod error;
+mod event;
+mod fields;
+pub mod mailgun;
+pub mod postmark;
+pub mod replay;
+pub mod sendgrid;
+pub mod ses;
+pub mod sns_signature;
+
+#[cfg(test)]
+mod fixture_tests;
+#[cfg(test)]
+mod robustness_tests;
+#[cfg(test)]
+mod signature_tests;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use http::HeaderMap;
+use secrecy::SecretString;
+
+pub use certificate::{
+    CertificateStore, ReqwestSns, SnsHttp, SnsUrl, confirm_subscription, public_key_from_pem,
+};
+pub use error::WebhookError;
+pub use event::{Inbound, InboundEvent, InboundKind};
+pub use mailgun::Mailgun;
+pub use postmark::Postmark;
+pub use replay::ReplayGuard;
+pub use sendgrid::Sendgrid;
+pub use ses::Ses;
+pub use sns_signature::{MessageType, SnsEnvelope};
+
+/// One email provider's webhook: authenticity check and parsing, both synchronous.
+pub trait Provider: Send + Sync {
+    /// The route name (`POST /webhooks/{name}`).
+    fn name(&self) -> &'static str;
+
+    /// The signing-certificate URL `verify` will need for this body, if any. Only SNS has
+    /// one; [`Registry::prepare`] resolves it asynchronously before `verify` runs.
+    fn certificate_url(&self, _body: &[u8]) -> Result<Option<String>, WebhookError> {
+        Ok(None)
+    }
+
+    /// Checks that the request comes from the provider. `body` must be the raw bytes as
+    /// received (SendGrid signs them). `now` is passed in for freshness checks.
+    fn verify(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), WebhookError>;
+
+    /// Normalises a verified body. Never panics, whatever the bytes.
+    fn parse(&self, body: &[u8]) -> Result<Inbound, WebhookError>;
+}
+
+/// The `webhooks.*` settings. A provider without settings is not registered (its route
+/// answers 404), so an unconfigured provider can never accept unauthenticated events.
+#[derive(Default)]
+pub struct WebhookSettings {
+    pub sendgrid: Option<SendgridSettings>,
+    pub mailgun: Option<MailgunSettings>,
+    pub postmark: Option<PostmarkSettings>,
+    pub ses: Option<SesSettings>,
+}
+
+pub struct SendgridSettings {
+    /// `webhooks.sendgrid.public_key`: the base64 key SendGrid shows.
+    pub public_key: String,
+}
+
+pub struct MailgunSettings {
+    /// `webhooks.mailgun.signing_key`.
+    pub signing_key: SecretString,
+    /// Accepted distance between the signed timestamp and now; default 5 minutes.
+    pub tolerance: TimeDelta,
+}
+
+pub struct PostmarkSettings {
+    pub username: SecretString,
+    pub password: SecretString,
+}
+
+pub struct SesSettings {
+    /// `webhooks.ses.topic_arns`; empty = any.
+    pub topic_arns: Vec<String>,
+    /// `webhooks.ses.cert_dir`: `NAME.pem` here answers for `https://sns…/NAME.pem`.
+    pub cert_dir: Option<PathBuf>,
+}
+
+impl MailgunSettings {
+    pub const DEFAULT_TOLERANCE: TimeDelta = TimeDelta::minutes(5);
+}
+
+/// A setting that cannot be used (reported at start-up, not per request).
+#[derive(Debug, thiserror::Error)]
+#[error("webhooks.{key}: {reason}")]
+pub struct SettingsError {
+    pub key: &'static str,
+    pub reason: String,
+}
+
+/// Route name → provider. The HTTP layer looks providers up here instead of matching names.
+#[derive(Default)]
+pub struct Registry {
+    providers: BTreeMap<&'static str, Box<dyn Provider>>,
+    certificates: Option<Arc<CertificateStore>>,
+}
+
+impl Registry {
+    /// Builds every configured provider; SNS certificates are downloaded with reqwest.
+    pub fn from_settings(settings: &WebhookSettings) -> Result<Self, SettingsError> {
+        Self::from_settings_with(settings, Box::new(ReqwestSns::default()))
+    }
+
+    /// As [`Registry::from_settings`] with another SNS transport (tests, air-gapped installs).
+    pub fn from_settings_with(
+        settings: &WebhookSettings,
+        sns_http: Box<dyn SnsHttp>,
+    ) -> Result<Self, SettingsError> {
+        let mut registry = Self::default();
+        if let Some(s) = &settings.sendgrid {
+            let provider = Sendgrid::new(&s.public_key).map_err(|reason| SettingsError {
+                key: "sendgrid.public_key",
+                reason,
+            })?;
+            registry.register(Box::new(provider));
+        }
+        if let Some(s) = &settings.mailgun {
+            registry.register(Box::new(Mailgun::new(s.signing_key.clone(), s.tolerance)));
+        }
+        if let Some(s) = &settings.postmark {
+            registry.register(Box::new(Postmark::new(
+                s.username.clone(),
+                s.password.clone(),
+            )));
+        }
+        if let Some(s) = &settings.ses {
+            let store = Arc::new(CertificateStore::new(s.cert_dir.clone(), sns_http));
+            registry.certificates = Some(store.clone());
+            registry.register(Box::new(Ses::new(s.topic_arns.clone(), store)));
+        }
+        Ok(registry)
+    }
+
+    pub fn register(&mut self, provider: Box<dyn Provider>) {
+        self.providers.insert(provider.name(), provider);
+    }
+
+    pub fn get(&self, name: &str) -> Option<&dyn Provider> {
+        self.providers.get(name).map(|p| p.as_ref())
+    }
+
+    /// Route names of the configured providers.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.providers.keys().copied()
+    }
+
+    /// The asynchronous step before `verify`: resolves the SNS signing certificate (local
+    /// directory, cache, then HTTPS from an AWS SNS host only). A no-op for other providers.
+    pub async fn prepare(&self, provider: &dyn Provider, body: &[u8]) -> Result<(), WebhookError> {
+        let Some(url) = provider.certificate_url(body)? else {
+            return Ok(());
+        };
+        let store = self.certificates.as_ref().ok_or_else(|| {
+            WebhookError::CertificateUnavailable("no certificate store configured".into())
+        })?;
+        store.resolve(&url).await.map(drop)
+    }
+
+    /// The whole pipeline for one request: look up, prepare, verify, parse.
+    pub async fn handle(
+        &self,
+        name: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Inbound, WebhookError> {
+        let provider = self
+            .get(name)
+            .ok_or_else(|| WebhookError::UnknownProvider(name.chars().take(64).collect()))?;
+        self.prepare(provider, body).await?;
+        provider.verify(headers, body, now)?;
+        provider.parse(body)
+    }
+}
+
+/// A header value as text; `None` when absent or not visible ASCII.
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name)?.to_str().ok().map(str::trim)
+}
