@@ -40,11 +40,7 @@ pub mod ses;
 pub mod sns_signature;
 
 #[cfg(test)]
-mod fixture_tests;
-#[cfg(test)]
-mod robustness_tests;
-#[cfg(test)]
-mod signature_tests;
+mod tests;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -7,8 +7,8 @@ use proptest::prelude::*;
 use secrecy::SecretString;
 use serde_json::{Map, Number, Value, json};
 
-use super::fixture_tests::{parse_with, sample_bodies};
-use super::*;
+use super::fixtures::{parse_with, sample_bodies};
+use crate::providers::*;
 
 const SG_KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==";
 
