@@ -154,6 +154,11 @@ impl CertificateStore {
         }
     }
 
+    /// The transport used for downloads (also used to confirm subscriptions).
+    pub fn http(&self) -> &dyn SnsHttp {
+        self.http.as_ref()
+    }
+
     /// The key for `url` if it was resolved before; never does I/O.
     pub fn cached(&self, url: &SnsUrl) -> Option<Arc<PublicKey>> {
         self.cache.read().ok()?.get(url).cloned()

@@ -8,7 +8,7 @@
 //! match registry.handle(&name, &headers, &body, now).await {
 //!     Ok(Inbound::Events(events)) => store each (provider, event_id) once, answer 200,
 //!     Ok(Inbound::SubscriptionConfirmation { subscribe_url, .. }) =>
-//!         if webhooks.ses.auto_confirm { confirm via certificate::confirm_subscription }, 200,
+//!         if webhooks.ses.auto_confirm { registry.confirm_subscription(&subscribe_url).await? }, 200,
 //!     Ok(Inbound::Ignored) => 200,
 //!     Err(e) => answer e.status() with {"error": e.to_string()},
 //! }
@@ -27,6 +27,12 @@
 //!
 //! Mailgun stops only on 406, Postmark stops on 403, SNS treats every 4xx as final; so a
 //! wrong secret shows up as retries in the provider's dashboard rather than silent loss.
+//!
+//! # Idempotency and replay
+//! `InboundEvent::event_id` is stable across a provider's retries; store `(provider,
+//! event_id)` once. Mailgun tokens are refused a second time within the tolerance window (the
+//! signature does not cover the body). SendGrid and SNS timestamps are not checked for age:
+//! neither provider documents a tolerance, and dedup on the event id makes a replay inert.
 
 pub mod certificate;
 mod error;
@@ -198,6 +204,19 @@ impl Registry {
             WebhookError::CertificateUnavailable("no certificate store configured".into())
         })?;
         store.resolve(&url).await.map(drop)
+    }
+
+    /// Confirms an SNS subscription (`webhooks.ses.auto_confirm`): GETs `subscribe_url` after
+    /// checking again that it is on an AWS SNS host. Errors are transient (answer 503).
+    pub async fn confirm_subscription(&self, subscribe_url: &str) -> Result<(), WebhookError> {
+        let url = SnsUrl::subscribe(subscribe_url)?;
+        let store = self
+            .certificates
+            .as_ref()
+            .ok_or_else(|| WebhookError::CertificateUnavailable("SES is not configured".into()))?;
+        confirm_subscription(store.http(), &url)
+            .await
+            .map_err(|e| WebhookError::CertificateUnavailable(format!("confirming: {e}")))
     }
 
     /// The whole pipeline for one request: look up, prepare, verify, parse.

@@ -309,3 +309,27 @@ fn sns_subscription_confirmation_and_unsubscribe_confirmation() {
     envelope["Type"] = json!("UnsubscribeConfirmation");
     assert_eq!(ses::parse(&body(&envelope)), Ok(Inbound::Ignored));
 }
+
+#[test]
+fn retried_bodies_yield_the_same_event_ids() {
+    for file in [
+        "sendgrid_events.json",
+        "mailgun_events.json",
+        "postmark_events.json",
+        "amazon_ses_events.json",
+    ] {
+        for (id, body) in super::fixtures::sample_bodies(file) {
+            let ids = |r: Result<Inbound, WebhookError>| match r {
+                Ok(Inbound::Events(events)) => {
+                    events.into_iter().map(|e| e.event_id).collect::<Vec<_>>()
+                }
+                _ => Vec::new(),
+            };
+            assert_eq!(
+                ids(parse_with(file, &body)),
+                ids(parse_with(file, &body)),
+                "{id}"
+            );
+        }
+    }
+}

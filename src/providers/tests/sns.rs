@@ -353,3 +353,17 @@ fn sendgrid_signed_batch_goes_through_the_whole_pipeline() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, InboundKind::Bounce { hard: false });
 }
+
+#[test]
+fn subscription_confirmation_goes_only_to_sns_hosts() {
+    let (registry, calls) = ses_registry(None, vec![], Some(String::new()));
+    let good = "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&Token=t";
+    assert_eq!(block_on(registry.confirm_subscription(good)), Ok(()));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let evil = "https://sns.us-west-2.amazonaws.com.evil.test/?Action=ConfirmSubscription";
+    assert!(matches!(
+        block_on(registry.confirm_subscription(evil)),
+        Err(WebhookError::UntrustedSnsUrl(_))
+    ));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
