@@ -19,14 +19,26 @@ fn defaults() -> RecordDefaults {
 
 fn file(dir: &tempfile::TempDir, name: &str, body: &str) -> String {
     let path = dir.path().join(name);
-    std::fs::File::create(&path).unwrap().write_all(body.as_bytes()).unwrap();
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
     path.display().to_string()
 }
 
 async fn import(store: &dyn Store, entity: Entity, path: &str, skip_invalid: bool) -> ImportReport {
-    import_file(store, entity, path, &defaults(), &ImportOptions { skip_invalid, progress: false })
-        .await
-        .expect("import runs")
+    import_file(
+        store,
+        entity,
+        path,
+        &defaults(),
+        &ImportOptions {
+            skip_invalid,
+            progress: false,
+        },
+    )
+    .await
+    .expect("import runs")
 }
 
 const CUSTOMERS_CSV: &str = "id,email,name,locale,timezone,subscribed,created_at,attributes
@@ -46,16 +58,34 @@ async fn csv_and_jsonl_import_and_reimport_changes_nothing() {
     let orders = file(&dir, "orders.jsonl", ORDERS_JSONL);
     for db in support::all_backends().await {
         let r = import(&*db.store, Entity::Customers, &customers, false).await;
-        assert!(r.committed && r.rejected.is_empty(), "{}: {:?}", db.backend, r.rejected);
+        assert!(
+            r.committed && r.rejected.is_empty(),
+            "{}: {:?}",
+            db.backend,
+            r.rejected
+        );
         assert_eq!(r.stored.written, 3, "{}", db.backend);
-        assert_eq!(r.summary(), "imported 3 customers, 0 rejected (3 new or changed, 0 unchanged)");
+        assert_eq!(
+            r.summary(),
+            "imported 3 customers, 0 rejected (3 new or changed, 0 unchanged)"
+        );
         let r = import(&*db.store, Entity::Orders, &orders, false).await;
         assert_eq!(r.stored.written, 2, "{}: {:?}", db.backend, r.rejected);
 
         let again = import(&*db.store, Entity::Customers, &customers, false).await;
-        assert_eq!((again.stored.written, again.stored.unchanged), (0, 3), "{}", db.backend);
+        assert_eq!(
+            (again.stored.written, again.stored.unchanged),
+            (0, 3),
+            "{}",
+            db.backend
+        );
         let again = import(&*db.store, Entity::Orders, &orders, false).await;
-        assert_eq!((again.stored.written, again.stored.unchanged), (0, 2), "{}", db.backend);
+        assert_eq!(
+            (again.stored.written, again.stored.unchanged),
+            (0, 2),
+            "{}",
+            db.backend
+        );
         let counts = db.store.counts().await.unwrap();
         assert_eq!((counts.customers, counts.orders), (3, 2), "{}", db.backend);
     }
@@ -74,8 +104,17 @@ async fn a_file_with_one_bad_row_stores_nothing_and_names_line_and_field() {
         assert!(!r.committed, "{}", db.backend);
         assert_eq!(r.rejected.len(), 1);
         assert_eq!(r.rejected[0].line, 3);
-        assert!(r.rejected[0].message.starts_with("email: "), "{}", r.rejected[0].message);
-        assert_eq!(db.store.counts().await.unwrap().customers, 0, "{}: half-stored", db.backend);
+        assert!(
+            r.rejected[0].message.starts_with("email: "),
+            "{}",
+            r.rejected[0].message
+        );
+        assert_eq!(
+            db.store.counts().await.unwrap().customers,
+            0,
+            "{}: half-stored",
+            db.backend
+        );
     }
 }
 
@@ -93,7 +132,12 @@ async fn skip_invalid_stores_the_good_rows() {
         assert_eq!(r.rejected.len(), 1);
         assert_eq!(r.rejected[0].line, 2);
         assert!(r.rejected[0].message.starts_with("created_at: "));
-        assert_eq!(db.store.counts().await.unwrap().customers, 2, "{}", db.backend);
+        assert_eq!(
+            db.store.counts().await.unwrap().customers,
+            2,
+            "{}",
+            db.backend
+        );
     }
 }
 
@@ -171,7 +215,12 @@ async fn events_without_id_are_deduplicated() {
     for db in support::all_backends().await {
         import(&*db.store, Entity::Customers, &customers, false).await;
         let r = import(&*db.store, Entity::Events, &events, false).await;
-        assert_eq!((r.stored.written, r.stored.unchanged), (1, 1), "{}", db.backend);
+        assert_eq!(
+            (r.stored.written, r.stored.unchanged),
+            (1, 1),
+            "{}",
+            db.backend
+        );
         let r = import(&*db.store, Entity::Events, &events, false).await;
         assert_eq!(r.stored.written, 0);
         assert_eq!(db.store.counts().await.unwrap().events, 1);
@@ -185,15 +234,24 @@ fn cli_reports_file_line_field_and_exits_1() {
     let bad = file(&dir, "customers.csv", "id,email\nc1,broken\n");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
         .args(["import", "customers", &bad])
-        .env("RAPPORT__DATABASE__URL", format!("sqlite://{}", db.display()))
-        .env("RAPPORT_CONFIG", concat!(env!("CARGO_MANIFEST_DIR"), "/config/rapport.toml"))
+        .env(
+            "RAPPORT__DATABASE__URL",
+            format!("sqlite://{}", db.display()),
+        )
+        .env(
+            "RAPPORT_CONFIG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config/rapport.toml"),
+        )
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&format!("{bad}:2: email: ")), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("imported 0 customers, 1 rejected"), "{stdout}");
+    assert!(
+        stdout.contains("imported 0 customers, 1 rejected"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -206,5 +264,8 @@ fn cli_rejects_a_config_with_an_unknown_key_with_its_line() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains(&format!("{cfg}:2:1: unknown field `pool_sise`")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{cfg}:2:1: unknown field `pool_sise`")),
+        "{stderr}"
+    );
 }

@@ -91,7 +91,10 @@ impl Provider for Mailgun {
                 tolerance_seconds: self.tolerance.num_seconds(),
             });
         }
-        let forget_at = signed_at + self.tolerance;
+        // Checked: a configured tolerance of "forever" must not overflow the clock.
+        let forget_at = signed_at
+            .checked_add_signed(self.tolerance)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         if !self.replays.check_and_remember(token, forget_at, now) {
             return Err(WebhookError::Replayed);
         }

@@ -3,7 +3,8 @@
 //!
 //! # How the HTTP layer uses it
 //! ```text
-//! let registry = Registry::from_settings(&settings)?;            // once, at start-up
+//! let settings = WebhookSettings::try_from(&config.webhooks)?;   // once, at start-up
+//! let registry = Registry::from_settings(&settings)?;
 //! // POST /webhooks/{name}, body limited to 1 MiB, raw bytes kept:
 //! match registry.handle(&name, &headers, &body, now).await {
 //!     Ok(Inbound::Events(events)) => store each (provider, event_id) once, answer 200,
@@ -43,18 +44,17 @@ pub mod postmark;
 pub mod replay;
 pub mod sendgrid;
 pub mod ses;
+mod settings;
 pub mod sns_signature;
 
 #[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use http::HeaderMap;
-use secrecy::SecretString;
 
 pub use certificate::{
     CertificateStore, ReqwestSns, SnsHttp, SnsUrl, confirm_subscription, public_key_from_pem,
@@ -66,6 +66,10 @@ pub use postmark::Postmark;
 pub use replay::ReplayGuard;
 pub use sendgrid::Sendgrid;
 pub use ses::Ses;
+pub use settings::{
+    MailgunSettings, PostmarkSettings, SendgridSettings, SesSettings, SettingsError,
+    WebhookSettings,
+};
 pub use sns_signature::{MessageType, SnsEnvelope};
 
 /// One email provider's webhook: authenticity check and parsing, both synchronous.
@@ -90,52 +94,6 @@ pub trait Provider: Send + Sync {
 
     /// Normalises a verified body. Never panics, whatever the bytes.
     fn parse(&self, body: &[u8]) -> Result<Inbound, WebhookError>;
-}
-
-/// The `webhooks.*` settings. A provider without settings is not registered (its route
-/// answers 404), so an unconfigured provider can never accept unauthenticated events.
-#[derive(Default)]
-pub struct WebhookSettings {
-    pub sendgrid: Option<SendgridSettings>,
-    pub mailgun: Option<MailgunSettings>,
-    pub postmark: Option<PostmarkSettings>,
-    pub ses: Option<SesSettings>,
-}
-
-pub struct SendgridSettings {
-    /// `webhooks.sendgrid.public_key`: the base64 key SendGrid shows.
-    pub public_key: String,
-}
-
-pub struct MailgunSettings {
-    /// `webhooks.mailgun.signing_key`.
-    pub signing_key: SecretString,
-    /// Accepted distance between the signed timestamp and now; default 5 minutes.
-    pub tolerance: TimeDelta,
-}
-
-pub struct PostmarkSettings {
-    pub username: SecretString,
-    pub password: SecretString,
-}
-
-pub struct SesSettings {
-    /// `webhooks.ses.topic_arns`; empty = any.
-    pub topic_arns: Vec<String>,
-    /// `webhooks.ses.cert_dir`: `NAME.pem` here answers for `https://sns…/NAME.pem`.
-    pub cert_dir: Option<PathBuf>,
-}
-
-impl MailgunSettings {
-    pub const DEFAULT_TOLERANCE: TimeDelta = TimeDelta::minutes(5);
-}
-
-/// A setting that cannot be used (reported at start-up, not per request).
-#[derive(Debug, thiserror::Error)]
-#[error("webhooks.{key}: {reason}")]
-pub struct SettingsError {
-    pub key: &'static str,
-    pub reason: String,
 }
 
 /// Route name → provider. The HTTP layer looks providers up here instead of matching names.

@@ -20,7 +20,12 @@ pub async fn sqlite() -> TestDb {
     let url = format!("sqlite://{}/rapport.db", dir.path().display());
     let store = store::connect(&url, 4).await.expect("open sqlite");
     store.migrate().await.expect("migrate sqlite");
-    TestDb { backend: "sqlite", url, store, _dir: Some(dir) }
+    TestDb {
+        backend: "sqlite",
+        url,
+        store,
+        _dir: Some(dir),
+    }
 }
 
 /// A fresh PostgreSQL database, or None (with a printed reason) when none is configured.
@@ -29,16 +34,20 @@ pub async fn postgres() -> Option<TestDb> {
         Ok(u) if !u.is_empty() => u,
         _ => {
             if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("CI=true but RAPPORT_TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI");
+                panic!(
+                    "CI=true but RAPPORT_TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI"
+                );
             }
-            eprintln!("skipping PostgreSQL: set RAPPORT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test");
+            eprintln!(
+                "skipping PostgreSQL: set RAPPORT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"
+            );
             return None;
         }
     };
     let name = format!("rapport_t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
-        panic!("cannot connect to RAPPORT_TEST_DATABASE_URL ({base}): {e}")
-    });
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to RAPPORT_TEST_DATABASE_URL ({base}): {e}"));
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&admin)
         .await
@@ -50,7 +59,12 @@ pub async fn postgres() -> Option<TestDb> {
     };
     let store = store::connect(&url, 4).await.expect("open postgres");
     store.migrate().await.expect("migrate postgres");
-    Some(TestDb { backend: "postgres", url, store, _dir: None })
+    Some(TestDb {
+        backend: "postgres",
+        url,
+        store,
+        _dir: None,
+    })
 }
 
 /// SQLite always, PostgreSQL when available.
