@@ -5,6 +5,8 @@
 //! `CI=true`, where a missing PostgreSQL is a failure, never a silent skip.
 #![allow(dead_code)]
 
+pub mod smtp_server;
+
 use rapport::store::{self, Store};
 use std::sync::Arc;
 

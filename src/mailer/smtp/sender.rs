@@ -213,7 +213,11 @@ async fn transaction(
     timed(limit, "DATA", conn.command(Data))
         .await
         .map_err(at(Stage::Data))?;
-    timed(settings.data_timeout, "end of data", conn.message(raw))
+    // lettre ends the data with "\r\n.\r\n"; when the message already ends with CRLF
+    // that would append an empty line, so hand it the message without its last CRLF and
+    // the server receives exactly the bytes that were rendered (and signed).
+    let body = raw.strip_suffix(b"\r\n").unwrap_or(raw);
+    timed(settings.data_timeout, "end of data", conn.message(body))
         .await
         .map_err(at(Stage::Message))?;
     Ok(())
