@@ -1,14 +1,24 @@
 //! The only place SQL lives. The rest of the engine depends on the [`Store`] trait;
 //! `sqlite` and `postgres` implement it, each with its own migrations and SQL.
 
+mod cycle;
+mod outbox;
 mod postgres;
+mod postgres_cycle;
 mod sqlite;
+mod sqlite_cycle;
 mod time;
+
+pub use cycle::{
+    DeliveryRef, FactsRow, FactsWindows, HistoryEntry, LevelChange, LevelCounts, NewDelivery,
+    PlanContext, Scope,
+};
+pub use outbox::{ClaimedDelivery, DeliveryResult, OccurrenceData, OutboxCounts};
 
 use crate::import::{CustomerRecord, EventRecord, OrderRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub use postgres::PgStore;
@@ -91,6 +101,56 @@ pub trait Store: Send + Sync {
     ) -> Result<bool>;
     /// The reason an address is suppressed, if it is.
     async fn suppression(&self, email: &str) -> Result<Option<String>>;
+
+    // --- the assess + plan cycle ---
+    /// Margin within the window per customer (0 for customers without orders), for tiers.
+    async fn margins(&self, since: DateTime<Utc>) -> Result<Vec<f64>>;
+    /// Streams the facts of the customers in `scope`, ordered by id, in chunks.
+    fn facts_chunks(
+        &self,
+        scope: Scope,
+        windows: FactsWindows,
+        chunk: usize,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<FactsRow>>>;
+    /// Recent orders and complaints and all deliveries of these customers.
+    async fn plan_contexts(
+        &self,
+        ids: &[String],
+        orders_since: DateTime<Utc>,
+        complaints_since: DateTime<Utc>,
+    ) -> Result<HashMap<String, PlanContext>>;
+    /// Writes changed levels (with history) and queues deliveries (idempotent per
+    /// customer+campaign+occurrence); returns how many deliveries were new.
+    async fn apply_cycle(
+        &self,
+        changes: &[LevelChange],
+        deliveries: &[NewDelivery],
+        at: DateTime<Utc>,
+    ) -> Result<u64>;
+    async fn level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts>;
+    async fn level_history(&self, customer_id: &str) -> Result<Vec<HistoryEntry>>;
+    async fn get_state(&self, name: &str) -> Result<Option<String>>;
+    async fn set_state(&self, name: &str, value: &str) -> Result<()>;
+
+    // --- the outbox ---
+    /// Claims up to `limit` due deliveries (queued and due, or with an expired lease).
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: chrono::TimeDelta,
+        owner: &str,
+    ) -> Result<Vec<ClaimedDelivery>>;
+    async fn record_results(&self, results: &[DeliveryResult], now: DateTime<Utc>) -> Result<()>;
+    /// Orders (by id) and complaints (by event seq) named by occurrences.
+    async fn occurrence_data(
+        &self,
+        order_ids: &[String],
+        complaint_seqs: &[i64],
+    ) -> Result<HashMap<String, OccurrenceData>>;
+    async fn outbox_counts(&self) -> Result<Vec<OutboxCounts>>;
+    /// Deliveries still queued or in flight.
+    async fn pending_deliveries(&self) -> Result<u64>;
 }
 
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`).

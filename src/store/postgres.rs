@@ -95,6 +95,71 @@ impl Store for PgStore {
                 .await?,
         )
     }
+
+    async fn margins(&self, since: DateTime<Utc>) -> Result<Vec<f64>> {
+        self.c_margins(since).await
+    }
+    fn facts_chunks(
+        &self,
+        scope: super::Scope,
+        w: super::FactsWindows,
+        chunk: usize,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<super::FactsRow>>> {
+        self.c_facts_chunks(scope, w, chunk)
+    }
+    async fn plan_contexts(
+        &self,
+        ids: &[String],
+        o: DateTime<Utc>,
+        c: DateTime<Utc>,
+    ) -> Result<std::collections::HashMap<String, super::PlanContext>> {
+        self.c_plan_contexts(ids, o, c).await
+    }
+    async fn apply_cycle(
+        &self,
+        ch: &[super::LevelChange],
+        d: &[super::NewDelivery],
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.c_apply_cycle(ch, d, at).await
+    }
+    async fn level_counts(&self, now: DateTime<Utc>) -> Result<super::LevelCounts> {
+        self.c_level_counts(now).await
+    }
+    async fn level_history(&self, id: &str) -> Result<Vec<super::HistoryEntry>> {
+        self.c_level_history(id).await
+    }
+    async fn get_state(&self, name: &str) -> Result<Option<String>> {
+        self.c_get_state(name).await
+    }
+    async fn set_state(&self, name: &str, value: &str) -> Result<()> {
+        self.c_set_state(name, value).await
+    }
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: chrono::TimeDelta,
+        owner: &str,
+    ) -> Result<Vec<super::ClaimedDelivery>> {
+        self.c_claim_due(now, limit, lease, owner).await
+    }
+    async fn record_results(&self, r: &[super::DeliveryResult], now: DateTime<Utc>) -> Result<()> {
+        self.c_record_results(r, now).await
+    }
+    async fn occurrence_data(
+        &self,
+        o: &[String],
+        s: &[i64],
+    ) -> Result<std::collections::HashMap<String, super::OccurrenceData>> {
+        self.c_occurrence_data(o, s).await
+    }
+    async fn outbox_counts(&self) -> Result<Vec<super::OutboxCounts>> {
+        self.c_outbox_counts().await
+    }
+    async fn pending_deliveries(&self) -> Result<u64> {
+        self.c_pending().await
+    }
 }
 
 struct PgImport {

@@ -1,0 +1,128 @@
+//! Rows the assess + plan cycle reads and writes. SQL aggregates, Rust decides.
+
+use crate::domain::Level;
+use crate::levels::CustomerFacts;
+use chrono::{DateTime, Utc};
+
+/// Window starts (absolute instants) for the facts query, computed from `now` and config.
+#[derive(Debug, Clone, Copy)]
+pub struct FactsWindows {
+    pub orders_since: DateTime<Utc>,
+    pub margin_since: DateTime<Utc>,
+    pub referrals_since: DateTime<Utc>,
+}
+
+/// Which customers a cycle looks at.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// Everyone: catches time-window expiry.
+    All,
+    /// Customers touched (new orders, events, profile changes) at or after the instant.
+    TouchedSince(DateTime<Utc>),
+    /// One customer (explain, tests).
+    One(String),
+}
+
+/// One customer's row of the facts query: profile, stored levels, and the facts.
+#[derive(Debug, Clone)]
+pub struct FactsRow {
+    pub customer_id: String,
+    pub email: String,
+    pub locale: String,
+    pub timezone: String,
+    pub subscribed: bool,
+    /// Reason from the suppression list, if the address is on it.
+    pub suppression: Option<String>,
+    pub stored_current: Level,
+    pub stored_target: Level,
+    pub facts: CustomerFacts,
+}
+
+/// A level change to write: the new levels and, when they differ, a history row.
+#[derive(Debug, Clone)]
+pub struct LevelChange {
+    pub customer_id: String,
+    pub from: Level,
+    pub current: Level,
+    pub target: Level,
+    pub reasons: Vec<String>,
+}
+
+/// What the planner needs to know about a customer beyond the facts.
+#[derive(Debug, Clone, Default)]
+pub struct PlanContext {
+    /// Recent orders: (order id, occurred_at).
+    pub orders: Vec<(String, DateTime<Utc>)>,
+    /// Recent complaints: (event seq as text, occurred_at).
+    pub complaints: Vec<(String, DateTime<Utc>)>,
+    pub deliveries: Vec<DeliveryRef>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryRef {
+    pub campaign: String,
+    pub occurrence: String,
+    pub at: DateTime<Utc>,
+    pub service: bool,
+    pub status: String,
+}
+
+/// A delivery the planner queues.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub id: uuid::Uuid,
+    pub customer_id: String,
+    pub campaign: String,
+    pub occurrence: String,
+    pub service: bool,
+    pub current: Level,
+    pub target: Level,
+    pub send_at: DateTime<Utc>,
+    pub message_id: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryEntry {
+    pub from: Level,
+    pub to: Level,
+    pub at: DateTime<Utc>,
+    pub reasons: Vec<String>,
+}
+
+/// Counts per level for `rapport levels`.
+#[derive(Debug, Clone, Default)]
+pub struct LevelCounts {
+    pub current: [u64; 5],
+    pub target: [u64; 5],
+    pub climbed_30d: u64,
+    pub dropped_30d: u64,
+}
+
+pub(crate) fn level_of(rank: i64) -> Level {
+    Level::from_rank(rank).unwrap_or(Level::Basic)
+}
+
+/// Folds (campaign, status, count) rows, ordered by campaign, into one row per campaign.
+pub(crate) fn fold_outbox_counts(
+    rows: impl Iterator<Item = (String, String, i64)>,
+) -> Vec<super::OutboxCounts> {
+    let mut out: Vec<super::OutboxCounts> = Vec::new();
+    for (campaign, status, n) in rows {
+        if out.last().map(|c| c.campaign != campaign).unwrap_or(true) {
+            out.push(super::OutboxCounts {
+                campaign: campaign.clone(),
+                ..Default::default()
+            });
+        }
+        let c = out.last_mut().expect("pushed above");
+        let n = n as u64;
+        match status.as_str() {
+            "queued" => c.queued += n,
+            "sending" => c.sending += n,
+            "sent" => c.sent += n,
+            "failed" => c.failed += n,
+            _ => c.suppressed += n,
+        }
+    }
+    out
+}

@@ -1,0 +1,449 @@
+//! PostgreSQL side of the cycle and the outbox.
+
+use super::cycle::level_of;
+use super::{
+    ClaimedDelivery, DeliveryRef, DeliveryResult, FactsRow, FactsWindows, HistoryEntry,
+    LevelChange, LevelCounts, NewDelivery, OccurrenceData, OutboxCounts, PgStore, PlanContext,
+    Result, Scope, batches,
+};
+use crate::levels::CustomerFacts;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use std::collections::HashMap;
+
+const BATCH: usize = 5_000;
+
+fn facts_row(r: &PgRow) -> FactsRow {
+    FactsRow {
+        customer_id: r.get(0),
+        email: r.get(1),
+        locale: r.get(2),
+        timezone: r.get(3),
+        subscribed: r.get(4),
+        suppression: r.get(5),
+        stored_current: level_of(r.get(6)),
+        stored_target: level_of(r.get(7)),
+        facts: CustomerFacts {
+            target_override: r
+                .get::<Option<i64>, _>(8)
+                .and_then(crate::domain::Level::from_rank),
+            orders_in_window: r.get::<i64, _>(9) as u32,
+            margin_in_window: r.get(10),
+            last_order_at: r.get(11),
+            last_click_at: r.get(12),
+            last_reply_at: r.get(13),
+            last_support_contact_at: r.get(14),
+            last_complaint_at: r.get(15),
+            last_complaint_resolved_at: r.get(16),
+            last_survey_response_at: r.get(17),
+            partnership_accepted_at: r.get(18),
+            referrals_in_window: r.get::<i64, _>(19) as u32,
+        },
+    }
+}
+
+impl PgStore {
+    pub(super) async fn c_margins(&self, since: DateTime<Utc>) -> Result<Vec<f64>> {
+        let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+            .fetch_one(&self.pool)
+            .await?;
+        let mut margins: Vec<f64> = sqlx::query_scalar::<_, f64>(
+            "SELECT SUM(margin)::float8 FROM orders WHERE occurred_at >= $1 GROUP BY customer_id",
+        )
+        .bind(since)
+        .fetch(&self.pool)
+        .try_collect()
+        .await?;
+        margins.resize(margins.len().max(customers as usize), 0.0);
+        Ok(margins)
+    }
+
+    pub(super) fn c_facts_chunks(
+        &self,
+        scope: Scope,
+        w: FactsWindows,
+        chunk: usize,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<FactsRow>>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let (mode, since, one) = match &scope {
+                Scope::All => (0i32, DateTime::<Utc>::UNIX_EPOCH, String::new()),
+                Scope::TouchedSince(t) => (1, *t, String::new()),
+                Scope::One(id) => (2, DateTime::<Utc>::UNIX_EPOCH, id.clone()),
+            };
+            let mut rows = sqlx::query(include_str!("sql/postgres_facts.sql"))
+                .bind(w.orders_since)
+                .bind(w.margin_since)
+                .bind(w.referrals_since)
+                .bind(mode)
+                .bind(since)
+                .bind(one)
+                .fetch(&pool);
+            let mut buf = Vec::with_capacity(chunk);
+            loop {
+                match rows.try_next().await {
+                    Ok(Some(r)) => {
+                        buf.push(facts_row(&r));
+                        if buf.len() >= chunk
+                            && tx.send(Ok(std::mem::take(&mut buf))).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = tx.send(Err(e.into())).await;
+                        return;
+                    }
+                }
+            }
+            if !buf.is_empty() {
+                let _ = tx.send(Ok(buf)).await;
+            }
+        });
+        rx
+    }
+
+    pub(super) async fn c_plan_contexts(
+        &self,
+        ids: &[String],
+        orders_since: DateTime<Utc>,
+        complaints_since: DateTime<Utc>,
+    ) -> Result<HashMap<String, PlanContext>> {
+        let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(ids.len());
+        for chunk in batches(ids, BATCH) {
+            for r in sqlx::query("SELECT customer_id, id, occurred_at FROM orders WHERE occurred_at >= $1 AND customer_id = ANY($2)")
+                .bind(orders_since)
+                .bind(chunk)
+                .fetch_all(&self.pool)
+                .await?
+            {
+                out.entry(r.get(0)).or_default().orders.push((r.get(1), r.get(2)));
+            }
+            for r in sqlx::query("SELECT customer_id, seq, occurred_at FROM events WHERE kind = 5 AND occurred_at >= $1 AND customer_id = ANY($2)")
+                .bind(complaints_since)
+                .bind(chunk)
+                .fetch_all(&self.pool)
+                .await?
+            {
+                out.entry(r.get(0)).or_default().complaints.push((r.get::<i64, _>(1).to_string(), r.get(2)));
+            }
+            for r in sqlx::query(
+                "SELECT customer_id, campaign, occurrence, COALESCE(sent_at, send_at), service, status \
+                 FROM deliveries WHERE customer_id = ANY($1)",
+            )
+            .bind(chunk)
+            .fetch_all(&self.pool)
+            .await?
+            {
+                out.entry(r.get(0)).or_default().deliveries.push(DeliveryRef {
+                    campaign: r.get(1),
+                    occurrence: r.get(2),
+                    at: r.get(3),
+                    service: r.get(4),
+                    status: r.get(5),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn c_apply_cycle(
+        &self,
+        changes: &[LevelChange],
+        deliveries: &[NewDelivery],
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in batches(changes, BATCH) {
+            sqlx::query(
+                "UPDATE customers c SET current_level = t.cur, target_level = t.tgt, \
+                 level_reasons = t.reasons::jsonb, assessed_at = $5 \
+                 FROM UNNEST($1::text[], $2::int2[], $3::int2[], $4::text[]) AS t(id, cur, tgt, reasons) \
+                 WHERE c.id = t.id",
+            )
+            .bind(chunk.iter().map(|c| c.customer_id.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.current.rank()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.target.rank()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| serde_json::to_string(&c.reasons).unwrap_or_default()).collect::<Vec<_>>())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            let moved: Vec<&LevelChange> = chunk.iter().filter(|c| c.from != c.current).collect();
+            sqlx::query(
+                "INSERT INTO level_history (customer_id, from_level, to_level, at, reasons) \
+                 SELECT id, f, t, $4, r::jsonb FROM UNNEST($1::text[], $2::int2[], $3::int2[], $5::text[]) AS x(id, f, t, r)",
+            )
+            .bind(moved.iter().map(|c| c.customer_id.as_str()).collect::<Vec<_>>())
+            .bind(moved.iter().map(|c| c.from.rank()).collect::<Vec<_>>())
+            .bind(moved.iter().map(|c| c.current.rank()).collect::<Vec<_>>())
+            .bind(at)
+            .bind(moved.iter().map(|c| serde_json::to_string(&c.reasons).unwrap_or_default()).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut queued = 0;
+        for chunk in batches(deliveries, BATCH) {
+            queued += sqlx::query(
+                "INSERT INTO deliveries (id, customer_id, campaign, occurrence, service, status, current_level, \
+                 target_level, send_at, next_attempt_at, message_id, created_at, updated_at) \
+                 SELECT id, cid, campaign, occ, svc, 'queued', cur, tgt, send_at, send_at, mid, $10, $10 \
+                 FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::int2[], \
+                 $7::int2[], $8::timestamptz[], $9::text[]) AS t(id, cid, campaign, occ, svc, cur, tgt, send_at, mid) \
+                 ON CONFLICT (customer_id, campaign, occurrence) DO NOTHING",
+            )
+            .bind(chunk.iter().map(|d| d.id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.customer_id.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.campaign.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.occurrence.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.service).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.current.rank()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.target.rank()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.send_at).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.message_id.as_str()).collect::<Vec<_>>())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    pub(super) async fn c_level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts> {
+        let mut counts = LevelCounts::default();
+        for r in sqlx::query(
+            "SELECT current_level::int8, target_level::int8, COUNT(*) FROM customers GROUP BY 1, 2",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let n = r.get::<i64, _>(2) as u64;
+            counts.current[(level_of(r.get(0)).rank() - 1) as usize] += n;
+            counts.target[(level_of(r.get(1)).rank() - 1) as usize] += n;
+        }
+        let r = sqlx::query(
+            "SELECT COUNT(*) FILTER (WHERE to_level > from_level), COUNT(*) FILTER (WHERE to_level < from_level) \
+             FROM level_history WHERE at >= $1",
+        )
+        .bind(now - chrono::TimeDelta::days(30))
+        .fetch_one(&self.pool)
+        .await?;
+        counts.climbed_30d = r.get::<i64, _>(0) as u64;
+        counts.dropped_30d = r.get::<i64, _>(1) as u64;
+        Ok(counts)
+    }
+
+    pub(super) async fn c_level_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
+        let rows = sqlx::query(
+            "SELECT from_level::int8, to_level::int8, at, reasons::text FROM level_history WHERE customer_id = $1 ORDER BY at, seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| HistoryEntry {
+                from: level_of(r.get(0)),
+                to: level_of(r.get(1)),
+                at: r.get(2),
+                reasons: serde_json::from_str(r.get::<&str, _>(3)).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    pub(super) async fn c_get_state(&self, name: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM engine_state WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub(super) async fn c_set_state(&self, name: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO engine_state (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value")
+            .bind(name)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn c_claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: chrono::TimeDelta,
+        owner: &str,
+    ) -> Result<Vec<ClaimedDelivery>> {
+        // SKIP LOCKED: replicas claiming at once each get different rows, without waiting.
+        let rows = sqlx::query(
+            "WITH due AS (SELECT id FROM deliveries \
+                WHERE (status = 'queued' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1) \
+                ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED), \
+             claimed AS (UPDATE deliveries d SET status = 'sending', lease_until = $3, lease_owner = $4, \
+                attempts = d.attempts + 1, updated_at = $1 FROM due WHERE d.id = due.id \
+                RETURNING d.id, d.customer_id, d.campaign, d.occurrence, d.current_level, d.target_level, d.attempts, d.message_id) \
+             SELECT claimed.id, claimed.customer_id, c.email, c.name, c.locale, c.timezone, c.attributes, c.subscribed, \
+                s.reason, claimed.campaign, claimed.occurrence, claimed.current_level::int8, claimed.target_level::int8, \
+                claimed.attempts, claimed.message_id \
+             FROM claimed JOIN customers c ON c.id = claimed.customer_id LEFT JOIN suppressions s ON s.email = c.email",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .bind(now + lease)
+        .bind(owner)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ClaimedDelivery {
+                id: r.get(0),
+                customer_id: r.get(1),
+                email: r.get(2),
+                name: r.get(3),
+                locale: r.get(4),
+                timezone: r.get(5),
+                attributes: r.get(6),
+                subscribed: r.get(7),
+                suppression: r.get(8),
+                campaign: r.get(9),
+                occurrence: r.get(10),
+                current: level_of(r.get(11)),
+                target: level_of(r.get(12)),
+                attempts: r.get(13),
+                message_id: r.get(14),
+            })
+            .collect())
+    }
+
+    pub(super) async fn c_record_results(
+        &self,
+        results: &[DeliveryResult],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for r in results {
+            match r {
+                DeliveryResult::Sent { id, links } => {
+                    sqlx::query("UPDATE deliveries SET status = 'sent', sent_at = $1, links = $2, lease_until = NULL, last_error = NULL, updated_at = $1 WHERE id = $3")
+                        .bind(now)
+                        .bind(serde_json::json!(links))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                DeliveryResult::Retry {
+                    id,
+                    next_attempt_at,
+                    error,
+                } => {
+                    sqlx::query("UPDATE deliveries SET status = 'queued', next_attempt_at = $1, last_error = $2, lease_until = NULL, updated_at = $3 WHERE id = $4")
+                        .bind(next_attempt_at)
+                        .bind(error)
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                DeliveryResult::Failed {
+                    id,
+                    error,
+                    suppress,
+                } => {
+                    sqlx::query("UPDATE deliveries SET status = 'failed', last_error = $1, lease_until = NULL, updated_at = $2 WHERE id = $3")
+                        .bind(error)
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    if let Some((email, reason)) = suppress {
+                        sqlx::query("INSERT INTO suppressions (email, reason, source, created_at) VALUES ($1, $2, 'smtp', $3) ON CONFLICT (email) DO NOTHING")
+                            .bind(email)
+                            .bind(reason)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                DeliveryResult::Suppressed { id, reason } => {
+                    sqlx::query("UPDATE deliveries SET status = 'suppressed', last_error = $1, lease_until = NULL, updated_at = $2 WHERE id = $3")
+                        .bind(reason)
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn c_occurrence_data(
+        &self,
+        order_ids: &[String],
+        seqs: &[i64],
+    ) -> Result<HashMap<String, OccurrenceData>> {
+        let mut out = HashMap::new();
+        for chunk in batches(order_ids, BATCH) {
+            for r in sqlx::query(
+                "SELECT id, occurred_at, amount, currency, items FROM orders WHERE id = ANY($1)",
+            )
+            .bind(chunk)
+            .fetch_all(&self.pool)
+            .await?
+            {
+                let id: String = r.get(0);
+                let at: DateTime<Utc> = r.get(1);
+                out.insert(
+                    format!("order:{id}"),
+                    OccurrenceData::Order(serde_json::json!({
+                        "id": id, "occurred_at": at, "amount": r.get::<f64, _>(2),
+                        "currency": r.get::<String, _>(3), "items": r.get::<serde_json::Value, _>(4),
+                    })),
+                );
+            }
+        }
+        for chunk in batches(seqs, BATCH) {
+            for r in sqlx::query("SELECT seq, occurred_at, data FROM events WHERE seq = ANY($1)")
+                .bind(chunk)
+                .fetch_all(&self.pool)
+                .await?
+            {
+                let seq: i64 = r.get(0);
+                let at: DateTime<Utc> = r.get(1);
+                out.insert(
+                    format!("complaint:{seq}"),
+                    OccurrenceData::Complaint(serde_json::json!({"id": seq.to_string(), "occurred_at": at, "data": r.get::<serde_json::Value, _>(2)})),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn c_outbox_counts(&self) -> Result<Vec<OutboxCounts>> {
+        let rows = sqlx::query(
+            "SELECT campaign, status, COUNT(*) FROM deliveries GROUP BY 1, 2 ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(super::cycle::fold_outbox_counts(
+            rows.iter()
+                .map(|r| (r.get(0), r.get(1), r.get::<i64, _>(2))),
+        ))
+    }
+
+    pub(super) async fn c_pending(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE status IN ('queued', 'sending')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n as u64)
+    }
+}

@@ -1,0 +1,495 @@
+//! SQLite side of the cycle and the outbox.
+
+use super::cycle::level_of;
+use super::time::{from_ms, to_ms};
+use super::{
+    ClaimedDelivery, DeliveryRef, DeliveryResult, FactsRow, FactsWindows, HistoryEntry,
+    LevelChange, LevelCounts, NewDelivery, OccurrenceData, OutboxCounts, PlanContext, Result,
+    Scope, SqliteStore, batches,
+};
+use crate::levels::CustomerFacts;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use std::collections::HashMap;
+
+const BATCH: usize = 500;
+
+fn ms_opt(row: &SqliteRow, i: usize) -> Option<DateTime<Utc>> {
+    row.get::<Option<i64>, _>(i).map(from_ms)
+}
+
+fn facts_row(r: &SqliteRow) -> FactsRow {
+    FactsRow {
+        customer_id: r.get(0),
+        email: r.get(1),
+        locale: r.get(2),
+        timezone: r.get(3),
+        subscribed: r.get(4),
+        suppression: r.get(5),
+        stored_current: level_of(r.get(6)),
+        stored_target: level_of(r.get(7)),
+        facts: CustomerFacts {
+            target_override: r
+                .get::<Option<i64>, _>(8)
+                .and_then(crate::domain::Level::from_rank),
+            orders_in_window: r.get::<i64, _>(9) as u32,
+            margin_in_window: r.get(10),
+            last_order_at: ms_opt(r, 11),
+            last_click_at: ms_opt(r, 12),
+            last_reply_at: ms_opt(r, 13),
+            last_support_contact_at: ms_opt(r, 14),
+            last_complaint_at: ms_opt(r, 15),
+            last_complaint_resolved_at: ms_opt(r, 16),
+            last_survey_response_at: ms_opt(r, 17),
+            partnership_accepted_at: ms_opt(r, 18),
+            referrals_in_window: r.get::<i64, _>(19) as u32,
+        },
+    }
+}
+
+fn in_list(q: &mut QueryBuilder<Sqlite>, ids: &[String]) {
+    q.push("(");
+    let mut sep = q.separated(", ");
+    for id in ids {
+        sep.push_bind(id.as_str());
+    }
+    q.push(")");
+}
+
+impl SqliteStore {
+    pub(super) async fn c_margins(&self, since: DateTime<Utc>) -> Result<Vec<f64>> {
+        let mut conn = self.pool.acquire().await?;
+        let customers: i64 = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers")
+            .fetch_one(&mut *conn)
+            .await?;
+        let mut margins: Vec<f64> = sqlx::query_scalar::<_, f64>(
+            "SELECT SUM(margin) FROM orders WHERE occurred_at >= ? GROUP BY customer_id",
+        )
+        .bind(to_ms(since))
+        .fetch(&mut *conn)
+        .try_collect()
+        .await?;
+        margins.resize(margins.len().max(customers as usize), 0.0);
+        Ok(margins)
+    }
+
+    pub(super) fn c_facts_chunks(
+        &self,
+        scope: Scope,
+        w: FactsWindows,
+        chunk: usize,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<FactsRow>>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let (mode, since, one) = match &scope {
+                Scope::All => (0i64, 0i64, String::new()),
+                Scope::TouchedSince(t) => (1, to_ms(*t), String::new()),
+                Scope::One(id) => (2, 0, id.clone()),
+            };
+            let mut conn = match pool.acquire().await {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.send(Err(e.into())).await;
+                    return;
+                }
+            };
+            // A small page cache for this scan: DESIGN.md measured a 256 MB cache making the
+            // sort-based GROUP BY 2–3× slower.
+            let _ = sqlx::query("PRAGMA cache_size = -16000")
+                .execute(&mut *conn)
+                .await;
+            let mut rows = sqlx::query(include_str!("sql/sqlite_facts.sql"))
+                .bind(to_ms(w.orders_since))
+                .bind(to_ms(w.margin_since))
+                .bind(to_ms(w.referrals_since))
+                .bind(mode)
+                .bind(since)
+                .bind(one)
+                .fetch(&mut *conn);
+            let mut buf = Vec::with_capacity(chunk);
+            loop {
+                match rows.try_next().await {
+                    Ok(Some(r)) => {
+                        buf.push(facts_row(&r));
+                        if buf.len() >= chunk
+                            && tx.send(Ok(std::mem::take(&mut buf))).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = tx.send(Err(e.into())).await;
+                        return;
+                    }
+                }
+            }
+            if !buf.is_empty() {
+                let _ = tx.send(Ok(buf)).await;
+            }
+        });
+        rx
+    }
+
+    pub(super) async fn c_plan_contexts(
+        &self,
+        ids: &[String],
+        orders_since: DateTime<Utc>,
+        complaints_since: DateTime<Utc>,
+    ) -> Result<HashMap<String, PlanContext>> {
+        let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(ids.len());
+        for chunk in batches(ids, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT customer_id, id, occurred_at FROM orders WHERE occurred_at >= ",
+            );
+            q.push_bind(to_ms(orders_since))
+                .push(" AND customer_id IN ");
+            in_list(&mut q, chunk);
+            for r in q.build().fetch_all(&self.pool).await? {
+                out.entry(r.get(0))
+                    .or_default()
+                    .orders
+                    .push((r.get(1), from_ms(r.get(2))));
+            }
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT customer_id, seq, occurred_at FROM events WHERE kind = 5 AND occurred_at >= ",
+            );
+            q.push_bind(to_ms(complaints_since))
+                .push(" AND customer_id IN ");
+            in_list(&mut q, chunk);
+            for r in q.build().fetch_all(&self.pool).await? {
+                out.entry(r.get(0))
+                    .or_default()
+                    .complaints
+                    .push((r.get::<i64, _>(1).to_string(), from_ms(r.get(2))));
+            }
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT customer_id, campaign, occurrence, COALESCE(sent_at, send_at), service, status \
+                 FROM deliveries WHERE customer_id IN ",
+            );
+            in_list(&mut q, chunk);
+            for r in q.build().fetch_all(&self.pool).await? {
+                out.entry(r.get(0))
+                    .or_default()
+                    .deliveries
+                    .push(DeliveryRef {
+                        campaign: r.get(1),
+                        occurrence: r.get(2),
+                        at: from_ms(r.get(3)),
+                        service: r.get(4),
+                        status: r.get(5),
+                    });
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn c_apply_cycle(
+        &self,
+        changes: &[LevelChange],
+        deliveries: &[NewDelivery],
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        for c in changes {
+            sqlx::query(
+                "UPDATE customers SET current_level = ?, target_level = ?, level_reasons = ?, assessed_at = ? WHERE id = ?",
+            )
+            .bind(c.current.rank())
+            .bind(c.target.rank())
+            .bind(serde_json::to_string(&c.reasons).unwrap_or_default())
+            .bind(to_ms(at))
+            .bind(&c.customer_id)
+            .execute(&mut *tx)
+            .await?;
+            if c.from != c.current {
+                sqlx::query("INSERT INTO level_history (customer_id, from_level, to_level, at, reasons) VALUES (?, ?, ?, ?, ?)")
+                    .bind(&c.customer_id)
+                    .bind(c.from.rank())
+                    .bind(c.current.rank())
+                    .bind(to_ms(at))
+                    .bind(serde_json::to_string(&c.reasons).unwrap_or_default())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let mut queued = 0;
+        for chunk in batches(deliveries, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO deliveries (id, customer_id, campaign, occurrence, service, status, current_level, \
+                 target_level, send_at, next_attempt_at, message_id, created_at, updated_at) ",
+            );
+            q.push_values(chunk, |mut b, d| {
+                b.push_bind(d.id.to_string())
+                    .push_bind(&d.customer_id)
+                    .push_bind(&d.campaign)
+                    .push_bind(&d.occurrence)
+                    .push_bind(d.service)
+                    .push_bind("queued")
+                    .push_bind(d.current.rank())
+                    .push_bind(d.target.rank())
+                    .push_bind(to_ms(d.send_at))
+                    .push_bind(to_ms(d.send_at))
+                    .push_bind(&d.message_id)
+                    .push_bind(to_ms(at))
+                    .push_bind(to_ms(at));
+            });
+            q.push(" ON CONFLICT (customer_id, campaign, occurrence) DO NOTHING");
+            queued += q.build().execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    pub(super) async fn c_level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts> {
+        let mut counts = LevelCounts::default();
+        for r in
+            sqlx::query("SELECT current_level, target_level, COUNT(*) FROM customers GROUP BY 1, 2")
+                .fetch_all(&self.pool)
+                .await?
+        {
+            let n = r.get::<i64, _>(2) as u64;
+            counts.current[(level_of(r.get(0)).rank() - 1) as usize] += n;
+            counts.target[(level_of(r.get(1)).rank() - 1) as usize] += n;
+        }
+        let r = sqlx::query(
+            "SELECT COALESCE(SUM(to_level > from_level), 0), COALESCE(SUM(to_level < from_level), 0) \
+             FROM level_history WHERE at >= ?",
+        )
+        .bind(to_ms(now - chrono::TimeDelta::days(30)))
+        .fetch_one(&self.pool)
+        .await?;
+        counts.climbed_30d = r.get::<i64, _>(0) as u64;
+        counts.dropped_30d = r.get::<i64, _>(1) as u64;
+        Ok(counts)
+    }
+
+    pub(super) async fn c_level_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
+        let rows = sqlx::query("SELECT from_level, to_level, at, reasons FROM level_history WHERE customer_id = ? ORDER BY at, seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| HistoryEntry {
+                from: level_of(r.get(0)),
+                to: level_of(r.get(1)),
+                at: from_ms(r.get(2)),
+                reasons: serde_json::from_str(r.get::<&str, _>(3)).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    pub(super) async fn c_get_state(&self, name: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM engine_state WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub(super) async fn c_set_state(&self, name: &str, value: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO engine_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+            .bind(name)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn c_claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: chrono::TimeDelta,
+        owner: &str,
+    ) -> Result<Vec<ClaimedDelivery>> {
+        // BEGIN IMMEDIATE takes the write lock up front, so two workers (or processes) never
+        // claim the same row; a live lease is only taken over once it has expired.
+        let mut tx = self.begin_write().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "UPDATE deliveries SET status = 'sending', lease_until = ?1, lease_owner = ?2, \
+             attempts = attempts + 1, updated_at = ?3 \
+             WHERE id IN (SELECT id FROM deliveries \
+                WHERE (status = 'queued' AND next_attempt_at <= ?3) \
+                   OR (status = 'sending' AND lease_until < ?3) \
+                ORDER BY next_attempt_at LIMIT ?4) \
+             RETURNING id",
+        )
+        .bind(to_ms(now + lease))
+        .bind(owner)
+        .bind(to_ms(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut claimed = Vec::with_capacity(ids.len());
+        for chunk in batches(&ids, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT d.id, d.customer_id, c.email, c.name, c.locale, c.timezone, c.attributes, c.subscribed, \
+                 s.reason, d.campaign, d.occurrence, d.current_level, d.target_level, d.attempts, d.message_id \
+                 FROM deliveries d JOIN customers c ON c.id = d.customer_id \
+                 LEFT JOIN suppressions s ON s.email = c.email WHERE d.id IN ",
+            );
+            in_list(&mut q, chunk);
+            for r in q.build().fetch_all(&mut *tx).await? {
+                claimed.push(ClaimedDelivery {
+                    id: r.get::<&str, _>(0).parse().unwrap_or_default(),
+                    customer_id: r.get(1),
+                    email: r.get(2),
+                    name: r.get(3),
+                    locale: r.get(4),
+                    timezone: r.get(5),
+                    attributes: serde_json::from_str(r.get::<&str, _>(6)).unwrap_or_default(),
+                    subscribed: r.get(7),
+                    suppression: r.get(8),
+                    campaign: r.get(9),
+                    occurrence: r.get(10),
+                    current: level_of(r.get(11)),
+                    target: level_of(r.get(12)),
+                    attempts: r.get(13),
+                    message_id: r.get(14),
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    pub(super) async fn c_record_results(
+        &self,
+        results: &[DeliveryResult],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let now = to_ms(now);
+        for r in results {
+            match r {
+                DeliveryResult::Sent { id, links } => {
+                    sqlx::query("UPDATE deliveries SET status = 'sent', sent_at = ?, links = ?, lease_until = NULL, last_error = NULL, updated_at = ? WHERE id = ?")
+                        .bind(now)
+                        .bind(serde_json::to_string(links).unwrap_or_default())
+                        .bind(now)
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                DeliveryResult::Retry {
+                    id,
+                    next_attempt_at,
+                    error,
+                } => {
+                    sqlx::query("UPDATE deliveries SET status = 'queued', next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?")
+                        .bind(to_ms(*next_attempt_at))
+                        .bind(error)
+                        .bind(now)
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                DeliveryResult::Failed {
+                    id,
+                    error,
+                    suppress,
+                } => {
+                    sqlx::query("UPDATE deliveries SET status = 'failed', last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?")
+                        .bind(error)
+                        .bind(now)
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    if let Some((email, reason)) = suppress {
+                        sqlx::query("INSERT INTO suppressions (email, reason, source, created_at) VALUES (?, ?, 'smtp', ?) ON CONFLICT (email) DO NOTHING")
+                            .bind(email)
+                            .bind(reason)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                DeliveryResult::Suppressed { id, reason } => {
+                    sqlx::query("UPDATE deliveries SET status = 'suppressed', last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?")
+                        .bind(reason)
+                        .bind(now)
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn c_occurrence_data(
+        &self,
+        order_ids: &[String],
+        seqs: &[i64],
+    ) -> Result<HashMap<String, OccurrenceData>> {
+        let mut out = HashMap::new();
+        for chunk in batches(order_ids, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT id, occurred_at, amount, currency, items FROM orders WHERE id IN ",
+            );
+            in_list(&mut q, chunk);
+            for r in q.build().fetch_all(&self.pool).await? {
+                let id: String = r.get(0);
+                let items: serde_json::Value =
+                    serde_json::from_str(r.get::<&str, _>(4)).unwrap_or_default();
+                out.insert(
+                    format!("order:{id}"),
+                    OccurrenceData::Order(serde_json::json!({
+                        "id": id, "occurred_at": from_ms(r.get(1)), "amount": r.get::<f64, _>(2),
+                        "currency": r.get::<String, _>(3), "items": items,
+                    })),
+                );
+            }
+        }
+        for chunk in batches(seqs, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT seq, occurred_at, data FROM events WHERE seq IN (",
+            );
+            let mut sep = q.separated(", ");
+            for s in chunk {
+                sep.push_bind(*s);
+            }
+            q.push(")");
+            for r in q.build().fetch_all(&self.pool).await? {
+                let seq: i64 = r.get(0);
+                let data: serde_json::Value =
+                    serde_json::from_str(r.get::<&str, _>(2)).unwrap_or_default();
+                out.insert(
+                    format!("complaint:{seq}"),
+                    OccurrenceData::Complaint(serde_json::json!({"id": seq.to_string(), "occurred_at": from_ms(r.get(1)), "data": data})),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn c_outbox_counts(&self) -> Result<Vec<OutboxCounts>> {
+        let rows = sqlx::query(
+            "SELECT campaign, status, COUNT(*) FROM deliveries GROUP BY 1, 2 ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(super::cycle::fold_outbox_counts(
+            rows.iter()
+                .map(|r| (r.get(0), r.get(1), r.get::<i64, _>(2))),
+        ))
+    }
+
+    pub(super) async fn c_pending(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE status IN ('queued', 'sending')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n as u64)
+    }
+}
