@@ -5,3 +5,4 @@ pub mod campaigns;
 pub mod config;
 pub mod domain;
 pub mod levels;
+pub mod planner;
