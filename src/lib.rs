@@ -8,6 +8,7 @@ pub mod domain;
 pub mod import;
 pub mod levels;
 pub mod mailer;
+pub mod planner;
 pub mod providers;
 pub mod store;
 pub mod telemetry;

@@ -1,0 +1,155 @@
+//! Why a campaign was not picked, kept as data until someone asks to read it: the full cycle
+//! only needs the pick, `explain` needs the words.
+
+use crate::config::Duration;
+use crate::domain::Level;
+use crate::levels::wording::{span, std_span};
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use std::borrow::Cow;
+use std::fmt;
+
+/// Why an address must not be written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Suppression {
+    Unsubscribed,
+    /// A hard bounce (the mailbox does not exist).
+    Bounced,
+    /// The recipient reported an email as spam.
+    Complained,
+}
+
+impl Suppression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suppression::Unsubscribed => "unsubscribed",
+            Suppression::Bounced => "bounced",
+            Suppression::Complained => "complained",
+        }
+    }
+}
+
+impl fmt::Display for Suppression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One reason, with its numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Blocked<'a> {
+    Suppressed(Suppression),
+    NotForLevel(Level),
+    /// A climb step, but the customer is already at (or above) the target.
+    TargetReached {
+        current: Level,
+        target: Level,
+    },
+    /// A maintenance campaign, but the customer is still below the target.
+    StillClimbing {
+        current: Level,
+        target: Level,
+    },
+    NotDue {
+        what: Event<'a>,
+        age: TimeDelta,
+        delay: Duration,
+    },
+    TooOld {
+        what: Event<'a>,
+        age: TimeDelta,
+        max_age: Duration,
+    },
+    NoEvent {
+        kind: &'static str,
+        max_age: Duration,
+    },
+    AlreadySent(Cow<'a, str>),
+    SlotNotDue {
+        next: Option<DateTime<Tz>>,
+    },
+    CoolingDown {
+        until: DateTime<Utc>,
+    },
+    MinGap {
+        ago: TimeDelta,
+        min_gap: Duration,
+    },
+    MinGapQueued {
+        at: DateTime<Utc>,
+    },
+    LowerPriority(&'a str),
+}
+
+/// An order or complaint named in a reason: `order o-17`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Event<'a> {
+    pub kind: &'static str,
+    pub id: &'a str,
+}
+
+impl fmt::Display for Event<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind, self.id)
+    }
+}
+
+impl fmt::Display for Blocked<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Blocked::Suppressed(s) => write!(f, "{s}"),
+            Blocked::NotForLevel(level) => write!(f, "not for level {level}"),
+            Blocked::TargetReached { current, target } => {
+                write!(f, "target reached: {current} ≥ target {target}")
+            }
+            Blocked::StillClimbing { current, target } => write!(
+                f,
+                "maintenance only at the target: {current} < target {target}"
+            ),
+            Blocked::NotDue { what, age, delay } => write!(
+                f,
+                "not due: {what} is {} old, delay {}",
+                span(*age),
+                std_span(delay.std())
+            ),
+            Blocked::TooOld { what, age, max_age } => write!(
+                f,
+                "too old: {what} is {} old > max_age {}",
+                span(*age),
+                std_span(max_age.std())
+            ),
+            Blocked::NoEvent { kind, max_age } => {
+                write!(f, "no {kind} in the last {}", std_span(max_age.std()))
+            }
+            Blocked::AlreadySent(occurrence) => write!(f, "already sent for {occurrence}"),
+            Blocked::SlotNotDue { next: Some(next) } => write!(
+                f,
+                "not due: next slot {} {}",
+                next.format("%a %Y-%m-%d %H:%M"),
+                next.timezone().name()
+            ),
+            Blocked::SlotNotDue { next: None } => {
+                write!(f, "not due: the schedule never fires again")
+            }
+            Blocked::CoolingDown { until } => {
+                write!(
+                    f,
+                    "cooling down until {}",
+                    until.format("%Y-%m-%d %H:%M UTC")
+                )
+            }
+            Blocked::MinGap { ago, min_gap } => write!(
+                f,
+                "min_gap: last email {} ago < {}",
+                span(*ago),
+                std_span(min_gap.std())
+            ),
+            Blocked::MinGapQueued { at } => write!(
+                f,
+                "min_gap: an email is already queued for {}",
+                at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            Blocked::LowerPriority(winner) => write!(f, "lower priority than {winner}"),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Finding the occurrence a campaign is due for: which order, which complaint, which
+//! schedule slot — or why there is none.
+
+use super::blocked::{Blocked, Event};
+use super::{PastDelivery, PlanInput};
+use crate::campaigns::{Campaign, EventTrigger, ScheduleTrigger, Trigger};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use std::borrow::Cow;
+
+/// A due occurrence; its key is only formatted for the campaign that is picked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Due<'a> {
+    Order(&'a str),
+    Complaint(&'a str),
+    Slot(String),
+    /// `None` the first time; then the date the previous cool-down ended.
+    Eligible(Option<NaiveDate>),
+}
+
+impl Due<'_> {
+    pub fn key(&self) -> String {
+        match self {
+            Due::Order(id) => format!("{ORDER}{id}"),
+            Due::Complaint(id) => format!("{COMPLAINT}{id}"),
+            Due::Slot(key) => key.clone(),
+            Due::Eligible(None) => "eligible:first".to_string(),
+            Due::Eligible(Some(date)) => format!("eligible:{date}"),
+        }
+    }
+}
+
+const ORDER: &str = "order:";
+const COMPLAINT: &str = "complaint:";
+
+pub(super) fn find<'a>(
+    input: &PlanInput<'a>,
+    campaign: &'a Campaign,
+    now: DateTime<Utc>,
+) -> Result<Due<'a>, Blocked<'a>> {
+    let sent = Sent {
+        campaign: &campaign.id,
+        deliveries: input.deliveries,
+    };
+    match &campaign.trigger {
+        Trigger::Order(timing) => {
+            let orders = input
+                .recent_orders
+                .iter()
+                .map(|o| (o.id.as_str(), o.occurred_at));
+            newest_due("order", ORDER, orders, &sent, timing, now).map(Due::Order)
+        }
+        Trigger::Complaint(timing) => {
+            let complaints = input
+                .recent_complaints
+                .iter()
+                .map(|c| (c.event_id.as_str(), c.occurred_at));
+            newest_due("complaint", COMPLAINT, complaints, &sent, timing, now).map(Due::Complaint)
+        }
+        Trigger::Schedule(schedule) => slot(schedule, input, &sent, now),
+        Trigger::Eligible => eligible(campaign, &sent),
+    }
+}
+
+/// This customer's deliveries of one campaign.
+struct Sent<'a> {
+    campaign: &'a str,
+    deliveries: &'a [PastDelivery],
+}
+
+impl<'a> Sent<'a> {
+    fn all(&self) -> impl Iterator<Item = &'a PastDelivery> + '_ {
+        self.deliveries
+            .iter()
+            .filter(|d| d.campaign == self.campaign)
+    }
+
+    fn has(&self, prefix: &str, id: &str) -> bool {
+        self.all()
+            .any(|d| d.occurrence.strip_prefix(prefix) == Some(id))
+    }
+
+    fn latest(&self) -> Option<&'a PastDelivery> {
+        self.all().max_by_key(|d| d.at)
+    }
+}
+
+/// The newest event whose delay has passed, that is within `max_age`, was never sent, and is
+/// not older than an event already sent (a follow-up for a newer order covers older ones, so
+/// a burst of orders does not become a burst of emails). Otherwise the most useful reason:
+/// something that will become due, then what was sent, then what is too old.
+fn newest_due<'a>(
+    kind: &'static str,
+    prefix: &str,
+    events: impl Iterator<Item = (&'a str, DateTime<Utc>)> + Clone,
+    sent: &Sent<'_>,
+    timing: &EventTrigger,
+    now: DateTime<Utc>,
+) -> Result<&'a str, Blocked<'a>> {
+    let newest_sent = events
+        .clone()
+        .filter(|(id, _)| sent.has(prefix, id))
+        .max_by_key(|(_, at)| *at);
+    let covered_until = newest_sent.map(|(_, at)| at);
+    let (mut due, mut waiting, mut too_old) = (None, None, None);
+    let newer = |slot: &Option<(&'a str, DateTime<Utc>)>, at| slot.is_none_or(|(_, b)| at > b);
+    for (id, at) in events {
+        if covered_until.is_some_and(|c| at <= c) {
+            continue;
+        }
+        let age = now - at;
+        let slot = if age > timing.max_age.chrono() {
+            &mut too_old
+        } else if age < timing.delay.chrono() {
+            &mut waiting
+        } else {
+            &mut due
+        };
+        if newer(slot, at) {
+            *slot = Some((id, at));
+        }
+    }
+    let event = |id| Event { kind, id };
+    let age = |at: DateTime<Utc>| (now - at).max(TimeDelta::zero());
+    if let Some((id, _)) = due {
+        Ok(id)
+    } else if let Some((id, at)) = waiting {
+        Err(Blocked::NotDue {
+            what: event(id),
+            age: age(at),
+            delay: timing.delay,
+        })
+    } else if let Some((id, _)) = newest_sent {
+        Err(Blocked::AlreadySent(Cow::Owned(format!("{prefix}{id}"))))
+    } else if let Some((id, at)) = too_old {
+        Err(Blocked::TooOld {
+            what: event(id),
+            age: age(at),
+            max_age: timing.max_age,
+        })
+    } else {
+        Err(Blocked::NoEvent {
+            kind,
+            max_age: timing.max_age,
+        })
+    }
+}
+
+fn slot<'a>(
+    schedule: &ScheduleTrigger,
+    input: &PlanInput<'a>,
+    sent: &Sent<'a>,
+    now: DateTime<Utc>,
+) -> Result<Due<'a>, Blocked<'a>> {
+    let Some(slot) = schedule.due_slot(input.timezone, now) else {
+        return Err(Blocked::SlotNotDue {
+            next: schedule.next_slot(input.timezone, now),
+        });
+    };
+    if sent.all().any(|d| d.occurrence == slot.occurrence) {
+        return Err(Blocked::AlreadySent(Cow::Owned(slot.occurrence)));
+    }
+    Ok(Due::Slot(slot.occurrence))
+}
+
+/// `eligible:first`, then one key per cool-down period: the date the last one ended. Without
+/// a cool-down the campaign goes to a customer once.
+fn eligible<'a>(campaign: &Campaign, sent: &Sent<'a>) -> Result<Due<'a>, Blocked<'a>> {
+    let Some(last) = sent.latest() else {
+        return Ok(Due::Eligible(None));
+    };
+    let Some(cooldown) = campaign.cooldown else {
+        return Err(Blocked::AlreadySent(Cow::Borrowed(&last.occurrence)));
+    };
+    let due = Due::Eligible(Some((last.at + cooldown.chrono()).date_naive()));
+    let key = due.key();
+    if sent.all().any(|d| d.occurrence == key) {
+        return Err(Blocked::AlreadySent(Cow::Owned(key)));
+    }
+    Ok(due)
+}

@@ -1,0 +1,205 @@
+//! Properties that hold for any customer: at most one pick and a reason for every other
+//! campaign, nothing for a suppressed address, never twice for one occurrence, and never a
+//! send inside quiet hours — in timezones with DST, half-hour and odd offsets.
+
+use super::*;
+use crate::campaigns::load_dir;
+use crate::config::QuietHours;
+use crate::domain::Level;
+use chrono::{NaiveTime, TimeDelta, TimeZone};
+use proptest::prelude::*;
+use std::path::Path;
+use std::sync::OnceLock;
+
+fn shipped() -> &'static [Campaign] {
+    static CAMPAIGNS: OnceLock<Vec<Campaign>> = OnceLock::new();
+    CAMPAIGNS.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/campaigns");
+        load_dir(&dir, &|_| true).expect("shipped campaigns load")
+    })
+}
+
+const ZONES: [chrono_tz::Tz; 8] = [
+    chrono_tz::UTC,
+    chrono_tz::Asia::Tehran,
+    chrono_tz::America::New_York,
+    chrono_tz::Europe::Berlin,
+    chrono_tz::Australia::Lord_Howe, // 30-minute DST shift
+    chrono_tz::Pacific::Chatham,     // +12:45 / +13:45
+    chrono_tz::Asia::Kolkata,
+    chrono_tz::America::Sao_Paulo,
+];
+
+const CAMPAIGN_IDS: [&str; 5] = [
+    "post-sale-follow-up",
+    "satisfaction-survey",
+    "loyalty-offer",
+    "partnership-invitation",
+    "complaint-follow-up",
+];
+
+fn level() -> impl Strategy<Value = Level> {
+    prop::sample::select(Level::ALL.to_vec())
+}
+
+fn suppression() -> impl Strategy<Value = Option<Suppression>> {
+    prop::option::weighted(
+        0.2,
+        prop::sample::select(vec![
+            Suppression::Unsubscribed,
+            Suppression::Bounced,
+            Suppression::Complained,
+        ]),
+    )
+}
+
+fn quiet_hours() -> impl Strategy<Value = QuietHours> {
+    (0u32..24, 0u32..4, 0u32..24, 0u32..4).prop_map(|(sh, sq, eh, eq)| QuietHours {
+        start: NaiveTime::from_hms_opt(sh, sq * 15, 0).expect("valid"),
+        end: NaiveTime::from_hms_opt(eh, eq * 15, 0).expect("valid"),
+    })
+}
+
+/// Minutes before now (negative: slightly in the future, as clock skew produces).
+fn age() -> impl Strategy<Value = i64> {
+    -3 * 1440i64..200 * 1440
+}
+
+#[derive(Debug, Clone)]
+struct Customer {
+    now: DateTime<Utc>,
+    current: Level,
+    target: Level,
+    timezone: chrono_tz::Tz,
+    suppressed: Option<Suppression>,
+    orders: Vec<OrderRef>,
+    complaints: Vec<ComplaintRef>,
+    deliveries: Vec<PastDelivery>,
+    cfg: PlannerConfig,
+}
+
+fn customer() -> impl Strategy<Value = Customer> {
+    (
+        0i64..(2 * 365 * 1440), // minutes into 2026–2027: every season and DST change
+        level(),
+        level(),
+        prop::sample::select(ZONES.to_vec()),
+        suppression(),
+        prop::collection::vec((0u8..6, age()), 0..5),
+        prop::collection::vec((0u8..3, age()), 0..3),
+        prop::collection::vec(
+            (prop::sample::select(CAMPAIGN_IDS.to_vec()), 0u8..6, age()),
+            0..5,
+        ),
+        quiet_hours(),
+        0u64..6,
+    )
+        .prop_map(
+            |(t, current, target, timezone, suppressed, orders, complaints, sent, quiet, gap)| {
+                let now =
+                    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::minutes(t);
+                let when = |age: i64| now - TimeDelta::minutes(age);
+                Customer {
+                    now,
+                    current,
+                    target,
+                    timezone,
+                    suppressed,
+                    orders: orders
+                        .into_iter()
+                        .map(|(id, a)| OrderRef {
+                            id: format!("o-{id}"),
+                            occurred_at: when(a),
+                        })
+                        .collect(),
+                    complaints: complaints
+                        .into_iter()
+                        .map(|(id, a)| ComplaintRef {
+                            event_id: format!("c-{id}"),
+                            occurred_at: when(a),
+                        })
+                        .collect(),
+                    deliveries: sent
+                        .into_iter()
+                        .map(|(campaign, n, a)| PastDelivery {
+                            campaign: campaign.to_string(),
+                            occurrence: match campaign {
+                                "complaint-follow-up" => format!("complaint:c-{n}"),
+                                "loyalty-offer" => format!("week:{}", when(a).format("%G-W%V")),
+                                "partnership-invitation" => "eligible:first".to_string(),
+                                _ => format!("order:o-{n}"),
+                            },
+                            at: when(a),
+                            service: campaign == "complaint-follow-up",
+                        })
+                        .collect(),
+                    cfg: PlannerConfig {
+                        min_gap: crate::config::Duration::from_days(gap),
+                        quiet_hours: quiet,
+                    },
+                }
+            },
+        )
+}
+
+fn decide(c: &Customer) -> (Decision, Option<Planned>) {
+    let assessment = Assessment {
+        current: c.current,
+        target: c.target,
+        reasons: vec![],
+    };
+    let input = PlanInput {
+        assessment: &assessment,
+        timezone: c.timezone,
+        suppressed: c.suppressed,
+        recent_orders: &c.orders,
+        recent_complaints: &c.complaints,
+        deliveries: &c.deliveries,
+    };
+    (
+        plan(&input, shipped(), &c.cfg, c.now),
+        pick(&input, shipped(), &c.cfg, c.now),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn at_most_one_campaign_is_picked_and_every_other_has_a_reason(c in customer()) {
+        let (d, quick) = decide(&c);
+        prop_assert_eq!(d.not_picked.len() + usize::from(d.pick.is_some()), shipped().len());
+        if let Some(p) = &d.pick {
+            prop_assert!(!d.not_picked.contains_key(&p.campaign));
+        }
+        prop_assert!(d.not_picked.values().all(|r| !r.is_empty()));
+        prop_assert_eq!(d.pick, quick);
+    }
+
+    #[test]
+    fn a_suppressed_address_never_gets_a_pick(c in customer()) {
+        let (d, _) = decide(&c);
+        if c.suppressed.is_some() {
+            prop_assert_eq!(d.pick, None);
+        }
+    }
+
+    #[test]
+    fn send_at_is_never_inside_quiet_hours_nor_before_now(c in customer()) {
+        let (d, _) = decide(&c);
+        if let Some(p) = d.pick {
+            prop_assert!(p.send_at >= c.now);
+            let local = p.send_at.with_timezone(&c.timezone);
+            prop_assert!(!c.cfg.quiet_hours.contains(local.time()), "{} local {}", p.send_at, local);
+            prop_assert!(p.send_at - c.now <= TimeDelta::hours(26));
+        }
+    }
+
+    #[test]
+    fn the_same_occurrence_is_never_picked_twice(c in customer()) {
+        let (d, _) = decide(&c);
+        if let Some(p) = d.pick {
+            prop_assert!(!c.deliveries.iter().any(|x| x.campaign == p.campaign && x.occurrence == p.occurrence));
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The checks every campaign goes through for one customer, cheapest and most decisive first.
+
+use super::blocked::Blocked;
+use super::occurrence::{self, Due};
+use super::{PlanInput, Planned, quiet_hours};
+use crate::campaigns::{Audience, Campaign};
+use crate::config::PlannerConfig;
+use chrono::{DateTime, Utc};
+use std::cmp::Reverse;
+
+/// Due and eligible (`Ok`, with its occurrence), or the first rule that stops it.
+pub(super) fn check<'a>(
+    input: &PlanInput<'a>,
+    campaign: &'a Campaign,
+    cfg: &PlannerConfig,
+    now: DateTime<Utc>,
+) -> Result<Due<'a>, Blocked<'a>> {
+    if let Some(s) = input.suppressed {
+        return Err(Blocked::Suppressed(s));
+    }
+    audience(input, campaign)?;
+    let due = occurrence::find(input, campaign, now)?;
+    cooldown(input, campaign, now)?;
+    if !campaign.is_service() {
+        min_gap(input, cfg, now)?;
+    }
+    Ok(due)
+}
+
+fn audience<'a>(input: &PlanInput<'a>, campaign: &Campaign) -> Result<(), Blocked<'a>> {
+    let Audience::Levels { climb, maintenance } = &campaign.audience else {
+        return Ok(());
+    };
+    let (current, target) = (input.assessment.current, input.assessment.target);
+    let climbing = target > current;
+    if climb.contains(&current) && climbing || maintenance.contains(&current) && !climbing {
+        return Ok(());
+    }
+    Err(if climb.contains(&current) {
+        Blocked::TargetReached { current, target }
+    } else if maintenance.contains(&current) {
+        Blocked::StillClimbing { current, target }
+    } else {
+        Blocked::NotForLevel(current)
+    })
+}
+
+fn cooldown<'a>(
+    input: &PlanInput<'a>,
+    campaign: &Campaign,
+    now: DateTime<Utc>,
+) -> Result<(), Blocked<'a>> {
+    let Some(cooldown) = campaign.cooldown else {
+        return Ok(());
+    };
+    let last = input
+        .deliveries
+        .iter()
+        .filter(|d| d.campaign == campaign.id)
+        .map(|d| d.at)
+        .max();
+    match last {
+        Some(at) if now < at + cooldown.chrono() => Err(Blocked::CoolingDown {
+            until: at + cooldown.chrono(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Marketing emails keep `min_gap` apart; an email queued for later (deferred by quiet hours)
+/// counts from when it will be sent.
+fn min_gap<'a>(
+    input: &PlanInput<'a>,
+    cfg: &PlannerConfig,
+    now: DateTime<Utc>,
+) -> Result<(), Blocked<'a>> {
+    let last = input
+        .deliveries
+        .iter()
+        .filter(|d| !d.service)
+        .map(|d| d.at)
+        .max();
+    match last {
+        Some(at) if at > now => Err(Blocked::MinGapQueued { at }),
+        Some(at) if now - at < cfg.min_gap.chrono() => Err(Blocked::MinGap {
+            ago: now - at,
+            min_gap: cfg.min_gap,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Service before marketing, then higher priority, then the smaller id (a stable tie-break).
+pub(super) fn outranks(a: &Campaign, b: &Campaign) -> bool {
+    rank(a) > rank(b)
+}
+
+fn rank(c: &Campaign) -> (bool, i32, Reverse<&str>) {
+    (c.is_service(), c.priority, Reverse(c.id.as_str()))
+}
+
+/// The index of the campaign to pick among those that are due and eligible.
+pub(super) fn winner<T, E>(campaigns: &[Campaign], verdicts: &[Result<T, E>]) -> Option<usize> {
+    verdicts
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_ok())
+        .map(|(i, _)| i)
+        .max_by_key(|&i| rank(&campaigns[i]))
+}
+
+impl Due<'_> {
+    pub(super) fn planned(
+        &self,
+        campaign: &Campaign,
+        input: &PlanInput,
+        cfg: &PlannerConfig,
+        now: DateTime<Utc>,
+    ) -> Planned {
+        Planned {
+            campaign: campaign.id.clone(),
+            occurrence: self.key(),
+            send_at: quiet_hours::defer(now, input.timezone, &cfg.quiet_hours),
+        }
+    }
+}
