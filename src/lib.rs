@@ -4,6 +4,7 @@
 pub mod campaigns;
 pub mod cli;
 pub mod config;
+pub mod cycle;
 pub mod domain;
 pub mod import;
 pub mod levels;

@@ -2,6 +2,11 @@ use clap::Parser;
 use rapport::cli::{self, Cli, Failure};
 
 fn main() {
+    // `rapport plan | head` should end quietly like any Unix tool, not panic on EPIPE.
+    // SAFETY: called first thing, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     rapport::telemetry::init(cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {

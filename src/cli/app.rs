@@ -1,4 +1,5 @@
 use super::Failure;
+use crate::campaigns::{self, Campaign};
 use crate::config::Config;
 use crate::store::{self, Store};
 use anyhow::Context;
@@ -26,4 +27,19 @@ impl App {
             .map_err(Failure::Runtime)?;
         Ok(App { config, store })
     }
+
+    /// The campaign definitions, validated (including that each template exists).
+    pub fn campaigns(&self) -> Result<Vec<Campaign>, Failure> {
+        load_campaigns(&self.config)
+    }
+}
+
+/// Loads `paths.campaigns`; every problem is reported as `file:line:col: message`.
+pub fn load_campaigns(config: &Config) -> Result<Vec<Campaign>, Failure> {
+    let templates = config.paths.templates.clone();
+    let exists = move |t: &str| templates.join("en").join(format!("{t}.html.hbs")).is_file();
+    campaigns::load_dir(&config.paths.campaigns, &exists).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        Failure::User(anyhow::anyhow!("invalid campaigns:\n{}", lines.join("\n")))
+    })
 }

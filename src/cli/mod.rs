@@ -2,9 +2,12 @@
 //! calls the library. Exit codes (SPEC.md): 0 ok, 1 user error, 2 runtime failure.
 
 mod app;
+mod explain;
 mod import;
+mod levels;
+mod plan;
 
-pub use app::App;
+pub use app::{App, load_campaigns};
 
 use crate::config::{self, Config};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -39,6 +42,20 @@ pub enum LogFormat {
     Json,
 }
 
+/// Output format of `levels`, `explain`, `plan` and `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+/// `--now RFC3339`: replay a cycle at a chosen instant (default: the current time).
+fn parse_now(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| format!("`{s}` is not an RFC 3339 timestamp like 2026-11-25T09:00:00Z"))
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply the database migrations (other commands also apply them on start).
@@ -61,6 +78,38 @@ FILE:LINE: field: problem and, without --skip-invalid, nothing from the file is 
         /// Store the good rows even when some rows are bad (still exits 1).
         #[arg(long)]
         skip_invalid: bool,
+    },
+    /// Customers per current and target level, and how many climbed or dropped lately.
+    Levels {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long, value_parser = parse_now)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Why a customer is at their level, where the strategy wants them, and what they get next.
+    Explain {
+        customer_id: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long, value_parser = parse_now)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// One assess + plan cycle: print what it queued (or, with --dry-run, would queue).
+    #[command(
+        after_help = "Without --full only customers with new orders, events or profile \
+changes since the last cycle are looked at (the first cycle looks at everyone)."
+    )]
+    Plan {
+        /// Decide and print, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Look at every customer (catches time windows that expired).
+        #[arg(long)]
+        full: bool,
+        #[arg(long, value_parser = parse_now)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 
@@ -105,7 +154,13 @@ pub async fn run(cli: Cli) -> CmdResult {
         }
         Command::Check => {
             // Loading the configuration above already validated it.
+            let campaigns = load_campaigns(&config)?;
             println!("{}: ok", cli.config.display());
+            println!(
+                "{}: {} campaigns ok",
+                config.paths.campaigns.display(),
+                campaigns.len()
+            );
             Ok(())
         }
         Command::Import {
@@ -115,6 +170,40 @@ pub async fn run(cli: Cli) -> CmdResult {
         } => {
             let app = App::open(config).await?;
             import::run(&app, entity, &file, skip_invalid).await
+        }
+        Command::Levels { format, now } => {
+            let app = App::open(config).await?;
+            levels::run(&app, now.unwrap_or_else(chrono::Utc::now), format).await
+        }
+        Command::Explain {
+            customer_id,
+            format,
+            now,
+        } => {
+            let app = App::open(config).await?;
+            explain::run(
+                &app,
+                &customer_id,
+                now.unwrap_or_else(chrono::Utc::now),
+                format,
+            )
+            .await
+        }
+        Command::Plan {
+            dry_run,
+            full,
+            now,
+            format,
+        } => {
+            let app = App::open(config).await?;
+            plan::run(
+                &app,
+                now.unwrap_or_else(chrono::Utc::now),
+                dry_run,
+                full,
+                format,
+            )
+            .await
         }
     }
 }

@@ -15,33 +15,33 @@ use std::collections::HashMap;
 
 const BATCH: usize = 5_000;
 
-fn facts_row(r: &PgRow) -> FactsRow {
-    FactsRow {
-        customer_id: r.get(0),
-        email: r.get(1),
-        locale: r.get(2),
-        timezone: r.get(3),
-        subscribed: r.get(4),
-        suppression: r.get(5),
-        stored_current: level_of(r.get(6)),
-        stored_target: level_of(r.get(7)),
+fn facts_row(r: &PgRow) -> Result<FactsRow, sqlx::Error> {
+    Ok(FactsRow {
+        customer_id: r.try_get(0)?,
+        email: r.try_get(1)?,
+        locale: r.try_get(2)?,
+        timezone: r.try_get(3)?,
+        subscribed: r.try_get(4)?,
+        suppression: r.try_get(5)?,
+        stored_current: level_of(r.try_get(6)?),
+        stored_target: level_of(r.try_get(7)?),
         facts: CustomerFacts {
             target_override: r
                 .get::<Option<i64>, _>(8)
                 .and_then(crate::domain::Level::from_rank),
-            orders_in_window: r.get::<i64, _>(9) as u32,
-            margin_in_window: r.get(10),
-            last_order_at: r.get(11),
-            last_click_at: r.get(12),
-            last_reply_at: r.get(13),
-            last_support_contact_at: r.get(14),
-            last_complaint_at: r.get(15),
-            last_complaint_resolved_at: r.get(16),
-            last_survey_response_at: r.get(17),
-            partnership_accepted_at: r.get(18),
-            referrals_in_window: r.get::<i64, _>(19) as u32,
+            orders_in_window: r.try_get::<i64, _>(9)? as u32,
+            margin_in_window: r.try_get(10)?,
+            last_order_at: r.try_get(11)?,
+            last_click_at: r.try_get(12)?,
+            last_reply_at: r.try_get(13)?,
+            last_support_contact_at: r.try_get(14)?,
+            last_complaint_at: r.try_get(15)?,
+            last_complaint_resolved_at: r.try_get(16)?,
+            last_survey_response_at: r.try_get(17)?,
+            partnership_accepted_at: r.try_get(18)?,
+            referrals_in_window: r.try_get::<i64, _>(19)? as u32,
         },
-    }
+    })
 }
 
 impl PgStore {
@@ -86,7 +86,13 @@ impl PgStore {
             loop {
                 match rows.try_next().await {
                     Ok(Some(r)) => {
-                        buf.push(facts_row(&r));
+                        match facts_row(&r) {
+                            Ok(row) => buf.push(row),
+                            Err(e) => {
+                                let _ = tx.send(Err(e.into())).await;
+                                return;
+                            }
+                        }
                         if buf.len() >= chunk
                             && tx.send(Ok(std::mem::take(&mut buf))).await.is_err()
                         {

@@ -16,37 +16,37 @@ use std::collections::HashMap;
 
 const BATCH: usize = 500;
 
-fn ms_opt(row: &SqliteRow, i: usize) -> Option<DateTime<Utc>> {
-    row.get::<Option<i64>, _>(i).map(from_ms)
+fn ms_opt(row: &SqliteRow, i: usize) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    Ok(row.try_get::<Option<i64>, _>(i)?.map(from_ms))
 }
 
-fn facts_row(r: &SqliteRow) -> FactsRow {
-    FactsRow {
-        customer_id: r.get(0),
-        email: r.get(1),
-        locale: r.get(2),
-        timezone: r.get(3),
-        subscribed: r.get(4),
-        suppression: r.get(5),
-        stored_current: level_of(r.get(6)),
-        stored_target: level_of(r.get(7)),
+fn facts_row(r: &SqliteRow) -> Result<FactsRow, sqlx::Error> {
+    Ok(FactsRow {
+        customer_id: r.try_get(0)?,
+        email: r.try_get(1)?,
+        locale: r.try_get(2)?,
+        timezone: r.try_get(3)?,
+        subscribed: r.try_get(4)?,
+        suppression: r.try_get(5)?,
+        stored_current: level_of(r.try_get(6)?),
+        stored_target: level_of(r.try_get(7)?),
         facts: CustomerFacts {
             target_override: r
                 .get::<Option<i64>, _>(8)
                 .and_then(crate::domain::Level::from_rank),
-            orders_in_window: r.get::<i64, _>(9) as u32,
-            margin_in_window: r.get(10),
-            last_order_at: ms_opt(r, 11),
-            last_click_at: ms_opt(r, 12),
-            last_reply_at: ms_opt(r, 13),
-            last_support_contact_at: ms_opt(r, 14),
-            last_complaint_at: ms_opt(r, 15),
-            last_complaint_resolved_at: ms_opt(r, 16),
-            last_survey_response_at: ms_opt(r, 17),
-            partnership_accepted_at: ms_opt(r, 18),
-            referrals_in_window: r.get::<i64, _>(19) as u32,
+            orders_in_window: r.try_get::<i64, _>(9)? as u32,
+            margin_in_window: r.try_get(10)?,
+            last_order_at: ms_opt(r, 11)?,
+            last_click_at: ms_opt(r, 12)?,
+            last_reply_at: ms_opt(r, 13)?,
+            last_support_contact_at: ms_opt(r, 14)?,
+            last_complaint_at: ms_opt(r, 15)?,
+            last_complaint_resolved_at: ms_opt(r, 16)?,
+            last_survey_response_at: ms_opt(r, 17)?,
+            partnership_accepted_at: ms_opt(r, 18)?,
+            referrals_in_window: r.try_get::<i64, _>(19)? as u32,
         },
-    }
+    })
 }
 
 fn in_list(q: &mut QueryBuilder<Sqlite>, ids: &[String]) {
@@ -65,7 +65,7 @@ impl SqliteStore {
             .fetch_one(&mut *conn)
             .await?;
         let mut margins: Vec<f64> = sqlx::query_scalar::<_, f64>(
-            "SELECT SUM(margin) FROM orders WHERE occurred_at >= ? GROUP BY customer_id",
+            "SELECT CAST(SUM(margin) AS REAL) FROM orders WHERE occurred_at >= ? GROUP BY customer_id",
         )
         .bind(to_ms(since))
         .fetch(&mut *conn)
@@ -113,7 +113,13 @@ impl SqliteStore {
             loop {
                 match rows.try_next().await {
                     Ok(Some(r)) => {
-                        buf.push(facts_row(&r));
+                        match facts_row(&r) {
+                            Ok(row) => buf.push(row),
+                            Err(e) => {
+                                let _ = tx.send(Err(e.into())).await;
+                                return;
+                            }
+                        }
                         if buf.len() >= chunk
                             && tx.send(Ok(std::mem::take(&mut buf))).await.is_err()
                         {

@@ -32,7 +32,7 @@ e AS (
 )
 SELECT c.id, c.email, c.locale, c.timezone, c.subscribed, s.reason, c.current_level,
        c.target_level, c.target_override,
-       COALESCE(o.orders_in_window, 0), COALESCE(o.margin_in_window, 0.0), o.last_order_at,
+       COALESCE(o.orders_in_window, 0), CAST(COALESCE(o.margin_in_window, 0) AS REAL), o.last_order_at,
        e.last_click_at, e.last_reply_at, e.last_support_contact_at, e.last_complaint_at,
        e.last_complaint_resolved_at, e.last_survey_response_at, e.partnership_accepted_at,
        COALESCE(e.referrals_in_window, 0)

@@ -1,0 +1,85 @@
+use super::{App, CmdResult, Failure, Format};
+use crate::cycle::{self, PlanParts};
+use crate::levels;
+use crate::planner::{self, PlanInput};
+use crate::store::Scope;
+use chrono::{DateTime, Utc};
+
+/// `rapport explain CUSTOMER_ID`: the assessment with its reasons, the level history, the
+/// campaign the planner would pick now and why every other campaign was not picked.
+pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Format) -> CmdResult {
+    let cfg = &app.config;
+    let campaigns = app.campaigns()?;
+    let mut rx = app.store.facts_chunks(
+        Scope::One(customer_id.to_string()),
+        cycle::windows(cfg, now),
+        1,
+    );
+    let row = match rx.recv().await {
+        Some(chunk) => chunk?.into_iter().next(),
+        None => None,
+    }
+    .ok_or_else(|| Failure::User(anyhow::anyhow!("no customer with id `{customer_id}`")))?;
+    // Tiers come from the last full cycle (or are computed now if none ran).
+    let tiers = cycle::current_tiers(&*app.store, cfg, now).await?;
+    let a = levels::assess(&row.facts, &cfg.levels, &cfg.strategy, &tiers, now);
+    let far = chrono::TimeDelta::days(3650);
+    let ctx = app
+        .store
+        .plan_contexts(std::slice::from_ref(&row.customer_id), now - far, now - far)
+        .await?;
+    let parts: PlanParts = ctx.into_values().next().unwrap_or_default().into();
+    let input = PlanInput {
+        assessment: &a,
+        timezone: cycle::timezone_of(&row.timezone, cfg.defaults.timezone),
+        suppressed: cycle::suppression_of(row.suppression.as_deref(), row.subscribed),
+        recent_orders: &parts.orders,
+        recent_complaints: &parts.complaints,
+        deliveries: &parts.deliveries,
+    };
+    let decision = planner::plan(&input, &campaigns, &cfg.planner, now);
+    let history = app.store.level_history(customer_id).await?;
+    match format {
+        Format::Json => {
+            let v = serde_json::json!({
+                "customer_id": row.customer_id,
+                "current_level": a.current,
+                "target_level": a.target,
+                "reasons": a.reasons,
+                "history": history.iter().map(|h| serde_json::json!({"from": h.from, "to": h.to, "at": h.at})).collect::<Vec<_>>(),
+                "next": decision.pick.as_ref().map(|p| serde_json::json!({"campaign": p.campaign, "send_at": p.send_at, "occurrence": p.occurrence})),
+                "not_picked": decision.not_picked,
+            });
+            println!("{v}");
+        }
+        Format::Table => {
+            println!("customer {} <{}>", row.customer_id, row.email);
+            println!("current level: {}    target level: {}", a.current, a.target);
+            for r in &a.reasons {
+                println!("  · {r}");
+            }
+            println!("\nlevel history:");
+            if history.is_empty() {
+                println!("  (no changes recorded yet)");
+            }
+            for h in &history {
+                println!("  {}  {} → {}", h.at.format("%Y-%m-%d %H:%M"), h.from, h.to);
+            }
+            println!("\nnext email:");
+            match &decision.pick {
+                Some(p) => println!(
+                    "  {} ({}) at {}",
+                    p.campaign,
+                    p.occurrence,
+                    p.send_at.format("%Y-%m-%d %H:%M UTC")
+                ),
+                None => println!("  none"),
+            }
+            println!("\nnot picked:");
+            for (c, why) in &decision.not_picked {
+                println!("  {c}: {why}");
+            }
+        }
+    }
+    Ok(())
+}

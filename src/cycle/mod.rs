@@ -1,0 +1,256 @@
+//! One assess + plan cycle: stream every customer's facts (SQL aggregates), classify and
+//! plan in Rust, write back only what changed, queue at most one email per customer.
+
+mod tiers_state;
+
+use crate::campaigns::{Campaign, Trigger};
+use crate::config::Config;
+use crate::domain::{Level, Timezone};
+use crate::levels::{self, Assessment};
+use crate::planner::{self, ComplaintRef, OrderRef, PastDelivery, PlanInput, Suppression};
+use crate::store::{
+    FactsRow, FactsWindows, LevelChange, NewDelivery, PlanContext, Scope, Store, StoreError,
+};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::time::Instant;
+
+/// Customers per chunk: big enough for few round trips, small enough for bounded memory.
+const CHUNK: usize = 2_000;
+
+/// Name of the engine_state row holding the last cycle's start (the incremental watermark).
+pub const WATERMARK: &str = "cycle.watermark";
+
+#[derive(Debug, Clone)]
+pub struct CycleOptions {
+    pub scope: Scope,
+    /// The instant the cycle decides for (`--now` replays a chosen time).
+    pub now: DateTime<Utc>,
+    /// Decide and report, write nothing.
+    pub dry_run: bool,
+}
+
+/// One email the cycle queued (or would queue): a line of `rapport plan --format json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedEmail {
+    pub customer_id: String,
+    pub campaign: String,
+    pub current_level: Level,
+    pub target_level: Level,
+    pub send_at: DateTime<Utc>,
+    pub occurrence: String,
+}
+
+#[derive(Debug, Default)]
+pub struct CycleReport {
+    pub assessed: u64,
+    pub level_changes: u64,
+    pub planned: Vec<PlannedEmail>,
+    /// Deliveries actually inserted (0 on a dry run).
+    pub queued: u64,
+    pub seconds: f64,
+}
+
+/// The windows of the facts query, as absolute instants before `now`.
+pub fn windows(cfg: &Config, now: DateTime<Utc>) -> FactsWindows {
+    FactsWindows {
+        orders_since: now - cfg.levels.proactive_order_window.chrono(),
+        margin_since: now - cfg.strategy.margin_window.chrono(),
+        referrals_since: now - cfg.levels.partnership_referral_window.chrono(),
+    }
+}
+
+/// How far back the planner needs orders and complaints: the largest `max_age`.
+fn lookback(campaigns: &[Campaign]) -> (chrono::TimeDelta, chrono::TimeDelta) {
+    let mut orders = chrono::TimeDelta::zero();
+    let mut complaints = chrono::TimeDelta::zero();
+    for c in campaigns {
+        match &c.trigger {
+            Trigger::Order(t) => orders = orders.max(t.max_age.chrono()),
+            Trigger::Complaint(t) => complaints = complaints.max(t.max_age.chrono()),
+            _ => {}
+        }
+    }
+    (orders, complaints)
+}
+
+/// The domain Message-IDs are generated under: the sending domain of `mail.from`.
+pub fn message_id_domain(cfg: &Config) -> String {
+    cfg.mail
+        .from
+        .rsplit('@')
+        .next()
+        .map(|d| d.trim_end_matches('>').trim().to_string())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "rapport.invalid".into())
+}
+
+pub fn suppression_of(row_suppression: Option<&str>, subscribed: bool) -> Option<Suppression> {
+    match row_suppression {
+        Some(r) if r.contains("bounce") => Some(Suppression::Bounced),
+        Some(r) if r.contains("complain") || r.contains("spam") => Some(Suppression::Complained),
+        Some(_) => Some(Suppression::Unsubscribed),
+        None if !subscribed => Some(Suppression::Unsubscribed),
+        None => None,
+    }
+}
+
+/// The planner's view of one customer's context.
+#[derive(Default)]
+pub struct PlanParts {
+    pub orders: Vec<OrderRef>,
+    pub complaints: Vec<ComplaintRef>,
+    pub deliveries: Vec<PastDelivery>,
+}
+
+impl From<PlanContext> for PlanParts {
+    fn from(ctx: PlanContext) -> Self {
+        PlanParts {
+            orders: ctx
+                .orders
+                .into_iter()
+                .map(|(id, occurred_at)| OrderRef { id, occurred_at })
+                .collect(),
+            complaints: ctx
+                .complaints
+                .into_iter()
+                .map(|(event_id, occurred_at)| ComplaintRef {
+                    event_id,
+                    occurred_at,
+                })
+                .collect(),
+            deliveries: ctx
+                .deliveries
+                .into_iter()
+                // A delivery that failed never reached the customer: it does not count
+                // towards min_gap or cool-downs (its occurrence is still taken: unique key).
+                .map(|d| PastDelivery {
+                    campaign: d.campaign,
+                    occurrence: d.occurrence,
+                    at: d.at,
+                    service: d.service,
+                })
+                .collect(),
+        }
+    }
+}
+
+pub fn timezone_of(name: &str, fallback: Timezone) -> chrono_tz::Tz {
+    Timezone::parse(name).unwrap_or(fallback).tz()
+}
+
+/// Runs one cycle.
+pub async fn run(
+    store: &dyn Store,
+    cfg: &Config,
+    campaigns: &[Campaign],
+    opts: &CycleOptions,
+) -> Result<CycleReport, StoreError> {
+    let started = Instant::now();
+    let wall_start = Utc::now();
+    let now = opts.now;
+    let tiers = tiers_state::tiers(store, cfg, now, matches!(opts.scope, Scope::All)).await?;
+    let (orders_back, complaints_back) = lookback(campaigns);
+    let domain = message_id_domain(cfg);
+    let mut report = CycleReport::default();
+    let mut rx = store.facts_chunks(opts.scope.clone(), windows(cfg, now), CHUNK);
+    while let Some(chunk) = rx.recv().await {
+        let chunk = chunk?;
+        report.assessed += chunk.len() as u64;
+        let mut changes = Vec::new();
+        let mut assessed: Vec<(FactsRow, Assessment, Option<Suppression>)> =
+            Vec::with_capacity(chunk.len());
+        for row in chunk {
+            let mut a = levels::assess_levels(&row.facts, &cfg.levels, &cfg.strategy, &tiers, now);
+            if a.current != row.stored_current || a.target != row.stored_target {
+                // Only changes are written, and only they need their reasons spelled out.
+                a = levels::assess(&row.facts, &cfg.levels, &cfg.strategy, &tiers, now);
+                changes.push(LevelChange {
+                    customer_id: row.customer_id.clone(),
+                    from: row.stored_current,
+                    current: a.current,
+                    target: a.target,
+                    reasons: a.reasons.clone(),
+                });
+            }
+            let sup = suppression_of(row.suppression.as_deref(), row.subscribed);
+            assessed.push((row, a, sup));
+        }
+        let ids: Vec<String> = assessed
+            .iter()
+            .filter(|(_, _, sup)| sup.is_none())
+            .map(|(r, _, _)| r.customer_id.clone())
+            .collect();
+        let mut contexts = store
+            .plan_contexts(&ids, now - orders_back, now - complaints_back)
+            .await?;
+        let mut deliveries = Vec::new();
+        for (row, a, sup) in &assessed {
+            let parts: PlanParts = contexts.remove(&row.customer_id).unwrap_or_default().into();
+            let input = PlanInput {
+                assessment: a,
+                timezone: timezone_of(&row.timezone, cfg.defaults.timezone),
+                suppressed: *sup,
+                recent_orders: &parts.orders,
+                recent_complaints: &parts.complaints,
+                deliveries: &parts.deliveries,
+            };
+            if let Some(p) = planner::pick(&input, campaigns, &cfg.planner, now) {
+                let id = uuid::Uuid::now_v7();
+                let service = campaigns
+                    .iter()
+                    .any(|c| c.id == p.campaign && c.is_service());
+                report.planned.push(PlannedEmail {
+                    customer_id: row.customer_id.clone(),
+                    campaign: p.campaign.clone(),
+                    current_level: a.current,
+                    target_level: a.target,
+                    send_at: p.send_at,
+                    occurrence: p.occurrence.clone(),
+                });
+                deliveries.push(NewDelivery {
+                    id,
+                    customer_id: row.customer_id.clone(),
+                    campaign: p.campaign,
+                    occurrence: p.occurrence,
+                    service,
+                    current: a.current,
+                    target: a.target,
+                    send_at: p.send_at,
+                    message_id: format!("<{id}@{domain}>"),
+                });
+            }
+        }
+        report.level_changes += changes.len() as u64;
+        if !opts.dry_run {
+            report.queued += store.apply_cycle(&changes, &deliveries, now).await?;
+        }
+    }
+    if !opts.dry_run && !matches!(opts.scope, Scope::One(_)) {
+        store.set_state(WATERMARK, &wall_start.to_rfc3339()).await?;
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The scope of an incremental cycle: customers touched since the last cycle started
+/// (everyone when no cycle has run yet).
+pub async fn incremental_scope(store: &dyn Store) -> Result<Scope, StoreError> {
+    Ok(match store.get_state(WATERMARK).await? {
+        Some(t) => match DateTime::parse_from_rfc3339(&t) {
+            Ok(t) => Scope::TouchedSince(t.with_timezone(&Utc)),
+            Err(_) => Scope::All,
+        },
+        None => Scope::All,
+    })
+}
+
+
+/// The tiers saved by the last full cycle (computed now when none ran yet).
+pub async fn current_tiers(
+    store: &dyn Store,
+    cfg: &Config,
+    now: DateTime<Utc>,
+) -> Result<crate::levels::MarginTiers, StoreError> {
+    tiers_state::tiers(store, cfg, now, false).await
+}

@@ -1,0 +1,157 @@
+//! Turning a claimed delivery into the bytes of an email: the data a template sees (from
+//! the store, fetched per batch), the rendered content, and the MIME message.
+
+use crate::campaigns::Campaign;
+use crate::config::Config;
+use crate::domain::{EmailAddress, Locale};
+use crate::mailer::OutgoingEmail;
+use crate::render::{
+    DeliveryMeta, DkimSigner, EmailContext, MessageMeta, Renderer, build_message, parse_mailbox,
+};
+use crate::render::{CustomerView, LevelView};
+use crate::store::{ClaimedDelivery, OccurrenceData, Store, StoreError};
+use chrono::{DateTime, Utc};
+use lettre::message::Mailbox;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("cannot render: {0}")]
+    Render(String),
+}
+
+/// Addresses of one campaign (its own `from`/`reply_to`, or the configured ones).
+struct Senders {
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+}
+
+pub struct Composer {
+    renderer: Renderer,
+    senders: HashMap<String, Senders>,
+    default_senders: Senders,
+    unsubscribe_mailto: Option<String>,
+    correlation_headers: bool,
+    dkim: Option<DkimSigner>,
+    default_locale: Locale,
+}
+
+/// What a batch's templates need from the database, fetched once per batch.
+#[derive(Clone, Default)]
+pub struct Prepared {
+    occurrences: Arc<HashMap<String, OccurrenceData>>,
+}
+
+impl Composer {
+    pub fn new(cfg: &Config, campaigns: &[Campaign], renderer: Renderer) -> Result<Composer, ComposeError> {
+        let mailbox = |s: &str| parse_mailbox(s).map_err(|e| ComposeError::Setup(e.to_string()));
+        let default_senders = Senders {
+            from: mailbox(&cfg.mail.from)?,
+            reply_to: cfg.mail.reply_to.as_deref().map(mailbox).transpose()?,
+        };
+        let mut senders = HashMap::new();
+        for c in campaigns {
+            if c.from.is_some() || c.reply_to.is_some() {
+                senders.insert(
+                    c.id.clone(),
+                    Senders {
+                        from: match &c.from {
+                            Some(f) => mailbox(f)?,
+                            None => default_senders.from.clone(),
+                        },
+                        reply_to: match &c.reply_to {
+                            Some(r) => Some(mailbox(r)?),
+                            None => default_senders.reply_to.clone(),
+                        },
+                    },
+                );
+            }
+        }
+        let dkim = DkimSigner::from_config(&cfg.dkim).map_err(|e| ComposeError::Setup(e.to_string()))?;
+        Ok(Composer {
+            renderer,
+            senders,
+            default_senders,
+            unsubscribe_mailto: cfg.mail.unsubscribe_mailto.clone(),
+            correlation_headers: cfg.mail.correlation_headers,
+            dkim,
+            default_locale: cfg.defaults.locale.clone(),
+        })
+    }
+
+    pub fn renderer(&self) -> &Renderer {
+        &self.renderer
+    }
+
+    /// Fetches the orders and complaints the batch's occurrences name, in two queries.
+    pub async fn prepare(&self, store: &dyn Store, batch: &[ClaimedDelivery]) -> Result<Prepared, StoreError> {
+        let mut orders = Vec::new();
+        let mut complaints = Vec::new();
+        for d in batch {
+            if let Some(id) = d.occurrence.strip_prefix("order:") {
+                orders.push(id.to_string());
+            } else if let Some(seq) = d.occurrence.strip_prefix("complaint:").and_then(|s| s.parse().ok()) {
+                complaints.push(seq);
+            }
+        }
+        let occurrences = store.occurrence_data(&orders, &complaints).await?;
+        Ok(Prepared { occurrences: Arc::new(occurrences) })
+    }
+
+    /// The template data for one delivery.
+    pub fn context(&self, d: &ClaimedDelivery, prepared: &Prepared) -> EmailContext {
+        let locale = Locale::parse(&d.locale).unwrap_or_else(|_| self.default_locale.clone());
+        let occurrence = match prepared.occurrences.get(&d.occurrence) {
+            Some(OccurrenceData::Order(v) | OccurrenceData::Complaint(v)) => v.clone(),
+            None => serde_json::Value::Null,
+        };
+        EmailContext {
+            customer: CustomerView::new(&d.customer_id, &d.name, &d.email, locale, &d.timezone, d.attributes.clone()),
+            level: LevelView { current: d.current, target: d.target },
+            campaign: d.campaign.clone(),
+            occurrence,
+            suggestions: Vec::new(),
+        }
+    }
+
+    /// Renders and builds the message; returns it with the click targets as sent.
+    pub fn compose(
+        &self,
+        d: &ClaimedDelivery,
+        prepared: &Prepared,
+        date: DateTime<Utc>,
+    ) -> Result<(OutgoingEmail, Vec<String>), ComposeError> {
+        let ctx = self.context(d, prepared);
+        let rendered = self
+            .renderer
+            .render(&d.campaign, &ctx, &DeliveryMeta { delivery_id: d.id })
+            .map_err(|e| ComposeError::Render(e.to_string()))?;
+        let to = EmailAddress::parse(&d.email).map_err(|e| ComposeError::Render(e.to_string()))?;
+        let senders = self.senders.get(&d.campaign).unwrap_or(&self.default_senders);
+        let meta = MessageMeta {
+            delivery_id: d.id,
+            message_id: &d.message_id,
+            to_email: &to,
+            to_name: &d.name,
+            from: &senders.from,
+            reply_to: senders.reply_to.as_ref(),
+            unsubscribe_mailto: self.unsubscribe_mailto.as_deref(),
+            correlation_headers: self.correlation_headers,
+            date,
+        };
+        let raw = build_message(&rendered, &meta, self.dkim.as_ref()).map_err(|e| ComposeError::Render(e.to_string()))?;
+        Ok((
+            OutgoingEmail {
+                delivery_id: d.id.to_string(),
+                message_id: d.message_id.clone(),
+                from: senders.from.email.to_string(),
+                to: to.as_str().to_string(),
+                raw,
+            },
+            rendered.links,
+        ))
+    }
+}

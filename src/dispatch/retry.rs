@@ -1,0 +1,106 @@
+//! Retry policy (which outcome becomes which delivery state), separate from the mechanics
+//! of sending (Vector's split). Pure: `now` and the jitter source are arguments.
+
+use crate::mailer::SendOutcome;
+use crate::store::DeliveryResult;
+use chrono::{DateTime, TimeDelta, Utc};
+
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Wait after the 1st, 2nd, … failed attempt; the last step repeats.
+    pub schedule: Vec<std::time::Duration>,
+    pub max_attempts: u32,
+}
+
+impl RetryPolicy {
+    /// The delivery state after `attempts` attempts (this one included) ended in `outcome`.
+    /// `jitter` in [0, 1) spreads retries by up to ±20 % so a recovered server is not hit by
+    /// every deferred email in the same second.
+    pub fn result(
+        &self,
+        id: uuid::Uuid,
+        email: &str,
+        attempts: u32,
+        outcome: &SendOutcome,
+        links: Vec<String>,
+        now: DateTime<Utc>,
+        jitter: f64,
+    ) -> DeliveryResult {
+        match outcome {
+            SendOutcome::Sent => DeliveryResult::Sent { id, links },
+            SendOutcome::Failed { hard_bounce, .. } => DeliveryResult::Failed {
+                id,
+                error: outcome.to_string(),
+                suppress: hard_bounce.then(|| {
+                    (email.to_string(), format!("bounced: {}", outcome.enhanced().unwrap_or("hard bounce")))
+                }),
+            },
+            SendOutcome::Retry { .. } if attempts >= self.max_attempts => DeliveryResult::Failed {
+                id,
+                error: format!("gave up after {attempts} attempts: {outcome}"),
+                suppress: None,
+            },
+            SendOutcome::Retry { .. } => DeliveryResult::Retry {
+                id,
+                next_attempt_at: now + self.delay(attempts, jitter),
+                error: outcome.to_string(),
+            },
+        }
+    }
+
+    pub fn delay(&self, attempts: u32, jitter: f64) -> TimeDelta {
+        let step = (attempts.max(1) as usize - 1).min(self.schedule.len().saturating_sub(1));
+        let base = self.schedule.get(step).copied().unwrap_or(std::time::Duration::from_secs(60));
+        let factor = 0.8 + 0.4 * jitter.clamp(0.0, 1.0);
+        TimeDelta::from_std(base.mul_f64(factor)).unwrap_or(TimeDelta::hours(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            schedule: vec![Duration::from_secs(60), Duration::from_secs(300), Duration::from_secs(900)],
+            max_attempts: 4,
+        }
+    }
+
+    #[test]
+    fn transient_failures_back_off_along_the_schedule_with_jitter() {
+        let p = policy();
+        assert_eq!(p.delay(1, 0.5), TimeDelta::seconds(60));
+        assert_eq!(p.delay(2, 0.5), TimeDelta::seconds(300));
+        assert_eq!(p.delay(9, 0.5), TimeDelta::seconds(900), "last step repeats");
+        assert_eq!(p.delay(1, 0.0), TimeDelta::seconds(48));
+        assert!(p.delay(1, 0.999) < TimeDelta::seconds(73));
+    }
+
+    #[test]
+    fn retry_turns_into_failure_after_max_attempts() {
+        let p = policy();
+        let now = Utc::now();
+        let id = uuid::Uuid::nil();
+        let retry = SendOutcome::retry("451 4.3.0 try later");
+        assert!(matches!(p.result(id, "a@x.org", 3, &retry, vec![], now, 0.5), DeliveryResult::Retry { .. }));
+        assert!(matches!(p.result(id, "a@x.org", 4, &retry, vec![], now, 0.5), DeliveryResult::Failed { suppress: None, .. }));
+    }
+
+    #[test]
+    fn hard_bounce_fails_at_once_and_suppresses_the_address() {
+        let bounce = crate::mailer::outcome::classify_reply(
+            crate::mailer::outcome::Stage::RcptTo,
+            550,
+            "5.1.1 <a@x.org>: Recipient address rejected: User unknown",
+        );
+        match policy().result(uuid::Uuid::nil(), "a@x.org", 1, &bounce, vec![], Utc::now(), 0.5) {
+            DeliveryResult::Failed { suppress: Some((email, reason)), .. } => {
+                assert_eq!(email, "a@x.org");
+                assert!(reason.contains("5.1.1"), "{reason}");
+            }
+            other => panic!("expected a suppressing failure, got {other:?}"),
+        }
+    }
+}
