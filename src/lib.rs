@@ -11,5 +11,7 @@ pub mod levels;
 pub mod mailer;
 pub mod planner;
 pub mod providers;
+pub mod render;
 pub mod store;
 pub mod telemetry;
+pub mod tracking;

@@ -1,0 +1,36 @@
+//! From a campaign and a customer to the bytes of an email: Handlebars templates per locale
+//! (loaded once, CSS inlined at load), tracking links, the MIME message and its DKIM signature.
+//! Pure apart from reading the template folder and the DKIM key at start.
+
+mod context;
+mod dkim;
+mod error;
+mod helpers;
+mod inline;
+mod links;
+mod load;
+mod locale_format;
+mod message;
+mod renderer;
+mod rewrite;
+
+pub use context::{CustomerView, EmailContext, LevelView, Suggestion};
+pub use dkim::DkimSigner;
+pub use error::RenderError;
+pub use links::{Links, Tracking};
+pub use locale_format::{date as format_date, level_name, localize_digits, money as format_money};
+pub use message::{MessageMeta, build_message, clean_display_name, parse_mailbox};
+pub use renderer::{DeliveryMeta, RenderedEmail, Renderer};
+
+use std::collections::BTreeMap;
+
+/// What the renderer needs to know about a campaign (built from the campaign files).
+#[derive(Debug, Clone)]
+pub struct TemplateSpec {
+    pub campaign: String,
+    /// The file stem under `templates/{lang}/`: `post-sale-follow-up` →
+    /// `post-sale-follow-up.html.hbs` (+ optional `.txt.hbs`).
+    pub template: String,
+    /// Subject per language (`en` always present), a Handlebars string.
+    pub subjects: BTreeMap<String, String>,
+}

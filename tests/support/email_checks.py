@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Independent checks of the .eml files rapport builds, with the tools mail systems use.
+
+  email_checks.py parse FILE
+      Prints a JSON summary as Python's `email` package (RFC 5322 / MIME) sees the message.
+  email_checks.py dkim FILE DNS_TXT [--alter-subject]
+      Verifies the DKIM signature with dkimpy, answering the key lookup with DNS_TXT
+      (a stub: no network). Exit 0 when it verifies, 1 when it does not.
+
+Exit 3 with an install hint when a module is missing: a check that cannot run must fail.
+"""
+import json
+import sys
+from email import policy
+from email.parser import BytesParser
+
+
+def parse(path):
+    raw = open(path, "rb").read()
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    counts = {}
+    for name in msg.keys():
+        counts[name.lower()] = counts.get(name.lower(), 0) + 1
+    parts = []
+    for part in msg.walk():
+        if part.is_multipart():
+            parts.append({"type": part.get_content_type()})
+        else:
+            parts.append({"type": part.get_content_type(), "charset": part.get_content_charset(),
+                          "body": part.get_content()})
+    print(json.dumps({
+        "defects": [str(d) for d in msg.defects],
+        "counts": counts,
+        "headers": {k.lower(): str(v) for k, v in msg.items()},
+        "to_addresses": [a.addr_spec for a in msg["to"].addresses],
+        "to_names": [a.display_name for a in msg["to"].addresses],
+        "subject": str(msg["subject"]),
+        "content_type": msg.get_content_type(),
+        "parts": parts,
+    }, ensure_ascii=False))
+
+
+def verify(path, txt, alter_subject):
+    try:
+        import dkim
+    except ImportError:
+        print("python module `dkim` missing: pip install dkimpy (CI installs it)", file=sys.stderr)
+        sys.exit(3)
+    raw = open(path, "rb").read()
+    if alter_subject:
+        head, sep, body = raw.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        lines = [b"Subject: Altered after signing" if l.lower().startswith(b"subject:") else l for l in lines]
+        # Drop continuation lines of the old Subject, if it was folded.
+        out, skipping = [], False
+        for l in lines:
+            if l.startswith(b"Subject: Altered"):
+                out.append(l); skipping = True; continue
+            if skipping and l[:1] in (b" ", b"\t"):
+                continue
+            skipping = False
+            out.append(l)
+        raw = b"\r\n".join(out) + sep + body
+
+    def dns(name, timeout=5):
+        return txt.encode()
+
+    try:
+        ok = dkim.verify(raw, dnsfunc=dns)
+    except ImportError as e:
+        print(f"{e}: pip install pynacl (needed by dkimpy for ed25519)", file=sys.stderr)
+        sys.exit(3)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "parse":
+        parse(sys.argv[2])
+    elif cmd == "dkim":
+        verify(sys.argv[2], sys.argv[3], "--alter-subject" in sys.argv[4:])
+    else:
+        sys.exit(f"unknown command {cmd}")
