@@ -5,6 +5,7 @@ pub mod campaigns;
 pub mod cli;
 pub mod config;
 pub mod cycle;
+pub mod dispatch;
 pub mod domain;
 pub mod import;
 pub mod levels;

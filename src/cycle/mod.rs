@@ -245,7 +245,6 @@ pub async fn incremental_scope(store: &dyn Store) -> Result<Scope, StoreError> {
     })
 }
 
-
 /// The tiers saved by the last full cycle (computed now when none ran yet).
 pub async fn current_tiers(
     store: &dyn Store,

@@ -5,10 +5,10 @@ use crate::campaigns::Campaign;
 use crate::config::Config;
 use crate::domain::{EmailAddress, Locale};
 use crate::mailer::OutgoingEmail;
+use crate::render::{CustomerView, LevelView};
 use crate::render::{
     DeliveryMeta, DkimSigner, EmailContext, MessageMeta, Renderer, build_message, parse_mailbox,
 };
-use crate::render::{CustomerView, LevelView};
 use crate::store::{ClaimedDelivery, OccurrenceData, Store, StoreError};
 use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
@@ -46,7 +46,11 @@ pub struct Prepared {
 }
 
 impl Composer {
-    pub fn new(cfg: &Config, campaigns: &[Campaign], renderer: Renderer) -> Result<Composer, ComposeError> {
+    pub fn new(
+        cfg: &Config,
+        campaigns: &[Campaign],
+        renderer: Renderer,
+    ) -> Result<Composer, ComposeError> {
         let mailbox = |s: &str| parse_mailbox(s).map_err(|e| ComposeError::Setup(e.to_string()));
         let default_senders = Senders {
             from: mailbox(&cfg.mail.from)?,
@@ -70,7 +74,8 @@ impl Composer {
                 );
             }
         }
-        let dkim = DkimSigner::from_config(&cfg.dkim).map_err(|e| ComposeError::Setup(e.to_string()))?;
+        let dkim =
+            DkimSigner::from_config(&cfg.dkim).map_err(|e| ComposeError::Setup(e.to_string()))?;
         Ok(Composer {
             renderer,
             senders,
@@ -87,18 +92,28 @@ impl Composer {
     }
 
     /// Fetches the orders and complaints the batch's occurrences name, in two queries.
-    pub async fn prepare(&self, store: &dyn Store, batch: &[ClaimedDelivery]) -> Result<Prepared, StoreError> {
+    pub async fn prepare(
+        &self,
+        store: &dyn Store,
+        batch: &[ClaimedDelivery],
+    ) -> Result<Prepared, StoreError> {
         let mut orders = Vec::new();
         let mut complaints = Vec::new();
         for d in batch {
             if let Some(id) = d.occurrence.strip_prefix("order:") {
                 orders.push(id.to_string());
-            } else if let Some(seq) = d.occurrence.strip_prefix("complaint:").and_then(|s| s.parse().ok()) {
+            } else if let Some(seq) = d
+                .occurrence
+                .strip_prefix("complaint:")
+                .and_then(|s| s.parse().ok())
+            {
                 complaints.push(seq);
             }
         }
         let occurrences = store.occurrence_data(&orders, &complaints).await?;
-        Ok(Prepared { occurrences: Arc::new(occurrences) })
+        Ok(Prepared {
+            occurrences: Arc::new(occurrences),
+        })
     }
 
     /// The template data for one delivery.
@@ -109,8 +124,18 @@ impl Composer {
             None => serde_json::Value::Null,
         };
         EmailContext {
-            customer: CustomerView::new(&d.customer_id, &d.name, &d.email, locale, &d.timezone, d.attributes.clone()),
-            level: LevelView { current: d.current, target: d.target },
+            customer: CustomerView::new(
+                &d.customer_id,
+                &d.name,
+                &d.email,
+                locale,
+                &d.timezone,
+                d.attributes.clone(),
+            ),
+            level: LevelView {
+                current: d.current,
+                target: d.target,
+            },
             campaign: d.campaign.clone(),
             occurrence,
             suggestions: Vec::new(),
@@ -130,7 +155,10 @@ impl Composer {
             .render(&d.campaign, &ctx, &DeliveryMeta { delivery_id: d.id })
             .map_err(|e| ComposeError::Render(e.to_string()))?;
         let to = EmailAddress::parse(&d.email).map_err(|e| ComposeError::Render(e.to_string()))?;
-        let senders = self.senders.get(&d.campaign).unwrap_or(&self.default_senders);
+        let senders = self
+            .senders
+            .get(&d.campaign)
+            .unwrap_or(&self.default_senders);
         let meta = MessageMeta {
             delivery_id: d.id,
             message_id: &d.message_id,
@@ -142,7 +170,8 @@ impl Composer {
             correlation_headers: self.correlation_headers,
             date,
         };
-        let raw = build_message(&rendered, &meta, self.dkim.as_ref()).map_err(|e| ComposeError::Render(e.to_string()))?;
+        let raw = build_message(&rendered, &meta, self.dkim.as_ref())
+            .map_err(|e| ComposeError::Render(e.to_string()))?;
         Ok((
             OutgoingEmail {
                 delivery_id: d.id.to_string(),

@@ -5,7 +5,7 @@
 mod compose;
 mod retry;
 
-pub use compose::{Composer, ComposeError};
+pub use compose::{ComposeError, Composer};
 pub use retry::RetryPolicy;
 
 use crate::mailer::{Sender, Transport};
@@ -59,7 +59,9 @@ impl Dispatcher {
         rate_per_second: u32,
         retry: RetryPolicy,
     ) -> Self {
-        let senders = (0..pool_size.max(1)).map(|_| Arc::new(Mutex::new(transport.sender()))).collect();
+        let senders = (0..pool_size.max(1))
+            .map(|_| Arc::new(Mutex::new(transport.sender())))
+            .collect();
         let limiter = NonZeroU32::new(rate_per_second)
             .map(|r| Arc::new(RateLimiter::direct(Quota::per_second(r))));
         Dispatcher {
@@ -74,8 +76,15 @@ impl Dispatcher {
     }
 
     /// Claims and sends one batch of deliveries due at `now`; returns how many were claimed.
-    pub async fn run_batch(&self, now: DateTime<Utc>, report: &mut DispatchReport) -> Result<usize, StoreError> {
-        let claimed = self.store.claim_due(now, CLAIM_BATCH, self.lease, &self.owner).await?;
+    pub async fn run_batch(
+        &self,
+        now: DateTime<Utc>,
+        report: &mut DispatchReport,
+    ) -> Result<usize, StoreError> {
+        let claimed = self
+            .store
+            .claim_due(now, CLAIM_BATCH, self.lease, &self.owner)
+            .await?;
         if claimed.is_empty() {
             return Ok(0);
         }
@@ -97,7 +106,18 @@ impl Dispatcher {
                 let mut sender = sender.lock().await;
                 let mut results = Vec::with_capacity(part.len());
                 for d in part {
-                    results.push(send_one(&composer, &prepared, &retry, limiter.as_deref(), &mut sender, &d, now).await);
+                    results.push(
+                        send_one(
+                            &composer,
+                            &prepared,
+                            &retry,
+                            limiter.as_deref(),
+                            &mut sender,
+                            &d,
+                            now,
+                        )
+                        .await,
+                    );
                 }
                 results
             }));
@@ -113,7 +133,9 @@ impl Dispatcher {
         for r in &results {
             report.add(r);
         }
-        self.store.record_results(&results, Utc::now().max(now)).await?;
+        self.store
+            .record_results(&results, Utc::now().max(now))
+            .await?;
         Ok(n)
     }
 
@@ -144,16 +166,26 @@ async fn send_one(
 ) -> DeliveryResult {
     // Checked at send time: the address may have been suppressed after it was queued.
     if let Some(reason) = &d.suppression {
-        return DeliveryResult::Suppressed { id: d.id, reason: reason.clone() };
+        return DeliveryResult::Suppressed {
+            id: d.id,
+            reason: reason.clone(),
+        };
     }
     if !d.subscribed {
-        return DeliveryResult::Suppressed { id: d.id, reason: "unsubscribed".into() };
+        return DeliveryResult::Suppressed {
+            id: d.id,
+            reason: "unsubscribed".into(),
+        };
     }
     let (email, links) = match composer.compose(d, prepared, Utc::now()) {
         Ok(x) => x,
         Err(e) => {
             tracing::warn!(delivery_id = %d.id, error = %e, "Cannot render; delivery failed.");
-            return DeliveryResult::Failed { id: d.id, error: e.to_string(), suppress: None };
+            return DeliveryResult::Failed {
+                id: d.id,
+                error: e.to_string(),
+                suppress: None,
+            };
         }
     };
     if let Some(l) = limiter {
@@ -162,7 +194,18 @@ async fn send_one(
     let outcome = sender.send(&email).await;
     tracing::debug!(delivery_id = %d.id, %outcome, "Send attempt finished.");
     let jitter = rand::rng().random::<f64>();
-    retry.result(d.id, &d.email, d.attempts.max(1) as u32, &outcome, links, now.max(Utc::now()), jitter)
+    let attempts = d.attempts.max(1) as u32;
+    match retry.result(
+        d.id,
+        &d.email,
+        attempts,
+        &outcome,
+        now.max(Utc::now()),
+        jitter,
+    ) {
+        DeliveryResult::Sent { id, .. } => DeliveryResult::Sent { id, links },
+        other => other,
+    }
 }
 
 fn hostname() -> String {

@@ -22,17 +22,23 @@ impl RetryPolicy {
         email: &str,
         attempts: u32,
         outcome: &SendOutcome,
-        links: Vec<String>,
         now: DateTime<Utc>,
         jitter: f64,
     ) -> DeliveryResult {
         match outcome {
-            SendOutcome::Sent => DeliveryResult::Sent { id, links },
+            // The caller adds the links it sent.
+            SendOutcome::Sent => DeliveryResult::Sent {
+                id,
+                links: Vec::new(),
+            },
             SendOutcome::Failed { hard_bounce, .. } => DeliveryResult::Failed {
                 id,
                 error: outcome.to_string(),
                 suppress: hard_bounce.then(|| {
-                    (email.to_string(), format!("bounced: {}", outcome.enhanced().unwrap_or("hard bounce")))
+                    (
+                        email.to_string(),
+                        format!("bounced: {}", outcome.enhanced().unwrap_or("hard bounce")),
+                    )
                 }),
             },
             SendOutcome::Retry { .. } if attempts >= self.max_attempts => DeliveryResult::Failed {
@@ -50,7 +56,11 @@ impl RetryPolicy {
 
     pub fn delay(&self, attempts: u32, jitter: f64) -> TimeDelta {
         let step = (attempts.max(1) as usize - 1).min(self.schedule.len().saturating_sub(1));
-        let base = self.schedule.get(step).copied().unwrap_or(std::time::Duration::from_secs(60));
+        let base = self
+            .schedule
+            .get(step)
+            .copied()
+            .unwrap_or(std::time::Duration::from_secs(60));
         let factor = 0.8 + 0.4 * jitter.clamp(0.0, 1.0);
         TimeDelta::from_std(base.mul_f64(factor)).unwrap_or(TimeDelta::hours(1))
     }
@@ -63,7 +73,11 @@ mod tests {
 
     fn policy() -> RetryPolicy {
         RetryPolicy {
-            schedule: vec![Duration::from_secs(60), Duration::from_secs(300), Duration::from_secs(900)],
+            schedule: vec![
+                Duration::from_secs(60),
+                Duration::from_secs(300),
+                Duration::from_secs(900),
+            ],
             max_attempts: 4,
         }
     }
@@ -73,7 +87,11 @@ mod tests {
         let p = policy();
         assert_eq!(p.delay(1, 0.5), TimeDelta::seconds(60));
         assert_eq!(p.delay(2, 0.5), TimeDelta::seconds(300));
-        assert_eq!(p.delay(9, 0.5), TimeDelta::seconds(900), "last step repeats");
+        assert_eq!(
+            p.delay(9, 0.5),
+            TimeDelta::seconds(900),
+            "last step repeats"
+        );
         assert_eq!(p.delay(1, 0.0), TimeDelta::seconds(48));
         assert!(p.delay(1, 0.999) < TimeDelta::seconds(73));
     }
@@ -84,8 +102,14 @@ mod tests {
         let now = Utc::now();
         let id = uuid::Uuid::nil();
         let retry = SendOutcome::retry("451 4.3.0 try later");
-        assert!(matches!(p.result(id, "a@x.org", 3, &retry, vec![], now, 0.5), DeliveryResult::Retry { .. }));
-        assert!(matches!(p.result(id, "a@x.org", 4, &retry, vec![], now, 0.5), DeliveryResult::Failed { suppress: None, .. }));
+        assert!(matches!(
+            p.result(id, "a@x.org", 3, &retry, now, 0.5),
+            DeliveryResult::Retry { .. }
+        ));
+        assert!(matches!(
+            p.result(id, "a@x.org", 4, &retry, now, 0.5),
+            DeliveryResult::Failed { suppress: None, .. }
+        ));
     }
 
     #[test]
@@ -95,8 +119,11 @@ mod tests {
             550,
             "5.1.1 <a@x.org>: Recipient address rejected: User unknown",
         );
-        match policy().result(uuid::Uuid::nil(), "a@x.org", 1, &bounce, vec![], Utc::now(), 0.5) {
-            DeliveryResult::Failed { suppress: Some((email, reason)), .. } => {
+        match policy().result(uuid::Uuid::nil(), "a@x.org", 1, &bounce, Utc::now(), 0.5) {
+            DeliveryResult::Failed {
+                suppress: Some((email, reason)),
+                ..
+            } => {
                 assert_eq!(email, "a@x.org");
                 assert!(reason.contains("5.1.1"), "{reason}");
             }
