@@ -13,6 +13,7 @@ pub mod mailer;
 pub mod planner;
 pub mod providers;
 pub mod render;
+pub mod scheduler;
 pub mod store;
 pub mod telemetry;
 pub mod tracking;

@@ -2,12 +2,17 @@
 //! calls the library. Exit codes (SPEC.md): 0 ok, 1 user error, 2 runtime failure.
 
 mod app;
+mod demo;
+mod engine;
 mod explain;
 mod import;
 mod levels;
 mod plan;
+mod preview;
+mod run;
 
 pub use app::{App, load_campaigns};
+pub use engine::Engine;
 
 use crate::config::{self, Config};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -58,6 +63,38 @@ fn parse_now(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// A fresh SQLite database with the sample shop in examples/, one full cycle into
+    /// outbox/*.eml, and per-level and per-campaign counts.
+    Demo,
+    /// The daemon: scheduler, sender workers, HTTP endpoint. `--once`: one cycle, send
+    /// everything due, exit.
+    Run {
+        #[arg(long)]
+        once: bool,
+        /// With --once: decide as of this instant.
+        #[arg(long, value_parser = parse_now, requires = "once")]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        /// With --once: assess every customer, not only changed ones.
+        #[arg(long, requires = "once")]
+        full: bool,
+    },
+    /// Render one campaign for one customer to stdout (nothing is sent or recorded).
+    Preview {
+        campaign: String,
+        #[arg(long)]
+        customer: String,
+        #[arg(long, value_enum, default_value_t = preview::PreviewFormat::Html)]
+        format: preview::PreviewFormat,
+    },
+    /// Send one real email of a campaign through the configured transport.
+    SendTest {
+        campaign: String,
+        #[arg(long)]
+        to: String,
+        /// Render with this customer's data instead of sample data.
+        #[arg(long)]
+        customer: Option<String>,
+    },
     /// Apply the database migrations (other commands also apply them on start).
     Migrate,
     /// Validate the configuration, every campaign and every template; exit 1 on error.
@@ -153,15 +190,47 @@ pub async fn run(cli: Cli) -> CmdResult {
             Ok(())
         }
         Command::Check => {
-            // Loading the configuration above already validated it.
-            let campaigns = load_campaigns(&config)?;
+            // Loading the configuration above already validated it; loading the engine
+            // validates campaigns and renders every campaign × locale with sample data.
+            let engine = Engine::load(&config)?;
             println!("{}: ok", cli.config.display());
             println!(
-                "{}: {} campaigns ok",
+                "{}: {} campaigns ok; {}: every campaign renders in {}",
                 config.paths.campaigns.display(),
-                campaigns.len()
+                engine.campaigns.len(),
+                config.paths.templates.display(),
+                engine.composer.renderer().languages().join(", ")
             );
             Ok(())
+        }
+        Command::Demo => demo::run(config).await,
+        Command::Run {
+            once: true,
+            now,
+            full,
+        } => {
+            let app = App::open(config).await?;
+            run::once(&app, now.unwrap_or_else(chrono::Utc::now), full).await
+        }
+        Command::Run { once: false, .. } => {
+            let app = App::open(config).await?;
+            run::daemon(app).await
+        }
+        Command::Preview {
+            campaign,
+            customer,
+            format,
+        } => {
+            let app = App::open(config).await?;
+            preview::preview(&app, &campaign, &customer, format).await
+        }
+        Command::SendTest {
+            campaign,
+            to,
+            customer,
+        } => {
+            let app = App::open(config).await?;
+            preview::send_test(&app, &campaign, &to, customer.as_deref()).await
         }
         Command::Import {
             entity,

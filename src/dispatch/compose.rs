@@ -150,20 +150,40 @@ impl Composer {
         date: DateTime<Utc>,
     ) -> Result<(OutgoingEmail, Vec<String>), ComposeError> {
         let ctx = self.context(d, prepared);
-        let rendered = self
-            .renderer
-            .render(&d.campaign, &ctx, &DeliveryMeta { delivery_id: d.id })
-            .map_err(|e| ComposeError::Render(e.to_string()))?;
         let to = EmailAddress::parse(&d.email).map_err(|e| ComposeError::Render(e.to_string()))?;
-        let senders = self
-            .senders
-            .get(&d.campaign)
-            .unwrap_or(&self.default_senders);
-        let meta = MessageMeta {
+        let envelope = Envelope {
             delivery_id: d.id,
             message_id: &d.message_id,
-            to_email: &to,
+            to: &to,
             to_name: &d.name,
+        };
+        self.compose_context(&d.campaign, &ctx, &envelope, date)
+    }
+
+    /// Renders `campaign` with any context (a delivery's, or sample data for `send-test`).
+    pub fn compose_context(
+        &self,
+        campaign: &str,
+        ctx: &EmailContext,
+        envelope: &Envelope<'_>,
+        date: DateTime<Utc>,
+    ) -> Result<(OutgoingEmail, Vec<String>), ComposeError> {
+        let rendered = self
+            .renderer
+            .render(
+                campaign,
+                ctx,
+                &DeliveryMeta {
+                    delivery_id: envelope.delivery_id,
+                },
+            )
+            .map_err(|e| ComposeError::Render(e.to_string()))?;
+        let senders = self.senders.get(campaign).unwrap_or(&self.default_senders);
+        let meta = MessageMeta {
+            delivery_id: envelope.delivery_id,
+            message_id: envelope.message_id,
+            to_email: envelope.to,
+            to_name: envelope.to_name,
             from: &senders.from,
             reply_to: senders.reply_to.as_ref(),
             unsubscribe_mailto: self.unsubscribe_mailto.as_deref(),
@@ -174,13 +194,21 @@ impl Composer {
             .map_err(|e| ComposeError::Render(e.to_string()))?;
         Ok((
             OutgoingEmail {
-                delivery_id: d.id.to_string(),
-                message_id: d.message_id.clone(),
+                delivery_id: envelope.delivery_id.to_string(),
+                message_id: envelope.message_id.to_string(),
                 from: senders.from.email.to_string(),
-                to: to.as_str().to_string(),
+                to: envelope.to.as_str().to_string(),
                 raw,
             },
             rendered.links,
         ))
     }
+}
+
+/// Who one email goes to, and the ids it carries.
+pub struct Envelope<'a> {
+    pub delivery_id: uuid::Uuid,
+    pub message_id: &'a str,
+    pub to: &'a EmailAddress,
+    pub to_name: &'a str,
 }

@@ -5,7 +5,7 @@
 mod compose;
 mod retry;
 
-pub use compose::{ComposeError, Composer};
+pub use compose::{ComposeError, Composer, Envelope, Prepared};
 pub use retry::RetryPolicy;
 
 use crate::mailer::{Sender, Transport};

@@ -13,7 +13,7 @@ pub use cycle::{
     DeliveryRef, FactsRow, FactsWindows, HistoryEntry, LevelChange, LevelCounts, NewDelivery,
     PlanContext, Scope,
 };
-pub use outbox::{ClaimedDelivery, DeliveryResult, OccurrenceData, OutboxCounts};
+pub use outbox::{ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, OutboxCounts};
 
 use crate::import::{CustomerRecord, EventRecord, OrderRecord};
 use async_trait::async_trait;
@@ -151,6 +151,16 @@ pub trait Store: Send + Sync {
     async fn outbox_counts(&self) -> Result<Vec<OutboxCounts>>;
     /// Deliveries still queued or in flight.
     async fn pending_deliveries(&self) -> Result<u64>;
+    async fn customer(&self, id: &str) -> Result<Option<CustomerProfile>>;
+    /// Takes (or renews) the named lease for `owner` until `until` when it is free, expired or
+    /// already ours: how one replica at a time runs the scheduler tick.
+    async fn try_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool>;
 }
 
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`).

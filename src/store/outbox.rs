@@ -69,3 +69,17 @@ pub struct OutboxCounts {
     pub failed: u64,
     pub suppressed: u64,
 }
+
+/// A customer's profile as templates and `preview` need it.
+#[derive(Debug, Clone)]
+pub struct CustomerProfile {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub locale: String,
+    pub timezone: String,
+    pub attributes: serde_json::Value,
+    pub subscribed: bool,
+    pub current: Level,
+    pub target: Level,
+}

@@ -182,6 +182,51 @@ impl Store for SqliteStore {
     async fn pending_deliveries(&self) -> Result<u64> {
         self.c_pending().await
     }
+    async fn try_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let got = sqlx::query(
+            "INSERT INTO engine_state (name, lease_owner, lease_until) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (name) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until \
+             WHERE engine_state.lease_until IS NULL OR engine_state.lease_until < ?4 OR engine_state.lease_owner = ?2 \
+             RETURNING name",
+        )
+        .bind(name)
+        .bind(owner)
+        .bind(super::time::to_ms(until))
+        .bind(super::time::to_ms(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(got.is_some())
+    }
+    async fn customer(&self, id: &str) -> Result<Option<super::CustomerProfile>> {
+        let Some(r) = sqlx::query(
+            "SELECT id, email, name, locale, timezone, attributes, subscribed, current_level, target_level FROM customers WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(super::CustomerProfile {
+            id: r.try_get(0)?,
+            email: r.try_get(1)?,
+            name: r.try_get(2)?,
+            locale: r.try_get(3)?,
+            timezone: r.try_get(4)?,
+            attributes: serde_json::from_str(r.try_get::<&str, _>(5)?).unwrap_or_default(),
+            subscribed: r.try_get(6)?,
+            current: super::cycle::level_of(r.try_get(7)?),
+            target: super::cycle::level_of(r.try_get(8)?),
+        }))
+    }
 }
 
 struct SqliteImport {

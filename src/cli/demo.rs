@@ -1,0 +1,176 @@
+use super::engine::Engine;
+use super::{CmdResult, Failure};
+use crate::config::{Config, SecretUrl};
+use crate::cycle::{self, CycleOptions};
+use crate::domain::Level;
+use crate::import::{Entity, ImportOptions, RecordDefaults, import_file};
+use crate::store::{self, Scope, Store};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use std::path::Path;
+
+/// The instant the sample data in `examples/` is written around (examples/README.md): the
+/// demo decides "as of" then, so it shows the same story whatever today's date is.
+pub const SAMPLE_NOW: &str = "2026-11-25T09:00:00Z";
+
+/// Marks a database as the demo's own, so a later `demo` may recreate it.
+const DEMO_MARK: &str = "demo.database";
+
+/// `rapport demo`: a fresh SQLite database, the sample shop, one full cycle into the file
+/// transport, and a summary of what happened.
+pub async fn run(mut config: Config) -> CmdResult {
+    let url = config.database.url.expose().to_string();
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        return Err(Failure::User(anyhow::anyhow!(
+            "the demo runs on SQLite only; database.url is {}",
+            config.database.url
+        )));
+    };
+    let path = path.split('?').next().unwrap_or(path).to_string();
+    refuse_foreign_database(&path).await?;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+    }
+    let outbox = clear_outbox(&config)?;
+    config.database.url = SecretUrl::new(&url);
+    let store = store::connect(&url, 4)
+        .await
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    store.set_state(DEMO_MARK, "true").await?;
+    println!("rapport demo: fresh database {path}");
+
+    let now: DateTime<Utc> = SAMPLE_NOW.parse().expect("valid constant");
+    let defaults = RecordDefaults {
+        locale: config.defaults.locale.clone(),
+        timezone: config.defaults.timezone,
+        margin_ratio: config.strategy.default_margin_ratio,
+        now,
+    };
+    for (entity, file) in [
+        (Entity::Customers, "examples/customers.csv"),
+        (Entity::Orders, "examples/orders.jsonl"),
+        (Entity::Events, "examples/events.jsonl"),
+    ] {
+        let report = import_file(
+            &*store,
+            entity,
+            file,
+            &defaults,
+            &ImportOptions {
+                skip_invalid: false,
+                progress: false,
+            },
+        )
+        .await
+        .with_context(|| format!("cannot import {file} (run the demo from the project folder)"))
+        .map_err(Failure::User)?;
+        println!("  {file}: {}", report.summary());
+    }
+
+    let engine = Engine::load(&config)?;
+    let report = cycle::run(
+        &*store,
+        &config,
+        &engine.campaigns,
+        &CycleOptions {
+            scope: Scope::All,
+            now,
+            dry_run: false,
+        },
+    )
+    .await?;
+    let dispatcher = engine.dispatcher(&config, store.clone());
+    let sent = dispatcher.drain(now).await?;
+    dispatcher.close().await;
+
+    println!("\nOne cycle as of {SAMPLE_NOW} (the sample data's \"today\"):");
+    println!(
+        "  assessed {} customers in {:.2} s, queued {} emails, wrote {} to {}",
+        report.assessed, report.seconds, report.queued, sent.sent, outbox
+    );
+    print_levels(&*store, now).await?;
+    print_campaigns(&*store).await?;
+    println!(
+        "\nLook at the emails:  ls {outbox}/*.eml   (open one in a mail client, or `less` it)\n\
+         Why a customer got what they got:  rapport explain cust-0001 --now {SAMPLE_NOW}\n\
+         Render one without sending:  rapport preview satisfaction-survey --customer cust-0101 --format text\n\
+         Keep going (scheduler, senders, tracking endpoint on {}):  rapport run",
+        config.http.bind
+    );
+    Ok(())
+}
+
+/// Recreating a database that holds real data would lose it: only the demo's own (or none).
+async fn refuse_foreign_database(path: &str) -> Result<(), Failure> {
+    if !Path::new(path).exists() {
+        return Ok(());
+    }
+    let store = store::connect(&format!("sqlite://{path}"), 1)
+        .await
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    let mark = store.get_state(DEMO_MARK).await.ok().flatten();
+    let empty = store
+        .counts()
+        .await
+        .map(|c| c.customers == 0)
+        .unwrap_or(true);
+    if mark.is_some() || empty {
+        Ok(())
+    } else {
+        Err(Failure::User(anyhow::anyhow!(
+            "{path} holds customers that did not come from the demo; move it away or point the demo elsewhere with RAPPORT__DATABASE__URL=sqlite://data/demo.db"
+        )))
+    }
+}
+
+/// Empties the file transport's folder of earlier `.eml` files so the outbox shows this run.
+fn clear_outbox(config: &Config) -> Result<String, Failure> {
+    let url = config.smtp.url.expose();
+    let Some(dir) = url.strip_prefix("file://") else {
+        return Ok(config.smtp.url.to_string());
+    };
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "eml") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    Ok(dir.to_string())
+}
+
+async fn print_levels(store: &dyn Store, now: DateTime<Utc>) -> Result<(), Failure> {
+    let counts = store.level_counts(now).await?;
+    println!("\n  {:<12} {:>8} {:>8}", "level", "current", "target");
+    for l in Level::ALL {
+        let i = (l.rank() - 1) as usize;
+        println!(
+            "  {:<12} {:>8} {:>8}",
+            l.as_str(),
+            counts.current[i],
+            counts.target[i]
+        );
+    }
+    Ok(())
+}
+
+async fn print_campaigns(store: &dyn Store) -> Result<(), Failure> {
+    println!(
+        "\n  {:<24} {:>6} {:>8} {:>11}",
+        "campaign", "sent", "queued", "suppressed"
+    );
+    for c in store.outbox_counts().await? {
+        println!(
+            "  {:<24} {:>6} {:>8} {:>11}",
+            c.campaign,
+            c.sent,
+            c.queued + c.sending,
+            c.suppressed + c.failed
+        );
+    }
+    Ok(())
+}

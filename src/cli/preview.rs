@@ -1,0 +1,179 @@
+use super::engine::Engine;
+use super::{App, CmdResult, Failure};
+use crate::campaigns::Trigger;
+use crate::dispatch::Envelope;
+use crate::domain::EmailAddress;
+use crate::mailer::SendOutcome;
+use crate::render::{DeliveryMeta, EmailContext};
+use crate::store::ClaimedDelivery;
+use chrono::Utc;
+use clap::ValueEnum;
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PreviewFormat {
+    Html,
+    Text,
+    Eml,
+}
+
+/// A delivery-shaped view of a customer for `campaign`, with the occurrence the campaign
+/// would use (their latest order or complaint).
+async fn as_delivery(
+    app: &App,
+    engine: &Engine,
+    campaign: &str,
+    customer_id: &str,
+) -> Result<ClaimedDelivery, Failure> {
+    let c = engine
+        .campaigns
+        .iter()
+        .find(|c| c.id == campaign)
+        .ok_or_else(|| {
+            Failure::User(anyhow::anyhow!(
+                "no campaign `{campaign}` in {}",
+                app.config.paths.campaigns.display()
+            ))
+        })?;
+    let p = app
+        .store
+        .customer(customer_id)
+        .await?
+        .ok_or_else(|| Failure::User(anyhow::anyhow!("no customer with id `{customer_id}`")))?;
+    let far = Utc::now() - chrono::TimeDelta::days(36_500);
+    let ctx = app
+        .store
+        .plan_contexts(std::slice::from_ref(&p.id), far, far)
+        .await?;
+    let ctx = ctx.into_values().next().unwrap_or_default();
+    let occurrence = match &c.trigger {
+        Trigger::Order(_) => ctx
+            .orders
+            .iter()
+            .max_by_key(|o| o.1)
+            .map(|o| format!("order:{}", o.0)),
+        Trigger::Complaint(_) => ctx
+            .complaints
+            .iter()
+            .max_by_key(|o| o.1)
+            .map(|o| format!("complaint:{}", o.0)),
+        _ => None,
+    }
+    .unwrap_or_else(|| "preview".into());
+    let id = uuid::Uuid::now_v7();
+    Ok(ClaimedDelivery {
+        id,
+        customer_id: p.id,
+        email: p.email,
+        name: p.name,
+        locale: p.locale,
+        timezone: p.timezone,
+        attributes: p.attributes,
+        subscribed: p.subscribed,
+        suppression: None,
+        campaign: campaign.to_string(),
+        occurrence,
+        current: p.current,
+        target: p.target,
+        attempts: 0,
+        message_id: format!("<{id}@{}>", crate::cycle::message_id_domain(&app.config)),
+    })
+}
+
+/// `rapport preview CAMPAIGN --customer ID [--format html|text|eml]`: renders to stdout.
+pub async fn preview(
+    app: &App,
+    campaign: &str,
+    customer_id: &str,
+    format: PreviewFormat,
+) -> CmdResult {
+    let engine = Engine::load(&app.config)?;
+    let d = as_delivery(app, &engine, campaign, customer_id).await?;
+    let prepared = engine
+        .composer
+        .prepare(&*app.store, std::slice::from_ref(&d))
+        .await?;
+    let out = match format {
+        PreviewFormat::Eml => {
+            engine
+                .composer
+                .compose(&d, &prepared, Utc::now())
+                .map_err(|e| Failure::User(e.into()))?
+                .0
+                .raw
+        }
+        PreviewFormat::Html | PreviewFormat::Text => {
+            let ctx = engine.composer.context(&d, &prepared);
+            let r = engine
+                .composer
+                .renderer()
+                .render(campaign, &ctx, &DeliveryMeta { delivery_id: d.id })
+                .map_err(|e| Failure::User(e.into()))?;
+            let body = if format == PreviewFormat::Html {
+                r.html
+            } else {
+                r.text
+            };
+            format!("Subject: {}\n\n{}", r.subject, body).into_bytes()
+        }
+    };
+    std::io::stdout()
+        .write_all(&out)
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    Ok(())
+}
+
+/// `rapport send-test CAMPAIGN --to ADDRESS [--customer ID]`: one real email through the
+/// configured transport, outside the outbox (nothing is recorded).
+pub async fn send_test(
+    app: &App,
+    campaign: &str,
+    to: &str,
+    customer_id: Option<&str>,
+) -> CmdResult {
+    let engine = Engine::load(&app.config)?;
+    let to = EmailAddress::parse(to).map_err(|e| Failure::User(anyhow::anyhow!("--to: {e}")))?;
+    let id = uuid::Uuid::now_v7();
+    let message_id = format!("<{id}@{}>", crate::cycle::message_id_domain(&app.config));
+    let (ctx, name) = match customer_id {
+        Some(cid) => {
+            let d = as_delivery(app, &engine, campaign, cid).await?;
+            let prepared = engine
+                .composer
+                .prepare(&*app.store, std::slice::from_ref(&d))
+                .await?;
+            (engine.composer.context(&d, &prepared), d.name)
+        }
+        None => {
+            if !engine.campaigns.iter().any(|c| c.id == campaign) {
+                return Err(Failure::User(anyhow::anyhow!("no campaign `{campaign}`")));
+            }
+            let ctx = EmailContext::sample(campaign, &app.config.defaults.locale);
+            let name = ctx.customer.name.clone();
+            (ctx, name)
+        }
+    };
+    let envelope = Envelope {
+        delivery_id: id,
+        message_id: &message_id,
+        to: &to,
+        to_name: &name,
+    };
+    let (email, _) = engine
+        .composer
+        .compose_context(campaign, &ctx, &envelope, Utc::now())
+        .map_err(|e| Failure::User(e.into()))?;
+    let mut sender = engine.transport.sender();
+    let outcome = sender.send(&email).await;
+    sender.close().await;
+    match outcome {
+        SendOutcome::Sent => {
+            println!(
+                "sent {campaign} to {to} via {} ({message_id})",
+                engine.transport.describe()
+            );
+            Ok(())
+        }
+        other => Err(Failure::Runtime(anyhow::anyhow!("not sent: {other}"))),
+    }
+}

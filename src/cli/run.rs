@@ -1,0 +1,259 @@
+use super::engine::Engine;
+use super::{App, CmdResult, Failure};
+use crate::cycle::{self, CycleOptions};
+use crate::store::Scope;
+use chrono::{DateTime, Utc};
+
+/// `rapport run --once [--now T]`: one incremental assess + plan cycle, then send everything
+/// due, then exit.
+pub async fn once(app: &App, now: DateTime<Utc>, full: bool) -> CmdResult {
+    let engine = Engine::load(&app.config)?;
+    let scope = if full {
+        Scope::All
+    } else {
+        cycle::incremental_scope(&*app.store).await?
+    };
+    let report = cycle::run(
+        &*app.store,
+        &app.config,
+        &engine.campaigns,
+        &CycleOptions {
+            scope,
+            now,
+            dry_run: false,
+        },
+    )
+    .await?;
+    tracing::info!(
+        assessed = report.assessed,
+        level_changes = report.level_changes,
+        queued = report.queued,
+        seconds = report.seconds,
+        "Cycle done."
+    );
+    let dispatcher = engine.dispatcher(&app.config, app.store.clone());
+    let sent = dispatcher
+        .drain(now)
+        .await
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    dispatcher.close().await;
+    let pending = app.store.pending_deliveries().await?;
+    println!(
+        "assessed {} customers, {} level changes, queued {} emails; sent {}, retrying {}, failed {}, suppressed {}; {} still queued for later",
+        report.assessed,
+        report.level_changes,
+        report.queued,
+        sent.sent,
+        sent.retried,
+        sent.failed,
+        sent.suppressed,
+        pending
+    );
+    Ok(())
+}
+
+/// `rapport run`: the scheduler, the sender workers (and the HTTP endpoint), until SIGTERM
+/// or SIGINT. SIGHUP reloads campaigns and templates, keeping the old ones when the new
+/// ones do not validate.
+pub async fn daemon(app: App) -> CmdResult {
+    use crate::config::DEVELOPMENT_SECRET;
+    use secrecy::ExposeSecret;
+    use std::sync::Arc;
+    use tokio::signal::unix::{SignalKind, signal};
+    use tokio::sync::watch;
+
+    let schedule = crate::scheduler::Schedule::from_config(&app.config.scheduler)
+        .map_err(|e| Failure::User(anyhow::anyhow!(e)))?;
+    if app.config.security.secret.expose_secret() == DEVELOPMENT_SECRET {
+        tracing::warn!(
+            "security.secret is the shipped development value: set RAPPORT__SECURITY__SECRET before real customers get links."
+        );
+    }
+    let engine = Arc::new(Engine::load(&app.config)?);
+    let app = Arc::new(app);
+    let (engine_tx, engine_rx) = watch::channel(engine);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = vec![
+        tokio::spawn(daemon::scheduler_loop(
+            app.clone(),
+            schedule,
+            engine_rx.clone(),
+            stop_rx.clone(),
+        )),
+        tokio::spawn(daemon::sender_loop(
+            app.clone(),
+            engine_rx.clone(),
+            stop_rx.clone(),
+        )),
+    ];
+    tasks.extend(daemon::http_tasks(app.clone(), stop_rx.clone()).await?);
+    let sig = |k| signal(k).map_err(|e| Failure::Runtime(e.into()));
+    let (mut term, mut int, mut hup) = (
+        sig(SignalKind::terminate())?,
+        sig(SignalKind::interrupt())?,
+        sig(SignalKind::hangup())?,
+    );
+    tracing::info!(database = %app.config.database.url, transport = %app.config.smtp.url, "Running.");
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => match Engine::load(&app.config) {
+                Ok(e) => {
+                    let _ = engine_tx.send(Arc::new(e));
+                    tracing::info!("Reloaded campaigns and templates.");
+                }
+                Err(Failure::User(e) | Failure::Runtime(e)) => {
+                    tracing::error!(error = %format!("{e:#}"), "Reload failed; keeping the campaigns and templates in use.");
+                }
+            },
+        }
+    }
+    tracing::info!("Stopping: no new claims; finishing the emails in flight.");
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    tracing::info!("Stopped.");
+    Ok(())
+}
+
+mod daemon {
+    use super::super::{App, Engine, Failure};
+    use crate::cycle::{self, CycleOptions};
+    use crate::scheduler::{Schedule, TickKind};
+    use crate::store::Scope;
+    use chrono::Utc;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio::sync::watch;
+    use tokio::task::JoinHandle;
+
+    const LEASE: &str = "scheduler";
+
+    /// Sleeps for `d` or until asked to stop; returns true when stopping.
+    async fn nap(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
+        if *stop.borrow() {
+            return true;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(d) => *stop.borrow(),
+            _ = stop.changed() => true,
+        }
+    }
+
+    pub async fn scheduler_loop(
+        app: Arc<App>,
+        schedule: Schedule,
+        engine: watch::Receiver<Arc<Engine>>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let owner = format!(
+            "{}:{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "rapport".into()),
+            std::process::id()
+        );
+        // One incremental cycle at start, then on the schedule.
+        let mut next = (Utc::now(), TickKind::Incremental);
+        loop {
+            let wait = (next.0 - Utc::now()).to_std().unwrap_or_default();
+            if nap(&mut stop, wait).await {
+                return;
+            }
+            let now = Utc::now();
+            let lease_until = now + app.config.scheduler.lease.chrono();
+            match app.store.try_lease(LEASE, &owner, now, lease_until).await {
+                Ok(true) => {
+                    let campaigns = engine.borrow().campaigns.clone();
+                    let scope = match next.1 {
+                        TickKind::Full => Ok(Scope::All),
+                        TickKind::Incremental => cycle::incremental_scope(&*app.store).await,
+                    };
+                    let result = match scope {
+                        Ok(scope) => {
+                            cycle::run(
+                                &*app.store,
+                                &app.config,
+                                &campaigns,
+                                &CycleOptions {
+                                    scope,
+                                    now,
+                                    dry_run: false,
+                                },
+                            )
+                            .await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        Ok(r) => tracing::info!(
+                            kind = ?next.1, assessed = r.assessed, level_changes = r.level_changes,
+                            queued = r.queued, seconds = r.seconds, "Cycle done."
+                        ),
+                        Err(e) => {
+                            tracing::error!(error = %e, "Cycle failed; the next tick retries.")
+                        }
+                    }
+                }
+                Ok(false) => tracing::debug!("Another replica holds the scheduler lease."),
+                Err(e) => tracing::error!(error = %e, "Cannot take the scheduler lease."),
+            }
+            match schedule.next(Utc::now()) {
+                Some(n) => next = n,
+                None => return,
+            }
+        }
+    }
+
+    pub async fn sender_loop(
+        app: Arc<App>,
+        mut engine: watch::Receiver<Arc<Engine>>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let mut dispatcher = engine
+            .borrow_and_update()
+            .dispatcher(&app.config, app.store.clone());
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            if engine.has_changed().unwrap_or(false) {
+                dispatcher.close().await;
+                dispatcher = engine
+                    .borrow_and_update()
+                    .dispatcher(&app.config, app.store.clone());
+            }
+            let mut report = crate::dispatch::DispatchReport::default();
+            match dispatcher.run_batch(Utc::now(), &mut report).await {
+                Ok(0) => {
+                    if nap(&mut stop, Duration::from_secs(1)).await {
+                        break;
+                    }
+                }
+                Ok(n) => tracing::info!(
+                    claimed = n,
+                    sent = report.sent,
+                    retried = report.retried,
+                    failed = report.failed,
+                    suppressed = report.suppressed,
+                    "Batch sent."
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "Sending failed; retrying shortly.");
+                    if nap(&mut stop, Duration::from_secs(5)).await {
+                        break;
+                    }
+                }
+            }
+        }
+        dispatcher.close().await;
+    }
+
+    /// The HTTP endpoint's tasks (tracking, unsubscribe, webhooks, API).
+    pub async fn http_tasks(
+        _app: Arc<App>,
+        _stop: watch::Receiver<bool>,
+    ) -> Result<Vec<JoinHandle<()>>, Failure> {
+        Ok(Vec::new())
+    }
+}
