@@ -133,12 +133,11 @@ fn customers_csv(args: &Args) -> anyhow::Result<PathBuf> {
 }
 
 fn defaults() -> RecordDefaults {
-    RecordDefaults {
-        locale: Locale::parse("en").expect("en"),
-        timezone: Timezone::parse("UTC").expect("UTC"),
-        margin_ratio: 0.3,
-        now: chrono::Utc::now(),
-    }
+    let mut d =
+        RecordDefaults::from_config(&rapport::config::Config::default(), chrono::Utc::now());
+    d.locale = Locale::parse("en").expect("en");
+    d.timezone = Timezone::parse("UTC").expect("UTC");
+    d
 }
 
 /// The measured figure: `import_file` exactly as `rapport import customers FILE` runs it,

@@ -14,6 +14,8 @@ fn defaults() -> RecordDefaults {
         timezone: Timezone::parse("Asia/Tehran").unwrap(),
         margin_ratio: 0.3,
         now: "2026-11-25T09:00:00Z".parse().unwrap(),
+        base_currency: rapport::domain::Currency::parse("EUR").unwrap(),
+        rates: [("USD".to_string(), 0.92)].into_iter().collect(),
     }
 }
 

@@ -44,12 +44,7 @@ pub async fn run(mut config: Config) -> CmdResult {
     println!("rapport demo: fresh database {path}");
 
     let now: DateTime<Utc> = SAMPLE_NOW.parse().expect("valid constant");
-    let defaults = RecordDefaults {
-        locale: config.defaults.locale.clone(),
-        timezone: config.defaults.timezone,
-        margin_ratio: config.strategy.default_margin_ratio,
-        now,
-    };
+    let defaults = RecordDefaults::from_config(&config, now);
     for (entity, file) in [
         (Entity::Customers, "examples/customers.csv"),
         (Entity::Orders, "examples/orders.jsonl"),

@@ -5,12 +5,7 @@ use crate::import::{self, Entity, ImportError, ImportOptions, RecordDefaults};
 const MAX_SHOWN: usize = 50;
 
 pub async fn run(app: &App, entity: Entity, file: &str, skip_invalid: bool) -> CmdResult {
-    let defaults = RecordDefaults {
-        locale: app.config.defaults.locale.clone(),
-        timezone: app.config.defaults.timezone,
-        margin_ratio: app.config.strategy.default_margin_ratio,
-        now: chrono::Utc::now(),
-    };
+    let defaults = RecordDefaults::from_config(&app.config, chrono::Utc::now());
     let opts = ImportOptions {
         skip_invalid,
         progress: true,

@@ -271,6 +271,11 @@ impl Default for StrategyMatrix {
 pub struct StrategyConfig {
     /// Margin assumed for orders imported without one, as a share of the amount.
     pub default_margin_ratio: f64,
+    /// Margins are compared across customers in this currency.
+    pub base_currency: crate::domain::Currency,
+    /// Value of one unit of each other currency in `base_currency` (`USD = 0.92`). An order
+    /// in a currency with no rate is a bad row: mixing rials and euros would rank nonsense.
+    pub currency_rates: BTreeMap<String, f64>,
     /// Window over which customers are ranked by margin.
     pub margin_window: Duration,
     /// Share of customers (by margin rank) in the high tier, then in the medium tier.
@@ -286,6 +291,8 @@ impl Default for StrategyConfig {
     fn default() -> Self {
         StrategyConfig {
             default_margin_ratio: 0.3,
+            base_currency: crate::domain::Currency::parse("EUR").expect("valid"),
+            currency_rates: BTreeMap::new(),
             margin_window: Duration::from_days(365),
             high_share: 0.10,
             medium_share: 0.30,

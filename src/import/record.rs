@@ -16,6 +16,36 @@ pub struct RecordDefaults {
     pub timezone: Timezone,
     pub margin_ratio: f64,
     pub now: DateTime<Utc>,
+    /// Margins are stored in this currency so that customers can be ranked by them.
+    pub base_currency: Currency,
+    pub rates: std::collections::BTreeMap<String, f64>,
+}
+
+impl RecordDefaults {
+    pub fn from_config(cfg: &crate::config::Config, now: DateTime<Utc>) -> Self {
+        RecordDefaults {
+            locale: cfg.defaults.locale.clone(),
+            timezone: cfg.defaults.timezone,
+            margin_ratio: cfg.strategy.default_margin_ratio,
+            now,
+            base_currency: cfg.strategy.base_currency,
+            rates: cfg.strategy.currency_rates.clone(),
+        }
+    }
+
+    /// `amount` of `currency` in the base currency.
+    fn to_base(&self, amount: f64, currency: Currency) -> Result<f64, String> {
+        if currency == self.base_currency {
+            return Ok(amount);
+        }
+        match self.rates.get(currency.as_str()) {
+            Some(rate) if rate.is_finite() && *rate > 0.0 => Ok(amount * rate),
+            _ => Err(format!(
+                "no exchange rate for {currency}: add {currency} = <value of 1 {currency} in {}> under [strategy.currency_rates]",
+                self.base_currency
+            )),
+        }
+    }
 }
 
 /// One problem with one field of one row.
@@ -312,6 +342,10 @@ impl OrderRecord {
         let amount = row.number("amount")?.unwrap_or_default();
         let currency = parsed("currency", Currency::parse(&row.required_text("currency")?))?;
         let margin = row.number("margin")?.unwrap_or(amount * d.margin_ratio);
+        // Stored in the base currency: the strategy ranks customers by it.
+        let margin = d
+            .to_base(margin, currency)
+            .map_err(|e| err("currency", e))?;
         let items = row.json("items")?.unwrap_or_else(|| Value::Array(vec![]));
         check_items(&items)?;
         Ok(OrderRecord {
@@ -416,6 +450,8 @@ mod tests {
             timezone: Timezone::parse("UTC").unwrap(),
             margin_ratio: 0.3,
             now: "2026-11-25T12:00:00Z".parse().unwrap(),
+            base_currency: Currency::parse("EUR").unwrap(),
+            rates: [("USD".to_string(), 0.9)].into_iter().collect(),
         }
     }
 
@@ -435,6 +471,21 @@ mod tests {
         let b = OrderRecord::parse(&Row::new(&jsn), &defaults()).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.margin, 30.0, "default margin = amount × ratio");
+    }
+
+    #[test]
+    fn margins_are_stored_in_the_base_currency_and_unknown_currencies_are_bad_rows() {
+        let usd = obj(
+            json!({"id":"o1","customer_id":"c1","occurred_at":"2026-11-20T10:00:00Z","amount":100,"currency":"USD","margin":10}),
+        );
+        let o = OrderRecord::parse(&Row::new(&usd), &defaults()).unwrap();
+        assert_eq!((o.amount, o.margin), (100.0, 9.0));
+        let irr = obj(
+            json!({"id":"o1","customer_id":"c1","occurred_at":"2026-11-20T10:00:00Z","amount":100,"currency":"IRR"}),
+        );
+        let e = OrderRecord::parse(&Row::new(&irr), &defaults()).unwrap_err();
+        assert_eq!(e.field, "currency");
+        assert!(e.problem.contains("[strategy.currency_rates]"), "{e}");
     }
 
     #[test]
