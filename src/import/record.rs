@@ -106,6 +106,19 @@ pub struct EventRecord {
 }
 
 impl EventRecord {
+    /// Why this event puts the customer's address on the suppression list, if it does: an
+    /// unsubscribe, a hard bounce or a spam complaint is never mailed again.
+    pub fn suppression_reason(&self) -> Option<&'static str> {
+        match self.kind {
+            EventKind::Unsubscribe => Some("unsubscribed"),
+            EventKind::SpamComplaint => Some("complained: spam report"),
+            EventKind::Bounce if self.data.get("type").and_then(Value::as_str) == Some("hard") => {
+                Some("bounced: hard")
+            }
+            _ => None,
+        }
+    }
+
     /// The key that makes an event idempotent: its id when it has one, else a hash of
     /// (customer, kind, occurred_at, data) — the dedupe rule.
     pub fn dedupe_key(&self) -> String {

@@ -367,6 +367,19 @@ impl ImportTx for PgImport {
             };
             touched.extend(written);
         }
+        for e in rows {
+            if let Some(reason) = e.suppression_reason() {
+                sqlx::query(
+                    "INSERT INTO suppressions (email, reason, source, created_at) \
+                     SELECT email, $1, 'event', $2 FROM customers WHERE id = $3 ON CONFLICT (email) DO NOTHING",
+                )
+                .bind(reason)
+                .bind(now)
+                .bind(e.customer_id.as_str())
+                .execute(&mut *self.tx)
+                .await?;
+            }
+        }
         self.touch(touched, now).await?;
         Ok(counts)
     }

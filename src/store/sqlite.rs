@@ -67,9 +67,12 @@ impl Store for SqliteStore {
     }
 
     async fn begin_import(&self) -> Result<Box<dyn ImportTx>> {
-        Ok(Box::new(SqliteImport {
-            tx: self.begin_write().await?,
-        }))
+        let mut tx = self.begin_write().await?;
+        // A large cache for the import: one file is one transaction, and with the default
+        // 2 MiB the id and email indexes spill to the WAL and are read back page by page
+        // (measured: 1M customers 16.7 s → 12.4–14.7 s with 256 MiB). Reset at commit.
+        sqlx::query("PRAGMA cache_size = -262144").execute(&mut *tx).await?;
+        Ok(Box::new(SqliteImport { tx }))
     }
 
     async fn counts(&self) -> Result<TableCounts> {
@@ -386,11 +389,25 @@ impl ImportTx for SqliteImport {
             };
             touched.extend(written.into_iter().map(|r| r.get::<String, _>(0)));
         }
+        for e in rows {
+            if let Some(reason) = e.suppression_reason() {
+                sqlx::query(
+                    "INSERT INTO suppressions (email, reason, source, created_at) \
+                     SELECT email, ?, 'event', ? FROM customers WHERE id = ? ON CONFLICT (email) DO NOTHING",
+                )
+                .bind(reason)
+                .bind(to_ms(now))
+                .bind(e.customer_id.as_str())
+                .execute(&mut *self.tx)
+                .await?;
+            }
+        }
         self.touch(touched, now).await?;
         Ok(counts)
     }
 
-    async fn commit(self: Box<Self>) -> Result<()> {
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        sqlx::query("PRAGMA cache_size = -2000").execute(&mut *self.tx).await?;
         self.tx.commit().await?;
         Ok(())
     }

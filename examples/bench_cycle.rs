@@ -1,0 +1,155 @@
+//! The assess + plan budget (SPEC.md): 1,000,000 customers with 10,000,000 orders and events,
+//! a full cycle ≤ 5 s, an incremental cycle after 10,000 customers changed ≤ 0.5 s, ≤ 200 MiB.
+//!
+//!     cargo run --release --example bench_cycle            # SQLite, then PostgreSQL
+//!     BENCH_CUSTOMERS=100000 cargo run --release --example bench_cycle   # a smaller run
+//!
+//! Generates the data set with the data generator (once, into bench-data/), imports it once
+//! per backend (kept between runs), then times: the first full cycle (every level written),
+//! a steady-state full cycle, and an incremental cycle after 10,000 customers got an event.
+//! PostgreSQL: `RAPPORT_BENCH_PG_URL` (default postgres://postgres@127.0.0.1:5432/test); the
+//! benchmark uses its own database `rapport_bench_cycle` next to it.
+
+#[path = "common/catalog.rs"]
+mod catalog;
+#[path = "common/datagen.rs"]
+mod datagen;
+
+use chrono::{DateTime, Utc};
+use rapport::cli::load_campaigns;
+use rapport::config::{self, Config};
+use rapport::cycle::{self, CycleOptions};
+use rapport::import::{Entity, ImportOptions, RecordDefaults, import_file};
+use rapport::store::{self, Scope, Store};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+const NOW: &str = "2026-11-25T09:00:00Z";
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let customers = env_u64("BENCH_CUSTOMERS", 1_000_000);
+    let orders = customers * 4;
+    let events = customers * 6;
+    let dir = format!("bench-data/cycle-{customers}");
+    let spec = datagen::Spec {
+        customers,
+        orders,
+        events,
+        seed: 7,
+        anchor: NOW.parse::<DateTime<Utc>>()?.timestamp(),
+        history_days: 3 * 365,
+        items: false,
+    };
+    std::fs::create_dir_all(&dir)?;
+    let file = |n: &str| format!("{dir}/{n}.csv");
+    if !Path::new(&file("events")).exists() {
+        let t = Instant::now();
+        datagen::write_customers(&spec, Path::new(&file("customers")), datagen::Format::Csv)?;
+        datagen::write_orders(&spec, Path::new(&file("orders")), datagen::Format::Csv)?;
+        datagen::write_events(&spec, Path::new(&file("events")), datagen::Format::Csv)?;
+        println!("generated {customers} customers, {orders} orders, {events} events in {:.1} s", t.elapsed().as_secs_f64());
+    }
+    let mut cfg: Config = config::load(Path::new(config::DEFAULT_PATH)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let campaigns = load_campaigns(&cfg).map_err(|_| anyhow::anyhow!("campaigns do not load"))?;
+
+    let sqlite_url = format!("sqlite://{dir}/rapport.db");
+    cfg.database.url = config::SecretUrl::new(&sqlite_url);
+    run_backend("sqlite", &sqlite_url, &cfg, &campaigns, &dir).await?;
+
+    let pg_base = std::env::var("RAPPORT_BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let admin = sqlx::PgPool::connect(&pg_base).await?;
+    let db = format!("rapport_bench_cycle_{customers}");
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&db)
+        .fetch_one(&admin)
+        .await?;
+    if !exists {
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&admin).await?;
+    }
+    let pg_url = format!("{}/{db}", pg_base.rsplit_once('/').map(|x| x.0).unwrap_or(&pg_base));
+    cfg.database.url = config::SecretUrl::new(&pg_url);
+    run_backend("postgres", &pg_url, &cfg, &campaigns, &dir).await?;
+    println!("peak RSS of the whole run: {:.0} MiB", peak_rss_mib());
+    Ok(())
+}
+
+async fn run_backend(
+    name: &str,
+    url: &str,
+    cfg: &Config,
+    campaigns: &[rapport::campaigns::Campaign],
+    dir: &str,
+) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> = store::connect(url, 8).await?;
+    store.migrate().await?;
+    let now: DateTime<Utc> = NOW.parse()?;
+    if store.counts().await?.events == 0 {
+        let t = Instant::now();
+        let defaults = RecordDefaults::from_config(cfg, now);
+        for (entity, f) in [(Entity::Customers, "customers"), (Entity::Orders, "orders"), (Entity::Events, "events")] {
+            let r = import_file(&*store, entity, &format!("{dir}/{f}.csv"), &defaults, &ImportOptions { skip_invalid: false, progress: false }).await?;
+            anyhow::ensure!(r.rejected.is_empty(), "{f}: {} rejected, first: {:?}", r.rejected.len(), r.rejected.first());
+        }
+        println!("[{name}] imported the data set in {:.1} s", t.elapsed().as_secs_f64());
+        // Fresh statistics for the planner, as an operator's autovacuum would have.
+        if name == "postgres" {
+            let pool = sqlx::PgPool::connect(url).await?;
+            sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
+        } else {
+            let pool = sqlx::SqlitePool::connect(url).await?;
+            sqlx::query("ANALYZE").execute(&pool).await?;
+        }
+    }
+    let c = store.counts().await?;
+    println!("[{name}] {} customers, {} orders, {} events", c.customers, c.orders, c.events);
+    for (label, scope) in [("full cycle", Scope::All), ("full cycle, steady state", Scope::All)] {
+        let r = cycle::run(&*store, cfg, campaigns, &CycleOptions { scope, now, dry_run: false }).await?;
+        println!(
+            "[{name}] {label}: {:.2} s ({} assessed, {} level changes, {} queued); peak RSS {:.0} MiB",
+            r.seconds, r.assessed, r.level_changes, r.queued, peak_rss_mib()
+        );
+    }
+    // 10,000 customers get a click now: the incremental cycle must look at them only.
+    let mut tx = store.begin_import().await?;
+    let mut events = Vec::with_capacity(10_000);
+    let step = (c.customers / 10_000).max(1);
+    let bench_at = Utc::now();
+    for i in 0..10_000u64.min(c.customers) {
+        let id = rapport::domain::CustomerId::parse(&datagen::customer_id(i * step))?;
+        events.push(rapport::import::EventRecord {
+            id: Some(format!("bench-{}-{i}", bench_at.timestamp_millis())),
+            customer_id: id,
+            kind: rapport::domain::EventKind::EmailClick,
+            occurred_at: now - chrono::TimeDelta::minutes(1),
+            data: Default::default(),
+            machine: false,
+            delivery_id: None,
+        });
+    }
+    tx.insert_events(&events, Utc::now()).await?;
+    tx.commit().await?;
+    let scope = cycle::incremental_scope(&*store).await?;
+    let r = cycle::run(&*store, cfg, campaigns, &CycleOptions { scope, now, dry_run: false }).await?;
+    println!(
+        "[{name}] incremental cycle after 10,000 customers changed: {:.2} s ({} assessed, {} level changes, {} queued)",
+        r.seconds, r.assessed, r.level_changes, r.queued
+    );
+    Ok(())
+}
