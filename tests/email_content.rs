@@ -825,3 +825,31 @@ fn the_loyalty_offer_shows_the_suggestions_and_a_personal_code() {
         assert!(e.html.contains("VIP-2026"), "the integrator's code wins");
     }
 }
+
+#[test]
+fn one_renderer_can_be_shared_by_every_sender_worker() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Renderer>();
+    shared::<DkimSigner>();
+    let r = std::sync::Arc::new(renderer());
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let r = r.clone();
+            std::thread::spawn(move || {
+                let ctx = EmailContext::sample("loyalty-offer", &Locale::parse("fa").unwrap());
+                r.render(
+                    "loyalty-offer",
+                    &ctx,
+                    &DeliveryMeta {
+                        delivery_id: Uuid::new_v4(),
+                    },
+                )
+                .unwrap()
+                .subject
+            })
+        })
+        .collect();
+    for w in workers {
+        assert!(!w.join().unwrap().is_empty());
+    }
+}

@@ -37,6 +37,8 @@ pub(crate) struct CampaignParts {
 /// Everything one language renders with.
 pub(crate) struct LocaleSet {
     pub lang: String,
+    /// `rtl` or `ltr`, for `{{dir}}`.
+    pub dir: &'static str,
     pub html: Handlebars<'static>,
     pub text: Handlebars<'static>,
     pub html_origins: HashMap<String, Origin>,
@@ -112,6 +114,10 @@ pub(crate) fn load_locale(
 ) -> LocaleSet {
     let mut set = LocaleSet {
         lang: lang.to_string(),
+        dir: match crate::domain::Locale::parse(lang) {
+            Ok(l) if l.is_rtl() => "rtl",
+            _ => "ltr",
+        },
         html: registry(true),
         text: registry(false),
         html_origins: HashMap::new(),
@@ -173,11 +179,17 @@ pub(crate) fn load_locale(
             continue;
         };
         if syntax_ok(&src, &file, errors) {
+            // A file's final newline would add a blank line wherever the partial is used.
+            let src = if name == "layout" {
+                src.as_str()
+            } else {
+                src.trim_end_matches(['\r', '\n'])
+            };
             register_partial(
                 &mut set.text,
                 &mut set.text_origins,
                 &name,
-                &src,
+                src,
                 file,
                 None,
                 errors,
@@ -236,7 +248,8 @@ pub(crate) fn load_locale(
             .filter(|src| syntax_ok(src, &text_file, errors));
         let text_name = text_src.map(|src| {
             let src = if text_layout.is_some() {
-                format!("{{{{#> layout}}}}{src}{{{{/layout}}}}")
+                let content = src.trim_end_matches(['\r', '\n']);
+                format!("{{{{#> layout}}}}{content}{{{{/layout}}}}")
             } else {
                 src
             };

@@ -185,11 +185,7 @@ impl Renderer {
         };
         let data = TemplateData {
             lang: &set.lang,
-            dir: if Locale::parse(&set.lang).is_ok_and(|l| l.is_rtl()) {
-                "rtl"
-            } else {
-                "ltr"
-            },
+            dir: set.dir,
             customer: &ctx.customer,
             level: &ctx.level,
             campaign,

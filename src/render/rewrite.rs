@@ -40,6 +40,17 @@ impl<'a> LinkTable<'a> {
         Some(self.tracking.click(self.delivery_id, index))
     }
 
+    /// The tracked URL for a target the HTML already links to. The text part never adds
+    /// targets: a URL typed into customer data (a name, a complaint) must not become a
+    /// redirect under the shop's own domain.
+    fn tracked_existing(&self, target: &str) -> Option<String> {
+        let index = self.targets.iter().position(|t| t == target)?;
+        Some(
+            self.tracking
+                .click(self.delivery_id, u16::try_from(index).ok()?),
+        )
+    }
+
     /// A link no human sees: a click on it is a scanner's. Never merged with a real link.
     pub fn honeypot(&mut self, target: &str) -> Option<(u16, String)> {
         let index = u16::try_from(self.targets.len()).ok()?;
@@ -77,7 +88,8 @@ pub(crate) fn rewrite_html(html: &str, table: &mut LinkTable<'_>) -> String {
     out
 }
 
-/// Rewrites bare URLs in the text part, where a URL ends at whitespace or a closing bracket.
+/// Rewrites bare URLs in the text part (a URL ends at whitespace or a closing bracket) to the
+/// tracked URL of the same target in the HTML; other URLs stay as they are.
 pub(crate) fn rewrite_text(text: &str, table: &mut LinkTable<'_>) -> String {
     let mut out = String::with_capacity(text.len() + 512);
     let mut rest = text;
@@ -87,7 +99,7 @@ pub(crate) fn rewrite_text(text: &str, table: &mut LinkTable<'_>) -> String {
             .find(|c: char| c.is_whitespace() || matches!(c, '>' | ')' | ']' | '"' | '<'))
             .unwrap_or(rest.len() - at);
         let url = &rest[at..at + url_len];
-        match table.tracked(url) {
+        match table.tracked_existing(url) {
             Some(t) => out.push_str(&t),
             None => out.push_str(url),
         }
@@ -211,7 +223,10 @@ mod tests {
     fn text_urls_share_indexes_with_the_html() {
         let t = tracking();
         let mut table = LinkTable::new(&t, Uuid::new_v4(), "https://t.example/u/UNSUB");
-        rewrite_html(r#"<a href="https://shop.example/">x</a>"#, &mut table);
+        rewrite_html(
+            r#"<a href="https://shop.example/">x</a><a href="https://c.example/x">c</a>"#,
+            &mut table,
+        );
         let text = rewrite_text(
             "Visit https://shop.example/ or (https://c.example/x).\nLeave: https://t.example/u/UNSUB\n",
             &mut table,
@@ -221,8 +236,17 @@ mod tests {
             ["https://shop.example/", "https://c.example/x"]
         );
         assert!(text.contains("Leave: https://t.example/u/UNSUB\n"));
-        assert!(!text.contains("shop.example"));
+        assert!(!text.contains("shop.example") && !text.contains("c.example"));
         assert!(text.contains(").\n"));
+    }
+
+    #[test]
+    fn a_url_only_in_the_text_part_is_never_turned_into_a_redirect() {
+        let t = tracking();
+        let mut table = LinkTable::new(&t, Uuid::new_v4(), "https://t.example/u/UNSUB");
+        let text = rewrite_text("Hi http://evil.example/phish,", &mut table);
+        assert_eq!(text, "Hi http://evil.example/phish,");
+        assert!(table.targets.is_empty());
     }
 
     #[test]
