@@ -851,3 +851,16 @@ fn one_renderer_can_be_shared_by_every_sender_worker() {
         assert!(!w.join().unwrap().is_empty());
     }
 }
+
+#[test]
+fn a_missing_variable_in_a_partial_names_the_partial_file_and_line() {
+    let dir = scratch_templates("<p>Hello</p>\n{{> sign-off}}\n");
+    std::fs::write(
+        dir.path().join("en/partials/sign-off.html.hbs"),
+        "<p>Thanks,</p>\n<p>{{shop.owner}}</p>\n",
+    )
+    .unwrap();
+    let msg = load_errors(dir.path())[0].to_string();
+    assert!(msg.contains("partials/sign-off.html.hbs:2:"), "{msg}");
+    assert!(msg.contains("shop.owner"), "{msg}");
+}
