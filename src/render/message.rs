@@ -74,12 +74,16 @@ pub fn build_message(
             meta.message_id.escape_default()
         )));
     }
-    let to_address = meta
+    let to_address: lettre::Address = meta
         .to_email
         .as_str()
         .parse()
         .map_err(|e| RenderError::Message(format!("recipient `{}`: {e}", meta.to_email)))?;
     let name = clean_display_name(meta.to_name);
+    // Given explicitly, so that lettre does not parse it back out of the headers.
+    let envelope =
+        lettre::address::Envelope::new(Some(meta.from.email.clone()), vec![to_address.clone()])
+            .map_err(|e| RenderError::Message(e.to_string()))?;
     let to = Mailbox::new((!name.is_empty()).then_some(name), to_address);
 
     let mut list_unsubscribe = format!("<{}>", email.unsubscribe_url);
@@ -91,6 +95,7 @@ pub fn build_message(
     }
 
     let mut b = Message::builder()
+        .envelope(envelope)
         .from(meta.from.clone())
         .to(to)
         .subject(email.subject.as_str())
@@ -170,6 +175,10 @@ fn eight_bit(s: &str) -> Body {
 /// same whitespace); control characters other than tab become spaces. `None` when a line
 /// cannot be broken below the limit.
 fn wire_lines(s: &str) -> Option<Vec<u8>> {
+    // One pass without early exit, which the compiler vectorises: most bodies are clean.
+    let unclean = s
+        .bytes()
+        .fold(false, |acc, b| acc | (b < 0x20 && b != b'\t' && b != b'\n'));
     let mut out = Vec::with_capacity(s.len() + s.len() / 16);
     for line in s.split('\n') {
         let line = line.strip_suffix('\r').unwrap_or(line);
@@ -180,11 +189,11 @@ fn wire_lines(s: &str) -> Option<Vec<u8>> {
                 cut -= 1;
             }
             let space = rest[..cut].rfind(' ').filter(|&i| i > 0)?;
-            push_clean(&mut out, &rest[..space]);
+            push_clean(&mut out, &rest[..space], unclean);
             out.extend_from_slice(b"\r\n");
             rest = &rest[space + 1..];
         }
-        push_clean(&mut out, rest);
+        push_clean(&mut out, rest, unclean);
         out.extend_from_slice(b"\r\n");
     }
     // `split` yields one line after a final newline: drop its CRLF.
@@ -192,8 +201,8 @@ fn wire_lines(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn push_clean(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(|b| b < 0x20 && b != b'\t') {
+fn push_clean(out: &mut Vec<u8>, s: &str, unclean: bool) {
+    if unclean {
         out.extend(
             s.bytes()
                 .map(|b| if b < 0x20 && b != b'\t' { b' ' } else { b }),

@@ -68,24 +68,31 @@ fn is_web_url(s: &str) -> bool {
 /// Rewrites `href="…"` values. Handlebars and the CSS inliner both emit double-quoted,
 /// entity-escaped attribute values, so the value is unescaped to get the real target.
 pub(crate) fn rewrite_html(html: &str, table: &mut LinkTable<'_>) -> String {
-    const HREF: &str = "href=\"";
     let mut out = String::with_capacity(html.len() + 1024);
-    let mut rest = html;
-    while let Some(at) = rest.find(HREF) {
-        let start = at + HREF.len();
-        let Some(len) = rest[start..].find('"') else {
+    let mut copied = 0;
+    for start in href_values(html) {
+        let Some(len) = html[start..].find('"') else {
             break;
         };
-        let value = &rest[start..start + len];
-        out.push_str(&rest[..start]);
-        match table.tracked(&unescape(value)) {
-            Some(url) => out.push_str(&url),
-            None => out.push_str(value),
+        let value = &html[start..start + len];
+        if let Some(url) = table.tracked(&unescape(value)) {
+            out.push_str(&html[copied..start]);
+            out.push_str(&url);
+            copied = start + len;
         }
-        rest = &rest[start + len..];
     }
-    out.push_str(rest);
+    out.push_str(&html[copied..]);
     out
+}
+
+/// Where each `href="` value starts. Searches for `=` (a single byte: memchr) rather than the
+/// whole pattern, which is several times faster on a 10 KB email.
+fn href_values(html: &str) -> impl Iterator<Item = usize> + '_ {
+    let b = html.as_bytes();
+    html.match_indices('=')
+        .map(|(i, _)| i)
+        .filter(move |&i| i >= 4 && &b[i - 4..i] == b"href" && b.get(i + 1) == Some(&b'"'))
+        .map(|i| i + 2)
 }
 
 /// Rewrites bare URLs in the text part (a URL ends at whitespace or a closing bracket) to the
@@ -109,16 +116,19 @@ pub(crate) fn rewrite_text(text: &str, table: &mut LinkTable<'_>) -> String {
     out
 }
 
+/// The start of the next `http://` or `https://`, found through its `:` (memchr).
 fn find_url(s: &str) -> Option<usize> {
-    let h = s.find("http")?;
-    let mut from = h;
-    loop {
-        let tail = &s[from..];
-        if is_web_url(tail) {
-            return Some(from);
-        }
-        from += 4 + tail[4..].find("http")?;
-    }
+    let b = s.as_bytes();
+    s.match_indices(':').map(|(i, _)| i).find_map(|i| {
+        let start = if i >= 5 && b[i - 5..i].eq_ignore_ascii_case(b"https") {
+            i - 5
+        } else if i >= 4 && b[i - 4..i].eq_ignore_ascii_case(b"http") {
+            i - 4
+        } else {
+            return None;
+        };
+        is_web_url(&s[start..]).then_some(start)
+    })
 }
 
 /// The open pixel and the honeypot, just before `</body>` (or at the very end).
