@@ -175,17 +175,6 @@ pub fn document(src: &str, css: &str) -> Result<Inlined, String> {
     Ok(restore(&out, &p.mustaches))
 }
 
-/// Inline `css` into a fragment (a campaign's content or a partial).
-pub fn fragment(src: &str, css: &str) -> Result<Inlined, String> {
-    let p = protect(src)?;
-    let out = CSSInliner::options()
-        .load_remote_stylesheets(false)
-        .build()
-        .inline_fragment(&p.html, css)
-        .map_err(|e| e.to_string())?;
-    Ok(restore(&out, &p.mustaches))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,7 +182,7 @@ mod tests {
     #[test]
     fn styles_are_inlined_and_handlebars_survives_untouched() {
         let src = "<table class=\"box\">\n{{#each items}}\n<tr><td class=\"cell\">{{name}}</td></tr>\n{{/each}}\n</table>\n<p>{{> footer}}</p><a class=\"btn\" href=\"{{links.x}}\">Go</a>";
-        let out = fragment(src, ".cell { color: red } .btn { color: blue }").unwrap();
+        let out = document(src, ".cell { color: red } .btn { color: blue }").unwrap();
         assert!(out.source.contains("{{#each items}}"), "{}", out.source);
         assert!(out.source.contains("{{> footer}}"));
         assert!(out.source.contains("href=\"{{links.x}}\""));
@@ -207,7 +196,7 @@ mod tests {
     #[test]
     fn output_lines_map_back_to_the_lines_of_the_source() {
         let src = "<p>\nfirst</p>\n<p\n class=\"a\">{{missing}}</p>";
-        let out = fragment(src, ".a { color: red }").unwrap();
+        let out = document(src, ".a { color: red }").unwrap();
         let line = out.source[..out.source.find("{{missing}}").unwrap()]
             .matches('\n')
             .count()
@@ -232,7 +221,7 @@ mod tests {
 
     #[test]
     fn an_unclosed_mustache_is_reported_with_its_line() {
-        let err = fragment("<p>\n{{oops</p>", "").unwrap_err();
+        let err = document("<p>\n{{oops</p>", "").unwrap_err();
         assert!(err.contains("line 2"), "{err}");
     }
 }

@@ -1,16 +1,18 @@
-//! Reading `templates/` once at start: one HTML and one text Handlebars registry per locale,
-//! CSS inlined into the HTML sources, every syntax error collected with its file and line.
+//! Reading `templates/` once at start: per locale, one flat template per campaign (layout and
+//! partials pasted in, CSS inlined) in an HTML and a text Handlebars registry, and every
+//! error collected with its file and line.
 //!
-//! Layout of the folder (per language, `en` required, others fall back to it):
+//! Layout of the folder (per language; `en` is required and the fallback of the others):
 //! ```text
-//! templates/en/style.css               inlined into every HTML template of the locale
-//! templates/en/layout.html.hbs         the document; content goes at {{> @partial-block}}
+//! templates/en/style.css               inlined into every HTML email of the locale
+//! templates/en/layout.html.hbs         the document; the campaign goes at {{> @partial-block}}
 //! templates/en/layout.txt.hbs          optional: the same for text parts
-//! templates/en/partials/NAME.html.hbs  {{> NAME}} (and NAME.txt.hbs for text)
+//! templates/en/partials/NAME.html.hbs  {{> NAME}} (and NAME.txt.hbs in text templates)
 //! templates/en/TEMPLATE.html.hbs       one per campaign template; TEMPLATE.txt.hbs optional
 //! ```
 
 use super::TemplateSpec;
+use super::compose::{self, Composed, Source};
 use super::error::RenderError;
 use super::helpers;
 use super::inline::{self, LineMap};
@@ -22,8 +24,22 @@ use std::path::{Path, PathBuf};
 /// Where a registered template came from, to turn Handlebars errors into `file:line`.
 #[derive(Debug, Clone)]
 pub(crate) struct Origin {
-    pub file: PathBuf,
-    pub lines: Option<LineMap>,
+    pub composed: Composed,
+    /// From the CSS-inlined source back to the composed one (HTML only).
+    pub inlined: Option<LineMap>,
+}
+
+impl Origin {
+    pub fn locate(&self, line: Option<usize>) -> (PathBuf, Option<usize>) {
+        match line {
+            Some(l) => {
+                let l = self.inlined.as_ref().map_or(l, |m| m.original(l));
+                let (file, line) = self.composed.locate(l);
+                (file.to_path_buf(), Some(line))
+            }
+            None => (self.composed.first_file().to_path_buf(), None),
+        }
+    }
 }
 
 /// The registered names of one campaign's parts in one locale.
@@ -37,10 +53,11 @@ pub(crate) struct CampaignParts {
 /// Everything one language renders with.
 pub(crate) struct LocaleSet {
     pub lang: String,
+    /// `rtl` or `ltr`, for `{{dir}}`.
+    pub dir: &'static str,
     pub html: Handlebars<'static>,
     pub text: Handlebars<'static>,
-    pub html_origins: HashMap<String, Origin>,
-    pub text_origins: HashMap<String, Origin>,
+    pub origins: HashMap<String, Origin>,
     pub campaigns: HashMap<String, CampaignParts>,
 }
 
@@ -54,14 +71,25 @@ fn registry(escape: bool) -> Handlebars<'static> {
     r
 }
 
-fn read(path: &Path, errors: &mut Vec<RenderError>) -> Option<String> {
-    match fs::read_to_string(path) {
-        Ok(s) => Some(s),
+/// Reads a template and checks its syntax on the untouched text, so that a syntax error
+/// carries the author's own line.
+fn read(path: &Path, errors: &mut Vec<RenderError>) -> Option<Source> {
+    let text = match fs::read_to_string(path) {
+        Ok(s) => s,
         Err(e) => {
             errors.push(RenderError::io(path, e));
-            None
+            return None;
         }
+    };
+    if let Err(e) = Template::compile(&text) {
+        let line = e.pos().map(|(l, _)| l);
+        errors.push(RenderError::template(path, line, e.reason().to_string()));
+        return None;
     }
+    Some(Source {
+        file: path.to_path_buf(),
+        text,
+    })
 }
 
 /// The first of `lang/rel`, `en/rel` that exists.
@@ -72,36 +100,48 @@ fn find(dir: &Path, lang: &str, rel: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Parse the untouched source first so that syntax errors carry the author's own line.
-fn syntax_ok(src: &str, file: &Path, errors: &mut Vec<RenderError>) -> bool {
-    match Template::compile(src) {
-        Ok(_) => true,
-        Err(e) => {
-            let line = e.pos().map(|(l, _)| l);
-            errors.push(RenderError::template(file, line, e.reason().to_string()));
-            false
-        }
-    }
-}
-
 /// Partials by name, the locale's own overriding `en`'s.
-fn partials(dir: &Path, lang: &str, suffix: &str) -> Vec<(String, PathBuf)> {
-    let mut found: HashMap<String, PathBuf> = HashMap::new();
+fn partials(
+    dir: &Path,
+    lang: &str,
+    suffix: &str,
+    errors: &mut Vec<RenderError>,
+) -> HashMap<String, Source> {
+    let mut found = HashMap::new();
     for l in ["en", lang] {
         let Ok(entries) = fs::read_dir(dir.join(l).join("partials")) else {
             continue;
         };
-        for e in entries.flatten() {
-            let path = e.path();
+        for path in entries.flatten().map(|e| e.path()) {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if let Some(stem) = name.strip_suffix(suffix) {
-                found.insert(stem.to_string(), path);
+            if let Some(stem) = name.strip_suffix(suffix)
+                && let Some(src) = read(&path, errors)
+            {
+                found.insert(stem.to_string(), src);
             }
         }
     }
-    let mut v: Vec<_> = found.into_iter().collect();
-    v.sort();
-    v
+    found
+}
+
+fn register(
+    set: &mut LocaleSet,
+    html: bool,
+    name: &str,
+    source: &str,
+    origin: Origin,
+    errors: &mut Vec<RenderError>,
+) {
+    let reg = if html { &mut set.html } else { &mut set.text };
+    match reg.register_template_string(name, source) {
+        Ok(()) => {
+            set.origins.insert(name.to_string(), origin);
+        }
+        Err(e) => {
+            let (file, line) = origin.locate(e.pos().map(|(l, _)| l));
+            errors.push(RenderError::template(file, line, e.reason().to_string()));
+        }
+    }
 }
 
 pub(crate) fn load_locale(
@@ -112,112 +152,68 @@ pub(crate) fn load_locale(
 ) -> LocaleSet {
     let mut set = LocaleSet {
         lang: lang.to_string(),
+        dir: match crate::domain::Locale::parse(lang) {
+            Ok(l) if l.is_rtl() => "rtl",
+            _ => "ltr",
+        },
         html: registry(true),
         text: registry(false),
-        html_origins: HashMap::new(),
-        text_origins: HashMap::new(),
+        origins: HashMap::new(),
         campaigns: HashMap::new(),
     };
-    let css = match find(dir, lang, "style.css") {
-        Some(p) => read(&p, errors).unwrap_or_default(),
-        None => String::new(),
-    };
-
-    // HTML: partials and the layout, inlined.
-    let mut html_partials = partials(dir, lang, ".html.hbs");
-    if let Some(layout) = find(dir, lang, "layout.html.hbs") {
-        html_partials.push(("layout".into(), layout));
-    } else {
+    let css = find(dir, lang, "style.css")
+        .map(|p| fs::read_to_string(&p).map_err(|e| RenderError::io(&p, e)))
+        .transpose()
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        })
+        .unwrap_or_default();
+    let html_partials = partials(dir, lang, ".html.hbs", errors);
+    let text_partials = partials(dir, lang, ".txt.hbs", errors);
+    let Some(html_layout) = find(dir, lang, "layout.html.hbs").and_then(|p| read(&p, errors))
+    else {
         errors.push(RenderError::io(
             dir.join("en/layout.html.hbs"),
             "missing: every locale needs a layout",
         ));
-    }
-    for (name, file) in html_partials {
-        let Some(src) = read(&file, errors) else {
-            continue;
-        };
-        if !syntax_ok(&src, &file, errors) {
-            continue;
-        }
-        let inlined = if name == "layout" {
-            inline::document(&src, &css)
-        } else {
-            inline::fragment(&src, &css)
-        };
-        match inlined {
-            Ok(i) => register_partial(
-                &mut set.html,
-                &mut set.html_origins,
-                &name,
-                &i.source,
-                file,
-                Some(i.lines),
-                errors,
-            ),
-            Err(e) => errors.push(RenderError::template(
-                file,
-                None,
-                format!("CSS inlining failed: {e}"),
-            )),
-        }
-    }
-    // Text: partials and the optional layout, as written.
-    let mut text_partials = partials(dir, lang, ".txt.hbs");
-    let text_layout = find(dir, lang, "layout.txt.hbs");
-    if let Some(layout) = &text_layout {
-        text_partials.push(("layout".into(), layout.clone()));
-    }
-    for (name, file) in text_partials {
-        let Some(src) = read(&file, errors) else {
-            continue;
-        };
-        if syntax_ok(&src, &file, errors) {
-            register_partial(
-                &mut set.text,
-                &mut set.text_origins,
-                &name,
-                &src,
-                file,
-                None,
-                errors,
-            );
-        }
-    }
+        return set;
+    };
+    let text_layout = find(dir, lang, "layout.txt.hbs").and_then(|p| read(&p, errors));
 
     for spec in specs {
         let html_file = dir.join(lang).join(format!("{}.html.hbs", spec.template));
         if !html_file.is_file() {
-            // This locale falls back to `en` for the campaign as a whole (see Renderer).
+            // Other locales fall back to `en` for the campaign as a whole (see Renderer).
             if lang == "en" {
-                errors.push(RenderError::io(
-                    &html_file,
-                    format!(
-                        "missing: campaign `{}` uses template `{}`",
-                        spec.campaign, spec.template
-                    ),
-                ));
+                let msg = format!(
+                    "missing: campaign `{}` uses template `{}`",
+                    spec.campaign, spec.template
+                );
+                errors.push(RenderError::io(&html_file, msg));
             }
             continue;
         }
-        let Some(src) = read(&html_file, errors) else {
+        let Some(content) = read(&html_file, errors) else {
             continue;
         };
-        if !syntax_ok(&src, &html_file, errors) {
-            continue;
-        }
         let html_name = format!("{lang}/{}.html", spec.campaign);
-        match inline::fragment(&src, &css) {
-            // Wrapped on the first line so that line numbers stay the author's.
-            Ok(i) => register(
-                &mut set.html,
-                &mut set.html_origins,
-                &html_name,
-                &format!("{{{{#> layout}}}}{}{{{{/layout}}}}", i.source),
-                html_file.clone(),
-                Some(i.lines),
-                errors,
-            ),
+        let composed =
+            match compose::compose(Some(&html_layout), &content, &html_partials, ".html.hbs") {
+                Ok(c) => c,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+        match inline::document(&composed.text, &css) {
+            Ok(i) => {
+                let origin = Origin {
+                    composed,
+                    inlined: Some(i.lines),
+                };
+                register(&mut set, true, &html_name, &i.source, origin, errors);
+            }
             Err(e) => {
                 errors.push(RenderError::template(
                     &html_file,
@@ -227,44 +223,45 @@ pub(crate) fn load_locale(
                 continue;
             }
         }
+
         let text_file = html_file.with_file_name(format!("{}.txt.hbs", spec.template));
         let text_name = format!("{lang}/{}.txt", spec.campaign);
-        let text_src = text_file
+        let text = text_file
             .is_file()
             .then(|| read(&text_file, errors))
-            .flatten()
-            .filter(|src| syntax_ok(src, &text_file, errors));
-        let text_name = text_src.map(|src| {
-            let src = if text_layout.is_some() {
-                format!("{{{{#> layout}}}}{src}{{{{/layout}}}}")
-            } else {
-                src
+            .flatten();
+        let text = text.and_then(|t| {
+            compose::compose(text_layout.as_ref(), &t, &text_partials, ".txt.hbs")
+                .map_err(|e| errors.push(e))
+                .ok()
+        });
+        let text_name = text.map(|composed| {
+            let source = composed.text.clone();
+            let origin = Origin {
+                composed,
+                inlined: None,
             };
-            register(
-                &mut set.text,
-                &mut set.text_origins,
-                &text_name,
-                &src,
-                text_file.clone(),
-                None,
-                errors,
-            );
+            register(&mut set, false, &text_name, &source, origin, errors);
             text_name
         });
-        let subject_src = spec.subjects.get(lang).or_else(|| spec.subjects.get("en"));
+
         let subject_name = format!("{lang}/{}.subject", spec.campaign);
         let subject_file = PathBuf::from(format!("campaign `{}` subject ({lang})", spec.campaign));
-        match subject_src {
-            Some(s) if syntax_ok(s, &subject_file, errors) => register(
-                &mut set.text,
-                &mut set.text_origins,
-                &subject_name,
-                s,
-                subject_file,
-                None,
-                errors,
-            ),
-            Some(_) => {}
+        match spec.subjects.get(lang).or_else(|| spec.subjects.get("en")) {
+            Some(s) => match Template::compile(s) {
+                Ok(_) => {
+                    let origin = Origin {
+                        composed: Composed::single(&subject_file, s),
+                        inlined: None,
+                    };
+                    register(&mut set, false, &subject_name, s, origin, errors);
+                }
+                Err(e) => errors.push(RenderError::template(
+                    subject_file,
+                    None,
+                    e.reason().to_string(),
+                )),
+            },
             None => errors.push(RenderError::template(
                 subject_file,
                 None,
@@ -281,48 +278,6 @@ pub(crate) fn load_locale(
         );
     }
     set
-}
-
-fn register(
-    reg: &mut Handlebars<'static>,
-    origins: &mut HashMap<String, Origin>,
-    name: &str,
-    src: &str,
-    file: PathBuf,
-    lines: Option<LineMap>,
-    errors: &mut Vec<RenderError>,
-) {
-    match reg.register_template_string(name, src) {
-        Ok(()) => {
-            origins.insert(name.to_string(), Origin { file, lines });
-        }
-        Err(e) => errors.push(RenderError::template(
-            file,
-            e.pos().map(|(l, _)| l),
-            e.reason().to_string(),
-        )),
-    }
-}
-
-fn register_partial(
-    reg: &mut Handlebars<'static>,
-    origins: &mut HashMap<String, Origin>,
-    name: &str,
-    src: &str,
-    file: PathBuf,
-    lines: Option<LineMap>,
-    errors: &mut Vec<RenderError>,
-) {
-    match reg.register_partial(name, src) {
-        Ok(()) => {
-            origins.insert(name.to_string(), Origin { file, lines });
-        }
-        Err(e) => errors.push(RenderError::template(
-            file,
-            e.pos().map(|(l, _)| l),
-            e.reason().to_string(),
-        )),
-    }
 }
 
 /// The language folders under `dir` (`en`, `fa`, …).

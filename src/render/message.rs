@@ -7,8 +7,8 @@ use super::renderer::RenderedEmail;
 use crate::domain::EmailAddress;
 use chrono::{DateTime, Utc};
 use lettre::Message;
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use uuid::Uuid;
 
 /// Per-delivery envelope facts the dispatch loop knows.
@@ -74,12 +74,16 @@ pub fn build_message(
             meta.message_id.escape_default()
         )));
     }
-    let to_address = meta
+    let to_address: lettre::Address = meta
         .to_email
         .as_str()
         .parse()
         .map_err(|e| RenderError::Message(format!("recipient `{}`: {e}", meta.to_email)))?;
     let name = clean_display_name(meta.to_name);
+    // Given explicitly, so that lettre does not parse it back out of the headers.
+    let envelope =
+        lettre::address::Envelope::new(Some(meta.from.email.clone()), vec![to_address.clone()])
+            .map_err(|e| RenderError::Message(e.to_string()))?;
     let to = Mailbox::new((!name.is_empty()).then_some(name), to_address);
 
     let mut list_unsubscribe = format!("<{}>", email.unsubscribe_url);
@@ -91,6 +95,7 @@ pub fn build_message(
     }
 
     let mut b = Message::builder()
+        .envelope(envelope)
         .from(meta.from.clone())
         .to(to)
         .subject(email.subject.as_str())
@@ -123,15 +128,88 @@ pub fn build_message(
             ));
     }
     let mut message = b
-        .multipart(MultiPart::alternative_plain_html(
-            email.text.clone(),
-            email.html.clone(),
-        ))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(eight_bit(&email.text)),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(eight_bit(&email.html)),
+                ),
+        )
         .map_err(|e| RenderError::Message(e.to_string()))?;
     if let Some(signer) = dkim {
         message.sign(signer.config());
     }
     Ok(message.formatted())
+}
+
+/// SMTP lines may not exceed 998 octets; stay well below.
+const MAX_LINE: usize = 900;
+
+/// The body as UTF-8 on the wire (`8bit`; `7bit` when ASCII). Every server we send to
+/// announces 8BITMIME and lettre then declares `BODY=8BITMIME`. Quoted-printable would
+/// triple Persian text, and lettre picks it for any line of 76 characters or more, which
+/// every inlined style is — encoding cost more than rendering the template.
+/// A line with no space to break at falls back to lettre's own choice (QP or base64).
+fn eight_bit(s: &str) -> Body {
+    match wire_lines(s) {
+        Some(bytes) => {
+            let encoding = if bytes.is_ascii() {
+                ContentTransferEncoding::SevenBit
+            } else {
+                ContentTransferEncoding::EightBit
+            };
+            // Safe: CRLF line ends, every line under 998 octets, no NUL or bare CR.
+            Body::dangerous_pre_encoded(bytes, encoding)
+        }
+        None => Body::new(s.to_string()),
+    }
+}
+
+/// `s` with CRLF line ends and long lines broken at a space (which HTML and text read as the
+/// same whitespace); control characters other than tab become spaces. `None` when a line
+/// cannot be broken below the limit.
+fn wire_lines(s: &str) -> Option<Vec<u8>> {
+    // One pass without early exit, which the compiler vectorises: most bodies are clean.
+    let unclean = s
+        .bytes()
+        .fold(false, |acc, b| acc | (b < 0x20 && b != b'\t' && b != b'\n'));
+    let mut out = Vec::with_capacity(s.len() + s.len() / 16);
+    for line in s.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let mut rest = line;
+        while rest.len() > MAX_LINE {
+            let mut cut = MAX_LINE;
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let space = rest[..cut].rfind(' ').filter(|&i| i > 0)?;
+            push_clean(&mut out, &rest[..space], unclean);
+            out.extend_from_slice(b"\r\n");
+            rest = &rest[space + 1..];
+        }
+        push_clean(&mut out, rest, unclean);
+        out.extend_from_slice(b"\r\n");
+    }
+    // `split` yields one line after a final newline: drop its CRLF.
+    out.truncate(out.len() - 2);
+    Some(out)
+}
+
+fn push_clean(out: &mut Vec<u8>, s: &str, unclean: bool) {
+    if unclean {
+        out.extend(
+            s.bytes()
+                .map(|b| if b < 0x20 && b != b'\t' { b' ' } else { b }),
+        );
+    } else {
+        out.extend_from_slice(s.as_bytes());
+    }
 }
 
 #[cfg(test)]
@@ -146,6 +224,28 @@ mod tests {
         );
         assert_eq!(clean_display_name(" Sara\t\u{0}Ahmadi "), "Sara Ahmadi");
         assert_eq!(clean_display_name(&"a".repeat(500)).len(), 100);
+    }
+
+    #[test]
+    fn long_lines_are_broken_at_spaces_below_the_smtp_limit() {
+        let line = "word ".repeat(1000);
+        let out = String::from_utf8(wire_lines(&format!("{line}\nshort\n")).unwrap()).unwrap();
+        assert!(
+            out.split("\r\n").all(|l| l.len() <= MAX_LINE),
+            "a line is too long"
+        );
+        assert_eq!(out.split_whitespace().count(), 1001);
+        assert!(out.ends_with("short\r\n"));
+        let persian = "سلام ".repeat(400);
+        let out = wire_lines(&persian).unwrap();
+        assert!(out.split(|&b| b == b'\n').all(|l| l.len() <= MAX_LINE + 1));
+        assert_eq!(wire_lines(&"x".repeat(2000)), None);
+    }
+
+    #[test]
+    fn line_ends_become_crlf_and_control_characters_spaces() {
+        assert_eq!(wire_lines("a\nb\r\nc").unwrap(), b"a\r\nb\r\nc");
+        assert_eq!(wire_lines("a\rb\0c\td").unwrap(), b"a b c\td");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (loaded once, CSS inlined at load), tracking links, the MIME message and its DKIM signature.
 //! Pure apart from reading the template folder and the DKIM key at start.
 
+mod compose;
 mod context;
 mod dkim;
 mod error;

@@ -185,11 +185,7 @@ impl Renderer {
         };
         let data = TemplateData {
             lang: &set.lang,
-            dir: if Locale::parse(&set.lang).is_ok_and(|l| l.is_rtl()) {
-                "rtl"
-            } else {
-                "ltr"
-            },
+            dir: set.dir,
             customer: &ctx.customer,
             level: &ctx.level,
             campaign,
@@ -202,10 +198,10 @@ impl Renderer {
         let hctx = Context::wraps(&data)
             .map_err(|e| RenderError::template(&parts.html, None, e.to_string()))?;
 
-        let subject = render(&set.text, &set.text_origins, &parts.subject, &hctx)?;
-        let html = render(&set.html, &set.html_origins, &parts.html, &hctx)?;
+        let subject = render(&set.text, &set.origins, &parts.subject, &hctx)?;
+        let html = render(&set.html, &set.origins, &parts.html, &hctx)?;
         let text = match &parts.text {
-            Some(name) => render(&set.text, &set.text_origins, name, &hctx)?,
+            Some(name) => render(&set.text, &set.origins, name, &hctx)?,
             None => html_to_text(&html),
         };
 
@@ -248,10 +244,8 @@ fn render(
         let message = e.reason().to_string();
         match origins.get(at) {
             Some(o) => {
-                let line = e
-                    .line_no
-                    .map(|l| o.lines.as_ref().map_or(l, |m| m.original(l)));
-                RenderError::template(&o.file, line, message)
+                let (file, line) = o.locate(e.line_no);
+                RenderError::template(file, line, message)
             }
             None => RenderError::template(at, e.line_no, message),
         }

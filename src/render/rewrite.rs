@@ -40,6 +40,17 @@ impl<'a> LinkTable<'a> {
         Some(self.tracking.click(self.delivery_id, index))
     }
 
+    /// The tracked URL for a target the HTML already links to. The text part never adds
+    /// targets: a URL typed into customer data (a name, a complaint) must not become a
+    /// redirect under the shop's own domain.
+    fn tracked_existing(&self, target: &str) -> Option<String> {
+        let index = self.targets.iter().position(|t| t == target)?;
+        Some(
+            self.tracking
+                .click(self.delivery_id, u16::try_from(index).ok()?),
+        )
+    }
+
     /// A link no human sees: a click on it is a scanner's. Never merged with a real link.
     pub fn honeypot(&mut self, target: &str) -> Option<(u16, String)> {
         let index = u16::try_from(self.targets.len()).ok()?;
@@ -57,27 +68,35 @@ fn is_web_url(s: &str) -> bool {
 /// Rewrites `href="…"` values. Handlebars and the CSS inliner both emit double-quoted,
 /// entity-escaped attribute values, so the value is unescaped to get the real target.
 pub(crate) fn rewrite_html(html: &str, table: &mut LinkTable<'_>) -> String {
-    const HREF: &str = "href=\"";
     let mut out = String::with_capacity(html.len() + 1024);
-    let mut rest = html;
-    while let Some(at) = rest.find(HREF) {
-        let start = at + HREF.len();
-        let Some(len) = rest[start..].find('"') else {
+    let mut copied = 0;
+    for start in href_values(html) {
+        let Some(len) = html[start..].find('"') else {
             break;
         };
-        let value = &rest[start..start + len];
-        out.push_str(&rest[..start]);
-        match table.tracked(&unescape(value)) {
-            Some(url) => out.push_str(&url),
-            None => out.push_str(value),
+        let value = &html[start..start + len];
+        if let Some(url) = table.tracked(&unescape(value)) {
+            out.push_str(&html[copied..start]);
+            out.push_str(&url);
+            copied = start + len;
         }
-        rest = &rest[start + len..];
     }
-    out.push_str(rest);
+    out.push_str(&html[copied..]);
     out
 }
 
-/// Rewrites bare URLs in the text part, where a URL ends at whitespace or a closing bracket.
+/// Where each `href="` value starts. Searches for `=` (a single byte: memchr) rather than the
+/// whole pattern, which is several times faster on a 10 KB email.
+fn href_values(html: &str) -> impl Iterator<Item = usize> + '_ {
+    let b = html.as_bytes();
+    html.match_indices('=')
+        .map(|(i, _)| i)
+        .filter(move |&i| i >= 4 && &b[i - 4..i] == b"href" && b.get(i + 1) == Some(&b'"'))
+        .map(|i| i + 2)
+}
+
+/// Rewrites bare URLs in the text part (a URL ends at whitespace or a closing bracket) to the
+/// tracked URL of the same target in the HTML; other URLs stay as they are.
 pub(crate) fn rewrite_text(text: &str, table: &mut LinkTable<'_>) -> String {
     let mut out = String::with_capacity(text.len() + 512);
     let mut rest = text;
@@ -87,7 +106,7 @@ pub(crate) fn rewrite_text(text: &str, table: &mut LinkTable<'_>) -> String {
             .find(|c: char| c.is_whitespace() || matches!(c, '>' | ')' | ']' | '"' | '<'))
             .unwrap_or(rest.len() - at);
         let url = &rest[at..at + url_len];
-        match table.tracked(url) {
+        match table.tracked_existing(url) {
             Some(t) => out.push_str(&t),
             None => out.push_str(url),
         }
@@ -97,16 +116,19 @@ pub(crate) fn rewrite_text(text: &str, table: &mut LinkTable<'_>) -> String {
     out
 }
 
+/// The start of the next `http://` or `https://`, found through its `:` (memchr).
 fn find_url(s: &str) -> Option<usize> {
-    let h = s.find("http")?;
-    let mut from = h;
-    loop {
-        let tail = &s[from..];
-        if is_web_url(tail) {
-            return Some(from);
-        }
-        from += 4 + tail[4..].find("http")?;
-    }
+    let b = s.as_bytes();
+    s.match_indices(':').map(|(i, _)| i).find_map(|i| {
+        let start = if i >= 5 && b[i - 5..i].eq_ignore_ascii_case(b"https") {
+            i - 5
+        } else if i >= 4 && b[i - 4..i].eq_ignore_ascii_case(b"http") {
+            i - 4
+        } else {
+            return None;
+        };
+        is_web_url(&s[start..]).then_some(start)
+    })
 }
 
 /// The open pixel and the honeypot, just before `</body>` (or at the very end).
@@ -211,7 +233,10 @@ mod tests {
     fn text_urls_share_indexes_with_the_html() {
         let t = tracking();
         let mut table = LinkTable::new(&t, Uuid::new_v4(), "https://t.example/u/UNSUB");
-        rewrite_html(r#"<a href="https://shop.example/">x</a>"#, &mut table);
+        rewrite_html(
+            r#"<a href="https://shop.example/">x</a><a href="https://c.example/x">c</a>"#,
+            &mut table,
+        );
         let text = rewrite_text(
             "Visit https://shop.example/ or (https://c.example/x).\nLeave: https://t.example/u/UNSUB\n",
             &mut table,
@@ -221,8 +246,17 @@ mod tests {
             ["https://shop.example/", "https://c.example/x"]
         );
         assert!(text.contains("Leave: https://t.example/u/UNSUB\n"));
-        assert!(!text.contains("shop.example"));
+        assert!(!text.contains("shop.example") && !text.contains("c.example"));
         assert!(text.contains(").\n"));
+    }
+
+    #[test]
+    fn a_url_only_in_the_text_part_is_never_turned_into_a_redirect() {
+        let t = tracking();
+        let mut table = LinkTable::new(&t, Uuid::new_v4(), "https://t.example/u/UNSUB");
+        let text = rewrite_text("Hi http://evil.example/phish,", &mut table);
+        assert_eq!(text, "Hi http://evil.example/phish,");
+        assert!(table.targets.is_empty());
     }
 
     #[test]
