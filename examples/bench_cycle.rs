@@ -28,7 +28,10 @@ use std::time::Instant;
 const NOW: &str = "2026-11-25T09:00:00Z";
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn peak_rss_mib() -> f64 {
@@ -64,26 +67,37 @@ async fn main() -> anyhow::Result<()> {
         datagen::write_customers(&spec, Path::new(&file("customers")), datagen::Format::Csv)?;
         datagen::write_orders(&spec, Path::new(&file("orders")), datagen::Format::Csv)?;
         datagen::write_events(&spec, Path::new(&file("events")), datagen::Format::Csv)?;
-        println!("generated {customers} customers, {orders} orders, {events} events in {:.1} s", t.elapsed().as_secs_f64());
+        println!(
+            "generated {customers} customers, {orders} orders, {events} events in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
     }
-    let mut cfg: Config = config::load(Path::new(config::DEFAULT_PATH)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut cfg: Config =
+        config::load(Path::new(config::DEFAULT_PATH)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let campaigns = load_campaigns(&cfg).map_err(|_| anyhow::anyhow!("campaigns do not load"))?;
 
     let sqlite_url = format!("sqlite://{dir}/rapport.db");
     cfg.database.url = config::SecretUrl::new(&sqlite_url);
     run_backend("sqlite", &sqlite_url, &cfg, &campaigns, &dir).await?;
 
-    let pg_base = std::env::var("RAPPORT_BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let pg_base = std::env::var("RAPPORT_BENCH_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let admin = sqlx::PgPool::connect(&pg_base).await?;
     let db = format!("rapport_bench_cycle_{customers}");
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&db)
-        .fetch_one(&admin)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&db)
+            .fetch_one(&admin)
+            .await?;
     if !exists {
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&admin).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+            .execute(&admin)
+            .await?;
     }
-    let pg_url = format!("{}/{db}", pg_base.rsplit_once('/').map(|x| x.0).unwrap_or(&pg_base));
+    let pg_url = format!(
+        "{}/{db}",
+        pg_base.rsplit_once('/').map(|x| x.0).unwrap_or(&pg_base)
+    );
     cfg.database.url = config::SecretUrl::new(&pg_url);
     run_backend("postgres", &pg_url, &cfg, &campaigns, &dir).await?;
     println!("peak RSS of the whole run: {:.0} MiB", peak_rss_mib());
@@ -103,11 +117,33 @@ async fn run_backend(
     if store.counts().await?.events == 0 {
         let t = Instant::now();
         let defaults = RecordDefaults::from_config(cfg, now);
-        for (entity, f) in [(Entity::Customers, "customers"), (Entity::Orders, "orders"), (Entity::Events, "events")] {
-            let r = import_file(&*store, entity, &format!("{dir}/{f}.csv"), &defaults, &ImportOptions { skip_invalid: false, progress: false }).await?;
-            anyhow::ensure!(r.rejected.is_empty(), "{f}: {} rejected, first: {:?}", r.rejected.len(), r.rejected.first());
+        for (entity, f) in [
+            (Entity::Customers, "customers"),
+            (Entity::Orders, "orders"),
+            (Entity::Events, "events"),
+        ] {
+            let r = import_file(
+                &*store,
+                entity,
+                &format!("{dir}/{f}.csv"),
+                &defaults,
+                &ImportOptions {
+                    skip_invalid: false,
+                    progress: false,
+                },
+            )
+            .await?;
+            anyhow::ensure!(
+                r.rejected.is_empty(),
+                "{f}: {} rejected, first: {:?}",
+                r.rejected.len(),
+                r.rejected.first()
+            );
         }
-        println!("[{name}] imported the data set in {:.1} s", t.elapsed().as_secs_f64());
+        println!(
+            "[{name}] imported the data set in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
         // Fresh statistics for the planner, as an operator's autovacuum would have.
         if name == "postgres" {
             let pool = sqlx::PgPool::connect(url).await?;
@@ -118,12 +154,32 @@ async fn run_backend(
         }
     }
     let c = store.counts().await?;
-    println!("[{name}] {} customers, {} orders, {} events", c.customers, c.orders, c.events);
-    for (label, scope) in [("full cycle", Scope::All), ("full cycle, steady state", Scope::All)] {
-        let r = cycle::run(&*store, cfg, campaigns, &CycleOptions { scope, now, dry_run: false }).await?;
+    println!(
+        "[{name}] {} customers, {} orders, {} events",
+        c.customers, c.orders, c.events
+    );
+    for (label, scope) in [
+        ("full cycle", Scope::All),
+        ("full cycle, steady state", Scope::All),
+    ] {
+        let r = cycle::run(
+            &*store,
+            cfg,
+            campaigns,
+            &CycleOptions {
+                scope,
+                now,
+                dry_run: false,
+            },
+        )
+        .await?;
         println!(
             "[{name}] {label}: {:.2} s ({} assessed, {} level changes, {} queued); peak RSS {:.0} MiB",
-            r.seconds, r.assessed, r.level_changes, r.queued, peak_rss_mib()
+            r.seconds,
+            r.assessed,
+            r.level_changes,
+            r.queued,
+            peak_rss_mib()
         );
     }
     // 10,000 customers get a click now: the incremental cycle must look at them only.
@@ -146,7 +202,17 @@ async fn run_backend(
     tx.insert_events(&events, Utc::now()).await?;
     tx.commit().await?;
     let scope = cycle::incremental_scope(&*store).await?;
-    let r = cycle::run(&*store, cfg, campaigns, &CycleOptions { scope, now, dry_run: false }).await?;
+    let r = cycle::run(
+        &*store,
+        cfg,
+        campaigns,
+        &CycleOptions {
+            scope,
+            now,
+            dry_run: false,
+        },
+    )
+    .await?;
     println!(
         "[{name}] incremental cycle after 10,000 customers changed: {:.2} s ({} assessed, {} level changes, {} queued)",
         r.seconds, r.assessed, r.level_changes, r.queued
