@@ -1,0 +1,283 @@
+//! The assess + plan cycle against real databases: idempotent queueing, incremental scope,
+//! level history, suppression — on SQLite and PostgreSQL.
+
+mod support;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rapport::cli::load_campaigns;
+use rapport::config::Config;
+use rapport::cycle::{self, CycleOptions};
+use rapport::domain::{CustomerId, EventKind, Level};
+use rapport::import::{CustomerRecord, EventRecord, OrderRecord, RecordDefaults, Row};
+use rapport::store::{Scope, Store};
+use serde_json::json;
+
+fn now() -> DateTime<Utc> {
+    "2026-11-25T09:00:00Z".parse().unwrap()
+}
+
+fn config() -> Config {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/rapport.toml");
+    let mut c =
+        rapport::config::load_str(path, &std::fs::read_to_string(path).unwrap(), &[]).unwrap();
+    c.paths.campaigns = concat!(env!("CARGO_MANIFEST_DIR"), "/config/campaigns").into();
+    c.paths.templates = concat!(env!("CARGO_MANIFEST_DIR"), "/templates").into();
+    c
+}
+
+fn defaults() -> RecordDefaults {
+    RecordDefaults::from_config(&config(), now())
+}
+
+fn obj(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    v.as_object().unwrap().clone()
+}
+
+async fn customer(store: &dyn Store, id: &str, tz: &str) {
+    let row = obj(
+        json!({"id": id, "email": format!("{id}@example.com"), "name": "Test Person", "timezone": tz}),
+    );
+    let c = CustomerRecord::parse(&Row::new(&row), &defaults()).unwrap();
+    let mut tx = store.begin_import().await.unwrap();
+    tx.upsert_customers(&[c], Utc::now()).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn order(store: &dyn Store, id: &str, customer: &str, ago: TimeDelta) {
+    let row = obj(
+        json!({"id": id, "customer_id": customer, "occurred_at": (now() - ago).to_rfc3339(), "amount": 80, "currency": "EUR"}),
+    );
+    let o = OrderRecord::parse(&Row::new(&row), &defaults()).unwrap();
+    let mut tx = store.begin_import().await.unwrap();
+    tx.upsert_orders(&[o], Utc::now()).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn event(
+    store: &dyn Store,
+    customer: &str,
+    kind: EventKind,
+    ago: TimeDelta,
+    data: serde_json::Value,
+) {
+    let e = EventRecord {
+        id: None,
+        customer_id: CustomerId::parse(customer).unwrap(),
+        kind,
+        occurred_at: now() - ago,
+        data: obj(data),
+        machine: false,
+        delivery_id: None,
+    };
+    let mut tx = store.begin_import().await.unwrap();
+    tx.insert_events(&[e], Utc::now()).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn cycle_at(store: &dyn Store, scope: Scope, at: DateTime<Utc>) -> cycle::CycleReport {
+    let cfg = config();
+    let campaigns = load_campaigns(&cfg).map_err(|_| "campaigns").unwrap();
+    cycle::run(
+        store,
+        &cfg,
+        &campaigns,
+        &CycleOptions {
+            scope,
+            now: at,
+            dry_run: false,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn planning_twice_queues_nothing_new() {
+    for db in support::all_backends().await {
+        let s = &*db.store;
+        customer(s, "c1", "Europe/Berlin").await;
+        order(s, "o1", "c1", TimeDelta::days(4)).await;
+        let first = cycle_at(s, Scope::All, now()).await;
+        assert_eq!(first.queued, 1, "{}", db.backend);
+        assert_eq!(first.planned[0].campaign, "post-sale-follow-up");
+        assert_eq!(first.planned[0].occurrence, "order:o1");
+        let second = cycle_at(s, Scope::All, now()).await;
+        assert_eq!(
+            (second.queued, second.planned.len()),
+            (0, 0),
+            "{}",
+            db.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn incremental_cycle_looks_only_at_changed_customers() {
+    for db in support::all_backends().await {
+        let s = &*db.store;
+        for i in 0..5 {
+            customer(s, &format!("c{i}"), "UTC").await;
+        }
+        assert_eq!(cycle_at(s, Scope::All, now()).await.assessed, 5);
+        let scope = cycle::incremental_scope(s).await.unwrap();
+        assert_eq!(
+            cycle_at(s, scope, now()).await.assessed,
+            0,
+            "{}: nothing changed",
+            db.backend
+        );
+        event(
+            s,
+            "c3",
+            EventKind::EmailClick,
+            TimeDelta::hours(1),
+            json!({}),
+        )
+        .await;
+        let scope = cycle::incremental_scope(s).await.unwrap();
+        let r = cycle_at(s, scope, now()).await;
+        assert_eq!((r.assessed, r.level_changes), (1, 1), "{}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_climb_is_recorded_in_the_level_history_with_its_reasons() {
+    for db in support::all_backends().await {
+        let s = &*db.store;
+        customer(s, "c1", "UTC").await;
+        order(s, "o1", "c1", TimeDelta::days(20)).await;
+        cycle_at(s, Scope::All, now()).await;
+        event(
+            s,
+            "c1",
+            EventKind::SurveyResponse,
+            TimeDelta::hours(2),
+            json!({"score": 9}),
+        )
+        .await;
+        cycle_at(s, Scope::All, now()).await;
+        let history = s.level_history("c1").await.unwrap();
+        let last = history.last().expect("a history row");
+        assert_eq!(last.to, Level::Accountable, "{}", db.backend);
+        assert!(
+            last.reasons.iter().any(|r| r.contains("survey")),
+            "{:?}",
+            last.reasons
+        );
+        let counts = s.level_counts(now()).await.unwrap();
+        assert_eq!(counts.current[Level::Accountable.rank() as usize - 1], 1);
+    }
+}
+
+#[tokio::test]
+async fn an_imported_unsubscribe_or_hard_bounce_stops_all_email() {
+    for db in support::all_backends().await {
+        let s = &*db.store;
+        customer(s, "gone", "UTC").await;
+        customer(s, "bounced", "UTC").await;
+        customer(s, "soft", "UTC").await;
+        for c in ["gone", "bounced", "soft"] {
+            order(s, &format!("o-{c}"), c, TimeDelta::days(4)).await;
+        }
+        event(
+            s,
+            "gone",
+            EventKind::Unsubscribe,
+            TimeDelta::days(1),
+            json!({}),
+        )
+        .await;
+        event(
+            s,
+            "bounced",
+            EventKind::Bounce,
+            TimeDelta::days(1),
+            json!({"type": "hard"}),
+        )
+        .await;
+        event(
+            s,
+            "soft",
+            EventKind::Bounce,
+            TimeDelta::days(1),
+            json!({"type": "soft"}),
+        )
+        .await;
+        let r = cycle_at(s, Scope::All, now()).await;
+        let who: Vec<&str> = r.planned.iter().map(|p| p.customer_id.as_str()).collect();
+        assert_eq!(who, vec!["soft"], "{}", db.backend);
+        assert_eq!(
+            s.suppression("gone@example.com").await.unwrap().as_deref(),
+            Some("unsubscribed")
+        );
+        assert_eq!(
+            s.suppression("bounced@example.com")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("bounced: hard")
+        );
+    }
+}
+
+#[tokio::test]
+async fn quiet_hours_defer_the_send_in_the_customers_timezone() {
+    for db in support::all_backends().await {
+        let s = &*db.store;
+        customer(s, "ny", "America/New_York").await;
+        order(s, "o1", "ny", TimeDelta::days(4)).await;
+        // 09:00 UTC is 04:00 in New York: inside 21:00–08:00, so the send waits for 08:00 local.
+        let r = cycle_at(s, Scope::All, now()).await;
+        assert_eq!(
+            r.planned[0].send_at,
+            "2026-11-25T13:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+            "{}",
+            db.backend
+        );
+    }
+}
+
+#[test]
+fn demo_writes_an_email_for_every_due_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("demo")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env(
+            "RAPPORT__DATABASE__URL",
+            format!("sqlite://{}/demo.db", dir.path().display()),
+        )
+        .env("RAPPORT__SMTP__URL", format!("file://{}", outbox.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_dir(&outbox)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "eml")
+        })
+        .count();
+    assert!(written >= 20, "only {written} emails written");
+    assert!(stdout.contains(&format!("wrote {written} to")), "{stdout}");
+    for campaign in [
+        "post-sale-follow-up",
+        "satisfaction-survey",
+        "partnership-invitation",
+        "complaint-follow-up",
+    ] {
+        assert!(
+            stdout.contains(campaign),
+            "{campaign} missing from the summary:\n{stdout}"
+        );
+    }
+}
