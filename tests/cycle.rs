@@ -281,3 +281,41 @@ fn demo_writes_an_email_for_every_due_delivery() {
         );
     }
 }
+
+async fn order_with_items(store: &dyn Store, id: &str, customer: &str, skus: &[&str]) {
+    let items: Vec<_> = skus
+        .iter()
+        .map(|s| json!({"sku": s, "name": format!("Product {s}"), "qty": 1, "price": 10}))
+        .collect();
+    let row = obj(
+        json!({"id": id, "customer_id": customer, "occurred_at": (now() - TimeDelta::days(50)).to_rfc3339(), "amount": 10, "currency": "EUR", "items": items}),
+    );
+    let o = OrderRecord::parse(&Row::new(&row), &defaults()).unwrap();
+    let mut tx = store.begin_import().await.unwrap();
+    tx.upsert_orders(&[o], Utc::now()).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn suggestions_are_what_customers_with_the_same_purchases_bought_and_this_one_has_not() {
+    for db in support::all_backends().await {
+        let s = &*db.store;
+        for c in ["a", "b", "c", "me"] {
+            customer(s, c, "UTC").await;
+        }
+        order_with_items(s, "o-a", "a", &["MUG", "TEA"]).await;
+        order_with_items(s, "o-b", "b", &["MUG", "TEA", "POT"]).await;
+        order_with_items(s, "o-c", "c", &["MUG", "SAFFRON"]).await;
+        order_with_items(s, "o-me", "me", &["MUG"]).await;
+        cycle_at(s, Scope::All, now()).await; // a full cycle refreshes the co-purchase counts
+        let got = s.suggestions(&["me".to_string()], 2).await.unwrap();
+        let skus: Vec<&str> = got["me"].iter().map(|(sku, _)| sku.as_str()).collect();
+        assert_eq!(
+            skus,
+            vec!["TEA", "POT"],
+            "{}: bought together with MUG most, never MUG itself",
+            db.backend
+        );
+        assert_eq!(got["me"][0].1, "Product TEA");
+    }
+}

@@ -226,6 +226,9 @@ pub async fn run(
             report.queued += store.apply_cycle(&changes, &deliveries, now).await?;
         }
     }
+    if !opts.dry_run && matches!(opts.scope, Scope::All) {
+        store.refresh_product_pairs().await?;
+    }
     if !opts.dry_run && !matches!(opts.scope, Scope::One(_)) {
         store.set_state(WATERMARK, &wall_start.to_rfc3339()).await?;
     }

@@ -5,7 +5,7 @@ use crate::campaigns::Campaign;
 use crate::config::Config;
 use crate::domain::{EmailAddress, Locale};
 use crate::mailer::OutgoingEmail;
-use crate::render::{CustomerView, LevelView};
+use crate::render::{CustomerView, LevelView, Suggestion};
 use crate::render::{
     DeliveryMeta, DkimSigner, EmailContext, MessageMeta, Renderer, build_message, parse_mailbox,
 };
@@ -43,7 +43,11 @@ pub struct Composer {
 #[derive(Clone, Default)]
 pub struct Prepared {
     occurrences: Arc<HashMap<String, OccurrenceData>>,
+    suggestions: Arc<crate::store::Suggestions>,
 }
+
+/// Suggestions shown per email.
+const SUGGESTIONS: usize = 3;
 
 impl Composer {
     pub fn new(
@@ -111,8 +115,13 @@ impl Composer {
             }
         }
         let occurrences = store.occurrence_data(&orders, &complaints).await?;
+        let mut ids: Vec<String> = batch.iter().map(|d| d.customer_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let suggestions = store.suggestions(&ids, SUGGESTIONS).await?;
         Ok(Prepared {
             occurrences: Arc::new(occurrences),
+            suggestions: Arc::new(suggestions),
         })
     }
 
@@ -138,7 +147,18 @@ impl Composer {
             },
             campaign: d.campaign.clone(),
             occurrence,
-            suggestions: Vec::new(),
+            suggestions: prepared
+                .suggestions
+                .get(&d.customer_id)
+                .map(|list| {
+                    list.iter()
+                        .map(|(sku, name)| Suggestion {
+                            sku: sku.clone(),
+                            name: name.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 

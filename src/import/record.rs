@@ -373,6 +373,23 @@ impl OrderRecord {
     }
 }
 
+impl OrderRecord {
+    /// The order's lines as (sku, name), one per distinct sku.
+    pub fn lines(&self) -> Vec<(&str, &str)> {
+        let mut out: Vec<(&str, &str)> = Vec::new();
+        for item in self.items.as_array().into_iter().flatten() {
+            if let (Some(sku), Some(name)) = (
+                item.get("sku").and_then(Value::as_str),
+                item.get("name").and_then(Value::as_str),
+            ) && !out.iter().any(|(s, _)| *s == sku)
+            {
+                out.push((sku, name));
+            }
+        }
+        out
+    }
+}
+
 /// `items` is a JSON array of `{sku, name, qty, price}`; templates rely on that shape.
 fn check_items(items: &Value) -> Result<(), FieldError> {
     let Value::Array(list) = items else {

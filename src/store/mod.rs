@@ -7,6 +7,7 @@ mod postgres;
 mod postgres_cycle;
 mod sqlite;
 mod sqlite_cycle;
+mod suggestions;
 mod time;
 
 pub use cycle::{
@@ -14,6 +15,7 @@ pub use cycle::{
     PlanContext, Scope,
 };
 pub use outbox::{ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, OutboxCounts};
+pub use suggestions::Suggestions;
 
 use crate::import::{CustomerRecord, EventRecord, OrderRecord};
 use async_trait::async_trait;
@@ -154,6 +156,14 @@ pub trait Store: Send + Sync {
     async fn customer(&self, id: &str) -> Result<Option<CustomerProfile>>;
     /// Takes (or renews) the named lease for `owner` until `until` when it is free, expired or
     /// already ours: how one replica at a time runs the scheduler tick.
+    /// Recomputes co-purchase counts (full cycles).
+    async fn refresh_product_pairs(&self) -> Result<()>;
+    /// Up to `per_customer` products each customer has not bought, most co-purchased first.
+    async fn suggestions(
+        &self,
+        customer_ids: &[String],
+        per_customer: usize,
+    ) -> Result<Suggestions>;
     async fn try_lease(
         &self,
         name: &str,

@@ -160,6 +160,12 @@ impl Store for PgStore {
     async fn pending_deliveries(&self) -> Result<u64> {
         self.c_pending().await
     }
+    async fn refresh_product_pairs(&self) -> Result<()> {
+        self.s_refresh().await
+    }
+    async fn suggestions(&self, ids: &[String], n: usize) -> Result<super::Suggestions> {
+        self.s_suggestions(ids, n).await
+    }
     async fn try_lease(
         &self,
         name: &str,
@@ -210,6 +216,37 @@ struct PgImport {
 }
 
 impl PgImport {
+    /// Rewrites the order lines of orders that were inserted or changed.
+    async fn replace_items(&mut self, orders: &[&OrderRecord]) -> Result<()> {
+        if orders.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("DELETE FROM order_items WHERE order_id = ANY($1)")
+            .bind(orders.iter().map(|o| o.id.as_str()).collect::<Vec<_>>())
+            .execute(&mut *self.tx)
+            .await?;
+        let mut cols: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>) = Default::default();
+        for o in orders {
+            for (sku, name) in o.lines() {
+                cols.0.push(&o.id);
+                cols.1.push(o.customer_id.as_str());
+                cols.2.push(sku);
+                cols.3.push(name);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO order_items (order_id, customer_id, sku, name) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[])",
+        )
+        .bind(cols.0)
+        .bind(cols.1)
+        .bind(cols.2)
+        .bind(cols.3)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     async fn touch(&mut self, ids: HashSet<String>, now: DateTime<Utc>) -> Result<()> {
         let ids: Vec<String> = ids.into_iter().collect();
         for chunk in batches(&ids, BATCH) {
@@ -296,7 +333,7 @@ impl ImportTx for PgImport {
         let mut counts = UpsertCounts::default();
         let mut touched = HashSet::new();
         for chunk in batches(rows, BATCH) {
-            let written: Vec<String> = sqlx::query_scalar(
+            let written: Vec<(String, String)> = sqlx::query_as(
                 "INSERT INTO orders (id, customer_id, occurred_at, amount, currency, margin, items) \
                  SELECT id, customer_id, occurred_at, amount, currency, margin, items::jsonb \
                  FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::text[], \
@@ -307,7 +344,7 @@ impl ImportTx for PgImport {
                  WHERE (orders.customer_id, orders.occurred_at, orders.amount, orders.currency, \
                  orders.margin, orders.items) IS DISTINCT FROM (EXCLUDED.customer_id, \
                  EXCLUDED.occurred_at, EXCLUDED.amount, EXCLUDED.currency, EXCLUDED.margin, EXCLUDED.items) \
-                 RETURNING customer_id",
+                 RETURNING id, customer_id",
             )
             .bind(chunk.iter().map(|o| o.id.as_str()).collect::<Vec<_>>())
             .bind(chunk.iter().map(|o| o.customer_id.as_str()).collect::<Vec<_>>())
@@ -322,7 +359,13 @@ impl ImportTx for PgImport {
                 written: written.len() as u64,
                 unchanged: (chunk.len() - written.len()) as u64,
             };
-            touched.extend(written);
+            let ids: HashSet<&str> = written.iter().map(|(id, _)| id.as_str()).collect();
+            let changed: Vec<&OrderRecord> = chunk
+                .iter()
+                .filter(|o| ids.contains(o.id.as_str()))
+                .collect();
+            self.replace_items(&changed).await?;
+            touched.extend(written.into_iter().map(|(_, c)| c));
         }
         self.touch(touched, now).await?;
         Ok(counts)

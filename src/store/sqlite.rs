@@ -187,6 +187,12 @@ impl Store for SqliteStore {
     async fn pending_deliveries(&self) -> Result<u64> {
         self.c_pending().await
     }
+    async fn refresh_product_pairs(&self) -> Result<()> {
+        self.s_refresh().await
+    }
+    async fn suggestions(&self, ids: &[String], n: usize) -> Result<super::Suggestions> {
+        self.s_suggestions(ids, n).await
+    }
     async fn try_lease(
         &self,
         name: &str,
@@ -239,6 +245,36 @@ struct SqliteImport {
 }
 
 impl SqliteImport {
+    /// Rewrites the order lines of orders that were inserted or changed.
+    async fn replace_items<'a>(
+        &mut self,
+        orders: impl Iterator<Item = &'a OrderRecord>,
+    ) -> Result<()> {
+        let mut lines = Vec::new();
+        for o in orders {
+            sqlx::query("DELETE FROM order_items WHERE order_id = ?")
+                .bind(&o.id)
+                .execute(&mut *self.tx)
+                .await?;
+            for (sku, name) in o.lines() {
+                lines.push((o.id.as_str(), o.customer_id.as_str(), sku, name));
+            }
+        }
+        for chunk in batches(&lines, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO order_items (order_id, customer_id, sku, name) ",
+            );
+            q.push_values(chunk, |mut b, (o, c, sku, name)| {
+                b.push_bind(*o)
+                    .push_bind(*c)
+                    .push_bind(*sku)
+                    .push_bind(*name);
+            });
+            q.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
     /// Marks customers whose orders/events changed, for the next incremental cycle.
     async fn touch(&mut self, ids: HashSet<String>, now: DateTime<Utc>) -> Result<()> {
         let ids: Vec<String> = ids.into_iter().collect();
@@ -348,14 +384,17 @@ impl ImportTx for SqliteImport {
                  OR orders.occurred_at IS NOT excluded.occurred_at OR orders.amount IS NOT excluded.amount \
                  OR orders.currency IS NOT excluded.currency OR orders.margin IS NOT excluded.margin \
                  OR orders.items IS NOT excluded.items \
-                 RETURNING customer_id",
+                 RETURNING id, customer_id",
             );
             let written = q.build().fetch_all(&mut *self.tx).await?;
+            let ids: HashSet<String> = written.iter().map(|r| r.get::<String, _>(0)).collect();
+            self.replace_items(chunk.iter().filter(|o| ids.contains(&o.id)))
+                .await?;
             counts += UpsertCounts {
                 written: written.len() as u64,
                 unchanged: (chunk.len() - written.len()) as u64,
             };
-            touched.extend(written.into_iter().map(|r| r.get::<String, _>(0)));
+            touched.extend(written.into_iter().map(|r| r.get::<String, _>(1)));
         }
         self.touch(touched, now).await?;
         Ok(counts)
