@@ -50,7 +50,7 @@ pub struct PastDelivery {
     pub occurrence: String,
     /// When it was (or is to be) sent: the queued `send_at`, or the time it was sent.
     pub at: DateTime<Utc>,
-    /// A service email (complaint follow-up): does not count towards `min_gap`.
+    /// A service email (complaint follow-up): it ignores `min_gap` itself, but marketing emails wait `min_gap` after it.
     pub service: bool,
 }
 

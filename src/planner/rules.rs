@@ -67,19 +67,15 @@ fn cooldown<'a>(
     }
 }
 
-/// Marketing emails keep `min_gap` apart; an email queued for later (deferred by quiet hours)
-/// counts from when it will be sent.
+/// Marketing emails keep `min_gap` from the last email of any kind — a survey the day after
+/// an apology for a complaint would undo the apology; an email queued for later (deferred by
+/// quiet hours) counts from when it will be sent. Service emails themselves ignore min_gap.
 fn min_gap<'a>(
     input: &PlanInput<'a>,
     cfg: &PlannerConfig,
     now: DateTime<Utc>,
 ) -> Result<(), Blocked<'a>> {
-    let last = input
-        .deliveries
-        .iter()
-        .filter(|d| !d.service)
-        .map(|d| d.at)
-        .max();
+    let last = input.deliveries.iter().map(|d| d.at).max();
     match last {
         Some(at) if at > now => Err(Blocked::MinGapQueued { at }),
         Some(at) if now - at < cfg.min_gap.chrono() => Err(Blocked::MinGap {

@@ -138,12 +138,13 @@ fn pick_agrees_with_plan() {
 }
 
 #[test]
-fn service_emails_do_not_count_towards_min_gap() {
+fn a_marketing_email_waits_min_gap_after_a_service_email() {
     let a = basic();
     let o = orders(&[("o-1", 1)]);
     let sent = [delivery("sorry", "complaint:c-1", 1, true)];
     let d = plan(&input(&a, &o, &sent), &[on_order("x", 1)], &cfg(), now());
-    assert_eq!(d.pick.unwrap().campaign, "x");
+    assert_eq!(d.pick, None);
+    assert_eq!(d.not_picked["x"], "min_gap: last email 1 d ago < 3 d");
 }
 
 #[test]
