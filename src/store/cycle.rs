@@ -126,3 +126,39 @@ pub(crate) fn fold_outbox_counts(
     }
     out
 }
+
+/// Streams query rows into `tx` in chunks of `chunk` converted rows; the first error ends
+/// the stream (the cycle fails rather than assessing a partial set as if it were all).
+pub(crate) async fn send_in_chunks<R, S>(
+    rows: &mut S,
+    convert: fn(&R) -> Result<FactsRow, sqlx::Error>,
+    tx: &tokio::sync::mpsc::Sender<super::Result<Vec<FactsRow>>>,
+    chunk: usize,
+) where
+    S: futures::Stream<Item = Result<R, sqlx::Error>> + Unpin,
+{
+    use futures::TryStreamExt;
+    let mut buf = Vec::with_capacity(chunk);
+    loop {
+        match rows
+            .try_next()
+            .await
+            .and_then(|r| r.as_ref().map(convert).transpose())
+        {
+            Ok(Some(row)) => {
+                buf.push(row);
+                if buf.len() >= chunk && tx.send(Ok(std::mem::take(&mut buf))).await.is_err() {
+                    return;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tx.send(Err(e.into())).await;
+                return;
+            }
+        }
+    }
+    if !buf.is_empty() {
+        let _ = tx.send(Ok(buf)).await;
+    }
+}

@@ -82,33 +82,7 @@ impl PgStore {
                 .bind(since)
                 .bind(one)
                 .fetch(&pool);
-            let mut buf = Vec::with_capacity(chunk);
-            loop {
-                match rows.try_next().await {
-                    Ok(Some(r)) => {
-                        match facts_row(&r) {
-                            Ok(row) => buf.push(row),
-                            Err(e) => {
-                                let _ = tx.send(Err(e.into())).await;
-                                return;
-                            }
-                        }
-                        if buf.len() >= chunk
-                            && tx.send(Ok(std::mem::take(&mut buf))).await.is_err()
-                        {
-                            return;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        let _ = tx.send(Err(e.into())).await;
-                        return;
-                    }
-                }
-            }
-            if !buf.is_empty() {
-                let _ = tx.send(Ok(buf)).await;
-            }
+            super::cycle::send_in_chunks(&mut rows, facts_row, &tx, chunk).await;
         });
         rx
     }
