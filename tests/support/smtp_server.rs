@@ -312,6 +312,18 @@ impl CaptureServer {
         CaptureServer { child, port, dir }
     }
 
+    /// How many messages were accepted so far (cheap: no file is read).
+    pub fn count(&self) -> usize {
+        std::fs::read_dir(self.dir.path())
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
     pub fn messages(&self) -> Vec<Captured> {
         read_folder(self.dir.path())
             .into_iter()
