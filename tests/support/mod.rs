@@ -5,6 +5,7 @@
 //! `CI=true`, where a missing PostgreSQL is a failure, never a silent skip.
 #![allow(dead_code)]
 
+pub mod delivery;
 pub mod smtp_server;
 
 use rapport::store::{self, Store};

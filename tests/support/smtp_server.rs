@@ -176,6 +176,7 @@ p.add_argument('--cert')
 p.add_argument('--key')
 p.add_argument('--implicit', action='store_true')
 p.add_argument('--auth')
+p.add_argument('--delay', type=float, default=0.0)
 a = p.parse_args()
 
 class Handler:
@@ -189,6 +190,8 @@ class Handler:
         return '250 2.1.5 Ok'
 
     async def handle_DATA(self, server, session, envelope):
+        if a.delay:
+            await asyncio.sleep(a.delay)
         name = uuid.uuid4().hex
         tls = server.transport.get_extra_info('ssl_object') is not None
         head = 'X-Envelope-From: %s\r\nX-Envelope-To: %s\r\nX-Peer-Port: %d\r\nX-TLS: %s\r\nX-Auth: %s\r\n' % (
@@ -237,6 +240,8 @@ pub struct CaptureOptions<'a> {
     pub implicit_tls: Option<&'a TestCertificate>,
     /// Require AUTH with `user:password`.
     pub auth: Option<&'a str>,
+    /// Wait this long before answering each message's final `.` (a slow relay).
+    pub delay: Option<Duration>,
 }
 
 /// An `aiosmtpd` server that writes each accepted message to a folder, with its envelope.
@@ -277,6 +282,9 @@ impl CaptureServer {
         if let Some(auth) = options.auth {
             command.args(["--auth", auth]);
         }
+        if let Some(delay) = options.delay {
+            command.arg("--delay").arg(delay.as_secs_f64().to_string());
+        }
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -302,6 +310,18 @@ impl CaptureServer {
             }
         };
         CaptureServer { child, port, dir }
+    }
+
+    /// How many messages were accepted so far (cheap: no file is read).
+    pub fn count(&self) -> usize {
+        std::fs::read_dir(self.dir.path())
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+                    .count()
+            })
+            .unwrap_or(0)
     }
 
     pub fn messages(&self) -> Vec<Captured> {

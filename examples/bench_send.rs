@@ -1,0 +1,526 @@
+//! Send benchmark (SPEC.md "Performance budgets"): end to end — claim, render, SMTP,
+//! record — to Postfix's `smtp-sink` on loopback, on SQLite and on PostgreSQL, compared
+//! with Postfix's own `smtp-source` pushing to the same sink with as many connections in the
+//! same run (goal: ≥ 0.5 of its rate). Also the rate with DKIM (RSA-2048) and peak RSS.
+//!
+//!     cargo run --release --example bench_send
+//!     cargo run --release --example bench_send -- --recipients 20000 --breakdown
+//!
+//! The program starts `smtp-sink -c 127.0.0.1:PORT 1000` itself (its running counter goes
+//! to a file, never to a pipe nobody reads). PostgreSQL: `RAPPORT_BENCH_PG_URL` (default
+//! postgres://postgres@127.0.0.1:5432/test) is only used to create and finally drop a
+//! dedicated database, `rapport_bench_send`; nothing else on that server is touched.
+//!
+//! `--breakdown` then times each stage on its own (claim, render on one core, SMTP with
+//! pre-built messages, record), to show where the end-to-end time goes.
+
+use anyhow::Context;
+use chrono::{DateTime, TimeZone, Utc};
+use clap::Parser;
+use rapport::cli::Engine;
+use rapport::config::{self, Config};
+use rapport::dispatch::Composer;
+use rapport::domain::{CustomerId, EmailAddress, Level, Locale, Timezone};
+use rapport::import::CustomerRecord;
+use rapport::mailer::OutgoingEmail;
+use rapport::store::{DeliveryResult, NewDelivery, Store};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BENCH_DB: &str = "rapport_bench_send";
+// sqlx takes only literal SQL; these name BENCH_DB.
+const DROP_DB: &str = "DROP DATABASE IF EXISTS rapport_bench_send WITH (FORCE)";
+const CREATE_DB: &str = "CREATE DATABASE rapport_bench_send";
+/// The campaign sent: its template needs no order or complaint record.
+const CAMPAIGN: &str = "partnership-invitation";
+const GOAL: f64 = 0.5;
+
+#[derive(Parser)]
+#[command(about = "Emails/s end to end to smtp-sink, against smtp-source in the same run")]
+struct Args {
+    #[arg(long, default_value_t = 100_000)]
+    recipients: usize,
+    /// Sender workers (`smtp.pool_size`), and smtp-source's `-s`.
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    /// Skip PostgreSQL.
+    #[arg(long)]
+    no_pg: bool,
+    /// Skip SQLite.
+    #[arg(long)]
+    no_sqlite: bool,
+    /// Skip the DKIM run.
+    #[arg(long)]
+    no_dkim: bool,
+    /// Also time claim, render, SMTP and record on their own.
+    #[arg(long)]
+    breakdown: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let work = tempfile::tempdir()?;
+    let sink = Sink::start(work.path())?;
+    let smtp_url = format!("smtp://127.0.0.1:{}?tls=none", sink.port);
+    let dkim_key = if args.no_dkim {
+        None
+    } else {
+        Some(rsa_key(work.path())?)
+    };
+    println!(
+        "send benchmark: {} recipients, {} connections, smtp-sink on 127.0.0.1:{}",
+        args.recipients, args.connections, sink.port
+    );
+    let mut rates = Vec::new();
+    if !args.no_sqlite {
+        let url = format!("sqlite://{}", work.path().join("bench.db").display());
+        let store = rapport::store::connect(&url, 8).await?;
+        store.migrate().await?;
+        rates.push(bench(&args, "sqlite", store, &url, &smtp_url, dkim_key.as_deref()).await?);
+    }
+    if !args.no_pg {
+        let pg_url = std::env::var("RAPPORT_BENCH_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let admin = sqlx::PgPool::connect(&pg_url)
+            .await
+            .with_context(|| format!("cannot reach PostgreSQL at RAPPORT_BENCH_PG_URL={pg_url}"))?;
+        sqlx::query(DROP_DB).execute(&admin).await?;
+        sqlx::query(CREATE_DB).execute(&admin).await?;
+        let url = match pg_url.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{BENCH_DB}"),
+            None => anyhow::bail!("RAPPORT_BENCH_PG_URL must end with /DATABASE"),
+        };
+        let result = async {
+            let store = rapport::store::connect(&url, 8).await?;
+            store.migrate().await?;
+            bench(
+                &args,
+                "postgres",
+                store,
+                &url,
+                &smtp_url,
+                dkim_key.as_deref(),
+            )
+            .await
+        }
+        .await;
+        sqlx::query(DROP_DB).execute(&admin).await?;
+        rates.push(result?);
+    }
+
+    // Postfix's own load generator, same sink, same number of connections, same run. The
+    // goal is set against its default (a session per message, as DESIGN.md measured it);
+    // `-d` (sessions kept open, as our senders do) is printed beside it for reference.
+    let source = smtp_source(&args, sink.port, false)?;
+    let source_kept = smtp_source(&args, sink.port, true)?;
+    let mut below = false;
+    for (backend, rate) in &rates {
+        let ratio = rate / source;
+        below |= ratio < GOAL;
+        println!(
+            "{:<34} {ratio:>9.2}  (goal ≥ {GOAL}){}",
+            format!("ratio {backend} / smtp-source"),
+            if ratio < GOAL { "  BELOW GOAL" } else { "" }
+        );
+    }
+    for (backend, rate) in &rates {
+        println!(
+            "{:<34} {:>9.2}  (reference)",
+            format!("ratio {backend} / smtp-source -d"),
+            rate / source_kept
+        );
+    }
+    println!(
+        "peak RSS (VmHWM)                   {:>9} MiB",
+        peak_rss_mib()
+    );
+    println!("smtp-sink counters: {}", sink.last_counter());
+    if below {
+        anyhow::bail!("below goal");
+    }
+    Ok(())
+}
+
+/// The measured figure: `Dispatcher::drain` as `rapport run --once` runs it, on a queue of
+/// `recipients` deliveries; then the same with DKIM. Returns the no-DKIM rate.
+async fn bench(
+    args: &Args,
+    backend: &str,
+    store: Arc<dyn Store>,
+    db_url: &str,
+    smtp_url: &str,
+    dkim_key: Option<&Path>,
+) -> anyhow::Result<(String, f64)> {
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
+    let t = Instant::now();
+    customers(&*store, args.recipients, now).await?;
+    queue(&*store, args.recipients, "eligible:plain", now).await?;
+    println!(
+        "{backend}: {} customers and deliveries written in {:.1} s",
+        args.recipients,
+        t.elapsed().as_secs_f64()
+    );
+
+    let cfg = bench_config(db_url, smtp_url, args.connections, None)?;
+    let rate = drain(&cfg, store.clone(), backend, "", args.recipients, now).await?;
+
+    if let Some(key) = dkim_key {
+        queue(&*store, args.recipients, "eligible:dkim", now).await?;
+        let cfg = bench_config(db_url, smtp_url, args.connections, Some(key))?;
+        drain(
+            &cfg,
+            store.clone(),
+            backend,
+            "with DKIM RSA-2048",
+            args.recipients,
+            now,
+        )
+        .await?;
+    }
+    if args.breakdown {
+        breakdown(&cfg, store.clone(), backend, args, now).await?;
+    }
+    Ok((backend.to_string(), rate))
+}
+
+async fn drain(
+    cfg: &Config,
+    store: Arc<dyn Store>,
+    backend: &str,
+    label: &str,
+    expected: usize,
+    now: DateTime<Utc>,
+) -> anyhow::Result<f64> {
+    let engine = Engine::load(cfg).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let dispatcher = engine.dispatcher(cfg, store);
+    let t = Instant::now();
+    let report = dispatcher.drain(now).await?;
+    dispatcher.close().await;
+    let took = t.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        report.sent as usize == expected,
+        "{backend}: sent {} of {expected}: {report:?}",
+        report.sent
+    );
+    let rate = expected as f64 / took;
+    println!(
+        "{:<34} {rate:>9.0} emails/s  ({expected} in {took:.1} s; peak RSS {} MiB)",
+        format!("{backend} end to end {label}"),
+        peak_rss_mib()
+    );
+    Ok(rate)
+}
+
+/// Each stage alone, on a fresh queue of `recipients` deliveries.
+async fn breakdown(
+    cfg: &Config,
+    store: Arc<dyn Store>,
+    backend: &str,
+    args: &Args,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let n = args.recipients;
+    queue(&*store, n, "eligible:breakdown", now).await?;
+    let lease = chrono::TimeDelta::minutes(5);
+
+    // Claim and record alternate, as in a run: rows left `sending` would make every later
+    // claim look at them (they could have expired leases).
+    let (mut claiming, mut recording) = (Duration::ZERO, Duration::ZERO);
+    let mut claimed = Vec::with_capacity(n);
+    loop {
+        let t = Instant::now();
+        let batch = store.claim_due(now, 500, lease, "bench").await?;
+        claiming += t.elapsed();
+        if batch.is_empty() {
+            break;
+        }
+        let results: Vec<DeliveryResult> = batch
+            .iter()
+            .map(|d| DeliveryResult::Sent {
+                id: d.id,
+                links: Vec::new(),
+            })
+            .collect();
+        let t = Instant::now();
+        store.record_results(&results, now).await?;
+        recording += t.elapsed();
+        claimed.extend(batch);
+    }
+    stage(backend, "claim (batches of 500)", claimed.len(), claiming);
+    stage(backend, "record (batches of 500)", claimed.len(), recording);
+
+    let engine = Engine::load(cfg).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let composer: Arc<Composer> = engine.composer.clone();
+    let t = Instant::now();
+    let mut sample: Vec<OutgoingEmail> = Vec::new();
+    let mut bytes = 0usize;
+    for chunk in claimed.chunks(500) {
+        let prepared = composer.prepare(&*store, chunk).await?;
+        for d in chunk {
+            let (email, _) = composer.compose(d, &prepared, now)?;
+            bytes += email.raw.len();
+            if sample.len() < 1000 {
+                sample.push(email);
+            }
+        }
+    }
+    stage(
+        backend,
+        "render + build (1 core)",
+        claimed.len(),
+        t.elapsed(),
+    );
+    println!(
+        "{:<34} {:>9} bytes",
+        "  mean message size",
+        bytes / claimed.len().max(1)
+    );
+
+    if backend == "sqlite" || args.no_sqlite {
+        let sample = Arc::new(sample);
+        let t = Instant::now();
+        let mut workers = Vec::new();
+        for w in 0..args.connections {
+            let mut sender = engine.transport.sender();
+            let sample = sample.clone();
+            let share = n / args.connections + usize::from(w < n % args.connections);
+            workers.push(tokio::spawn(async move {
+                let mut sent = 0;
+                for i in 0..share {
+                    if sender.send(&sample[i % sample.len()]).await.is_sent() {
+                        sent += 1;
+                    }
+                }
+                sender.close().await;
+                sent
+            }));
+        }
+        let mut sent = 0;
+        for w in workers {
+            sent += w.await?;
+        }
+        stage("", "SMTP only (pre-built messages)", sent, t.elapsed());
+    }
+    Ok(())
+}
+
+/// Runs `smtp-source -s CONNECTIONS -m RECIPIENTS -l 8192 [-d]`; returns its emails/s.
+fn smtp_source(args: &Args, port: u16, keep_sessions: bool) -> anyhow::Result<f64> {
+    let mut command = Command::new(smtp_source_path());
+    command
+        .args(["-s", &args.connections.to_string()])
+        .args(["-m", &args.recipients.to_string()])
+        .args(["-l", "8192"]);
+    if keep_sessions {
+        command.arg("-d");
+    }
+    let t = Instant::now();
+    let status = command
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .status()
+        .context("run smtp-source")?;
+    anyhow::ensure!(status.success(), "smtp-source failed: {status}");
+    let rate = args.recipients as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "{:<34} {rate:>9.0} emails/s",
+        format!(
+            "smtp-source -s {} -l 8192{}",
+            args.connections,
+            if keep_sessions { " -d" } else { "" }
+        )
+    );
+    Ok(rate)
+}
+
+fn stage(backend: &str, what: &str, n: usize, took: Duration) {
+    let secs = took.as_secs_f64();
+    println!(
+        "{:<34} {:>9.0} per s  ({n} in {secs:.2} s)",
+        format!("  {backend} {what}"),
+        n as f64 / secs
+    );
+}
+
+/// The shipped configuration with the benchmark's database, sink, pool size and DKIM key.
+fn bench_config(
+    db_url: &str,
+    smtp_url: &str,
+    connections: usize,
+    dkim_key: Option<&Path>,
+) -> anyhow::Result<Config> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("config/rapport.toml"))?;
+    let mut overrides = vec![
+        ("RAPPORT__DATABASE__URL", db_url.to_string()),
+        ("RAPPORT__SMTP__URL", smtp_url.to_string()),
+        ("RAPPORT__SMTP__POOL_SIZE", connections.to_string()),
+        (
+            "RAPPORT__PATHS__CAMPAIGNS",
+            root.join("config/campaigns").display().to_string(),
+        ),
+        (
+            "RAPPORT__PATHS__TEMPLATES",
+            root.join("templates").display().to_string(),
+        ),
+    ];
+    if let Some(key) = dkim_key {
+        overrides.push(("RAPPORT__DKIM__DOMAIN", "shop.example".into()));
+        overrides.push(("RAPPORT__DKIM__SELECTOR", "rapport".into()));
+        overrides.push(("RAPPORT__DKIM__PRIVATE_KEY_PATH", key.display().to_string()));
+    }
+    let overrides: Vec<(String, String)> = overrides
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    Ok(config::load_str("config/rapport.toml", &text, &overrides)?)
+}
+
+async fn customers(store: &dyn Store, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let mut tx = store.begin_import().await?;
+    let mut rows = Vec::with_capacity(5_000);
+    for i in 0..n {
+        rows.push(CustomerRecord {
+            id: CustomerId::parse(&format!("c{i}"))?,
+            email: EmailAddress::parse(&format!("customer-{i}@example.org"))?,
+            name: format!("Customer Number{i}"),
+            locale: Locale::parse("en")?,
+            timezone: Timezone::parse("UTC")?,
+            subscribed: true,
+            created_at: now - chrono::TimeDelta::days(400),
+            attributes: serde_json::Map::new(),
+            target_override: None,
+        });
+        if rows.len() == 5_000 || i + 1 == n {
+            tx.upsert_customers(&rows, now).await?;
+            rows.clear();
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One delivery per customer for `occurrence`, due at `now`.
+async fn queue(
+    store: &dyn Store,
+    n: usize,
+    occurrence: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut rows = Vec::with_capacity(5_000);
+    for i in 0..n {
+        let id = uuid::Uuid::now_v7();
+        rows.push(NewDelivery {
+            id,
+            customer_id: format!("c{i}"),
+            campaign: CAMPAIGN.into(),
+            occurrence: occurrence.into(),
+            service: false,
+            current: Level::Proactive,
+            target: Level::Partnership,
+            send_at: now,
+            message_id: format!("<{id}@shop.example>"),
+        });
+        if rows.len() == 5_000 || i + 1 == n {
+            store.apply_cycle(&[], &rows, now).await?;
+            rows.clear();
+        }
+    }
+    Ok(())
+}
+
+fn rsa_key(dir: &Path) -> anyhow::Result<PathBuf> {
+    let out = Command::new("openssl")
+        .args(["genrsa", "-traditional", "2048"])
+        .output()
+        .context("run openssl (needed for the DKIM key; or pass --no-dkim)")?;
+    anyhow::ensure!(out.status.success(), "openssl genrsa failed");
+    let path = dir.join("dkim.pem");
+    std::fs::write(&path, out.stdout)?;
+    Ok(path)
+}
+
+/// Peak resident set size of this process so far.
+fn peak_rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map(|kb| kb / 1024)
+        .unwrap_or(0)
+}
+
+fn postfix_tool(name: &str) -> PathBuf {
+    ["/usr/sbin", "/usr/lib/postfix/sbin", "/usr/libexec/postfix"]
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
+fn smtp_source_path() -> PathBuf {
+    postfix_tool("smtp-source")
+}
+
+/// `smtp-sink -c 127.0.0.1:PORT 1000`, its counter written to a file; killed on drop.
+struct Sink {
+    child: Child,
+    port: u16,
+    counter: PathBuf,
+}
+
+impl Sink {
+    fn start(dir: &Path) -> anyhow::Result<Sink> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let counter = dir.join("smtp-sink.out");
+        let mut command = Command::new(postfix_tool("smtp-sink"));
+        if unsafe { libc::geteuid() } == 0 {
+            // smtp-sink refuses to keep root privileges.
+            command.args(["-u", "nobody"]);
+        }
+        let child = command
+            .arg("-c")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("1000")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&counter)?)
+            .spawn()
+            .context("start smtp-sink (install Postfix)")?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            anyhow::ensure!(Instant::now() < deadline, "smtp-sink did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(Sink {
+            child,
+            port,
+            counter,
+        })
+    }
+
+    /// The last running count smtp-sink printed.
+    fn last_counter(&self) -> String {
+        std::fs::read_to_string(&self.counter)
+            .unwrap_or_default()
+            .split(['\r', '\n'])
+            .rfind(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,164 @@
+//! Crash safety (SPEC.md "Guarantees"): the real `rapport` binary is killed with SIGKILL in
+//! the middle of sending, then started again. Every email must arrive; an email may arrive
+//! twice only if it was in flight (claimed, not yet recorded) when the process died; and a
+//! live lease is not taken over by the next process.
+//!
+//! Time is driven with `run --once --now`: the dispatcher claims and leases relative to
+//! `--now`, so a restart "six minutes later" sees the dead process's 5-minute leases expired
+//! without the test waiting for them.
+
+mod support;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::delivery::{arrivals, config_parts, outbox, queue, t0};
+use support::smtp_server::{CaptureOptions, CaptureServer};
+
+const EMAILS: usize = 1500;
+
+/// `rapport run --once --now NOW` with the test's database and SMTP server.
+fn spawn_once(dir: &Path, db_url: &str, smtp_url: &str, now: DateTime<Utc>, log: &str) -> Child {
+    let (text, overrides) = config_parts(db_url, smtp_url, 8);
+    let config = dir.join("rapport.toml");
+    std::fs::write(&config, text).expect("write config");
+    let log = std::fs::File::create(dir.join(log)).expect("log file");
+    Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("--config")
+        .arg(&config)
+        .args(["run", "--once", "--now", &now.to_rfc3339()])
+        .envs(overrides)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn rapport")
+}
+
+fn wait_ok(mut child: Child, dir: &Path, log: &str) {
+    let status = child.wait().expect("wait for rapport");
+    let text = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
+    assert!(status.success(), "rapport failed ({status}):\n{text}");
+}
+
+#[tokio::test]
+async fn sigkill_mid_run_loses_nothing_and_resends_at_most_what_was_in_flight() {
+    for db in support::all_backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A slow relay (20 ms per message, 8 connections): the run takes seconds, so the
+        // kill lands while emails are being sent.
+        let server = CaptureServer::start(CaptureOptions {
+            delay: Some(Duration::from_millis(20)),
+            ..Default::default()
+        });
+        let smtp = format!("smtp://127.0.0.1:{}", server.port);
+        let now = t0();
+        let queued = queue(&*db.store, EMAILS, now).await;
+
+        let mut first = spawn_once(dir.path(), &db.url, &smtp, now, "first.log");
+        // Past the first claim batch (500) so that some results are recorded, well before
+        // the last batch.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while server.count() < 600 {
+            assert!(
+                first.try_wait().expect("poll").is_none(),
+                "{}: rapport ended before it could be killed",
+                db.backend
+            );
+            assert!(Instant::now() < deadline, "{}: too slow", db.backend);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        first.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix
+        first.wait().expect("reap");
+        // Messages the relay was still holding in its delay land now; they were in flight.
+        std::thread::sleep(Duration::from_millis(300));
+
+        let rows = outbox(&db).await;
+        let in_flight: HashSet<String> = rows
+            .values()
+            .filter(|r| r.status == "sending")
+            .map(|r| r.message_id.clone())
+            .collect();
+        let status_count = |s: &str| rows.values().filter(|r| r.status == s).count();
+        assert!(
+            !in_flight.is_empty() && status_count("sent") > 0 && status_count("queued") > 0,
+            "{}: killed mid-run: {} sent, {} in flight, {} queued",
+            db.backend,
+            status_count("sent"),
+            in_flight.len(),
+            status_count("queued"),
+        );
+        let before_restart = arrivals(server.messages().iter().map(|m| m.content.as_str()));
+
+        // A minute later the dead process's leases are still live: the next process sends
+        // everything else but must not touch them.
+        let second = spawn_once(
+            dir.path(),
+            &db.url,
+            &smtp,
+            now + TimeDelta::minutes(1),
+            "second.log",
+        );
+        wait_ok(second, dir.path(), "second.log");
+        let rows = outbox(&db).await;
+        let still: HashSet<String> = rows
+            .values()
+            .filter(|r| r.status == "sending")
+            .map(|r| r.message_id.clone())
+            .collect();
+        assert_eq!(still, in_flight, "{}: a live lease was taken", db.backend);
+        let after_second = arrivals(server.messages().iter().map(|m| m.content.as_str()));
+        for id in &in_flight {
+            assert_eq!(
+                after_second.get(id),
+                before_restart.get(id),
+                "{}: {id} was leased by the dead process but sent again",
+                db.backend
+            );
+        }
+
+        // Six minutes later the leases have expired: the in-flight emails are sent again.
+        let third = spawn_once(
+            dir.path(),
+            &db.url,
+            &smtp,
+            now + TimeDelta::minutes(6),
+            "third.log",
+        );
+        wait_ok(third, dir.path(), "third.log");
+
+        let rows = outbox(&db).await;
+        assert!(
+            rows.values().all(|r| r.status == "sent"),
+            "{}: every delivery sent in the end",
+            db.backend
+        );
+        let got = arrivals(server.messages().iter().map(|m| m.content.as_str()));
+        let missing: Vec<&String> = queued
+            .values()
+            .filter(|id| !got.contains_key(*id))
+            .collect();
+        assert!(missing.is_empty(), "{}: lost {missing:?}", db.backend);
+        let duplicates: HashMap<&String, usize> = got
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(id, n)| (id, *n))
+            .collect();
+        assert!(
+            duplicates.keys().all(|id| in_flight.contains(*id))
+                && duplicates.values().all(|n| *n == 2),
+            "{}: only in-flight emails may arrive twice, and only once more: {duplicates:?}",
+            db.backend
+        );
+        assert!(duplicates.len() <= in_flight.len());
+        eprintln!(
+            "{}: killed with {} in flight; {} of them arrived twice",
+            db.backend,
+            in_flight.len(),
+            duplicates.len()
+        );
+    }
+}
