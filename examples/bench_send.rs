@@ -245,7 +245,7 @@ async fn breakdown(
             })
             .collect();
         let t = Instant::now();
-        store.record_results(&results, now).await?;
+        store.record_results(&results, "bench", now).await?;
         recording += t.elapsed();
         claimed.extend(batch);
     }

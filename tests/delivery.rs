@@ -369,3 +369,53 @@ async fn two_dispatchers_draining_one_outbox_send_each_email_once() {
         assert_eq!(got, want, "{}", db.backend);
     }
 }
+
+#[tokio::test]
+async fn a_worker_that_outlived_its_lease_cannot_overwrite_the_newer_claims_result() {
+    for db in support::all_backends().await {
+        let now = t0();
+        let who = "late@example.org".to_string();
+        queue_to(&*db.store, std::slice::from_ref(&who), now).await;
+        let lease = TimeDelta::minutes(1);
+        let first = db
+            .store
+            .claim_due(now, 10, lease, "slow-worker")
+            .await
+            .expect("claim");
+        assert_eq!(first.len(), 1);
+        // The first worker stalls past its lease; a second claim takes the row and sends it.
+        let later = now + TimeDelta::minutes(2);
+        let second = db
+            .store
+            .claim_due(later, 10, lease, "fast-worker")
+            .await
+            .expect("claim");
+        assert_eq!(
+            second.len(),
+            1,
+            "{}: an expired lease is claimable",
+            db.backend
+        );
+        let id = second[0].id;
+        db.store
+            .record_results(
+                &[store::DeliveryResult::Sent { id, links: vec![] }],
+                "fast-worker",
+                later,
+            )
+            .await
+            .expect("record");
+        // The stale worker finally reports a temporary failure: it must change nothing.
+        let stale = store::DeliveryResult::Retry {
+            id,
+            next_attempt_at: later,
+            error: "451 late".into(),
+        };
+        db.store
+            .record_results(&[stale], "slow-worker", later)
+            .await
+            .expect("record");
+        let row = outbox(&db).await.remove(&who).expect("row");
+        assert_eq!(row.status, "sent", "{}: {row:?}", db.backend);
+    }
+}

@@ -48,6 +48,9 @@ pub struct Dispatcher {
     lease: chrono::TimeDelta,
     /// Names this process in `lease_owner`, for operators reading the outbox.
     owner: String,
+    /// The previous batch's results being written while the next batch is claimed and sent
+    /// (recording is fenced per claim, so the overlap is safe).
+    recording: Mutex<Option<tokio::task::JoinHandle<Result<(), StoreError>>>>,
 }
 
 impl Dispatcher {
@@ -72,6 +75,7 @@ impl Dispatcher {
             limiter,
             lease: chrono::TimeDelta::minutes(5),
             owner: format!("{}:{}", hostname(), std::process::id()),
+            recording: Mutex::new(None),
         }
     }
 
@@ -81,11 +85,14 @@ impl Dispatcher {
         now: DateTime<Utc>,
         report: &mut DispatchReport,
     ) -> Result<usize, StoreError> {
+        // A token per claim: results are recorded only for rows this claim still holds.
+        let claim = format!("{}/{}", self.owner, uuid::Uuid::now_v7());
         let claimed = self
             .store
-            .claim_due(now, CLAIM_BATCH, self.lease, &self.owner)
+            .claim_due(now, CLAIM_BATCH, self.lease, &claim)
             .await?;
         if claimed.is_empty() {
+            self.flush().await?;
             return Ok(0);
         }
         let n = claimed.len();
@@ -96,6 +103,10 @@ impl Dispatcher {
         for (i, d) in claimed.into_iter().enumerate() {
             parts[i % workers].push(d);
         }
+        // Stop sending well before the lease ends: past it another replica may claim the same
+        // rows, and both would send them. What is left is released for the next claim.
+        let deadline =
+            std::time::Instant::now() + self.lease.to_std().unwrap_or_default().mul_f64(0.8);
         let mut tasks = Vec::with_capacity(workers);
         for (part, sender) in parts.into_iter().zip(self.senders.iter().cloned()) {
             let composer = self.composer.clone();
@@ -106,6 +117,14 @@ impl Dispatcher {
                 let mut sender = sender.lock().await;
                 let mut results = Vec::with_capacity(part.len());
                 for d in part {
+                    if std::time::Instant::now() > deadline {
+                        results.push(DeliveryResult::Retry {
+                            id: d.id,
+                            next_attempt_at: Utc::now(),
+                            error: "not sent: the batch ran out of lease time".into(),
+                        });
+                        continue;
+                    }
                     results.push(
                         send_one(
                             &composer,
@@ -133,10 +152,28 @@ impl Dispatcher {
         for r in &results {
             report.add(r);
         }
-        self.store
-            .record_results(&results, Utc::now().max(now))
-            .await?;
+        self.flush().await?;
+        let store = self.store.clone();
+        let at = Utc::now().max(now);
+        *self.recording.lock().await = Some(tokio::spawn(async move {
+            store.record_results(&results, &claim, at).await
+        }));
         Ok(n)
+    }
+
+    /// Waits until the last batch's results are written. `drain` and `close` call it; a
+    /// process that exits without it leaves that batch leased, to be re-sent after the lease.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let pending = self.recording.lock().await.take();
+        match pending {
+            Some(h) => match h.await {
+                Ok(r) => r,
+                Err(e) => Err(StoreError::Invalid(format!(
+                    "recording results failed: {e}"
+                ))),
+            },
+            None => Ok(()),
+        }
     }
 
     /// Sends everything due at `now` (including retries that fall due meanwhile when `now`
@@ -144,11 +181,15 @@ impl Dispatcher {
     pub async fn drain(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
         let mut report = DispatchReport::default();
         while self.run_batch(now, &mut report).await? > 0 {}
+        self.flush().await?;
         Ok(report)
     }
 
-    /// Ends every worker's session (SMTP QUIT).
+    /// Writes what is still pending and ends every worker's session (SMTP QUIT).
     pub async fn close(&self) {
+        if let Err(e) = self.flush().await {
+            tracing::error!(error = %e, "Cannot record the last batch; its rows are re-sent after the lease.");
+        }
         for s in &self.senders {
             s.lock().await.close().await;
         }

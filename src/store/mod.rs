@@ -143,7 +143,15 @@ pub trait Store: Send + Sync {
         lease: chrono::TimeDelta,
         owner: &str,
     ) -> Result<Vec<ClaimedDelivery>>;
-    async fn record_results(&self, results: &[DeliveryResult], now: DateTime<Utc>) -> Result<()>;
+    /// Records results of a claim made as `owner`. Fenced: a row whose lease was taken over by
+    /// another claim (this worker outlived its lease) is left alone, so a late result never
+    /// overwrites a newer one.
+    async fn record_results(
+        &self,
+        results: &[DeliveryResult],
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
     /// Orders (by id) and complaints (by event seq) named by occurrences.
     async fn occurrence_data(
         &self,

@@ -312,61 +312,106 @@ impl PgStore {
     pub(super) async fn c_record_results(
         &self,
         results: &[DeliveryResult],
+        owner: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        // One UPDATE … FROM UNNEST per kind of result instead of a round trip per row (500
+        // single-row updates were the largest cost of sending on PostgreSQL). Fenced by
+        // `status = 'sending' AND lease_owner = $owner`: a worker whose lease was taken over
+        // never overwrites the newer claim's result.
+        let mut sent: (Vec<uuid::Uuid>, Vec<String>) = Default::default();
+        let mut retry: (Vec<uuid::Uuid>, Vec<DateTime<Utc>>, Vec<&str>) = Default::default();
+        let mut done: (Vec<uuid::Uuid>, Vec<&str>, Vec<&str>) = Default::default();
+        let mut suppress: (Vec<&str>, Vec<&str>) = Default::default();
         for r in results {
             match r {
                 DeliveryResult::Sent { id, links } => {
-                    sqlx::query("UPDATE deliveries SET status = 'sent', sent_at = $1, links = $2, lease_until = NULL, last_error = NULL, updated_at = $1 WHERE id = $3")
-                        .bind(now)
-                        .bind(serde_json::json!(links))
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
+                    sent.0.push(*id);
+                    sent.1
+                        .push(serde_json::to_string(links).unwrap_or_default());
                 }
                 DeliveryResult::Retry {
                     id,
                     next_attempt_at,
                     error,
                 } => {
-                    sqlx::query("UPDATE deliveries SET status = 'queued', next_attempt_at = $1, last_error = $2, lease_until = NULL, updated_at = $3 WHERE id = $4")
-                        .bind(next_attempt_at)
-                        .bind(error)
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
+                    retry.0.push(*id);
+                    retry.1.push(*next_attempt_at);
+                    retry.2.push(error);
                 }
                 DeliveryResult::Failed {
                     id,
                     error,
-                    suppress,
+                    suppress: s,
                 } => {
-                    sqlx::query("UPDATE deliveries SET status = 'failed', last_error = $1, lease_until = NULL, updated_at = $2 WHERE id = $3")
-                        .bind(error)
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    if let Some((email, reason)) = suppress {
-                        sqlx::query("INSERT INTO suppressions (email, reason, source, created_at) VALUES ($1, $2, 'smtp', $3) ON CONFLICT (email) DO NOTHING")
-                            .bind(email)
-                            .bind(reason)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
+                    done.0.push(*id);
+                    done.1.push("failed");
+                    done.2.push(error);
+                    if let Some((email, reason)) = s {
+                        suppress.0.push(email);
+                        suppress.1.push(reason);
                     }
                 }
                 DeliveryResult::Suppressed { id, reason } => {
-                    sqlx::query("UPDATE deliveries SET status = 'suppressed', last_error = $1, lease_until = NULL, updated_at = $2 WHERE id = $3")
-                        .bind(reason)
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
+                    done.0.push(*id);
+                    done.1.push("suppressed");
+                    done.2.push(reason);
                 }
             }
+        }
+        let mut tx = self.pool.begin().await?;
+        if !sent.0.is_empty() {
+            sqlx::query(
+                "UPDATE deliveries d SET status = 'sent', sent_at = $1, links = v.links::jsonb, lease_until = NULL, \
+                 last_error = NULL, updated_at = $1 FROM UNNEST($2::uuid[], $3::text[]) AS v(id, links) \
+                 WHERE d.id = v.id AND d.status = 'sending' AND d.lease_owner = $4",
+            )
+            .bind(now)
+            .bind(&sent.0)
+            .bind(&sent.1)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !retry.0.is_empty() {
+            sqlx::query(
+                "UPDATE deliveries d SET status = 'queued', next_attempt_at = v.at, last_error = v.err, \
+                 lease_until = NULL, updated_at = $1 FROM UNNEST($2::uuid[], $3::timestamptz[], $4::text[]) AS v(id, at, err) \
+                 WHERE d.id = v.id AND d.status = 'sending' AND d.lease_owner = $5",
+            )
+            .bind(now)
+            .bind(&retry.0)
+            .bind(&retry.1)
+            .bind(&retry.2)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !done.0.is_empty() {
+            sqlx::query(
+                "UPDATE deliveries d SET status = v.status, last_error = v.err, lease_until = NULL, updated_at = $1 \
+                 FROM UNNEST($2::uuid[], $3::text[], $4::text[]) AS v(id, status, err) \
+                 WHERE d.id = v.id AND d.status = 'sending' AND d.lease_owner = $5",
+            )
+            .bind(now)
+            .bind(&done.0)
+            .bind(&done.1)
+            .bind(&done.2)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !suppress.0.is_empty() {
+            sqlx::query(
+                "INSERT INTO suppressions (email, reason, source, created_at) \
+                 SELECT email, reason, 'smtp', $1 FROM UNNEST($2::text[], $3::text[]) AS v(email, reason) \
+                 ON CONFLICT (email) DO NOTHING",
+            )
+            .bind(now)
+            .bind(&suppress.0)
+            .bind(&suppress.1)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

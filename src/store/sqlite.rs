@@ -171,8 +171,13 @@ impl Store for SqliteStore {
     ) -> Result<Vec<super::ClaimedDelivery>> {
         self.c_claim_due(now, limit, lease, owner).await
     }
-    async fn record_results(&self, r: &[super::DeliveryResult], now: DateTime<Utc>) -> Result<()> {
-        self.c_record_results(r, now).await
+    async fn record_results(
+        &self,
+        r: &[super::DeliveryResult],
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.c_record_results(r, owner, now).await
     }
     async fn occurrence_data(
         &self,

@@ -352,18 +352,24 @@ impl SqliteStore {
     pub(super) async fn c_record_results(
         &self,
         results: &[DeliveryResult],
+        owner: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        // One transaction, one cached statement per row: SQLite executes these in
+        // microseconds. `status = 'sending' AND lease_owner = ?` fences out a worker whose
+        // lease was taken over.
+        const FENCE: &str = " WHERE id = ? AND status = 'sending' AND lease_owner = ?";
         let mut tx = self.begin_write().await?;
         let now = to_ms(now);
         for r in results {
             match r {
                 DeliveryResult::Sent { id, links } => {
-                    sqlx::query("UPDATE deliveries SET status = 'sent', sent_at = ?, links = ?, lease_until = NULL, last_error = NULL, updated_at = ? WHERE id = ?")
+                    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE deliveries SET status = 'sent', sent_at = ?, links = ?, lease_until = NULL, last_error = NULL, updated_at = ?{FENCE}")))
                         .bind(now)
                         .bind(serde_json::to_string(links).unwrap_or_default())
                         .bind(now)
                         .bind(id.to_string())
+                        .bind(owner)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -372,11 +378,12 @@ impl SqliteStore {
                     next_attempt_at,
                     error,
                 } => {
-                    sqlx::query("UPDATE deliveries SET status = 'queued', next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?")
+                    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE deliveries SET status = 'queued', next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ?{FENCE}")))
                         .bind(to_ms(*next_attempt_at))
                         .bind(error)
                         .bind(now)
                         .bind(id.to_string())
+                        .bind(owner)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -385,10 +392,11 @@ impl SqliteStore {
                     error,
                     suppress,
                 } => {
-                    sqlx::query("UPDATE deliveries SET status = 'failed', last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?")
+                    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE deliveries SET status = 'failed', last_error = ?, lease_until = NULL, updated_at = ?{FENCE}")))
                         .bind(error)
                         .bind(now)
                         .bind(id.to_string())
+                        .bind(owner)
                         .execute(&mut *tx)
                         .await?;
                     if let Some((email, reason)) = suppress {
@@ -401,10 +409,11 @@ impl SqliteStore {
                     }
                 }
                 DeliveryResult::Suppressed { id, reason } => {
-                    sqlx::query("UPDATE deliveries SET status = 'suppressed', last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?")
+                    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE deliveries SET status = 'suppressed', last_error = ?, lease_until = NULL, updated_at = ?{FENCE}")))
                         .bind(reason)
                         .bind(now)
                         .bind(id.to_string())
+                        .bind(owner)
                         .execute(&mut *tx)
                         .await?;
                 }

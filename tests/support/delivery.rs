@@ -140,6 +140,8 @@ pub async fn queue_to(
 pub async fn batch(d: &Dispatcher, now: DateTime<Utc>) -> (usize, DispatchReport) {
     let mut report = DispatchReport::default();
     let n = d.run_batch(now, &mut report).await.expect("run batch");
+    // run_batch records in the background while the next batch is sent; wait for it.
+    d.flush().await.expect("record results");
     (n, report)
 }
 

@@ -16,6 +16,8 @@ pub struct TestDb {
     pub url: String,
     pub store: Arc<dyn Store>,
     _dir: Option<tempfile::TempDir>,
+    /// (server URL, database name) of a PostgreSQL test database to drop afterwards.
+    drop_db: Option<(String, String)>,
 }
 
 pub async fn sqlite() -> TestDb {
@@ -28,6 +30,7 @@ pub async fn sqlite() -> TestDb {
         url,
         store,
         _dir: Some(dir),
+        drop_db: None,
     }
 }
 
@@ -67,7 +70,34 @@ pub async fn postgres() -> Option<TestDb> {
         url,
         store,
         _dir: None,
+        drop_db: Some((base, name)),
     })
+}
+
+impl Drop for TestDb {
+    /// Drops the test's PostgreSQL database (WITH FORCE: the test's pool may still be open),
+    /// so repeated runs do not pile databases up. Best effort: a failure only leaves it behind.
+    fn drop(&mut self) {
+        let Some((base, name)) = self.drop_db.take() else {
+            return;
+        };
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let admin = sqlx::PgPool::connect(&base).await.ok()?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&admin)
+                .await
+                .ok()
+            })
+        })
+        .join();
+    }
 }
 
 /// SQLite always, PostgreSQL when available.
