@@ -176,16 +176,47 @@ pub async fn run(
             let sup = suppression_of(row.suppression.as_deref(), row.subscribed);
             assessed.push((row, a, sup));
         }
+        // Only customers something could be planned for need their orders, complaints and
+        // deliveries fetched: a recent order or complaint, or a campaign that is due even
+        // with no history (deliveries only ever block, never enable).
+        let orders_since = now - orders_back;
+        let complaints_since = now - complaints_back;
+        let candidate: Vec<bool> = assessed
+            .iter()
+            .map(|(row, a, sup)| {
+                sup.is_none()
+                    && (row.facts.last_order_at.is_some_and(|t| t >= orders_since)
+                        || row
+                            .facts
+                            .last_complaint_at
+                            .is_some_and(|t| t >= complaints_since)
+                        || planner::pick(
+                            &PlanInput {
+                                assessment: a,
+                                timezone: timezone_of(&row.timezone, cfg.defaults.timezone),
+                                suppressed: None,
+                                recent_orders: &[],
+                                recent_complaints: &[],
+                                deliveries: &[],
+                            },
+                            campaigns,
+                            &cfg.planner,
+                            now,
+                        )
+                        .is_some())
+            })
+            .collect();
         let ids: Vec<String> = assessed
             .iter()
-            .filter(|(_, _, sup)| sup.is_none())
-            .map(|(r, _, _)| r.customer_id.clone())
+            .zip(&candidate)
+            .filter(|(_, c)| **c)
+            .map(|((r, _, _), _)| r.customer_id.clone())
             .collect();
         let mut contexts = store
-            .plan_contexts(&ids, now - orders_back, now - complaints_back)
+            .plan_contexts(&ids, orders_since, complaints_since)
             .await?;
         let mut deliveries = Vec::new();
-        for (row, a, sup) in &assessed {
+        for ((row, a, sup), _) in assessed.iter().zip(&candidate).filter(|(_, c)| **c) {
             let parts: PlanParts = contexts.remove(&row.customer_id).unwrap_or_default().into();
             let input = PlanInput {
                 assessment: a,

@@ -162,3 +162,26 @@ pub(crate) async fn send_in_chunks<R, S>(
         let _ = tx.send(Ok(buf)).await;
     }
 }
+
+/// The facts query for one scope: `template` with its `{SCOPE_WHERE}`, `{SCOPE_AND}` and
+/// `{CUSTOMER_WHERE}` holes filled by fixed fragments naming the scope's parameter `p4`
+/// (`?4` or `$4`). Only constant text is spliced in; values are always bound.
+pub(crate) fn facts_sql(template: &str, scope: &Scope, p4: &str) -> String {
+    let (filter, customer) = match scope {
+        Scope::All => (String::new(), String::new()),
+        Scope::TouchedSince(_) => (
+            format!("customer_id IN (SELECT id FROM customers WHERE touched_at >= {p4})"),
+            format!("WHERE c.touched_at >= {p4}"),
+        ),
+        Scope::One(_) => (format!("customer_id = {p4}"), format!("WHERE c.id = {p4}")),
+    };
+    let (where_, and) = if filter.is_empty() {
+        (String::new(), String::new())
+    } else {
+        (format!("WHERE {filter}"), format!("AND {filter}"))
+    };
+    template
+        .replace("{SCOPE_WHERE}", &where_)
+        .replace("{SCOPE_AND}", &and)
+        .replace("{CUSTOMER_WHERE}", &customer)
+}

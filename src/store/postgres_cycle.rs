@@ -69,19 +69,17 @@ impl PgStore {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let pool = self.pool.clone();
         tokio::spawn(async move {
-            let (mode, since, one) = match &scope {
-                Scope::All => (0i32, DateTime::<Utc>::UNIX_EPOCH, String::new()),
-                Scope::TouchedSince(t) => (1, *t, String::new()),
-                Scope::One(id) => (2, DateTime::<Utc>::UNIX_EPOCH, id.clone()),
-            };
-            let mut rows = sqlx::query(include_str!("sql/postgres_facts.sql"))
+            let sql = super::cycle::facts_sql(include_str!("sql/postgres_facts.sql"), &scope, "$4");
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(w.orders_since)
                 .bind(w.margin_since)
-                .bind(w.referrals_since)
-                .bind(mode)
-                .bind(since)
-                .bind(one)
-                .fetch(&pool);
+                .bind(w.referrals_since);
+            let q = match &scope {
+                Scope::All => q,
+                Scope::TouchedSince(t) => q.bind(*t),
+                Scope::One(id) => q.bind(id.clone()),
+            };
+            let mut rows = q.fetch(&pool);
             super::cycle::send_in_chunks(&mut rows, facts_row, &tx, chunk).await;
         });
         rx

@@ -14,7 +14,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
 
-const BATCH: usize = 500;
+/// Rows per multi-row statement or IN list (SQLite allows 32,766 variables).
+const BATCH: usize = 2_000;
 
 fn ms_opt(row: &SqliteRow, i: usize) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     Ok(row.try_get::<Option<i64>, _>(i)?.map(from_ms))
@@ -84,11 +85,7 @@ impl SqliteStore {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let pool = self.pool.clone();
         tokio::spawn(async move {
-            let (mode, since, one) = match &scope {
-                Scope::All => (0i64, 0i64, String::new()),
-                Scope::TouchedSince(t) => (1, to_ms(*t), String::new()),
-                Scope::One(id) => (2, 0, id.clone()),
-            };
+            let sql = super::cycle::facts_sql(include_str!("sql/sqlite_facts.sql"), &scope, "?4");
             let mut conn = match pool.acquire().await {
                 Ok(c) => c,
                 Err(e) => {
@@ -101,14 +98,16 @@ impl SqliteStore {
             let _ = sqlx::query("PRAGMA cache_size = -16000")
                 .execute(&mut *conn)
                 .await;
-            let mut rows = sqlx::query(include_str!("sql/sqlite_facts.sql"))
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(to_ms(w.orders_since))
                 .bind(to_ms(w.margin_since))
-                .bind(to_ms(w.referrals_since))
-                .bind(mode)
-                .bind(since)
-                .bind(one)
-                .fetch(&mut *conn);
+                .bind(to_ms(w.referrals_since));
+            let q = match &scope {
+                Scope::All => q,
+                Scope::TouchedSince(t) => q.bind(to_ms(*t)),
+                Scope::One(id) => q.bind(id.clone()),
+            };
+            let mut rows = q.fetch(&mut *conn);
             super::cycle::send_in_chunks(&mut rows, facts_row, &tx, chunk).await;
         });
         rx

@@ -1,18 +1,15 @@
 -- Per-customer facts for the assess cycle (PostgreSQL). Index-only scans over the covering
 -- indexes, aggregated per customer; only human events of the kinds that are evidence.
--- $1 orders window start, $2 margin window start, $3 referral window start,
--- $4 scope: 0 = all, 1 = touched since $5, 2 = the one customer $6.
-WITH scope AS (
-    SELECT id FROM customers
-    WHERE $4 = 0 OR ($4 = 1 AND touched_at >= $5) OR ($4 = 2 AND id = $6)
-),
-o AS (
+-- $1 orders window start, $2 margin window start, $3 referral window start, $4 the scope's
+-- parameter. {SCOPE} is replaced by a fixed filter per scope (every customer: none; touched
+-- since $4; the one customer $4), so that each statement gets its own plan.
+WITH o AS (
     SELECT customer_id,
            COUNT(*) FILTER (WHERE occurred_at >= $1) AS orders_in_window,
            COALESCE(SUM(margin) FILTER (WHERE occurred_at >= $2), 0) AS margin_in_window,
            MAX(occurred_at) AS last_order_at
     FROM orders
-    WHERE $4 = 0 OR customer_id IN (SELECT id FROM scope)
+    {SCOPE_WHERE}
     GROUP BY customer_id
 ),
 e AS (
@@ -26,8 +23,7 @@ e AS (
            MAX(occurred_at) FILTER (WHERE kind = 9) AS partnership_accepted_at,
            COUNT(*) FILTER (WHERE kind = 8 AND occurred_at >= $3) AS referrals_in_window
     FROM events
-    WHERE kind BETWEEN 2 AND 9 AND NOT machine
-      AND ($4 = 0 OR customer_id IN (SELECT id FROM scope))
+    WHERE kind BETWEEN 2 AND 9 AND NOT machine {SCOPE_AND}
     GROUP BY customer_id
 )
 SELECT c.id, c.email, c.locale, c.timezone, c.subscribed, s.reason,
@@ -37,8 +33,8 @@ SELECT c.id, c.email, c.locale, c.timezone, c.subscribed, s.reason,
        e.last_complaint_resolved_at, e.last_survey_response_at, e.partnership_accepted_at,
        COALESCE(e.referrals_in_window, 0)::int8
 FROM customers c
-JOIN scope ON scope.id = c.id
 LEFT JOIN o ON o.customer_id = c.id
 LEFT JOIN e ON e.customer_id = c.id
 LEFT JOIN suppressions s ON s.email = c.email
+{CUSTOMER_WHERE}
 ORDER BY c.id

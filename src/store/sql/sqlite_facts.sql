@@ -1,18 +1,16 @@
 -- Per-customer facts for the assess cycle (SQLite). One pass over each table's covering
 -- index, aggregated per customer; only human events of the kinds that are evidence.
--- ?1 orders window start, ?2 margin window start, ?3 referral window start (ms),
--- ?4 scope: 0 = all, 1 = touched since ?5 (ms), 2 = the one customer ?6.
-WITH scope AS (
-    SELECT id FROM customers
-    WHERE ?4 = 0 OR (?4 = 1 AND touched_at >= ?5) OR (?4 = 2 AND id = ?6)
-),
-o AS (
+-- ?1 orders window start, ?2 margin window start, ?3 referral window start (ms), ?4 the
+-- scope's parameter. {SCOPE} is replaced by a fixed filter per scope (every customer: none;
+-- touched since ?4; the one customer ?4): separate statements, so that each gets its own
+-- plan — a single `?4 = 0 OR …` form made SQLite scan everything even for 10 customers.
+WITH o AS (
     SELECT customer_id,
            SUM(occurred_at >= ?1) AS orders_in_window,
            SUM(CASE WHEN occurred_at >= ?2 THEN margin ELSE 0 END) AS margin_in_window,
            MAX(occurred_at) AS last_order_at
     FROM orders
-    WHERE ?4 = 0 OR customer_id IN (SELECT id FROM scope)
+    {SCOPE_WHERE}
     GROUP BY customer_id
 ),
 e AS (
@@ -26,8 +24,7 @@ e AS (
            MAX(CASE WHEN kind = 9 THEN occurred_at END) AS partnership_accepted_at,
            SUM(kind = 8 AND occurred_at >= ?3) AS referrals_in_window
     FROM events
-    WHERE kind BETWEEN 2 AND 9 AND machine = 0
-      AND (?4 = 0 OR customer_id IN (SELECT id FROM scope))
+    WHERE kind BETWEEN 2 AND 9 AND machine = 0 {SCOPE_AND}
     GROUP BY customer_id
 )
 SELECT c.id, c.email, c.locale, c.timezone, c.subscribed, s.reason, c.current_level,
@@ -37,8 +34,8 @@ SELECT c.id, c.email, c.locale, c.timezone, c.subscribed, s.reason, c.current_le
        e.last_complaint_resolved_at, e.last_survey_response_at, e.partnership_accepted_at,
        COALESCE(e.referrals_in_window, 0)
 FROM customers c
-JOIN scope ON scope.id = c.id
 LEFT JOIN o ON o.customer_id = c.id
 LEFT JOIN e ON e.customer_id = c.id
 LEFT JOIN suppressions s ON s.email = c.email
+{CUSTOMER_WHERE}
 ORDER BY c.id
