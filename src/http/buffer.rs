@@ -19,6 +19,8 @@ use uuid::Uuid;
 
 /// Hits held in memory at most; handlers wait beyond this.
 pub const CAPACITY: usize = 50_000;
+/// Longest a handler waits for room in a full buffer before giving the hit up.
+pub const PUSH_WAIT: Duration = Duration::from_secs(5);
 /// Hits per write transaction.
 pub const MAX_BATCH: usize = 2_000;
 /// How long a hit may wait for companions before it is written.
@@ -71,11 +73,30 @@ impl EventBuffer {
         EventBuffer { tx }
     }
 
-    /// Queues a hit; waits while the buffer is full.
+    /// Queues a hit; waits while the buffer is full (back-pressure), but at most
+    /// [`PUSH_WAIT`]: a mail client must get its pixel even when the database is down for
+    /// long. A hit given up on is logged and counted.
     pub async fn push(&self, hit: Hit) {
-        if self.tx.send(Msg::Hit(hit)).await.is_err() {
-            tracing::error!("The event writer has stopped; a tracking hit was not recorded.");
-            metrics::counter!(m::EVENTS_DROPPED).increment(1);
+        // The common case takes no timer: only a full buffer waits.
+        let msg = match self.tx.try_send(Msg::Hit(hit)) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Full(msg)) => msg,
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                tracing::error!("The event writer has stopped; a tracking hit was not recorded.");
+                metrics::counter!(m::EVENTS_DROPPED).increment(1);
+                return;
+            }
+        };
+        match self.tx.send_timeout(msg, PUSH_WAIT).await {
+            Ok(()) => {}
+            Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+                tracing::warn!("The event buffer stayed full; a tracking hit was not recorded.");
+                metrics::counter!(m::EVENTS_DROPPED).increment(1);
+            }
+            Err(mpsc::error::SendTimeoutError::Closed(_)) => {
+                tracing::error!("The event writer has stopped; a tracking hit was not recorded.");
+                metrics::counter!(m::EVENTS_DROPPED).increment(1);
+            }
         }
     }
 
