@@ -5,6 +5,10 @@
 //!
 //!     cargo run --release --example bench_pixel
 //!     cargo run --release --example bench_pixel -- --seconds 20 --connections 128 --backend sqlite
+//!     cargo run --release --example bench_pixel -- --connections 128 --pace-ms 4   # below saturation
+//!
+//! Without `--pace-ms` wrk saturates the server: once the database cannot keep up, the
+//! bounded buffer pushes back and the p99 shows the database's commit time.
 //!
 //! Needs `wrk` on PATH (Debian package `wrk`). PostgreSQL: `RAPPORT_BENCH_PG_URL` (default
 //! postgres://postgres@127.0.0.1:5432/test) is only used to create and finally drop a
@@ -48,6 +52,10 @@ struct Args {
     /// sqlite, postgres or both.
     #[arg(long, default_value = "both")]
     backend: String,
+    /// Pause each connection this many ms between requests (a wrk Lua `delay`), to measure
+    /// latency at an offered load below saturation instead of at the maximum rate.
+    #[arg(long)]
+    pace_ms: Option<u32>,
     /// Also time the event writer alone (this many hits pushed straight into the buffer).
     #[arg(long, default_value_t = 200_000)]
     writer_hits: u64,
@@ -67,10 +75,13 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     println!(
-        "wrk -t{} -c{} -d{}s --latency, loopback, {} CPU(s)",
+        "wrk -t{} -c{} -d{}s --latency{}, loopback, {} CPU(s)",
         args.threads,
         args.connections,
         args.seconds,
+        args.pace_ms.map_or(String::new(), |ms| format!(
+            ", {ms} ms pause per request and connection"
+        )),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let bare = bench_bare(&args).await?;
@@ -354,17 +365,30 @@ async fn seed_more(store: &dyn Store) -> anyhow::Result<uuid::Uuid> {
 }
 
 async fn wrk(args: &Args, url: &str) -> anyhow::Result<WrkResult> {
-    let out = tokio::process::Command::from(Command::new("wrk"))
-        .args([
-            format!("-t{}", args.threads),
-            format!("-c{}", args.connections),
-            format!("-d{}s", args.seconds),
-            "--latency".into(),
-            url.into(),
-        ])
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        format!("-t{}", args.threads),
+        format!("-c{}", args.connections),
+        format!("-d{}s", args.seconds),
+        "--latency".into(),
+    ]);
+    let script = match args.pace_ms {
+        Some(ms) => {
+            let path = std::env::temp_dir().join(format!("bench_pixel_pace_{ms}.lua"));
+            std::fs::write(&path, format!("function delay()\n  return {ms}\nend\n"))?;
+            cmd.arg("-s").arg(&path);
+            Some(path)
+        }
+        None => None,
+    };
+    cmd.arg(url);
+    let out = tokio::process::Command::from(cmd)
         .output()
         .await
         .context("running wrk (apt-get install wrk)")?;
+    if let Some(path) = script {
+        std::fs::remove_file(path).ok();
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         bail!("wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr));
