@@ -7,6 +7,7 @@ pub mod config;
 pub mod cycle;
 pub mod dispatch;
 pub mod domain;
+pub mod http;
 pub mod import;
 pub mod levels;
 pub mod mailer;

@@ -70,6 +70,8 @@ pub async fn daemon(app: App) -> CmdResult {
         );
     }
     let engine = Arc::new(Engine::load(&app.config)?);
+    // Install the Prometheus recorder before anything counts.
+    let _ = crate::http::metrics::handle();
     let app = Arc::new(app);
     let (engine_tx, engine_rx) = watch::channel(engine);
     let (stop_tx, stop_rx) = watch::channel(false);

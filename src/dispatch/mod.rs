@@ -30,10 +30,17 @@ pub struct DispatchReport {
 
 impl DispatchReport {
     fn add(&mut self, r: &DeliveryResult) {
+        use crate::http::metrics::{EMAILS_FAILED, EMAILS_SENT};
         match r {
-            DeliveryResult::Sent { .. } => self.sent += 1,
+            DeliveryResult::Sent { .. } => {
+                self.sent += 1;
+                metrics::counter!(EMAILS_SENT).increment(1);
+            }
             DeliveryResult::Retry { .. } => self.retried += 1,
-            DeliveryResult::Failed { .. } => self.failed += 1,
+            DeliveryResult::Failed { .. } => {
+                self.failed += 1;
+                metrics::counter!(EMAILS_FAILED).increment(1);
+            }
             DeliveryResult::Suppressed { .. } => self.suppressed += 1,
         }
     }

@@ -243,6 +243,27 @@ impl Store for SqliteStore {
             target: super::cycle::level_of(r.try_get(8)?),
         }))
     }
+    async fn tracked_deliveries(
+        &self,
+        ids: &[uuid::Uuid],
+    ) -> Result<std::collections::HashMap<uuid::Uuid, super::TrackedDelivery>> {
+        self.t_tracked_deliveries(ids).await
+    }
+    async fn deliveries_by_message_id(
+        &self,
+        m: &[String],
+    ) -> Result<std::collections::HashMap<String, super::TrackedDelivery>> {
+        self.t_deliveries_by_message_id(m).await
+    }
+    async fn customers_by_email(
+        &self,
+        e: &[String],
+    ) -> Result<std::collections::HashMap<String, String>> {
+        self.t_customers_by_email(e).await
+    }
+    async fn add_event_comment(&self, key: &str, comment: &str) -> Result<bool> {
+        self.t_add_event_comment(key, comment).await
+    }
 }
 
 struct SqliteImport {

@@ -1,0 +1,219 @@
+//! `POST /api/v1/customers|orders|events`: the import records over HTTP. A JSON object or
+//! an array of them, the same fields and validation as `rapport import`; all or nothing per
+//! request, committed before the answer. Errors name the index of the bad item.
+
+use super::AppState;
+use super::error::ApiError;
+use crate::import::{CustomerRecord, EventRecord, FieldError, OrderRecord, RecordDefaults, Row};
+use crate::store::UpsertCounts;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use subtle::ConstantTimeEq;
+
+fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, key) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
+        })
+        .filter(|k| !k.is_empty())
+        .ok_or(ApiError::Unauthorized)?;
+    let given: [u8; 32] = Sha256::digest(given.as_bytes()).into();
+    // Compare against every key without stopping early.
+    let ok = s
+        .inner
+        .api_keys
+        .iter()
+        .fold(subtle::Choice::from(0), |acc, k| acc | k.ct_eq(&given));
+    if bool::from(ok) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+/// A body that could not be read: too large (413), or cut off.
+pub(super) fn items_error(r: BytesRejection) -> ApiError {
+    match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::BadRequest("could not read the request body".into()),
+    }
+}
+
+/// The request body as a list of JSON objects.
+pub(super) fn items(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Vec<Map<String, Value>>, ApiError> {
+    let body = body.map_err(items_error)?;
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    match value {
+        Value::Object(o) => Ok(vec![o]),
+        Value::Array(list) => list
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::Object(o) => Ok(o),
+                _ => Err(ApiError::Invalid(vec![format!(
+                    "item {i}: expected a JSON object"
+                )])),
+            })
+            .collect(),
+        _ => Err(ApiError::BadRequest(
+            "expected a JSON object or an array of objects".into(),
+        )),
+    }
+}
+
+/// Every item parsed, or a 422 naming the bad items by index.
+fn parse_all<T>(
+    items: &[Map<String, Value>],
+    defaults: &RecordDefaults,
+    parse: impl Fn(&Row, &RecordDefaults) -> Result<T, FieldError>,
+) -> Result<Vec<T>, ApiError> {
+    let mut good = Vec::with_capacity(items.len());
+    let mut problems = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match parse(&Row::new(item), defaults) {
+            Ok(r) => good.push(r),
+            Err(e) => problems.push(format!("item {i}: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(good)
+    } else {
+        Err(ApiError::Invalid(problems))
+    }
+}
+
+fn stored(received: usize, c: UpsertCounts) -> Response {
+    Json(json!({"received": received, "written": c.written, "unchanged": c.unchanged}))
+        .into_response()
+}
+
+/// Keeps the last item per key: a request naming a customer twice means its last item
+/// (as a file does for `rapport import`).
+fn last_per_key<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
+    let mut last: HashMap<String, usize> = HashMap::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        last.insert(key(r), i);
+    }
+    let keep: HashSet<usize> = last.into_values().collect();
+    rows.into_iter()
+        .enumerate()
+        .filter_map(|(i, r)| keep.contains(&i).then_some(r))
+        .collect()
+}
+
+/// Orders and events must name existing customers; the unknown ones are reported by index.
+async fn check_customers(
+    tx: &mut dyn crate::store::ImportTx,
+    ids: &[&str],
+) -> Result<(), ApiError> {
+    let wanted: Vec<&str> = ids
+        .iter()
+        .copied()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let found = tx.existing_customers(&wanted).await?;
+    let problems: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| !found.contains(**id))
+        .map(|(i, id)| {
+            format!("item {i}: customer_id: unknown customer `{id}` (create the customer first)")
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid(problems))
+    }
+}
+
+pub async fn customers(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&s, &headers)?;
+    let items = items(body)?;
+    let now = Utc::now();
+    let rows = parse_all(&items, &s.record_defaults(now), CustomerRecord::parse)?;
+    let rows = last_per_key(rows, |c| c.id.as_str().to_string());
+    let mut tx = s.store().begin_import().await?;
+    let counts = tx.upsert_customers(&rows, now).await?;
+    tx.commit().await?;
+    tracing::info!(
+        received = items.len(),
+        written = counts.written,
+        "API stored customers."
+    );
+    Ok(stored(items.len(), counts))
+}
+
+pub async fn orders(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&s, &headers)?;
+    let items = items(body)?;
+    let now = Utc::now();
+    let rows = parse_all(&items, &s.record_defaults(now), OrderRecord::parse)?;
+    let mut tx = s.store().begin_import().await?;
+    let ids: Vec<&str> = rows.iter().map(|o| o.customer_id.as_str()).collect();
+    // On error the transaction is dropped, which rolls it back.
+    check_customers(&mut *tx, &ids).await?;
+    let rows = last_per_key(rows, |o| o.id.clone());
+    let counts = tx.upsert_orders(&rows, now).await?;
+    tx.commit().await?;
+    tracing::info!(
+        received = items.len(),
+        written = counts.written,
+        "API stored orders."
+    );
+    Ok(stored(items.len(), counts))
+}
+
+pub async fn events(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&s, &headers)?;
+    let items = items(body)?;
+    let now = Utc::now();
+    let rows = parse_all(&items, &s.record_defaults(now), EventRecord::parse)?;
+    let mut tx = s.store().begin_import().await?;
+    let ids: Vec<&str> = rows.iter().map(|e| e.customer_id.as_str()).collect();
+    check_customers(&mut *tx, &ids).await?;
+    let counts = tx.insert_events(&rows, now).await?;
+    tx.commit().await?;
+    for r in &rows {
+        // Custom kinds share one label: integrators choose their names freely.
+        let kind = match r.kind {
+            crate::domain::EventKind::Custom(_) => "custom".to_string(),
+            ref k => k.name().to_string(),
+        };
+        ::metrics::counter!(super::metrics::EVENTS_IN, "kind" => kind, "source" => "api")
+            .increment(1);
+    }
+    tracing::info!(
+        received = items.len(),
+        written = counts.written,
+        "API stored events."
+    );
+    Ok(stored(items.len(), counts))
+}

@@ -1,0 +1,282 @@
+//! What customers do from an email besides opening and clicking: unsubscribe (`/u`), answer
+//! the survey (`/s`), accept the partnership invitation (`/p`). Each write is durable before
+//! the page is answered.
+
+use super::AppState;
+use super::machine::scanner_agent;
+use super::pages::{self, Lang};
+use super::track::user_agent;
+use crate::domain::{CustomerId, EventKind};
+use crate::import::EventRecord;
+use crate::store::{StoreError, TrackedDelivery};
+use crate::tracking::Purpose;
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::Utc;
+use serde_json::{Map, Value};
+
+/// Longest survey comment kept, in characters.
+pub const MAX_COMMENT: usize = 2_000;
+
+/// The delivery behind a verified token, or the page to answer instead.
+async fn delivery(
+    s: &AppState,
+    purpose: Purpose,
+    token: Result<Path<String>, PathRejection>,
+) -> Result<TrackedDelivery, Response> {
+    let Some(p) = token
+        .ok()
+        .and_then(|Path(t)| s.inner.signer.verify(purpose, &t))
+    else {
+        return Err(pages::invalid_link());
+    };
+    match s.store().tracked_deliveries(&[p.delivery_id]).await {
+        Ok(mut found) => found.remove(&p.delivery_id).ok_or_else(pages::invalid_link),
+        Err(e) => {
+            tracing::error!(error = %e, delivery_id = %p.delivery_id, "Delivery lookup failed.");
+            Err(pages::try_later(Lang::En))
+        }
+    }
+}
+
+/// One event from a customer's action, idempotent by `id`.
+fn event(
+    d: &TrackedDelivery,
+    id: String,
+    kind: EventKind,
+    data: Map<String, Value>,
+    machine: bool,
+) -> Option<EventRecord> {
+    Some(EventRecord {
+        id: Some(id),
+        customer_id: CustomerId::parse(&d.customer_id).ok()?,
+        kind,
+        occurred_at: Utc::now(),
+        data,
+        machine,
+        delivery_id: Some(d.id),
+    })
+}
+
+/// Stores events in one transaction; returns how many were new.
+pub(super) async fn store_events(s: &AppState, events: &[EventRecord]) -> Result<u64, StoreError> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = s.store().begin_import().await?;
+    let counts = tx.insert_events(events, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(counts.written)
+}
+
+fn count(kind: &'static str, n: u64) {
+    ::metrics::counter!(super::metrics::EVENTS_IN, "kind" => kind, "source" => "page").increment(n);
+}
+
+fn campaign_data(d: &TrackedDelivery) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert("campaign".into(), Value::from(d.campaign.as_str()));
+    data
+}
+
+/// `GET /u/{token}`: the confirmation page. Never unsubscribes: link scanners and
+/// prefetchers follow every GET.
+pub async fn unsubscribe_page(
+    State(s): State<AppState>,
+    token: Result<Path<String>, PathRejection>,
+) -> Response {
+    match delivery(&s, Purpose::Unsubscribe, token).await {
+        Ok(d) => pages::unsubscribe_confirm(Lang::of(&d.locale)),
+        Err(page) => page,
+    }
+}
+
+/// `POST /u/{token}`: RFC 8058 one-click (`List-Unsubscribe=One-Click`) or the page's form.
+/// The suppression is committed before the answer, so the next send already skips it.
+pub async fn unsubscribe(
+    State(s): State<AppState>,
+    token: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let d = match delivery(&s, Purpose::Unsubscribe, token).await {
+        Ok(d) => d,
+        Err(page) => return page,
+    };
+    let lang = Lang::of(&d.locale);
+    let one_click = url::form_urlencoded::parse(&body)
+        .any(|(k, v)| k == "List-Unsubscribe" && v == "One-Click");
+    let source = if one_click { "one-click" } else { "page" };
+    let now = Utc::now();
+    if let Err(e) = s
+        .store()
+        .suppress(&d.email, "unsubscribe", source, now)
+        .await
+    {
+        tracing::error!(error = %e, delivery_id = %d.id, "Unsubscribe failed.");
+        return pages::try_later(lang);
+    }
+    let mut data = campaign_data(&d);
+    data.insert("source".into(), Value::from(source));
+    let ev = event(
+        &d,
+        format!("unsubscribe:{}", d.id),
+        EventKind::Unsubscribe,
+        data,
+        false,
+    );
+    match store_events(&s, ev.as_slice()).await {
+        Ok(n) => count("unsubscribe", n),
+        // The address is suppressed already; only the event is missing. Answer as failed so
+        // that a retry records it (suppressing twice changes nothing).
+        Err(e) => {
+            tracing::error!(error = %e, delivery_id = %d.id, "Unsubscribe event not stored.");
+            return pages::try_later(lang);
+        }
+    }
+    tracing::info!(delivery_id = %d.id, customer_id = %d.customer_id, source, "Unsubscribed.");
+    pages::unsubscribed(lang)
+}
+
+fn parse_score(v: Option<&str>) -> Option<u8> {
+    v?.trim().parse::<u8>().ok().filter(|s| *s <= 10)
+}
+
+fn survey_event(
+    d: &TrackedDelivery,
+    score: u8,
+    comment: Option<&str>,
+    headers: &HeaderMap,
+) -> Option<EventRecord> {
+    let mut data = campaign_data(d);
+    data.insert("score".into(), Value::from(score));
+    if let Some(c) = comment {
+        data.insert("comment".into(), Value::from(c));
+    }
+    // One answer per delivery and score: clicking the same score twice records it once.
+    event(
+        d,
+        survey_key(d, score),
+        EventKind::SurveyResponse,
+        data,
+        scanner_agent(user_agent(headers).as_deref()),
+    )
+}
+
+fn survey_key(d: &TrackedDelivery, score: u8) -> String {
+    format!("survey:{}:{score}", d.id)
+}
+
+/// `GET /s/{token}?score=N`: records the answer, then thanks with a comment form.
+pub async fn survey_answer(
+    State(s): State<AppState>,
+    token: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let d = match delivery(&s, Purpose::Survey, token).await {
+        Ok(d) => d,
+        Err(page) => return page,
+    };
+    let lang = Lang::of(&d.locale);
+    let query = query.unwrap_or_default();
+    let score = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "score")
+        .map(|(_, v)| v.into_owned());
+    let Some(score) = parse_score(score.as_deref()) else {
+        return pages::bad_score(lang);
+    };
+    let ev = survey_event(&d, score, None, &headers);
+    match store_events(&s, ev.as_slice()).await {
+        Ok(n) => count("survey_response", n),
+        Err(e) => {
+            tracing::error!(error = %e, delivery_id = %d.id, "Survey answer not stored.");
+            return pages::try_later(lang);
+        }
+    }
+    tracing::info!(delivery_id = %d.id, customer_id = %d.customer_id, score, "Survey answered.");
+    pages::survey_thanks(lang, score)
+}
+
+/// `POST /s/{token}` with `score` and `comment` (the thank-you page's form): the comment is
+/// added to that answer (recorded now if the GET never reached us).
+pub async fn survey_comment(
+    State(s): State<AppState>,
+    token: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let d = match delivery(&s, Purpose::Survey, token).await {
+        Ok(d) => d,
+        Err(page) => return page,
+    };
+    let lang = Lang::of(&d.locale);
+    let (mut score, mut comment) = (None, String::new());
+    for (k, v) in url::form_urlencoded::parse(&body) {
+        match &*k {
+            "score" => score = Some(v.into_owned()),
+            "comment" => comment = v.into_owned(),
+            _ => {}
+        }
+    }
+    let Some(score) = parse_score(score.as_deref()) else {
+        return pages::bad_score(lang);
+    };
+    let comment: String = comment
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .take(MAX_COMMENT)
+        .collect();
+    if comment.is_empty() {
+        return pages::comment_thanks(lang);
+    }
+    let ev = survey_event(&d, score, Some(&comment), &headers);
+    let stored = async {
+        let key = ev.as_ref().map(EventRecord::dedupe_key);
+        let new = store_events(&s, ev.as_slice()).await?;
+        if new == 0
+            && let Some(key) = key
+        {
+            s.store().add_event_comment(&key, &comment).await?;
+        }
+        Ok::<_, StoreError>(new)
+    };
+    if let Err(e) = stored.await {
+        tracing::error!(error = %e, delivery_id = %d.id, "Survey comment not stored.");
+        return pages::try_later(lang);
+    }
+    tracing::info!(delivery_id = %d.id, customer_id = %d.customer_id, score, "Survey comment added.");
+    pages::comment_thanks(lang)
+}
+
+/// `GET /p/{token}`: the customer accepts the partnership invitation.
+pub async fn partnership(
+    State(s): State<AppState>,
+    token: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let d = match delivery(&s, Purpose::Partnership, token).await {
+        Ok(d) => d,
+        Err(page) => return page,
+    };
+    let lang = Lang::of(&d.locale);
+    let ev = event(
+        &d,
+        format!("partnership:{}", d.id),
+        EventKind::PartnershipAccepted,
+        campaign_data(&d),
+        scanner_agent(user_agent(&headers).as_deref()),
+    );
+    match store_events(&s, ev.as_slice()).await {
+        Ok(n) => count("partnership_accepted", n),
+        Err(e) => {
+            tracing::error!(error = %e, delivery_id = %d.id, "Partnership acceptance not stored.");
+            return pages::try_later(lang);
+        }
+    }
+    tracing::info!(delivery_id = %d.id, customer_id = %d.customer_id, "Partnership accepted.");
+    pages::partnership_thanks(lang)
+}

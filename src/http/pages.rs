@@ -1,0 +1,264 @@
+//! The small HTML pages customers see after clicking a link in an email: unsubscribe
+//! confirmation, survey thank-you with a comment form, partnership thank-you, and errors.
+//! English or Persian (right to left, Persian digits) by the customer's locale. No scripts,
+//! no external resources: the CSP allows inline styles and same-origin forms only.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
+                   form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The page language: Persian for `fa…` locales, English otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Fa,
+}
+
+impl Lang {
+    pub fn of(locale: &str) -> Lang {
+        let lang = locale.split(['-', '_']).next().unwrap_or("");
+        if lang.eq_ignore_ascii_case("fa") {
+            Lang::Fa
+        } else {
+            Lang::En
+        }
+    }
+
+    fn number(self, n: u8) -> String {
+        match self {
+            Lang::En => n.to_string(),
+            Lang::Fa => n
+                .to_string()
+                .chars()
+                .map(|c| char::from_u32(0x06F0 + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
+                .collect(),
+        }
+    }
+}
+
+/// Each page's words, per language.
+struct Words {
+    title: &'static str,
+    body: &'static str,
+}
+
+fn words(lang: Lang, en: Words, fa: Words) -> Words {
+    match lang {
+        Lang::En => en,
+        Lang::Fa => fa,
+    }
+}
+
+fn page(status: StatusCode, lang: Lang, title: &str, inner: &str) -> Response {
+    let (code, dir) = match lang {
+        Lang::En => ("en", "ltr"),
+        Lang::Fa => ("fa", "rtl"),
+    };
+    let html = format!(
+        "<!doctype html>\n<html lang=\"{code}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"robots\" content=\"noindex\"><title>{title}</title>\
+         <style>body{{font-family:system-ui,Tahoma,sans-serif;max-width:32rem;margin:3rem auto;\
+         padding:0 1rem;line-height:1.6;color:#222}}button{{font-size:1rem;padding:.5rem 1.2rem}}\
+         textarea{{width:100%;min-height:6rem;font:inherit}}</style></head>\
+         <body><h1>{title}</h1>{inner}</body></html>\n",
+        title = escape(title)
+    );
+    let mut res = (status, html).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CACHE_CONTROL, super::error::NO_STORE);
+    res
+}
+
+fn paragraph(text: &str) -> String {
+    format!("<p>{}</p>", escape(text))
+}
+
+/// `GET /u/{token}`: asks; only the POST unsubscribes (link scanners follow every GET).
+pub fn unsubscribe_confirm(lang: Lang) -> Response {
+    let w = words(
+        lang,
+        Words {
+            title: "Unsubscribe",
+            body: "Do you want to stop receiving our emails?",
+        },
+        Words {
+            title: "لغو اشتراک",
+            body: "می‌خواهید دیگر ایمیل‌های ما را دریافت نکنید؟",
+        },
+    );
+    let form = format!(
+        "{}<form method=\"post\"><input type=\"hidden\" name=\"confirm\" value=\"yes\">\
+         <button type=\"submit\">{}</button></form>",
+        paragraph(w.body),
+        escape(w.title)
+    );
+    page(StatusCode::OK, lang, w.title, &form)
+}
+
+pub fn unsubscribed(lang: Lang) -> Response {
+    let w = words(
+        lang,
+        Words {
+            title: "You are unsubscribed",
+            body: "You will not receive any more emails from us.",
+        },
+        Words {
+            title: "اشتراک شما لغو شد",
+            body: "دیگر ایمیلی از ما دریافت نخواهید کرد.",
+        },
+    );
+    page(StatusCode::OK, lang, w.title, &paragraph(w.body))
+}
+
+/// The thank-you page after a score, with an optional comment POSTed back to the same URL.
+pub fn survey_thanks(lang: Lang, score: u8) -> Response {
+    let (title, score_line, ask, send) = match lang {
+        Lang::En => (
+            "Thank you for your answer",
+            format!("Your score: {}", lang.number(score)),
+            "Anything you would like to tell us? (optional)",
+            "Send",
+        ),
+        Lang::Fa => (
+            "از پاسخ شما سپاسگزاریم",
+            format!("امتیاز شما: {}", lang.number(score)),
+            "اگر مایلید، نظرتان را برای ما بنویسید (اختیاری):",
+            "ارسال",
+        ),
+    };
+    let form = format!(
+        "{}<form method=\"post\"><input type=\"hidden\" name=\"score\" value=\"{score}\">\
+         <label for=\"comment\">{}</label><textarea id=\"comment\" name=\"comment\" \
+         maxlength=\"{max}\"></textarea><p><button type=\"submit\">{}</button></p></form>",
+        paragraph(&score_line),
+        escape(ask),
+        escape(send),
+        max = super::customer::MAX_COMMENT,
+    );
+    page(StatusCode::OK, lang, title, &form)
+}
+
+pub fn comment_thanks(lang: Lang) -> Response {
+    let w = words(
+        lang,
+        Words {
+            title: "Thank you",
+            body: "We have your comment.",
+        },
+        Words {
+            title: "سپاسگزاریم",
+            body: "نظر شما ثبت شد.",
+        },
+    );
+    page(StatusCode::OK, lang, w.title, &paragraph(w.body))
+}
+
+pub fn partnership_thanks(lang: Lang) -> Response {
+    let w = words(
+        lang,
+        Words {
+            title: "Welcome aboard",
+            body: "Thank you for accepting our invitation. We will be in touch soon.",
+        },
+        Words {
+            title: "خوش آمدید",
+            body: "از پذیرش دعوت ما سپاسگزاریم. به‌زودی با شما تماس می‌گیریم.",
+        },
+    );
+    page(StatusCode::OK, lang, w.title, &paragraph(w.body))
+}
+
+pub fn bad_score(lang: Lang) -> Response {
+    let w = words(
+        lang,
+        Words {
+            title: "Invalid answer",
+            body: "The score must be a whole number from 0 to 10.",
+        },
+        Words {
+            title: "پاسخ نامعتبر",
+            body: "امتیاز باید عددی صحیح از ۰ تا ۱۰ باشد.",
+        },
+    );
+    page(StatusCode::BAD_REQUEST, lang, w.title, &paragraph(w.body))
+}
+
+/// A token that does not verify, or a delivery that no longer exists. Both languages:
+/// without a valid token we do not know who is asking.
+pub fn invalid_link() -> Response {
+    let inner = format!(
+        "{}<p dir=\"rtl\" lang=\"fa\">{}</p>",
+        paragraph("This link is not valid. Please use the link from your email as it is."),
+        escape("این پیوند معتبر نیست. لطفاً پیوند ایمیل را بدون تغییر به کار ببرید.")
+    );
+    page(StatusCode::NOT_FOUND, Lang::En, "Link not valid", &inner)
+}
+
+/// The database did not answer: nothing was recorded, and the customer may retry.
+pub fn try_later(lang: Lang) -> Response {
+    let w = words(
+        lang,
+        Words {
+            title: "Please try again",
+            body: "Something went wrong on our side and nothing was changed. Please try again in a minute.",
+        },
+        Words {
+            title: "لطفاً دوباره تلاش کنید",
+            body: "مشکلی از سوی ما پیش آمد و چیزی تغییر نکرد. لطفاً کمی بعد دوباره تلاش کنید.",
+        },
+    );
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        lang,
+        w.title,
+        &paragraph(w.body),
+    )
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persian_pages_are_right_to_left_with_persian_digits() {
+        assert_eq!(Lang::of("fa-IR"), Lang::Fa);
+        assert_eq!(Lang::of("en-GB"), Lang::En);
+        assert_eq!(Lang::Fa.number(10), "۱۰");
+        assert_eq!(Lang::En.number(7), "7");
+    }
+}

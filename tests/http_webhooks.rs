@@ -1,0 +1,203 @@
+//! `POST /webhooks/{provider}`: signed fixtures stored once, bounces suppress even when
+//! nothing correlates, Message-ID correlation, bad signatures 401, unknown providers 404.
+
+mod http_common;
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use hmac::{KeyInit, Mac};
+use http_common::*;
+use serde_json::{Value, json};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/webhooks/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture")
+}
+
+fn sendgrid_request(body: Vec<u8>, signature: &str) -> Request<Body> {
+    Request::post("/webhooks/sendgrid")
+        .header("content-type", "application/json")
+        .header("X-Twilio-Email-Event-Webhook-Signature", signature)
+        .header("X-Twilio-Email-Event-Webhook-Timestamp", SG_TS_1)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// A Mailgun webhook body around `event_data`, signed now with the test key.
+fn mailgun_body(event_data: Value) -> String {
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(MAILGUN_KEY.as_bytes()).unwrap();
+    mac.update(timestamp.as_bytes());
+    mac.update(token.as_bytes());
+    let signature: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    json!({
+        "signature": {"timestamp": timestamp, "token": token, "signature": signature},
+        "event-data": event_data,
+    })
+    .to_string()
+}
+
+fn mailgun_fixture(id: &str) -> Value {
+    let all: Value = serde_json::from_slice(&fixture("mailgun_events.json")).unwrap();
+    let sample = all["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no sample {id}"));
+    sample["payload"]["event-data"].clone()
+}
+
+#[tokio::test]
+async fn the_same_signed_sendgrid_event_posted_twice_is_stored_once() {
+    for app in apps().await {
+        // The published vector's event is for hello@world.com.
+        app.customer("c1", "hello@world.com", "en").await;
+        let body = fixture("sendgrid_vector1_body.txt");
+        for _ in 0..2 {
+            let (status, _, reply) = app.send(sendgrid_request(body.clone(), SG_SIG_1)).await;
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{}",
+                String::from_utf8_lossy(&reply)
+            );
+        }
+        let events = app.events().await;
+        assert_eq!(events.len(), 1, "{}: {events:?}", app.db.backend);
+        assert_eq!(events[0].0, "custom:dropped");
+        assert_eq!(events[0].2["provider"], "sendgrid");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_signature_is_401_and_stores_nothing() {
+    for app in apps().await {
+        app.customer("c1", "hello@world.com", "en").await;
+        let mut body = fixture("sendgrid_vector1_body.txt");
+        let i = body.len() / 2;
+        body[i] ^= 1;
+        let (status, _, reply) = app.send(sendgrid_request(body, SG_SIG_1)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let reply: Value = serde_json::from_slice(&reply).unwrap();
+        assert!(reply["error"].is_string());
+        let (status, _, _) = app
+            .post("/webhooks/mailgun", "application/json", json!({"signature": {"timestamp": "1", "token": "t", "signature": "00"}, "event-data": {}}).to_string())
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(app.events().await.is_empty(), "{}", app.db.backend);
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_or_unconfigured_provider_is_404() {
+    let app = app(support::sqlite().await).await;
+    for provider in ["acme", "postmark", "ses"] {
+        let (status, _, body) = app
+            .post(&format!("/webhooks/{provider}"), "application/json", "[]")
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{provider}");
+        assert!(String::from_utf8_lossy(&body).contains("unknown provider"));
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_body_is_400() {
+    let app = app(support::sqlite().await).await;
+    let (status, _, _) = app
+        .post("/webhooks/mailgun", "application/json", "{not json")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_hard_bounce_suppresses_the_address_even_when_nothing_correlates() {
+    for app in apps().await {
+        let event = mailgun_fixture("mailgun.anymail.test_failed_permanent_event");
+        let (status, _, reply) = app
+            .post("/webhooks/mailgun", "application/json", mailgun_body(event))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&reply)
+        );
+        let reason = app
+            .store()
+            .suppression("invalid@example.com")
+            .await
+            .unwrap();
+        let reason = reason.expect("suppressed");
+        assert!(reason.starts_with("hard_bounce"), "{reason}");
+        assert!(reason.contains("5.1.1"), "{reason}");
+        // No customer has that address: nothing to store as an event.
+        assert!(app.events().await.is_empty(), "{}", app.db.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_provider_event_is_tied_to_our_delivery_by_its_message_id() {
+    for app in apps().await {
+        app.customer("c9", "someone-else@example.com", "en").await;
+        let mid = "<20180812214658.1.0DF563D0B3597700@example.org>";
+        let d = app
+            .delivery_with_message_id("c9", &[], an_hour_ago(), Some(mid))
+            .await;
+        let event = mailgun_fixture("mailgun.anymail.test_failed_permanent_event");
+        let (status, _, _) = app
+            .post(
+                "/webhooks/mailgun",
+                "application/json",
+                mailgun_body(event.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let bounces = app.events_of("bounce").await;
+        assert_eq!(bounces.len(), 1, "{}", app.db.backend);
+        assert_eq!(bounces[0].1["type"], "hard");
+        assert_eq!(bounces[0].1["campaign"], "satisfaction-survey");
+        // A retry by the provider (new signature token, same event) is stored once.
+        app.post("/webhooks/mailgun", "application/json", mailgun_body(event))
+            .await;
+        assert_eq!(app.events_of("bounce").await.len(), 1);
+        let _ = d;
+    }
+}
+
+#[tokio::test]
+async fn a_spam_complaint_suppresses_and_counts_as_a_complaint() {
+    for app in apps().await {
+        let event = mailgun_fixture("mailgun.anymail.test_complained_event");
+        let recipient = event["recipient"].as_str().unwrap().to_string();
+        app.customer("c1", &recipient, "en").await;
+        let (status, _, _) = app
+            .post("/webhooks/mailgun", "application/json", mailgun_body(event))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let reason = app
+            .store()
+            .suppression(&recipient)
+            .await
+            .unwrap()
+            .expect("suppressed");
+        assert!(reason.contains("spam"), "{reason}");
+        let kinds: Vec<String> = app.events().await.into_iter().map(|(k, _, _)| k).collect();
+        assert_eq!(
+            kinds,
+            vec!["complaint", "spam_complaint"],
+            "{}",
+            app.db.backend
+        );
+    }
+}
