@@ -5,8 +5,12 @@ mod cycle;
 mod outbox;
 mod postgres;
 mod postgres_cycle;
+mod postgres_notify;
+mod postgres_report;
 mod sqlite;
 mod sqlite_cycle;
+mod sqlite_notify;
+mod sqlite_report;
 mod time;
 
 pub use cycle::{
@@ -161,6 +165,41 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool>;
+
+    // --- reports (issue 8) ---
+    /// Per-campaign figures of `rapport report` (set-based: a few aggregate queries).
+    async fn report(
+        &self,
+        filter: &crate::report::ReportFilter,
+    ) -> Result<Vec<crate::report::CampaignReport>>;
+    /// Level changes in `[since, until)` by (from, to), with the mean time at `from` before.
+    async fn level_movement(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<crate::report::LevelMovement>;
+
+    // --- notifications to other systems (issue 8) ---
+    /// Stores notifications (one row per event and endpoint; see `notify::fan_out`) for the
+    /// worker to POST; returns how many were new.
+    async fn enqueue_notifications(&self, rows: &[crate::notify::NewNotification]) -> Result<u64>;
+    /// Claims up to `limit` due notifications for the named endpoints, with a lease.
+    async fn claim_notifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: chrono::TimeDelta,
+        owner: &str,
+        endpoints: &[String],
+    ) -> Result<Vec<crate::notify::ClaimedNotification>>;
+    /// Records what became of claimed notifications (ignored where the lease is no longer ours).
+    async fn record_notifications(
+        &self,
+        results: &[crate::notify::NotificationResult],
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn notification_counts(&self) -> Result<crate::notify::NotificationCounts>;
 }
 
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`).
