@@ -3,9 +3,13 @@ use crate::domain::Level;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
-/// `rapport levels`: customers per current and target level, and recent movement.
-pub async fn run(app: &App, now: DateTime<Utc>, format: Format) -> CmdResult {
+const DAY: f64 = 86_400.0;
+
+/// `rapport levels`: customers per current and target level, and level movement since `since`
+/// (transitions from → to, climbs vs drops, mean time to climb each step).
+pub async fn run(app: &App, now: DateTime<Utc>, format: Format, since: DateTime<Utc>) -> CmdResult {
     let counts = app.store.level_counts(now).await?;
+    let movement = app.store.level_movement(since, now).await?;
     let by_level = |arr: &[u64; 5]| -> BTreeMap<&'static str, u64> {
         Level::ALL
             .iter()
@@ -14,11 +18,42 @@ pub async fn run(app: &App, now: DateTime<Utc>, format: Format) -> CmdResult {
     };
     match format {
         Format::Json => {
+            let climb_days: BTreeMap<String, Option<f64>> = Level::ALL[..4]
+                .iter()
+                .map(|l| {
+                    let step = format!(
+                        "{}->{}",
+                        l.as_str(),
+                        l.next().expect("not the last").as_str()
+                    );
+                    (step, movement.climb_time(*l).map(|(_, s)| round2(s / DAY)))
+                })
+                .collect();
+            let transitions: Vec<_> = movement
+                .transitions
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "from": t.from,
+                        "to": t.to,
+                        "count": t.count,
+                        "avg_days_at_from": t.avg_seconds_at_from.map(|s| round2(s / DAY)),
+                    })
+                })
+                .collect();
             let v = serde_json::json!({
                 "current": by_level(&counts.current),
                 "target": by_level(&counts.target),
                 "climbed_30d": counts.climbed_30d,
                 "dropped_30d": counts.dropped_30d,
+                "movement": {
+                    "since": since,
+                    "until": now,
+                    "climbed": movement.climbs(),
+                    "dropped": movement.drops(),
+                    "transitions": transitions,
+                    "climb_days": climb_days,
+                },
             });
             println!("{v}");
         }
@@ -34,10 +69,47 @@ pub async fn run(app: &App, now: DateTime<Utc>, format: Format) -> CmdResult {
                 );
             }
             println!(
-                "\nlast 30 days: {} climbed a level, {} dropped",
-                counts.climbed_30d, counts.dropped_30d
+                "\nsince {}: {} climbed a level, {} dropped",
+                since.format("%Y-%m-%d %H:%M UTC"),
+                movement.climbs(),
+                movement.drops()
             );
+            let m = movement.matrix();
+            print!("{:<12}", "from \\ to");
+            for l in Level::ALL {
+                print!(" {:>11}", l.as_str());
+            }
+            println!();
+            for from in Level::ALL {
+                print!("{:<12}", from.as_str());
+                for to in Level::ALL {
+                    let n = m[(from.rank() - 1) as usize][(to.rank() - 1) as usize];
+                    if from == to {
+                        print!(" {:>11}", "·");
+                    } else {
+                        print!(" {n:>11}");
+                    }
+                }
+                println!();
+            }
+            println!("\naverage time at a level before climbing to the next:");
+            for l in &Level::ALL[..4] {
+                let next = l.next().expect("not the last");
+                match movement.climb_time(*l) {
+                    Some((n, secs)) => println!(
+                        "  {:<12} -> {:<12} {:>8.1} days ({n} customers)",
+                        l.as_str(),
+                        next.as_str(),
+                        secs / DAY
+                    ),
+                    None => println!("  {:<12} -> {:<12} {:>8}", l.as_str(), next.as_str(), "-"),
+                }
+            }
         }
     }
     Ok(())
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }

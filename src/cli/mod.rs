@@ -7,8 +7,10 @@ mod engine;
 mod explain;
 mod import;
 mod levels;
+mod notify_test;
 mod plan;
 mod preview;
+mod report;
 mod run;
 
 pub use app::{App, load_campaigns};
@@ -122,6 +124,12 @@ FILE:LINE: field: problem and, without --skip-invalid, nothing from the file is 
         format: Format,
         #[arg(long, value_parser = parse_now)]
         now: Option<chrono::DateTime<chrono::Utc>>,
+        /// Level movement over this period back from now (e.g. 30d, 12h).
+        #[arg(long, default_value = "30d", value_parser = crate::config::Duration::parse)]
+        period: crate::config::Duration,
+        /// Level movement since this instant (RFC 3339) instead of --period.
+        #[arg(long, value_parser = parse_now, conflicts_with = "period")]
+        since: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Why a customer is at their level, where the strategy wants them, and what they get next.
     Explain {
@@ -148,6 +156,33 @@ changes since the last cycle are looked at (the first cycle looks at everyone)."
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Per campaign: queued, sent, failed, delivered, opened, clicked, survey answers and NPS,
+    /// unsubscribes, bounces, complaints, conversions and their revenue.
+    #[command(
+        after_help = "Events count for a campaign when they carry one of its deliveries' ids (tracking \
+links, provider webhooks). opened = deliveries opened by a human (privacy-proxy opens excluded), \
+opened_all includes them. A conversion is an order placed after the email and within \
+report.conversion_window; when several emails qualify, the last one sent before the order gets \
+it. Revenue is in strategy.base_currency, converted with strategy.currency_rates."
+    )]
+    Report {
+        /// Only this campaign.
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Only emails queued since: an RFC 3339 instant or a span back from now (30d, 12h).
+        #[arg(long, value_parser = report::parse_since)]
+        since: Option<report::Since>,
+        /// Only customers with this locale (en, fa, …).
+        #[arg(long)]
+        locale: Option<String>,
+        #[arg(long, value_enum, default_value_t = report::ReportFormat::Table)]
+        format: report::ReportFormat,
+        /// Resolve --since DURATION against this instant instead of the current time.
+        #[arg(long, value_parser = parse_now)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// POST a sample notification to the [[notify]] endpoint NAME and print its answer.
+    NotifyTest { name: String },
 }
 
 /// Why a command failed, which decides the exit code.
@@ -240,9 +275,16 @@ pub async fn run(cli: Cli) -> CmdResult {
             let app = App::open(config).await?;
             import::run(&app, entity, &file, skip_invalid).await
         }
-        Command::Levels { format, now } => {
+        Command::Levels {
+            format,
+            now,
+            period,
+            since,
+        } => {
             let app = App::open(config).await?;
-            levels::run(&app, now.unwrap_or_else(chrono::Utc::now), format).await
+            let now = now.unwrap_or_else(chrono::Utc::now);
+            let since = since.unwrap_or(now - period.chrono());
+            levels::run(&app, now, format, since).await
         }
         Command::Explain {
             customer_id,
@@ -274,5 +316,26 @@ pub async fn run(cli: Cli) -> CmdResult {
             )
             .await
         }
+        Command::Report {
+            campaign,
+            since,
+            locale,
+            format,
+            now,
+        } => {
+            let app = App::open(config).await?;
+            report::run(
+                &app,
+                report::Args {
+                    campaign,
+                    since,
+                    locale,
+                    format,
+                    now: now.unwrap_or_else(chrono::Utc::now),
+                },
+            )
+            .await
+        }
+        Command::NotifyTest { name } => notify_test::run(&config, &name).await,
     }
 }

@@ -255,6 +255,11 @@ pub async fn run(
         report.level_changes += changes.len() as u64;
         if !opts.dry_run {
             report.queued += store.apply_cycle(&changes, &deliveries, now).await?;
+            if !cfg.notify.is_empty() {
+                // Outbox rows for [[notify]] endpoints; the notify worker POSTs them.
+                let moved = crate::notify::level_changes(&changes, now);
+                crate::notify::enqueue(store, &cfg.notify, &moved, now).await?;
+            }
         }
     }
     if !opts.dry_run && matches!(opts.scope, Scope::All) {

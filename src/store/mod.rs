@@ -5,9 +5,13 @@ mod cycle;
 mod outbox;
 mod postgres;
 mod postgres_cycle;
+mod postgres_notify;
+mod postgres_report;
 mod postgres_tracking;
 mod sqlite;
 mod sqlite_cycle;
+mod sqlite_notify;
+mod sqlite_report;
 mod sqlite_tracking;
 mod suggestions;
 mod time;
@@ -197,6 +201,41 @@ pub trait Store: Send + Sync {
     async fn customers_by_email(&self, emails: &[String]) -> Result<HashMap<String, String>>;
     /// Sets `data.comment` on the stored event with this dedupe key; false when there is none.
     async fn add_event_comment(&self, dedupe_key: &str, comment: &str) -> Result<bool>;
+
+    // --- reports (issue 8) ---
+    /// Per-campaign figures of `rapport report` (set-based: a few aggregate queries).
+    async fn report(
+        &self,
+        filter: &crate::report::ReportFilter,
+    ) -> Result<Vec<crate::report::CampaignReport>>;
+    /// Level changes in `[since, until)` by (from, to), with the mean time at `from` before.
+    async fn level_movement(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<crate::report::LevelMovement>;
+
+    // --- notifications to other systems (issue 8) ---
+    /// Stores notifications (one row per event and endpoint; see `notify::fan_out`) for the
+    /// worker to POST; returns how many were new.
+    async fn enqueue_notifications(&self, rows: &[crate::notify::NewNotification]) -> Result<u64>;
+    /// Claims up to `limit` due notifications for the named endpoints, with a lease.
+    async fn claim_notifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: chrono::TimeDelta,
+        owner: &str,
+        endpoints: &[String],
+    ) -> Result<Vec<crate::notify::ClaimedNotification>>;
+    /// Records what became of claimed notifications (ignored where the lease is no longer ours).
+    async fn record_notifications(
+        &self,
+        results: &[crate::notify::NotificationResult],
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn notification_counts(&self) -> Result<crate::notify::NotificationCounts>;
 }
 
 /// A sent (or queued) delivery as the HTTP endpoint sees it: who it went to, and the click

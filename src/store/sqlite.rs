@@ -264,6 +264,43 @@ impl Store for SqliteStore {
     async fn add_event_comment(&self, key: &str, comment: &str) -> Result<bool> {
         self.t_add_event_comment(key, comment).await
     }
+    async fn report(
+        &self,
+        f: &crate::report::ReportFilter,
+    ) -> Result<Vec<crate::report::CampaignReport>> {
+        self.r_report(f).await
+    }
+    async fn level_movement(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<crate::report::LevelMovement> {
+        self.r_level_movement(since, until).await
+    }
+    async fn enqueue_notifications(&self, rows: &[crate::notify::NewNotification]) -> Result<u64> {
+        self.n_enqueue(rows).await
+    }
+    async fn claim_notifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: chrono::TimeDelta,
+        owner: &str,
+        endpoints: &[String],
+    ) -> Result<Vec<crate::notify::ClaimedNotification>> {
+        self.n_claim(now, limit, lease, owner, endpoints).await
+    }
+    async fn record_notifications(
+        &self,
+        r: &[crate::notify::NotificationResult],
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.n_record(r, owner, now).await
+    }
+    async fn notification_counts(&self) -> Result<crate::notify::NotificationCounts> {
+        self.n_counts().await
+    }
 }
 
 struct SqliteImport {

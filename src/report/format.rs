@@ -1,0 +1,141 @@
+//! The report as a terminal table and as CSV (JSON is `serde_json` of the lines).
+
+use super::{CampaignReport, Report};
+use std::io::{self, Write};
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into())
+}
+
+/// A fixed-width table; the survey average and unpriced orders appear only here and in CSV.
+pub fn write_table(out: &mut impl Write, r: &Report) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<26} {:>7} {:>7} {:>6} {:>9} {:>7} {:>7} {:>7} {:>7} {:>5} {:>6} {:>6} {:>7} {:>7} {:>9} {:>12}",
+        "campaign",
+        "queued",
+        "sent",
+        "failed",
+        "delivered",
+        "opened",
+        "(all)",
+        "clicked",
+        "answers",
+        "avg",
+        "nps",
+        "unsub",
+        "bounced",
+        "complnd",
+        "converted",
+        format!("revenue {}", r.currency),
+    )?;
+    let mut total = CampaignReport {
+        campaign: "total".into(),
+        ..Default::default()
+    };
+    for c in &r.campaigns {
+        row(out, c)?;
+        total.queued += c.queued;
+        total.sent += c.sent;
+        total.failed += c.failed;
+        total.delivered += c.delivered;
+        total.opened += c.opened;
+        total.opened_all += c.opened_all;
+        total.clicked += c.clicked;
+        total.survey_answers += c.survey_answers;
+        total.unsubscribed += c.unsubscribed;
+        total.bounced += c.bounced;
+        total.complained += c.complained;
+        total.converted += c.converted;
+        total.revenue += c.revenue;
+        total.unpriced_orders += c.unpriced_orders;
+    }
+    if r.campaigns.len() > 1 {
+        row(out, &total)?;
+    }
+    if r.campaigns.is_empty() {
+        writeln!(out, "(no deliveries match)")?;
+    }
+    if total.unpriced_orders > 0 {
+        writeln!(
+            out,
+            "\n{} converted orders are in a currency without a rate in strategy.currency_rates and are not in the revenue.",
+            total.unpriced_orders
+        )?;
+    }
+    Ok(())
+}
+
+fn row(out: &mut impl Write, c: &CampaignReport) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<26} {:>7} {:>7} {:>6} {:>9} {:>7} {:>7} {:>7} {:>7} {:>5} {:>6} {:>6} {:>7} {:>7} {:>9} {:>12.2}",
+        c.campaign,
+        c.queued,
+        c.sent,
+        c.failed,
+        c.delivered,
+        c.opened,
+        c.opened_all,
+        c.clicked,
+        c.survey_answers,
+        opt(c.survey_average),
+        opt(c.nps),
+        c.unsubscribed,
+        c.bounced,
+        c.complained,
+        c.converted,
+        c.revenue,
+    )
+}
+
+/// CSV with the JSON keys first, then `suppressed`, `survey_average`, `unpriced_orders`.
+pub fn write_csv(out: impl Write, r: &Report) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "campaign",
+        "queued",
+        "sent",
+        "failed",
+        "delivered",
+        "opened",
+        "opened_all",
+        "clicked",
+        "survey_answers",
+        "nps",
+        "unsubscribed",
+        "bounced",
+        "complained",
+        "converted",
+        "revenue",
+        "suppressed",
+        "survey_average",
+        "unpriced_orders",
+    ])?;
+    let n = |v: u64| v.to_string();
+    let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for c in &r.campaigns {
+        w.write_record([
+            c.campaign.clone(),
+            n(c.queued),
+            n(c.sent),
+            n(c.failed),
+            n(c.delivered),
+            n(c.opened),
+            n(c.opened_all),
+            n(c.clicked),
+            n(c.survey_answers),
+            o(c.nps),
+            n(c.unsubscribed),
+            n(c.bounced),
+            n(c.complained),
+            n(c.converted),
+            format!("{:.2}", c.revenue),
+            n(c.suppressed),
+            o(c.survey_average),
+            n(c.unpriced_orders),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! The dashboard page in headless Chromium (Debian `chromium`), in English and Persian: it
+//! loads without console errors, its DOM has the inline SVG charts, and a screenshot is
+//! written (its path is printed; run with `--nocapture` to see it).
+//!
+//! Without Chromium the browser part is skipped with a printed reason — except under
+//! `CI=true`, where a missing browser is a failure.
+
+mod support;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rapport::dashboard::{self, Lang};
+use rapport::domain::Level;
+use rapport::import::{CustomerRecord, RecordDefaults, Row};
+use rapport::store::{DeliveryResult, LevelChange, NewDelivery, Store};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn now() -> DateTime<Utc> {
+    "2026-11-25T09:00:00Z".parse().unwrap()
+}
+
+fn config() -> rapport::config::Config {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/rapport.toml");
+    rapport::config::load_str(path, &std::fs::read_to_string(path).unwrap(), &[]).unwrap()
+}
+
+/// 40 customers at various levels, a few level changes this month, two campaigns sent.
+async fn shop(s: &dyn Store) {
+    let d = RecordDefaults::from_config(&config(), now());
+    let rows: Vec<CustomerRecord> = (0..40)
+        .map(|i| {
+            let v = json!({"id": format!("c{i}"), "email": format!("c{i}@example.com"),
+                "created_at": (now() - TimeDelta::days(90)).to_rfc3339()});
+            CustomerRecord::parse(&Row::new(v.as_object().unwrap()), &d).unwrap()
+        })
+        .collect();
+    let mut tx = s.begin_import().await.unwrap();
+    tx.upsert_customers(&rows, now()).await.unwrap();
+    tx.commit().await.unwrap();
+    let level = |i: usize| Level::ALL[i % 5];
+    let changes: Vec<LevelChange> = (0..40)
+        .filter(|i| level(*i) != Level::Basic)
+        .map(|i| LevelChange {
+            customer_id: format!("c{i}"),
+            from: Level::Basic,
+            current: level(i),
+            target: Level::ALL[(i % 4) + 1],
+            reasons: vec![],
+        })
+        .collect();
+    s.apply_cycle(&changes, &[], now() - TimeDelta::days(10))
+        .await
+        .unwrap();
+    let drops = [LevelChange {
+        customer_id: "c2".into(),
+        from: Level::Accountable,
+        current: Level::Reactive,
+        target: Level::Proactive,
+        reasons: vec![],
+    }];
+    s.apply_cycle(&drops, &[], now() - TimeDelta::days(2))
+        .await
+        .unwrap();
+    for (campaign, n) in [("post-sale-follow-up", 30), ("satisfaction-survey", 12)] {
+        let ds: Vec<NewDelivery> = (0..n)
+            .map(|i| {
+                let id = uuid::Uuid::now_v7();
+                NewDelivery {
+                    id,
+                    customer_id: format!("c{i}"),
+                    campaign: campaign.into(),
+                    occurrence: format!("{campaign}:{i}"),
+                    service: false,
+                    current: Level::Basic,
+                    target: Level::Reactive,
+                    send_at: now() - TimeDelta::days(5),
+                    message_id: format!("<{id}@shop.example>"),
+                }
+            })
+            .collect();
+        s.apply_cycle(&[], &ds, now() - TimeDelta::days(6))
+            .await
+            .unwrap();
+    }
+    let claimed = s
+        .claim_due(now(), 100, TimeDelta::minutes(5), "t")
+        .await
+        .unwrap();
+    let sent: Vec<DeliveryResult> = claimed
+        .iter()
+        .map(|c| DeliveryResult::Sent {
+            id: c.id,
+            links: vec![],
+        })
+        .collect();
+    s.record_results(&sent, "t", now() - TimeDelta::days(5))
+        .await
+        .unwrap();
+}
+
+fn chromium() -> Option<PathBuf> {
+    for c in ["chromium", "chromium-browser", "google-chrome"] {
+        if let Ok(out) = Command::new("which").arg(c).output()
+            && out.status.success()
+        {
+            return Some(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+        }
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("CI=true but chromium is not installed: apt-get install -y chromium");
+    }
+    eprintln!(
+        "skipping the browser checks: chromium is not installed (apt-get install -y chromium)"
+    );
+    None
+}
+
+/// Runs headless Chromium with the flags that keep it quiet and offline.
+fn browse(bin: &Path, profile: &Path, extra: &[String], url: &str) -> std::process::Output {
+    let mut args: Vec<String> = [
+        "90",
+        bin.to_str().unwrap(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.extend(extra.iter().cloned());
+    args.push(url.to_string());
+    Command::new("timeout")
+        .args(&args)
+        .output()
+        .expect("run chromium")
+}
+
+fn console_errors(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.contains("Uncaught") || l.contains(":CONSOLE") || l.contains("Console"))
+        .collect()
+}
+
+/// The PNG's width and height from its IHDR chunk.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[tokio::test]
+async fn the_dashboard_renders_in_chromium_in_english_and_persian() {
+    let db = support::sqlite().await;
+    shop(&*db.store).await;
+    let data = dashboard::handler_data(&*db.store, &config(), now())
+        .await
+        .unwrap();
+    assert_eq!(data.current.iter().sum::<u64>(), 40);
+    assert_eq!(data.campaigns.len(), 2);
+    assert_eq!(
+        (data.movement.climbs(), data.movement.drops()),
+        (32, 1),
+        "the month's movement"
+    );
+
+    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let work = tempfile::tempdir().unwrap();
+    for lang in [Lang::En, Lang::Fa] {
+        let html = dashboard::page(&data, lang);
+        let file = work.path().join(format!("dashboard-{}.html", lang.code()));
+        std::fs::write(&file, &html).unwrap();
+        let Some(bin) = chromium() else { return };
+        let url = format!("file://{}", file.display());
+        let png = out_dir.join(format!("dashboard-{}.png", lang.code()));
+        let _ = std::fs::remove_file(&png);
+
+        let shot = browse(
+            &bin,
+            &work.path().join(format!("profile-shot-{}", lang.code())),
+            &[
+                format!("--screenshot={}", png.display()),
+                "--window-size=1200,1600".into(),
+            ],
+            &url,
+        );
+        let stderr = String::from_utf8_lossy(&shot.stderr);
+        assert!(png.exists(), "no screenshot; chromium said:\n{stderr}");
+        let bytes = std::fs::read(&png).unwrap();
+        assert_eq!(png_size(&bytes), (1200, 1600));
+        assert!(
+            bytes.len() > 20_000,
+            "the screenshot is nearly empty ({} bytes)",
+            bytes.len()
+        );
+        assert!(
+            console_errors(&stderr).is_empty(),
+            "console errors:\n{stderr}"
+        );
+        println!("dashboard screenshot ({}): {}", lang.code(), png.display());
+
+        let dom = browse(
+            &bin,
+            &work.path().join(format!("profile-dom-{}", lang.code())),
+            &["--dump-dom".into()],
+            &url,
+        );
+        let dom_html = String::from_utf8_lossy(&dom.stdout);
+        let stderr = String::from_utf8_lossy(&dom.stderr);
+        assert!(
+            console_errors(&stderr).is_empty(),
+            "console errors:\n{stderr}"
+        );
+        assert_eq!(
+            dom_html.matches("<svg").count(),
+            4,
+            "funnel, transitions and one funnel per campaign in the DOM"
+        );
+        assert!(dom_html.contains("<rect"), "bars drawn");
+        assert!(!dom_html.contains("<script"));
+        match lang {
+            Lang::Fa => {
+                assert!(dom_html.contains(r#"dir="rtl""#));
+                assert!(
+                    dom_html.contains("۴۰") || dom_html.contains("۳۲"),
+                    "Persian digits"
+                );
+                assert!(dom_html.contains("قیف سطح‌ها"));
+            }
+            Lang::En => assert!(dom_html.contains("Level funnel")),
+        }
+    }
+}
