@@ -1,4 +1,5 @@
--- Report, part 2: per campaign, how many deliveries had each kind of tracked event.
+-- Report, part 2 with --since or --locale (else sqlite_report_events_all.sql): per campaign,
+-- how many deliveries had each kind of tracked event, joined to deliveries for the filters.
 -- The inner aggregate walks events_report (delivery_id, kind, machine) WHERE delivery_id IS
 -- NOT NULL (migration 0003): a covering index already ordered by delivery_id, so the GROUP BY
 -- streams one delivery at a time with no sort and no table lookup, and events that no

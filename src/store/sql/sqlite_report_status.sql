@@ -1,7 +1,6 @@
--- Report, part 1: deliveries per campaign by status. Without filters this reads only the
--- covering index deliveries_campaign (campaign, status), already in campaign order: no table
--- access and no sort. A filter on created_at or locale needs the rows themselves (a scan of
--- the deliveries table, which is far smaller than events).
+-- Report, part 1 with --since or --locale: deliveries per campaign by status (the unfiltered
+-- case is sqlite_report_status_all.sql). A filter on created_at or locale needs the rows
+-- themselves: a scan of the deliveries table, far smaller than events.
 -- ?1 campaign, ?2 created_at lower bound (ms), ?3 locale; NULL = no filter.
 SELECT d.campaign,
        SUM(d.status IN ('queued', 'sending')),
