@@ -22,6 +22,8 @@ impl Engine {
     /// Loads and validates campaigns, templates and the transport; every problem is a user
     /// error with its file and line.
     pub fn load(config: &Config) -> Result<Engine, Failure> {
+        crate::notify::validate(&config.notify)
+            .map_err(|e| Failure::User(anyhow::anyhow!("[[notify]]: {e}")))?;
         let campaigns = load_campaigns(config)?;
         let specs: Vec<TemplateSpec> = campaigns
             .iter()

@@ -89,6 +89,9 @@ pub async fn daemon(app: App) -> CmdResult {
         )),
     ];
     tasks.extend(daemon::http_tasks(app.clone(), stop_rx.clone()).await?);
+    tasks.push(tokio::spawn(
+        crate::notify::Worker::new(app.store.clone(), &app.config.notify).run(stop_rx.clone()),
+    ));
     let sig = |k| signal(k).map_err(|e| Failure::Runtime(e.into()));
     let (mut term, mut int, mut hup) = (
         sig(SignalKind::terminate())?,

@@ -104,6 +104,8 @@ struct Inner {
     sns_auto_confirm: bool,
     events: EventBuffer,
     metrics: PrometheusHandle,
+    /// The whole configuration, for `/dashboard` (absent in states built for tests).
+    config: Option<Arc<Config>>,
     /// One latency histogram per entry of [`ROUTES`].
     latency: Vec<::metrics::Histogram>,
 }
@@ -111,6 +113,15 @@ struct Inner {
 impl AppState {
     /// Builds the state and starts the event writer task; call inside the tokio runtime.
     pub fn new(store: Arc<dyn Store>, settings: HttpSettings, registry: Registry) -> AppState {
+        Self::build(store, settings, registry, None)
+    }
+
+    fn build(
+        store: Arc<dyn Store>,
+        settings: HttpSettings,
+        registry: Registry,
+        config: Option<Arc<Config>>,
+    ) -> AppState {
         let api_keys = settings
             .api_keys
             .iter()
@@ -132,6 +143,7 @@ impl AppState {
                 currency_rates: settings.currency_rates,
                 sns_auto_confirm: settings.sns_auto_confirm,
                 metrics,
+                config,
                 latency: ROUTES
                     .iter()
                     .map(|r| ::metrics::histogram!(metrics::REQUEST_SECONDS, "route" => *r))
@@ -144,11 +156,17 @@ impl AppState {
     pub fn from_config(cfg: &Config, store: Arc<dyn Store>) -> Result<AppState, SettingsError> {
         let webhooks = WebhookSettings::try_from(&cfg.webhooks)?;
         let registry = Registry::from_settings(&webhooks)?;
-        Ok(AppState::new(
+        Ok(AppState::build(
             store,
             HttpSettings::from_config(cfg),
             registry,
+            Some(Arc::new(cfg.clone())),
         ))
+    }
+
+    /// The configuration the state was built from, when it was built from one.
+    pub fn config(&self) -> Option<&Arc<Config>> {
+        self.inner.config.as_ref()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -190,6 +208,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/customers", post(api::customers))
         .route("/api/v1/orders", post(api::orders))
         .route("/api/v1/events", post(api::events))
+        .route("/dashboard", get(dashboard_page))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
@@ -229,6 +248,57 @@ pub async fn serve_router(
     state.events().flush().await;
     tracing::info!(%addr, "HTTP endpoint stopped; tracking events flushed.");
     served
+}
+
+/// `GET /dashboard`: the marketer's one-page overview, behind the API keys (Bearer, or Basic
+/// with a key as the password so a browser's login prompt works); `?lang=fa` for Persian.
+async fn dashboard_page(
+    State(s): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    use crate::dashboard;
+    let Some(cfg) = s.config().cloned() else {
+        return error::json_error(StatusCode::NOT_FOUND, "not found");
+    };
+    let header =
+        |name: axum::http::header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if !dashboard::authorized(
+        header(axum::http::header::AUTHORIZATION),
+        &cfg.security.api_keys,
+    ) {
+        let mut r = error::json_error(StatusCode::UNAUTHORIZED, "an API key is required");
+        r.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static(dashboard::WWW_AUTHENTICATE),
+        );
+        return r;
+    }
+    let lang = dashboard::Lang::pick(
+        q.get("lang").map(String::as_str),
+        header(axum::http::header::ACCEPT_LANGUAGE),
+    );
+    match dashboard::handler_data(&**s.store(), &cfg, Utc::now()).await {
+        Ok(data) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+                (axum::http::header::REFERRER_POLICY, "no-referrer"),
+                (axum::http::header::X_FRAME_OPTIONS, "DENY"),
+                // Server-rendered with inline SVG and styles, no script at all.
+                (
+                    axum::http::header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+                ),
+            ],
+            dashboard::page(&data, lang),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "Dashboard query failed.");
+            error::json_error(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
 }
 
 async fn healthz(State(s): State<AppState>) -> Response {

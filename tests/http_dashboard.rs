@@ -1,0 +1,47 @@
+//! `GET /dashboard`: behind the API keys, English and Persian.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use tower::ServiceExt;
+
+async fn get(app: axum::Router, uri: &str, auth: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::get(uri);
+    if let Some(a) = auth {
+        req = req.header(header::AUTHORIZATION, a);
+    }
+    let res = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn dashboard_needs_an_api_key_and_speaks_english_and_persian() {
+    let db = support::sqlite().await;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/rapport.toml");
+    let cfg = rapport::config::load_str(
+        path,
+        &std::fs::read_to_string(path).unwrap(),
+        &[(
+            "RAPPORT__SECURITY__API_KEYS".into(),
+            "[\"dash-key-1\"]".into(),
+        )],
+    )
+    .unwrap();
+    let state = rapport::http::AppState::from_config(&cfg, db.store.clone()).unwrap();
+    let app = rapport::http::router(state);
+    let (status, _) = get(app.clone(), "/dashboard", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = get(app.clone(), "/dashboard", Some("Bearer wrong")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, html) = get(app.clone(), "/dashboard", Some("Bearer dash-key-1")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<svg"), "the funnel is drawn as inline SVG");
+    let (status, html) = get(app, "/dashboard?lang=fa", Some("Bearer dash-key-1")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("dir=\"rtl\""));
+}
