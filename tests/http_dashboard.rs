@@ -45,3 +45,57 @@ async fn dashboard_needs_an_api_key_and_speaks_english_and_persian() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("dir=\"rtl\""));
 }
+
+#[tokio::test]
+async fn a_complaint_posted_through_the_api_is_queued_for_notify_endpoints() {
+    let db = support::sqlite().await;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/rapport.toml");
+    let text = format!(
+        "{}\n[[notify]]\nname = \"crm\"\nurl = \"http://127.0.0.1:9/hook\"\nevents = [\"complaint\"]\n",
+        std::fs::read_to_string(path).unwrap()
+    );
+    let cfg = rapport::config::load_str(
+        path,
+        &text,
+        &[("RAPPORT__SECURITY__API_KEYS".into(), "[\"k\"]".into())],
+    )
+    .unwrap();
+    let app = rapport::http::router(
+        rapport::http::AppState::from_config(&cfg, db.store.clone()).unwrap(),
+    );
+    let post = |uri: &str, body: &str| {
+        Request::post(uri)
+            .header(header::AUTHORIZATION, "Bearer k")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let res = app
+        .clone()
+        .oneshot(post(
+            "/api/v1/customers",
+            r#"{"id":"c1","email":"c1@example.com"}"#,
+        ))
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let click = r#"{"customer_id":"c1","kind":"email_click","occurred_at":"2026-11-25T09:00:00Z"}"#;
+    let res = app
+        .clone()
+        .oneshot(post("/api/v1/events", click))
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    assert_eq!(
+        db.store.notification_counts().await.unwrap().pending,
+        0,
+        "clicks notify nobody"
+    );
+    let complaint = r#"{"customer_id":"c1","kind":"complaint","occurred_at":"2026-11-25T09:00:00Z","data":{"text":"broken mug"}}"#;
+    let res = app
+        .oneshot(post("/api/v1/events", complaint))
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    assert_eq!(db.store.notification_counts().await.unwrap().pending, 1);
+}

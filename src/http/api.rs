@@ -201,6 +201,9 @@ pub async fn events(
     check_customers(&mut *tx, &ids).await?;
     let counts = tx.insert_events(&rows, now).await?;
     tx.commit().await?;
+    if counts.written > 0 {
+        s.notify_events(&rows).await;
+    }
     for r in &rows {
         // Custom kinds share one label: integrators choose their names freely.
         let kind = match r.kind {

@@ -69,6 +69,9 @@ pub(super) async fn store_events(s: &AppState, events: &[EventRecord]) -> Result
     let mut tx = s.store().begin_import().await?;
     let counts = tx.insert_events(events, Utc::now()).await?;
     tx.commit().await?;
+    if counts.written > 0 {
+        s.notify_events(events).await;
+    }
     Ok(counts.written)
 }
 

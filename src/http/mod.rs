@@ -164,6 +164,19 @@ impl AppState {
         ))
     }
 
+    /// Tells `[[notify]]` endpoints about stored events (complaints, survey answers,
+    /// partnerships, unsubscribes). The events are already durable; a failure here is
+    /// logged and the request still succeeds.
+    pub(crate) async fn notify_events(&self, events: &[crate::import::EventRecord]) {
+        let Some(cfg) = self.config() else { return };
+        let notifications = crate::notify::from_events(events);
+        if let Err(e) =
+            crate::notify::enqueue(&**self.store(), &cfg.notify, &notifications, Utc::now()).await
+        {
+            tracing::error!(error = %e, "Cannot queue notifications for stored events.");
+        }
+    }
+
     /// The configuration the state was built from, when it was built from one.
     pub fn config(&self) -> Option<&Arc<Config>> {
         self.inner.config.as_ref()

@@ -217,6 +217,9 @@ async fn ingest(s: &AppState, events: &[InboundEvent]) -> Result<Outcome, StoreE
         let mut tx = store.begin_import().await?;
         out.stored = tx.insert_events(&records, Utc::now()).await?.written;
         tx.commit().await?;
+        if out.stored > 0 {
+            s.notify_events(&records).await;
+        }
         for r in &records {
             ::metrics::counter!(super::metrics::EVENTS_IN, "kind" => r.kind.name().to_string(), "source" => "webhook")
                 .increment(1);

@@ -162,6 +162,30 @@ pub async fn enqueue(
     store.enqueue_notifications(&rows).await
 }
 
+/// The notifications stored events stand for: a complaint, a survey answer, an accepted
+/// partnership, an unsubscribe (other kinds notify nobody).
+pub fn from_events(events: &[crate::import::EventRecord]) -> Vec<Notification> {
+    use crate::domain::EventKind;
+    events
+        .iter()
+        .filter_map(|e| {
+            let event = match e.kind {
+                EventKind::Complaint => NotifyEvent::Complaint,
+                EventKind::SurveyResponse => NotifyEvent::SurveyResponse,
+                EventKind::PartnershipAccepted => NotifyEvent::PartnershipAccepted,
+                EventKind::Unsubscribe => NotifyEvent::Unsubscribed,
+                _ => return None,
+            };
+            Some(Notification {
+                event,
+                customer_id: e.customer_id.as_str().to_string(),
+                occurred_at: e.occurred_at,
+                data: Value::Object(e.data.clone()),
+            })
+        })
+        .collect()
+}
+
 /// `level_changed` notifications for the changes of current level in a cycle's write-back.
 pub fn level_changes(changes: &[LevelChange], at: DateTime<Utc>) -> Vec<Notification> {
     changes
