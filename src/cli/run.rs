@@ -254,11 +254,31 @@ mod daemon {
         dispatcher.close().await;
     }
 
-    /// The HTTP endpoint's tasks (tracking, unsubscribe, webhooks, API).
+    /// The HTTP endpoint (tracking, unsubscribe, surveys, webhooks, API, dashboard, health,
+    /// metrics). On stop it lets requests in flight finish and flushes buffered tracking
+    /// events before its task ends.
     pub async fn http_tasks(
-        _app: Arc<App>,
-        _stop: watch::Receiver<bool>,
+        app: Arc<App>,
+        stop: watch::Receiver<bool>,
     ) -> Result<Vec<JoinHandle<()>>, Failure> {
-        Ok(Vec::new())
+        let state = crate::http::AppState::from_config(&app.config, app.store.clone())
+            .map_err(|e| Failure::User(anyhow::anyhow!("webhooks: {e}")))?;
+        let listener = tokio::net::TcpListener::bind(&app.config.http.bind)
+            .await
+            .map_err(|e| {
+                Failure::Runtime(anyhow::anyhow!(
+                    "cannot listen on http.bind = {}: {e}",
+                    app.config.http.bind
+                ))
+            })?;
+        let mut stop = stop;
+        let shutdown = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        Ok(vec![tokio::spawn(async move {
+            if let Err(e) = crate::http::serve(listener, state, shutdown).await {
+                tracing::error!(error = %e, "HTTP endpoint failed.");
+            }
+        })])
     }
 }
