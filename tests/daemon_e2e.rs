@@ -1,0 +1,285 @@
+//! `rapport run` end to end (issue 6): the real binary as operators deploy it, a capturing
+//! SMTP server, and a real HTTP client for the links in the captured emails.
+
+mod support;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::delivery::{arrivals, config_parts, outbox, queue};
+use support::smtp_server::{CaptureOptions, CaptureServer, free_port};
+
+/// The real clock, whole seconds, a minute back so that deliveries queued at it are due for
+/// the daemon (which sends relative to the wall clock).
+fn wall_now() -> DateTime<Utc> {
+    let t = Utc::now() - TimeDelta::minutes(1);
+    Utc.timestamp_opt(t.timestamp(), 0)
+        .single()
+        .expect("whole second")
+}
+
+/// Writes the config and returns the command with the test's overrides: database, SMTP,
+/// HTTP on `http_port` (public URL the same address), scheduler ticking every second.
+fn rapport(dir: &Path, db_url: &str, smtp_url: &str, http_port: u16) -> Command {
+    let (text, overrides) = config_parts(db_url, smtp_url, 4);
+    let config = dir.join("rapport.toml");
+    std::fs::write(&config, text).expect("write config");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rapport"));
+    cmd.arg("--config")
+        .arg(&config)
+        .envs(overrides)
+        .env("RAPPORT__HTTP__BIND", format!("127.0.0.1:{http_port}"))
+        .env(
+            "RAPPORT__HTTP__PUBLIC_URL",
+            format!("http://127.0.0.1:{http_port}"),
+        )
+        .env("RAPPORT__SCHEDULER__TICK", "* * * * * *")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    cmd
+}
+
+fn spawn_daemon(dir: &Path, db_url: &str, smtp_url: &str, http_port: u16, log: &str) -> Child {
+    let log = std::fs::File::create(dir.join(log)).expect("log file");
+    rapport(dir, db_url, smtp_url, http_port)
+        .arg("run")
+        .stderr(log)
+        .spawn()
+        .expect("spawn rapport run")
+}
+
+fn run_once(dir: &Path, db_url: &str, smtp_url: &str, now: DateTime<Utc>, log: &str) {
+    let file = std::fs::File::create(dir.join(log)).expect("log file");
+    let status = rapport(dir, db_url, smtp_url, free_port())
+        .args(["run", "--once", "--now", &now.to_rfc3339()])
+        .stderr(file)
+        .status()
+        .expect("run --once");
+    let text = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
+    assert!(status.success(), "run --once failed ({status}):\n{text}");
+}
+
+fn sigterm(child: &Child) {
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) on the pid of a child this test spawned and has not reaped.
+    let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(rc, 0, "kill(SIGTERM)");
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().expect("poll") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("rapport did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The `List-Unsubscribe` URL (http…) of a raw message, folded headers unfolded.
+fn list_unsubscribe_url(raw: &str) -> Option<String> {
+    let unfolded = raw.replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", " ");
+    let header = unfolded
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .find(|l| l.to_ascii_lowercase().starts_with("list-unsubscribe:"))?;
+    header
+        .split('<')
+        .filter_map(|part| part.split('>').next())
+        .find(|u| u.starts_with("http"))
+        .map(str::to_string)
+}
+
+/// Waits until `url` accepts TCP connections (the daemon's HTTP endpoint is up).
+async fn wait_listening(port: u16, child: &mut Child, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "rapport run exited before its HTTP endpoint answered"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "rapport run did not listen on its [http] bind 127.0.0.1:{port} within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn sigterm_during_sending_loses_nothing() {
+    const EMAILS: usize = 500;
+    for db in support::all_backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let server = CaptureServer::start(CaptureOptions {
+            delay: Some(Duration::from_millis(20)),
+            ..Default::default()
+        });
+        let smtp = format!("smtp://127.0.0.1:{}", server.port);
+        let now = wall_now();
+        let queued = queue(&*db.store, EMAILS, now).await;
+
+        let mut daemon = spawn_daemon(dir.path(), &db.url, &smtp, free_port(), "daemon.log");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while server.count() < 50 {
+            assert!(
+                daemon.try_wait().expect("poll").is_none(),
+                "{}: rapport run ended before SIGTERM:\n{}",
+                db.backend,
+                std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default()
+            );
+            assert!(Instant::now() < deadline, "{}: too slow", db.backend);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        sigterm(&daemon);
+        let status = wait_exit(&mut daemon, Duration::from_secs(60));
+        let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();
+        assert!(
+            status.success(),
+            "{}: SIGTERM must exit 0, got {status}:\n{log}",
+            db.backend
+        );
+        std::thread::sleep(Duration::from_millis(300));
+
+        let rows = outbox(&db).await;
+        let count = |s: &str| rows.values().filter(|r| r.status == s).count();
+        assert_eq!(
+            count("sending"),
+            0,
+            "{}: a graceful stop finishes (and records) what it claimed",
+            db.backend
+        );
+        assert!(
+            count("queued") > 0,
+            "{}: SIGTERM landed after everything was sent; the test proves nothing",
+            db.backend
+        );
+        let arrived = arrivals(server.messages().iter().map(|m| m.content.as_str()));
+        let sent_ids: Vec<&String> = rows
+            .values()
+            .filter(|r| r.status == "sent")
+            .map(|r| &r.message_id)
+            .collect();
+        assert_eq!(
+            arrived.len(),
+            sent_ids.len(),
+            "{}: what the relay accepted is what the outbox records as sent",
+            db.backend
+        );
+
+        // Later, the rest goes out; nothing is lost and, after a graceful stop, nothing
+        // arrives twice.
+        run_once(
+            dir.path(),
+            &db.url,
+            &smtp,
+            now + TimeDelta::minutes(6),
+            "once.log",
+        );
+        let got = arrivals(server.messages().iter().map(|m| m.content.as_str()));
+        let missing: Vec<&String> = queued
+            .values()
+            .filter(|id| !got.contains_key(*id))
+            .collect();
+        assert!(missing.is_empty(), "{}: lost {missing:?}", db.backend);
+        let duplicates: HashMap<&String, usize> = got
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(id, n)| (id, *n))
+            .collect();
+        assert!(
+            duplicates.is_empty(),
+            "{}: sent twice after a graceful stop: {duplicates:?}",
+            db.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_click_unsubscribe_stops_the_next_cycle() {
+    for db in support::all_backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let server = CaptureServer::start(CaptureOptions::default());
+        let smtp = format!("smtp://127.0.0.1:{}", server.port);
+        let now = wall_now();
+        queue(&*db.store, 1, now).await;
+        let address = support::delivery::address(0);
+
+        let port = free_port();
+        let mut daemon = spawn_daemon(dir.path(), &db.url, &smtp, port, "daemon.log");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while server.count() < 1 {
+            assert!(daemon.try_wait().expect("poll").is_none(), "daemon ended");
+            assert!(Instant::now() < deadline, "{}: nothing sent", db.backend);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let raw = server.messages().remove(0).content;
+        let url = list_unsubscribe_url(&raw).expect("List-Unsubscribe http URL");
+        assert!(
+            url.starts_with(&format!("http://127.0.0.1:{port}/u/")),
+            "{url}"
+        );
+
+        let checked = async {
+            wait_listening(port, &mut daemon, Duration::from_secs(10)).await;
+            let client = reqwest::Client::new();
+            let page = client.get(&url).send().await.expect("GET unsubscribe");
+            assert!(page.status().is_success(), "GET: {}", page.status());
+            assert_eq!(
+                db.store.suppression(&address).await.expect("read"),
+                None,
+                "{}: GET on the unsubscribe URL changes nothing",
+                db.backend
+            );
+            let post = client
+                .post(&url)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body("List-Unsubscribe=One-Click")
+                .send()
+                .await
+                .expect("POST one-click");
+            assert!(post.status().is_success(), "POST: {}", post.status());
+            assert!(
+                db.store.suppression(&address).await.expect("read").is_some(),
+                "{}: suppressed once the POST answered",
+                db.backend
+            );
+        };
+        let result = tokio::time::timeout(Duration::from_secs(30), checked).await;
+        sigterm(&daemon);
+        let status = wait_exit(&mut daemon, Duration::from_secs(30));
+        result.expect("HTTP checks timed out");
+        assert!(status.success(), "{status}");
+
+        // The next cycles queue and send nothing more to the address.
+        let before = server.count();
+        run_once(
+            dir.path(),
+            &db.url,
+            &smtp,
+            now + TimeDelta::days(30),
+            "once.log",
+        );
+        let to_them = server
+            .messages()
+            .iter()
+            .skip(before)
+            .filter(|m| m.to == address)
+            .count();
+        assert_eq!(to_them, 0, "{}: nothing after one-click", db.backend);
+    }
+}
