@@ -240,7 +240,7 @@ async fn one_click_unsubscribe_stops_the_next_cycle() {
 
         let checked = async {
             wait_listening(port, &mut daemon, Duration::from_secs(10)).await;
-            let client = reqwest::Client::new();
+            let client = http_client(reqwest::redirect::Policy::default());
             let page = client.get(&url).send().await.expect("GET unsubscribe");
             assert!(page.status().is_success(), "GET: {}", page.status());
             assert_eq!(
@@ -290,4 +290,219 @@ async fn one_click_unsubscribe_stops_the_next_cycle() {
             .count();
         assert_eq!(to_them, 0, "{}: nothing after one-click", db.backend);
     }
+}
+
+/// Every `http://127.0.0.1:{port}/…` link in a raw message, quoted-printable undone.
+fn links(raw: &str, port: u16) -> Vec<String> {
+    let text = raw
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+        .replace("&amp;", "&");
+    let prefix = format!("http://127.0.0.1:{port}/");
+    let mut out = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(&prefix) {
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| c == '"' || c == '<' || c == '>' || c == '\'' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        out.push(tail[..end].to_string());
+        rest = &tail[end..];
+    }
+    out
+}
+
+fn import_row(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    v.as_object().expect("object").clone()
+}
+
+#[tokio::test]
+async fn a_survey_answer_from_a_sent_email_makes_the_customer_accountable() {
+    use rapport::domain::{CustomerId, EventKind};
+    use rapport::import::{CustomerRecord, EventRecord, OrderRecord, RecordDefaults, Row};
+    use serde_json::json;
+
+    for db in support::all_backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let server = CaptureServer::start(CaptureOptions::default());
+        let smtp = format!("smtp://127.0.0.1:{}", server.port);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let public = format!("http://127.0.0.1:{port}");
+        let (text, mut overrides) = config_parts(&db.url, &smtp, 2);
+        overrides.push(("RAPPORT__HTTP__PUBLIC_URL".into(), public.clone()));
+        let cfg =
+            rapport::config::load_str("config/rapport.toml", &text, &overrides).expect("config");
+        let now = support::delivery::t0();
+
+        // A reactive customer: an order 12 days ago (the survey is due 10 days after it),
+        // a click 20 days ago.
+        let defaults = RecordDefaults::from_config(&cfg, now);
+        let c = CustomerRecord::parse(
+            &Row::new(&import_row(json!({"id": "c1", "email": "c1@example.org",
+                "name": "Survey Person", "timezone": "UTC", "locale": "en"}))),
+            &defaults,
+        )
+        .expect("customer");
+        let o = OrderRecord::parse(
+            &Row::new(&import_row(json!({"id": "o1", "customer_id": "c1",
+                "occurred_at": (now - TimeDelta::days(12)).to_rfc3339(),
+                "amount": 80, "currency": "EUR"}))),
+            &defaults,
+        )
+        .expect("order");
+        let click = EventRecord {
+            id: None,
+            customer_id: CustomerId::parse("c1").expect("id"),
+            kind: EventKind::EmailClick,
+            occurred_at: now - TimeDelta::days(20),
+            data: serde_json::Map::new(),
+            machine: false,
+            delivery_id: None,
+        };
+        let mut tx = db.store.begin_import().await.expect("begin");
+        tx.upsert_customers(&[c], now).await.expect("customers");
+        tx.upsert_orders(&[o], now).await.expect("orders");
+        tx.insert_events(&[click], now).await.expect("events");
+        tx.commit().await.expect("commit");
+
+        let explain = |at: DateTime<Utc>| {
+            let out = rapport(dir.path(), &db.url, &smtp, port)
+                .env("RAPPORT__HTTP__PUBLIC_URL", &public)
+                .args([
+                    "explain",
+                    "c1",
+                    "--format",
+                    "json",
+                    "--now",
+                    &at.to_rfc3339(),
+                ])
+                .stderr(Stdio::piped())
+                .stdout(Stdio::piped())
+                .output()
+                .expect("explain");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("explain json");
+            v["current_level"].as_str().unwrap_or_default().to_string()
+        };
+        assert_eq!(explain(now), "reactive", "{}: starts reactive", db.backend);
+
+        // Plan + send: the satisfaction survey reaches the capture server.
+        let mut once = rapport(dir.path(), &db.url, &smtp, port);
+        let status = once
+            .env("RAPPORT__HTTP__PUBLIC_URL", &public)
+            .args(["run", "--once", "--now", &now.to_rfc3339()])
+            .stderr(Stdio::inherit())
+            .status()
+            .expect("run --once");
+        assert!(status.success());
+        let messages = server.messages();
+        assert_eq!(messages.len(), 1, "{}: one email", db.backend);
+        let found = links(&messages[0].content, port);
+        let pick = |p: &str| found.iter().find(|u| u.contains(p)).cloned();
+        let pixel = pick("/t/o/").unwrap_or_else(|| panic!("pixel in {found:?}"));
+        assert!(pick("/t/c/").is_some(), "a tracked click link in {found:?}");
+        assert!(pick("/u/").is_some(), "an unsubscribe link in {found:?}");
+
+        // The endpoint in-process, as `rapport run` would serve it.
+        let state = rapport::http::AppState::from_config(&cfg, db.store.clone()).expect("state");
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let http = tokio::spawn(rapport::http::serve(listener, state, async move {
+            let _ = stop_rx.await;
+        }));
+        let client = http_client(reqwest::redirect::Policy::none());
+        let r = client.get(&pixel).send().await.expect("pixel");
+        assert!(r.status().is_success(), "pixel: {}", r.status());
+        // Links are click-tracked: the survey link is where a tracked click redirects.
+        let mut clicks: Vec<&String> = found.iter().filter(|u| u.contains("/t/c/")).collect();
+        clicks.dedup();
+        let mut targets = Vec::new();
+        for c in clicks {
+            let r = client.get(c.as_str()).send().await.expect("click");
+            assert!(r.status().is_redirection(), "click {c}: {}", r.status());
+            if let Some(l) = r.headers().get("location") {
+                targets.push(l.to_str().expect("location").to_string());
+            }
+        }
+        let survey = targets
+            .iter()
+            .find(|u| u.contains("/s/"))
+            .map(|u| format!("{}?score=9", u.split('?').next().unwrap_or(u)))
+            .unwrap_or_else(|| panic!("survey link among {targets:?}"));
+        assert!(
+            survey.starts_with(&public),
+            "survey link on the public URL: {survey}"
+        );
+        assert!(r.status().is_success(), "pixel: {}", r.status());
+        let r = client.get(&survey).send().await.expect("survey");
+        assert!(r.status().is_success(), "survey: {}", r.status());
+        let _ = stop_tx.send(());
+        http.await.expect("join").expect("serve");
+
+        let later = now + TimeDelta::minutes(5);
+        let mut once = rapport(dir.path(), &db.url, &smtp, port);
+        let status = once
+            .env("RAPPORT__HTTP__PUBLIC_URL", &public)
+            .args(["run", "--once", "--now", &later.to_rfc3339()])
+            .stderr(Stdio::inherit())
+            .status()
+            .expect("run --once");
+        assert!(status.success());
+        assert_eq!(
+            explain(later),
+            "accountable",
+            "{}: a survey answer makes the customer accountable",
+            db.backend
+        );
+        let kinds: Vec<String> = event_kinds(&db).await;
+        assert!(
+            kinds.iter().any(|k| k == "email_open") && kinds.iter().any(|k| k == "survey_response"),
+            "{}: events {kinds:?}",
+            db.backend
+        );
+    }
+}
+
+/// The kinds of every stored event.
+async fn event_kinds(db: &support::TestDb) -> Vec<String> {
+    let rows: Vec<(i64, Option<String>)> = if db.backend == "sqlite" {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
+        let r = sqlx::query_as("SELECT kind, custom_kind FROM events ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .expect("events");
+        pool.close().await;
+        r
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.expect("postgres");
+        let r = sqlx::query_as("SELECT kind::int8, custom_kind FROM events ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .expect("events");
+        pool.close().await;
+        r
+    };
+    rows.into_iter()
+        .filter_map(|(code, custom)| {
+            let code = i16::try_from(code).ok()?;
+            rapport::domain::EventKind::from_code(code, custom.as_deref())
+                .map(|k| k.name().to_string())
+        })
+        .collect()
+}
+
+/// A reqwest client (plain http is all it speaks here; rustls still wants a provider).
+fn http_client(redirect: reqwest::redirect::Policy) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(redirect)
+        .build()
+        .expect("http client")
 }
