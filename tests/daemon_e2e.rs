@@ -102,23 +102,18 @@ fn list_unsubscribe_url(raw: &str) -> Option<String> {
 }
 
 /// Waits until `url` accepts TCP connections (the daemon's HTTP endpoint is up).
-async fn wait_listening(port: u16, child: &mut Child, within: Duration) {
+async fn wait_listening(port: u16, child: &mut Child, within: Duration) -> bool {
     let deadline = Instant::now() + within;
     loop {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
-            return;
+            return true;
         }
-        assert!(
-            child.try_wait().expect("poll").is_none(),
-            "rapport run exited before its HTTP endpoint answered"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "rapport run did not listen on its [http] bind 127.0.0.1:{port} within {within:?}"
-        );
+        if child.try_wait().expect("poll").is_some() || Instant::now() > deadline {
+            return false;
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -213,83 +208,180 @@ async fn sigterm_during_sending_loses_nothing() {
     }
 }
 
+/// An order and a click for an imported customer (making them reactive).
+async fn order_and_click(
+    store: &dyn rapport::store::Store,
+    cfg: &rapport::config::Config,
+    customer: &str,
+    order_at: DateTime<Utc>,
+    click_at: DateTime<Utc>,
+) {
+    use rapport::domain::{CustomerId, EventKind};
+    use rapport::import::{EventRecord, OrderRecord, RecordDefaults, Row};
+    let defaults = RecordDefaults::from_config(cfg, order_at);
+    let o = OrderRecord::parse(
+        &Row::new(&import_row(
+            serde_json::json!({"id": format!("o-{customer}"),
+            "customer_id": customer, "occurred_at": order_at.to_rfc3339(),
+            "amount": 80, "currency": "EUR"}),
+        )),
+        &defaults,
+    )
+    .expect("order");
+    let click = EventRecord {
+        id: None,
+        customer_id: CustomerId::parse(customer).expect("id"),
+        kind: EventKind::EmailClick,
+        occurred_at: click_at,
+        data: serde_json::Map::new(),
+        machine: false,
+        delivery_id: None,
+    };
+    let mut tx = store.begin_import().await.expect("begin");
+    tx.upsert_orders(&[o], order_at).await.expect("orders");
+    tx.insert_events(&[click], order_at).await.expect("events");
+    tx.commit().await.expect("commit");
+}
+
 #[tokio::test]
 async fn one_click_unsubscribe_stops_the_next_cycle() {
     for db in support::all_backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
         let server = CaptureServer::start(CaptureOptions::default());
         let smtp = format!("smtp://127.0.0.1:{}", server.port);
-        let now = wall_now();
-        queue(&*db.store, 1, now).await;
-        let address = support::delivery::address(0);
-
-        let port = free_port();
-        let mut daemon = spawn_daemon(dir.path(), &db.url, &smtp, port, "daemon.log");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while server.count() < 1 {
-            assert!(daemon.try_wait().expect("poll").is_none(), "daemon ended");
-            assert!(Instant::now() < deadline, "{}: nothing sent", db.backend);
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let raw = server.messages().remove(0).content;
-        let url = list_unsubscribe_url(&raw).expect("List-Unsubscribe http URL");
-        assert!(
-            url.starts_with(&format!("http://127.0.0.1:{port}/u/")),
-            "{url}"
-        );
-
-        let checked = async {
-            wait_listening(port, &mut daemon, Duration::from_secs(10)).await;
-            let client = http_client(reqwest::redirect::Policy::default());
-            let page = client.get(&url).send().await.expect("GET unsubscribe");
-            assert!(page.status().is_success(), "GET: {}", page.status());
-            assert_eq!(
-                db.store.suppression(&address).await.expect("read"),
-                None,
-                "{}: GET on the unsubscribe URL changes nothing",
-                db.backend
-            );
-            let post = client
-                .post(&url)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body("List-Unsubscribe=One-Click")
-                .send()
-                .await
-                .expect("POST one-click");
-            assert!(post.status().is_success(), "POST: {}", post.status());
-            assert!(
-                db.store
-                    .suppression(&address)
-                    .await
-                    .expect("read")
-                    .is_some(),
-                "{}: suppressed once the POST answered",
-                db.backend
-            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let public = format!("http://127.0.0.1:{port}");
+        let (text, mut overrides) = config_parts(&db.url, &smtp, 2);
+        overrides.push(("RAPPORT__HTTP__PUBLIC_URL".into(), public.clone()));
+        let cfg =
+            rapport::config::load_str("config/rapport.toml", &text, &overrides).expect("config");
+        let now = support::delivery::t0();
+        let once = |at: DateTime<Utc>, full: bool| {
+            let mut cmd = rapport(dir.path(), &db.url, &smtp, port);
+            cmd.env("RAPPORT__HTTP__PUBLIC_URL", &public).args([
+                "run",
+                "--once",
+                "--now",
+                &at.to_rfc3339(),
+            ]);
+            if full {
+                cmd.arg("--full");
+            }
+            let status = cmd.stderr(Stdio::inherit()).status().expect("run --once");
+            assert!(status.success(), "run --once {status}");
         };
-        let result = tokio::time::timeout(Duration::from_secs(30), checked).await;
-        sigterm(&daemon);
-        let status = wait_exit(&mut daemon, Duration::from_secs(30));
-        result.expect("HTTP checks timed out");
-        assert!(status.success(), "{status}");
 
-        // The next cycles queue and send nothing more to the address.
-        let before = server.count();
-        run_once(
-            dir.path(),
-            &db.url,
-            &smtp,
-            now + TimeDelta::days(30),
-            "once.log",
-        );
-        let to_them = server
-            .messages()
+        // Two customers, each with a queued email; both reactive, with a satisfaction survey
+        // due ten days after their order, i.e. in nine days. c0 unsubscribes, c1 is the
+        // control that shows the later cycle does queue for customers like them.
+        queue(&*db.store, 2, now).await;
+        for c in ["c0", "c1"] {
+            order_and_click(
+                &*db.store,
+                &cfg,
+                c,
+                now - TimeDelta::days(1),
+                now - TimeDelta::days(20),
+            )
+            .await;
+        }
+        once(now, false);
+        let unsubscriber = support::delivery::address(0);
+        let control = support::delivery::address(1);
+        let first = server.messages();
+        let raw = &first
             .iter()
-            .skip(before)
-            .filter(|m| m.to == address)
-            .count();
-        assert_eq!(to_them, 0, "{}: nothing after one-click", db.backend);
+            .find(|m| m.to == unsubscriber)
+            .expect("email to c0")
+            .content;
+        let url = list_unsubscribe_url(raw).expect("List-Unsubscribe http URL");
+        assert!(url.starts_with(&format!("{public}/u/")), "{url}");
+        assert!(
+            links(raw, port).iter().any(|u| u.contains("/u/")),
+            "the HTML carries the unsubscribe link too"
+        );
+
+        let state = rapport::http::AppState::from_config(&cfg, db.store.clone()).expect("state");
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let http = tokio::spawn(rapport::http::serve(listener, state, async move {
+            let _ = stop_rx.await;
+        }));
+        let client = http_client(reqwest::redirect::Policy::none());
+        let page = client.get(&url).send().await.expect("GET unsubscribe");
+        assert!(page.status().is_success(), "GET: {}", page.status());
+        assert_eq!(
+            db.store.suppression(&unsubscriber).await.expect("read"),
+            None,
+            "{}: GET on the unsubscribe URL changes nothing",
+            db.backend
+        );
+        let post = client
+            .post(&url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .expect("POST one-click");
+        assert!(post.status().is_success(), "POST: {}", post.status());
+        assert!(
+            db.store
+                .suppression(&unsubscriber)
+                .await
+                .expect("read")
+                .is_some(),
+            "{}: suppressed once the POST answered",
+            db.backend
+        );
+        let _ = stop_tx.send(());
+        http.await.expect("join").expect("serve");
+
+        let before = server.count();
+        // A full cycle: the survey became due by time passing, not by new data.
+        once(now + TimeDelta::days(10), true);
+        let after = server.messages();
+        let later: Vec<&str> = after.iter().skip(before).map(|m| m.to.as_str()).collect();
+        assert!(
+            later.contains(&control.as_str()),
+            "{}: the control customer gets the survey: {later:?}",
+            db.backend
+        );
+        assert!(
+            !later.contains(&unsubscriber.as_str()),
+            "{}: nothing to the address after one-click: {later:?}",
+            db.backend
+        );
     }
+}
+
+/// `rapport run` serves its HTTP endpoint (tracking, unsubscribe, surveys) on `[http] bind`.
+#[tokio::test]
+async fn rapport_run_answers_http_on_its_configured_bind() {
+    let db = support::sqlite().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = CaptureServer::start(CaptureOptions::default());
+    let smtp = format!("smtp://127.0.0.1:{}", server.port);
+    let port = free_port();
+    let mut daemon = spawn_daemon(dir.path(), &db.url, &smtp, port, "daemon.log");
+    let up = wait_listening(port, &mut daemon, Duration::from_secs(15)).await;
+    let healthz = if up {
+        http_client(reqwest::redirect::Policy::none())
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .ok()
+    } else {
+        None
+    };
+    sigterm(&daemon);
+    let status = wait_exit(&mut daemon, Duration::from_secs(30));
+    let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();
+    assert!(status.success(), "{status}:\n{log}");
+    assert!(up, "rapport run never listened on 127.0.0.1:{port}:\n{log}");
+    assert_eq!(healthz, Some(200), "GET /healthz");
 }
 
 /// Every `http://127.0.0.1:{port}/…` link in a raw message, quoted-printable undone.
