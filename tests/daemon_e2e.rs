@@ -598,3 +598,73 @@ fn http_client(redirect: reqwest::redirect::Policy) -> reqwest::Client {
         .build()
         .expect("http client")
 }
+
+#[tokio::test]
+async fn three_daemons_on_one_postgres_send_3000_emails_once_each() {
+    const EMAILS: usize = 3000;
+    let Some(db) = support::postgres().await else {
+        eprintln!("skipped: three replicas need PostgreSQL (set RAPPORT_TEST_DATABASE_URL)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = CaptureServer::start(CaptureOptions::default());
+    let smtp = format!("smtp://127.0.0.1:{}", server.port);
+    let queued = queue(&*db.store, EMAILS, wall_now()).await;
+
+    let mut daemons: Vec<Child> = (0..3)
+        .map(|i| {
+            // Each replica its own folder: they must not read a config another is writing.
+            let own = dir.path().join(format!("replica-{i}"));
+            std::fs::create_dir_all(&own).expect("replica folder");
+            spawn_daemon(&own, &db.url, &smtp, free_port(), "daemon.log")
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while server.count() < EMAILS && Instant::now() < deadline {
+        for (i, d) in daemons.iter_mut().enumerate() {
+            if let Some(status) = d.try_wait().expect("poll") {
+                let log =
+                    std::fs::read_to_string(dir.path().join(format!("replica-{i}/daemon.log")))
+                        .unwrap_or_default();
+                panic!("replica {i} ended ({status}):\n{log}");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Room for any duplicate to land before the replicas stop.
+    std::thread::sleep(Duration::from_secs(2));
+    for d in &daemons {
+        sigterm(d);
+    }
+    for (i, d) in daemons.iter_mut().enumerate() {
+        let status = wait_exit(d, Duration::from_secs(60));
+        let log = std::fs::read_to_string(dir.path().join(format!("replica-{i}/daemon.log")))
+            .unwrap_or_default();
+        assert!(status.success(), "replica {i}: {status}\n{log}");
+    }
+
+    let captured = server.messages();
+    let got = arrivals(captured.iter().map(|m| m.content.as_str()));
+    let missing = queued.values().filter(|id| !got.contains_key(*id)).count();
+    let duplicates: Vec<(&String, &usize)> = got.iter().filter(|(_, n)| **n > 1).collect();
+    assert_eq!(missing, 0, "lost {missing} of {EMAILS}");
+    assert!(duplicates.is_empty(), "sent twice: {duplicates:?}");
+    let peers: std::collections::HashSet<u16> = captured.iter().map(|m| m.peer_port).collect();
+    assert!(
+        peers.len() > 3,
+        "the relay saw several connections: {peers:?}"
+    );
+    let rows = outbox(&db).await;
+    assert!(rows.values().all(|r| r.status == "sent" && r.attempts == 1));
+    let senders = (0..3)
+        .filter(|i| {
+            std::fs::read_to_string(dir.path().join(format!("replica-{i}/daemon.log")))
+                .unwrap_or_default()
+                .contains("Batch sent.")
+        })
+        .count();
+    assert!(
+        senders >= 2,
+        "the replicas shared the outbox: {senders} sent"
+    );
+}
