@@ -4,6 +4,7 @@
 
 use super::AppState;
 use super::error::ApiError;
+use crate::import::last_per_key;
 use crate::import::{CustomerRecord, EventRecord, FieldError, OrderRecord, RecordDefaults, Row};
 use crate::store::UpsertCounts;
 use axum::Json;
@@ -15,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use subtle::ConstantTimeEq;
 
 fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -99,20 +100,6 @@ fn parse_all<T>(
 fn stored(received: usize, c: UpsertCounts) -> Response {
     Json(json!({"received": received, "written": c.written, "unchanged": c.unchanged}))
         .into_response()
-}
-
-/// Keeps the last item per key: a request naming a customer twice means its last item
-/// (as a file does for `rapport import`).
-fn last_per_key<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
-    let mut last: HashMap<String, usize> = HashMap::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        last.insert(key(r), i);
-    }
-    let keep: HashSet<usize> = last.into_values().collect();
-    rows.into_iter()
-        .enumerate()
-        .filter_map(|(i, r)| keep.contains(&i).then_some(r))
-        .collect()
 }
 
 /// Orders and events must name existing customers; the unknown ones are reported by index.

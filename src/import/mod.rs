@@ -265,28 +265,28 @@ async fn write_chunk(
     let counts = match good.first() {
         None => UpsertCounts::default(),
         Some(Parsed::Customer(_)) => {
-            let rows = last_per_key(
-                good,
-                |p| match p {
+            let rows: Vec<CustomerRecord> = good
+                .into_iter()
+                .filter_map(|p| match p {
                     Parsed::Customer(c) => Some(c),
                     _ => None,
-                },
-                |c| c.id.as_str().to_string(),
-            );
+                })
+                .collect();
+            let rows = last_per_key(rows, |c| c.id.as_str().to_string());
             for c in &rows {
                 known.insert(c.id.as_str().to_string());
             }
             tx.upsert_customers(&rows, now).await?
         }
         Some(Parsed::Order(_)) => {
-            let rows = last_per_key(
-                good,
-                |p| match p {
+            let rows: Vec<OrderRecord> = good
+                .into_iter()
+                .filter_map(|p| match p {
                     Parsed::Order(o) => Some(o),
                     _ => None,
-                },
-                |o| o.id.clone(),
-            );
+                })
+                .collect();
+            let rows = last_per_key(rows, |o| o.id.clone());
             tx.upsert_orders(&rows, now).await?
         }
         Some(Parsed::Event(_)) => {
@@ -304,24 +304,30 @@ async fn write_chunk(
     Ok(())
 }
 
-/// Keeps the last row for each id: a file that lists a customer twice means its last line.
-fn last_per_key<T>(
-    rows: Vec<Parsed>,
-    pick: impl Fn(Parsed) -> Option<T>,
-    key: impl Fn(&T) -> String,
-) -> Vec<T> {
-    let items: Vec<T> = rows.into_iter().filter_map(pick).collect();
-    let mut last: HashMap<String, usize> = HashMap::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        last.insert(key(item), i);
+/// Keeps the last row for each id, in their original order: a file (or an API request) that
+/// lists a customer twice means its last line. Multi-row upserts need distinct ids.
+pub fn last_per_key<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
+    let mut last: HashMap<String, usize> = HashMap::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        last.insert(key(r), i);
     }
     let keep: HashSet<usize> = last.into_values().collect();
-    let dropped = items.len() - keep.len();
-    let mut out = Vec::with_capacity(items.len() - dropped);
-    for (i, item) in items.into_iter().enumerate() {
-        if keep.contains(&i) {
-            out.push(item);
-        }
+    rows.into_iter()
+        .enumerate()
+        .filter_map(|(i, r)| keep.contains(&i).then_some(r))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_per_key;
+
+    #[test]
+    fn a_row_listed_twice_keeps_its_last_version_in_order() {
+        let rows = vec![("a", 1), ("b", 1), ("a", 2), ("c", 1)];
+        assert_eq!(
+            last_per_key(rows, |r| r.0.to_string()),
+            vec![("b", 1), ("a", 2), ("c", 1)]
+        );
     }
-    out
 }
