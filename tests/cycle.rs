@@ -144,6 +144,38 @@ async fn incremental_cycle_looks_only_at_changed_customers() {
 }
 
 #[tokio::test]
+async fn opens_do_not_wake_the_incremental_cycle_but_clicks_do() {
+    for db in support::all_backends().await {
+        let s = &*db.store;
+        customer(s, "c1", "UTC").await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        cycle_at(s, Scope::All, now()).await;
+        event(
+            s,
+            "c1",
+            EventKind::EmailOpen,
+            TimeDelta::hours(1),
+            json!({}),
+        )
+        .await;
+        let scope = cycle::incremental_scope(s).await.unwrap();
+        let r = cycle_at(s, scope, now()).await;
+        assert_eq!(r.assessed, 0, "{}: an open is no evidence", db.backend);
+        event(
+            s,
+            "c1",
+            EventKind::EmailClick,
+            TimeDelta::hours(1),
+            json!({}),
+        )
+        .await;
+        let scope = cycle::incremental_scope(s).await.unwrap();
+        let r = cycle_at(s, scope, now()).await;
+        assert_eq!(r.assessed, 1, "{}: a click is", db.backend);
+    }
+}
+
+#[tokio::test]
 async fn a_climb_is_recorded_in_the_level_history_with_its_reasons() {
     for db in support::all_backends().await {
         let s = &*db.store;

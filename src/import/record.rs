@@ -106,6 +106,22 @@ pub struct EventRecord {
 }
 
 impl EventRecord {
+    /// Whether storing this event can change what the next cycle decides for the customer,
+    /// so the incremental cycle must look at them again. The assessment reads human events of
+    /// the evidence kinds and suppressions (src/store/sql/*_facts.sql); opens, deliveries and
+    /// machine activity are never evidence. Skipping those keeps the open pixel's write to one
+    /// row per hit instead of also rewriting the customer row. Custom kinds count, to be safe.
+    pub fn moves_assessment(&self) -> bool {
+        match self.kind {
+            EventKind::EmailOpen | EventKind::Delivered => false,
+            EventKind::Unsubscribe
+            | EventKind::Bounce
+            | EventKind::SpamComplaint
+            | EventKind::Custom(_) => true,
+            _ => !self.machine,
+        }
+    }
+
     /// Why this event puts the customer's address on the suppression list, if it does: an
     /// unsubscribe, a hard bounce or a spam complaint is never mailed again.
     pub fn suppression_reason(&self) -> Option<&'static str> {
@@ -487,6 +503,32 @@ mod tests {
 
     fn obj(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    fn event(kind: EventKind, machine: bool) -> EventRecord {
+        EventRecord {
+            id: None,
+            customer_id: CustomerId::parse("c1").unwrap(),
+            kind,
+            occurred_at: "2026-11-20T10:00:00Z".parse().unwrap(),
+            data: Map::new(),
+            machine,
+            delivery_id: None,
+        }
+    }
+
+    #[test]
+    fn only_evidence_and_suppressions_move_the_assessment() {
+        assert!(!event(EventKind::EmailOpen, false).moves_assessment());
+        assert!(!event(EventKind::Delivered, false).moves_assessment());
+        assert!(event(EventKind::EmailClick, false).moves_assessment());
+        assert!(
+            !event(EventKind::EmailClick, true).moves_assessment(),
+            "a scanner's click is no evidence"
+        );
+        assert!(event(EventKind::SurveyResponse, false).moves_assessment());
+        assert!(event(EventKind::Unsubscribe, false).moves_assessment());
+        assert!(event(EventKind::SpamComplaint, true).moves_assessment());
     }
 
     #[test]

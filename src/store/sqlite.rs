@@ -470,6 +470,14 @@ impl ImportTx for SqliteImport {
     ) -> Result<UpsertCounts> {
         let mut counts = UpsertCounts::default();
         let mut touched = HashSet::new();
+        // Customers with at least one event that can change their assessment (a customer
+        // whose only new rows were opens is not re-assessed; duplicates may over-touch, which
+        // only costs a re-assessment).
+        let movers: HashSet<&str> = rows
+            .iter()
+            .filter(|e| e.moves_assessment())
+            .map(|e| e.customer_id.as_str())
+            .collect();
         for chunk in batches(rows, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO events (dedupe_key, customer_id, kind, custom_kind, occurred_at, data, \
@@ -491,7 +499,12 @@ impl ImportTx for SqliteImport {
                 written: written.len() as u64,
                 unchanged: (chunk.len() - written.len()) as u64,
             };
-            touched.extend(written.into_iter().map(|r| r.get::<String, _>(0)));
+            touched.extend(
+                written
+                    .into_iter()
+                    .map(|r| r.get::<String, _>(0))
+                    .filter(|c| movers.contains(c.as_str())),
+            );
         }
         for e in rows {
             if let Some(reason) = e.suppression_reason() {
