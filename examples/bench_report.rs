@@ -109,14 +109,22 @@ async fn run(name: &str, url: &str, events: i64) -> anyhow::Result<bool> {
     let mut best = f64::MAX;
     for i in 1..=3 {
         let t = Instant::now();
+        let cpu = cpu_seconds();
         let lines = store.report(&filter).await?;
         let s = t.elapsed().as_secs_f64();
+        // SQLite runs in this process: its CPU time is what the queries cost whatever the
+        // machine's load (PostgreSQL's is spent in the server's processes).
+        let cpu = if name == "sqlite" {
+            format!(", {:.2} s CPU", cpu_seconds() - cpu)
+        } else {
+            String::new()
+        };
         best = best.min(s);
         let sent: u64 = lines.iter().map(|l| l.sent).sum();
         let opened: u64 = lines.iter().map(|l| l.opened).sum();
         let converted: u64 = lines.iter().map(|l| l.converted).sum();
         println!(
-            "[{name}] report run {i}: {s:.2} s ({} campaigns, {sent} sent, {opened} opened, {converted} converted)",
+            "[{name}] report run {i}: {s:.2} s{cpu} ({} campaigns, {sent} sent, {opened} opened, {converted} converted)",
             lines.len()
         );
     }
@@ -136,6 +144,15 @@ async fn run(name: &str, url: &str, events: i64) -> anyhow::Result<bool> {
     let verdict = if best <= BUDGET_SECONDS { "ok" } else { "OVER" };
     println!("[{name}] best report: {best:.2} s (budget {BUDGET_SECONDS} s): {verdict}");
     Ok(best > BUDGET_SECONDS)
+}
+
+/// User + system CPU time of this process so far.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
 }
 
 async fn generate_sqlite(url: &str, events: i64) -> anyhow::Result<()> {
@@ -213,8 +230,29 @@ async fn generate_sqlite(url: &str, events: i64) -> anyhow::Result<()> {
             .await?;
         println!("[sqlite] {n} {what} in {:.0} s", t.elapsed().as_secs_f64());
     }
+    let t = Instant::now();
+    sqlx::query(backfill(include_str!(
+        "../migrations/sqlite/0011_delivery_engagement.sql"
+    )))
+    .execute(&mut *conn)
+    .await?;
+    println!(
+        "[sqlite] engagement rollup backfilled in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
     sqlx::query("ANALYZE").execute(&mut *conn).await?;
     Ok(())
+}
+
+/// The backfill statement of migration 0011: the events above are generated in SQL, not
+/// written through ImportTx, so the per-delivery rollup is filled the way the migration fills
+/// it for an existing database (the rows are the ones incremental maintenance would leave).
+fn backfill(migration: &'static str) -> &'static str {
+    let start = migration
+        .find("INSERT INTO delivery_engagement")
+        .expect("migration 0011 has its backfill");
+    let len = migration[start..].find(';').expect("statement ends");
+    &migration[start..start + len]
 }
 
 async fn generate_pg(url: &str, events: i64) -> anyhow::Result<()> {
@@ -291,6 +329,16 @@ async fn generate_pg(url: &str, events: i64) -> anyhow::Result<()> {
             t.elapsed().as_secs_f64()
         );
     }
+    let t = Instant::now();
+    sqlx::query(backfill(include_str!(
+        "../migrations/postgres/0011_delivery_engagement.sql"
+    )))
+    .execute(&pool)
+    .await?;
+    println!(
+        "[postgres] engagement rollup backfilled in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
     // Fresh statistics and visibility map (index-only scans), as autovacuum would leave them.
     sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
     Ok(())

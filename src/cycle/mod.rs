@@ -254,12 +254,16 @@ pub async fn run(
         }
         report.level_changes += changes.len() as u64;
         if !opts.dry_run {
-            report.queued += store.apply_cycle(&changes, &deliveries, now).await?;
-            if !cfg.notify.is_empty() {
-                // Outbox rows for [[notify]] endpoints; the notify worker POSTs them.
-                let moved = crate::notify::level_changes(&changes, now);
-                crate::notify::enqueue(store, &cfg.notify, &moved, now).await?;
-            }
+            // Outbox rows for [[notify]] endpoints, written in the transaction that writes the
+            // levels they announce; the notify worker POSTs them.
+            let moved = crate::notify::fan_out(
+                &cfg.notify,
+                &crate::notify::level_changes(&changes, now),
+                now,
+            );
+            report.queued += store
+                .apply_cycle_notifying(&changes, &deliveries, &moved, now)
+                .await?;
         }
     }
     if !opts.dry_run && matches!(opts.scope, Scope::All) {

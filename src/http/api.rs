@@ -186,11 +186,14 @@ pub async fn events(
     let mut tx = s.store().begin_import().await?;
     let ids: Vec<&str> = rows.iter().map(|e| e.customer_id.as_str()).collect();
     check_customers(&mut *tx, &ids).await?;
-    let counts = tx.insert_events(&rows, now).await?;
+    // The notifications for complaints, answers, partnerships and unsubscribes commit with
+    // the events.
+    let written = crate::notify::store_events(&mut *tx, s.notify_endpoints(), &rows, now).await?;
+    let counts = crate::store::UpsertCounts {
+        written,
+        unchanged: rows.len() as u64 - written,
+    };
     tx.commit().await?;
-    if counts.written > 0 {
-        s.notify_events(&rows).await;
-    }
     for r in &rows {
         // Custom kinds share one label: integrators choose their names freely.
         let kind = match r.kind {

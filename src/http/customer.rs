@@ -67,12 +67,26 @@ pub(super) async fn store_events(s: &AppState, events: &[EventRecord]) -> Result
         return Ok(0);
     }
     let mut tx = s.store().begin_import().await?;
-    let counts = tx.insert_events(events, Utc::now()).await?;
+    let written =
+        crate::notify::store_events(&mut *tx, s.notify_endpoints(), events, Utc::now()).await?;
     tx.commit().await?;
-    if counts.written > 0 {
-        s.notify_events(events).await;
-    }
-    Ok(counts.written)
+    Ok(written)
+}
+
+/// Suppresses the delivery's address and stores the unsubscribe event (with its
+/// notifications) in one transaction; returns how many events were new.
+async fn unsubscribe_tx(
+    s: &AppState,
+    d: &TrackedDelivery,
+    source: &str,
+    events: &[EventRecord],
+) -> Result<u64, StoreError> {
+    let now = Utc::now();
+    let mut tx = s.store().begin_import().await?;
+    tx.suppress(&d.email, "unsubscribe", source, now).await?;
+    let written = crate::notify::store_events(&mut *tx, s.notify_endpoints(), events, now).await?;
+    tx.commit().await?;
+    Ok(written)
 }
 
 fn count(kind: &'static str, n: u64) {
@@ -112,15 +126,6 @@ pub async fn unsubscribe(
     let one_click = url::form_urlencoded::parse(&body)
         .any(|(k, v)| k == "List-Unsubscribe" && v == "One-Click");
     let source = if one_click { "one-click" } else { "page" };
-    let now = Utc::now();
-    if let Err(e) = s
-        .store()
-        .suppress(&d.email, "unsubscribe", source, now)
-        .await
-    {
-        tracing::error!(error = %e, delivery_id = %d.id, "Unsubscribe failed.");
-        return pages::try_later(lang);
-    }
     let mut data = campaign_data(&d);
     data.insert("source".into(), Value::from(source));
     let ev = event(
@@ -130,12 +135,13 @@ pub async fn unsubscribe(
         data,
         false,
     );
-    match store_events(&s, ev.as_slice()).await {
+    // The suppression, the event and its `unsubscribed` notification in one transaction,
+    // committed before the answer: the next send already skips the address, and a
+    // notification exists exactly when the suppression does.
+    match unsubscribe_tx(&s, &d, source, ev.as_slice()).await {
         Ok(n) => count("unsubscribe", n),
-        // The address is suppressed already; only the event is missing. Answer as failed so
-        // that a retry records it (suppressing twice changes nothing).
         Err(e) => {
-            tracing::error!(error = %e, delivery_id = %d.id, "Unsubscribe event not stored.");
+            tracing::error!(error = %e, delivery_id = %d.id, "Unsubscribe failed.");
             return pages::try_later(lang);
         }
     }

@@ -116,6 +116,17 @@ impl AppState {
         Self::build(store, settings, registry, None)
     }
 
+    /// [`AppState::new`] with a configuration: `/dashboard` and the `[[notify]]` endpoints
+    /// stored events are announced to.
+    pub fn with_config(
+        store: Arc<dyn Store>,
+        settings: HttpSettings,
+        registry: Registry,
+        config: Arc<Config>,
+    ) -> AppState {
+        Self::build(store, settings, registry, Some(config))
+    }
+
     fn build(
         store: Arc<dyn Store>,
         settings: HttpSettings,
@@ -164,17 +175,11 @@ impl AppState {
         ))
     }
 
-    /// Tells `[[notify]]` endpoints about stored events (complaints, survey answers,
-    /// partnerships, unsubscribes). The events are already durable; a failure here is
-    /// logged and the request still succeeds.
-    pub(crate) async fn notify_events(&self, events: &[crate::import::EventRecord]) {
-        let Some(cfg) = self.config() else { return };
-        let notifications = crate::notify::from_events(events);
-        if let Err(e) =
-            crate::notify::enqueue(&**self.store(), &cfg.notify, &notifications, Utc::now()).await
-        {
-            tracing::error!(error = %e, "Cannot queue notifications for stored events.");
-        }
+    /// The `[[notify]]` endpoints stored events are announced to (none without a config).
+    /// Callers queue the notifications in the transaction that stores the events
+    /// (`notify::store_events`).
+    pub(crate) fn notify_endpoints(&self) -> &[crate::config::NotifyConfig] {
+        self.config().map(|c| c.notify.as_slice()).unwrap_or(&[])
     }
 
     /// The configuration the state was built from, when it was built from one.

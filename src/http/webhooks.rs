@@ -213,24 +213,27 @@ async fn ingest(s: &AppState, events: &[InboundEvent]) -> Result<Outcome, StoreE
             }
         }
     }
-    if !records.is_empty() {
+    if !records.is_empty() || !suppressions.is_empty() {
+        // The events, their notifications and the suppressions in one transaction: a
+        // complaint or unsubscribe is announced exactly when it (and its suppression) is
+        // stored, and a failed request leaves nothing half done for the provider's retry.
+        let now = Utc::now();
         let mut tx = store.begin_import().await?;
-        out.stored = tx.insert_events(&records, Utc::now()).await?.written;
-        tx.commit().await?;
-        if out.stored > 0 {
-            s.notify_events(&records).await;
+        out.stored =
+            crate::notify::store_events(&mut *tx, s.notify_endpoints(), &records, now).await?;
+        let mut suppressed = Vec::new();
+        for (address, reason, provider) in &suppressions {
+            if tx.suppress(address, reason, provider, now).await? {
+                suppressed.push((reason, *provider));
+            }
         }
+        tx.commit().await?;
         for r in &records {
             ::metrics::counter!(super::metrics::EVENTS_IN, "kind" => r.kind.name().to_string(), "source" => "webhook")
                 .increment(1);
         }
-    }
-    for (address, reason, provider) in suppressions {
-        if store
-            .suppress(&address, &reason, provider, Utc::now())
-            .await?
-        {
-            out.suppressed += 1;
+        out.suppressed += suppressed.len() as u64;
+        for (reason, provider) in suppressed {
             tracing::info!(
                 provider,
                 reason,

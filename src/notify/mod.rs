@@ -21,7 +21,7 @@ pub use outbox::{ClaimedNotification, NewNotification, NotificationCounts, Notif
 pub use worker::{RetryPolicy, Worker, WorkerOptions, send_sample};
 
 use crate::config::NotifyConfig;
-use crate::store::{LevelChange, Store, StoreError};
+use crate::store::{ImportTx, LevelChange, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -162,12 +162,36 @@ pub async fn enqueue(
     store.enqueue_notifications(&rows).await
 }
 
+/// Stores events in the caller's transaction together with the notifications they stand
+/// for: the outbox rows commit or roll back with the events (and the suppressions an
+/// unsubscribe or complaint implies), and only events that were new are announced — an
+/// answer clicked twice, or a webhook retried, is told once. Returns how many were new.
+pub async fn store_events(
+    tx: &mut dyn ImportTx,
+    endpoints: &[NotifyConfig],
+    events: &[crate::import::EventRecord],
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let new = tx.insert_new_events(events, now).await?;
+    if !endpoints.is_empty() && !new.is_empty() {
+        let rows = fan_out(
+            endpoints,
+            &from_events(new.iter().map(|&i| &events[i])),
+            now,
+        );
+        tx.enqueue_notifications(&rows).await?;
+    }
+    Ok(new.len() as u64)
+}
+
 /// The notifications stored events stand for: a complaint, a survey answer, an accepted
 /// partnership, an unsubscribe (other kinds notify nobody).
-pub fn from_events(events: &[crate::import::EventRecord]) -> Vec<Notification> {
+pub fn from_events<'a>(
+    events: impl IntoIterator<Item = &'a crate::import::EventRecord>,
+) -> Vec<Notification> {
     use crate::domain::EventKind;
     events
-        .iter()
+        .into_iter()
         .filter_map(|e| {
             let event = match e.kind {
                 EventKind::Complaint => NotifyEvent::Complaint,

@@ -18,6 +18,7 @@
 //!   `strategy.currency_rates` (an order in a currency without a rate is left out of the sum
 //!   and counted in `unpriced_orders`, which the table shows).
 
+pub mod engagement;
 mod figures;
 mod format;
 mod movement;

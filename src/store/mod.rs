@@ -5,11 +5,13 @@ mod cycle;
 mod outbox;
 mod postgres;
 mod postgres_cycle;
+mod postgres_engagement;
 mod postgres_notify;
 mod postgres_report;
 mod postgres_tracking;
 mod sqlite;
 mod sqlite_cycle;
+mod sqlite_engagement;
 mod sqlite_notify;
 mod sqlite_report;
 mod sqlite_tracking;
@@ -83,11 +85,41 @@ pub trait ImportTx: Send {
         rows: &[OrderRecord],
         now: DateTime<Utc>,
     ) -> Result<UpsertCounts>;
+    /// Stores events (once per dedupe key; an event already stored is left as it is), adds
+    /// the suppressions they imply, and folds the new ones into the per-delivery engagement
+    /// rollup the report reads (report::engagement). Returns the indexes in `rows` of the
+    /// events that were new — what notifications may announce.
+    async fn insert_new_events(
+        &mut self,
+        rows: &[EventRecord],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<usize>>;
+    /// [`ImportTx::insert_new_events`], counted.
     async fn insert_events(
         &mut self,
         rows: &[EventRecord],
         now: DateTime<Utc>,
-    ) -> Result<UpsertCounts>;
+    ) -> Result<UpsertCounts> {
+        let new = self.insert_new_events(rows, now).await?.len() as u64;
+        Ok(UpsertCounts {
+            written: new,
+            unchanged: rows.len() as u64 - new,
+        })
+    }
+    /// Adds an address to the suppression list in this transaction; false when it was there.
+    async fn suppress(
+        &mut self,
+        email: &str,
+        reason: &str,
+        source: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Queues `[[notify]]` outbox rows in this transaction, so they commit (or roll back)
+    /// together with the change they announce. Returns how many were new.
+    async fn enqueue_notifications(
+        &mut self,
+        rows: &[crate::notify::NewNotification],
+    ) -> Result<u64>;
     async fn commit(self: Box<Self>) -> Result<()>;
 }
 
@@ -133,6 +165,18 @@ pub trait Store: Send + Sync {
         &self,
         changes: &[LevelChange],
         deliveries: &[NewDelivery],
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.apply_cycle_notifying(changes, deliveries, &[], at)
+            .await
+    }
+    /// [`Store::apply_cycle`] that also queues the `level_changed` notifications announcing
+    /// the changes, in the same transaction: they exist exactly when the levels were written.
+    async fn apply_cycle_notifying(
+        &self,
+        changes: &[LevelChange],
+        deliveries: &[NewDelivery],
+        notifications: &[crate::notify::NewNotification],
         at: DateTime<Utc>,
     ) -> Result<u64>;
     async fn level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts>;

@@ -74,17 +74,8 @@ impl Store for PgStore {
         source: &str,
         at: DateTime<Utc>,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO suppressions (email, reason, source, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (email) DO NOTHING",
-        )
-        .bind(email)
-        .bind(reason)
-        .bind(source)
-        .bind(at)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
+        let mut conn = self.pool.acquire().await?;
+        Ok(suppress_on(&mut conn, email, reason, source, at).await?)
     }
 
     async fn suppression(&self, email: &str) -> Result<Option<String>> {
@@ -115,13 +106,14 @@ impl Store for PgStore {
     ) -> Result<std::collections::HashMap<String, super::PlanContext>> {
         self.c_plan_contexts(ids, o, c).await
     }
-    async fn apply_cycle(
+    async fn apply_cycle_notifying(
         &self,
         ch: &[super::LevelChange],
         d: &[super::NewDelivery],
+        n: &[crate::notify::NewNotification],
         at: DateTime<Utc>,
     ) -> Result<u64> {
-        self.c_apply_cycle(ch, d, at).await
+        self.c_apply_cycle(ch, d, n, at).await
     }
     async fn level_counts(&self, now: DateTime<Utc>) -> Result<super::LevelCounts> {
         self.c_level_counts(now).await
@@ -272,6 +264,27 @@ impl Store for PgStore {
     async fn notification_counts(&self) -> Result<crate::notify::NotificationCounts> {
         self.n_counts().await
     }
+}
+
+/// Adds an address to the suppression list on the caller's connection; false when it was there.
+async fn suppress_on(
+    conn: &mut sqlx::PgConnection,
+    email: &str,
+    reason: &str,
+    source: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO suppressions (email, reason, source, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(email)
+    .bind(reason)
+    .bind(source)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 struct PgImport {
@@ -434,12 +447,13 @@ impl ImportTx for PgImport {
         Ok(counts)
     }
 
-    async fn insert_events(
+    async fn insert_new_events(
         &mut self,
         rows: &[EventRecord],
         now: DateTime<Utc>,
-    ) -> Result<UpsertCounts> {
-        let mut counts = UpsertCounts::default();
+    ) -> Result<Vec<usize>> {
+        let mut new = Vec::new();
+        let mut seqs = Vec::new();
         let mut touched = HashSet::new();
         // Customers with at least one event that can change their assessment (a customer
         // whose only new rows were opens is not re-assessed; duplicates may over-touch, which
@@ -449,8 +463,9 @@ impl ImportTx for PgImport {
             .filter(|e| e.moves_assessment())
             .map(|e| e.customer_id.as_str())
             .collect();
-        for chunk in batches(rows, BATCH) {
-            let written: Vec<String> = sqlx::query_scalar(
+        for (c, chunk) in batches(rows, BATCH).enumerate() {
+            let keys: Vec<String> = chunk.iter().map(EventRecord::dedupe_key).collect();
+            let written: Vec<(String, i64, String)> = sqlx::query_as(
                 "INSERT INTO events (dedupe_key, customer_id, kind, custom_kind, occurred_at, data, \
                  machine, delivery_id) \
                  SELECT dedupe_key, customer_id, kind, custom_kind, occurred_at, data::jsonb, machine, \
@@ -458,9 +473,9 @@ impl ImportTx for PgImport {
                  FROM UNNEST($1::text[], $2::text[], $3::int2[], $4::text[], $5::timestamptz[], \
                  $6::text[], $7::bool[], $8::uuid[]) \
                  AS t(dedupe_key, customer_id, kind, custom_kind, occurred_at, data, machine, delivery_id) \
-                 ON CONFLICT (dedupe_key) DO NOTHING RETURNING customer_id",
+                 ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key, seq, customer_id",
             )
-            .bind(chunk.iter().map(|e| e.dedupe_key()).collect::<Vec<_>>())
+            .bind(&keys)
             .bind(chunk.iter().map(|e| e.customer_id.as_str()).collect::<Vec<_>>())
             .bind(chunk.iter().map(|e| e.kind.code()).collect::<Vec<_>>())
             .bind(chunk.iter().map(|e| e.kind.custom_name()).collect::<Vec<_>>())
@@ -475,11 +490,21 @@ impl ImportTx for PgImport {
             .bind(chunk.iter().map(|e| e.delivery_id).collect::<Vec<_>>())
             .fetch_all(&mut *self.tx)
             .await?;
-            counts += UpsertCounts {
-                written: written.len() as u64,
-                unchanged: (chunk.len() - written.len()) as u64,
-            };
-            touched.extend(written.into_iter().filter(|c| movers.contains(c.as_str())));
+            let mut written_keys: std::collections::HashMap<String, i64> =
+                std::collections::HashMap::with_capacity(written.len());
+            for (key, seq, customer) in written {
+                written_keys.insert(key, seq);
+                if movers.contains(customer.as_str()) {
+                    touched.insert(customer);
+                }
+            }
+            // The first row with a key is the one stored (a repeat in the same batch is not).
+            for (i, key) in keys.iter().enumerate() {
+                if let Some(seq) = written_keys.remove(key) {
+                    new.push(c * BATCH + i);
+                    seqs.push(seq);
+                }
+            }
         }
         for e in rows {
             if let Some(reason) = e.suppression_reason() {
@@ -494,8 +519,29 @@ impl ImportTx for PgImport {
                 .await?;
             }
         }
+        let deltas = crate::report::engagement::fold(
+            new.iter().map(|&i| &rows[i]).zip(seqs.iter().copied()),
+        );
+        super::postgres_engagement::merge(&mut self.tx, &deltas).await?;
         self.touch(touched, now).await?;
-        Ok(counts)
+        Ok(new)
+    }
+
+    async fn suppress(
+        &mut self,
+        email: &str,
+        reason: &str,
+        source: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        Ok(suppress_on(&mut self.tx, email, reason, source, at).await?)
+    }
+
+    async fn enqueue_notifications(
+        &mut self,
+        rows: &[crate::notify::NewNotification],
+    ) -> Result<u64> {
+        super::postgres_notify::insert_notifications(&mut self.tx, rows).await
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {

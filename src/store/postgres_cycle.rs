@@ -133,6 +133,7 @@ impl PgStore {
         &self,
         changes: &[LevelChange],
         deliveries: &[NewDelivery],
+        notifications: &[crate::notify::NewNotification],
         at: DateTime<Utc>,
     ) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
@@ -187,6 +188,8 @@ impl PgStore {
             .await?
             .rows_affected();
         }
+        // The level_changed notifications commit with the levels they announce.
+        super::postgres_notify::insert_notifications(&mut tx, notifications).await?;
         tx.commit().await?;
         Ok(queued)
     }

@@ -4,29 +4,46 @@
 use super::{PgStore, Result, batches};
 use crate::notify::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{PgConnection, Row};
+
+/// Writes outbox rows on the caller's connection: inside the transaction that makes the change
+/// they announce (the cycle's level write, an event insert, a suppression), so they commit or
+/// roll back with it.
+pub(super) async fn insert_notifications(
+    conn: &mut PgConnection,
+    rows: &[NewNotification],
+) -> Result<u64> {
+    let mut n = 0;
+    for chunk in batches(rows, 5_000) {
+        n += sqlx::query(
+            "INSERT INTO notifications (id, event_id, endpoint, event, body, next_attempt_at, created_at) \
+             SELECT id, eid, ep, ev, body, at, at \
+             FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) \
+                 AS t(id, eid, ep, ev, body, at) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(chunk.iter().map(|r| r.id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.event_id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.endpoint.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.event.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.body.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.created_at).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(n)
+}
 
 impl PgStore {
     pub(super) async fn n_enqueue(&self, rows: &[NewNotification]) -> Result<u64> {
-        let mut n = 0;
-        for chunk in batches(rows, 5_000) {
-            n += sqlx::query(
-                "INSERT INTO notifications (id, event_id, endpoint, event, body, next_attempt_at, created_at) \
-                 SELECT id, eid, ep, ev, body, at, at \
-                 FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) \
-                     AS t(id, eid, ep, ev, body, at) \
-                 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(chunk.iter().map(|r| r.id).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.event_id).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.endpoint.as_str()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.event.as_str()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.body.as_str()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.created_at).collect::<Vec<_>>())
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
+        if rows.is_empty() {
+            return Ok(0);
         }
+        // One transaction: several chunks are stored together or not at all.
+        let mut tx = self.pool.begin().await?;
+        let n = insert_notifications(&mut tx, rows).await?;
+        tx.commit().await?;
         Ok(n)
     }
 

@@ -10,13 +10,6 @@ use sqlx::Row;
 
 /// Sorts and hashes of a report query stay in memory (the 4 MB default spilled to disk).
 const REPORT: &str = "SET LOCAL work_mem = '64MB'";
-/// The per-delivery flags and deliveries both come ordered by delivery id: a merge join,
-/// serial, is the fastest plan (measured over 10M events: 3.3 s, against 6.4 s for the
-/// parallel hash join the planner picks — each worker rebuilt the whole per-delivery
-/// aggregate for its own hash table — and 9.7 s for a serial hash join).
-const REPORT_EVENTS: &str = "SET LOCAL work_mem = '64MB'; SET LOCAL enable_hashjoin = off; \
-     SET LOCAL max_parallel_workers_per_gather = 0";
-
 /// Runs one report query in its own transaction with planner settings for it alone.
 async fn fetch_tuned(
     pool: &sqlx::PgPool,
@@ -48,18 +41,10 @@ impl PgStore {
                 .bind(since)
                 .bind(locale),
         );
-        let events = fetch_tuned(
-            &self.pool,
-            REPORT_EVENTS,
-            sqlx::query(include_str!("sql/postgres_report_events.sql"))
-                .bind(campaign)
-                .bind(since)
-                .bind(locale),
-        );
-        let surveys = fetch_tuned(
+        let engagement = fetch_tuned(
             &self.pool,
             REPORT,
-            sqlx::query(include_str!("sql/postgres_report_surveys.sql"))
+            sqlx::query(include_str!("sql/postgres_report_engagement.sql"))
                 .bind(campaign)
                 .bind(since)
                 .bind(locale),
@@ -77,10 +62,9 @@ impl PgStore {
                 .bind(&rates)
                 .bind(f.conversion_window.num_milliseconds() as f64 / 1000.0),
         );
-        let (status, events, surveys, conversions) =
-            tokio::try_join!(status, events, surveys, conversions)?;
+        let (status, engagement, conversions) = tokio::try_join!(status, engagement, conversions)?;
 
-        let mut funnel = Vec::with_capacity(status.len() + events.len());
+        let mut funnel = Vec::with_capacity(status.len() + engagement.len());
         for r in &status {
             funnel.push(FunnelRow {
                 campaign: r.try_get(0)?,
@@ -91,7 +75,7 @@ impl PgStore {
                 ..Default::default()
             });
         }
-        for r in &events {
+        for r in &engagement {
             funnel.push(FunnelRow {
                 campaign: r.try_get(0)?,
                 delivered: n(r, 1)?,
@@ -104,15 +88,15 @@ impl PgStore {
                 ..Default::default()
             });
         }
-        let surveys = surveys
+        let surveys = engagement
             .iter()
             .map(|r| {
                 Ok(SurveyRow {
                     campaign: r.try_get(0)?,
-                    answers: n(r, 1)?,
-                    score_sum: n(r, 2)?,
-                    promoters: n(r, 3)?,
-                    detractors: n(r, 4)?,
+                    answers: n(r, 8)?,
+                    score_sum: n(r, 9)?,
+                    promoters: n(r, 10)?,
+                    detractors: n(r, 11)?,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;

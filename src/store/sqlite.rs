@@ -100,18 +100,9 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "INSERT INTO suppressions (email, reason, source, created_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (email) DO NOTHING",
-        )
-        .bind(email)
-        .bind(reason)
-        .bind(source)
-        .bind(to_ms(at))
-        .execute(&mut *tx)
-        .await?;
+        let done = suppress_on(&mut tx, email, reason, source, at).await?;
         tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        Ok(done)
     }
 
     async fn suppression(&self, email: &str) -> Result<Option<String>> {
@@ -142,13 +133,14 @@ impl Store for SqliteStore {
     ) -> Result<std::collections::HashMap<String, super::PlanContext>> {
         self.c_plan_contexts(ids, o, c).await
     }
-    async fn apply_cycle(
+    async fn apply_cycle_notifying(
         &self,
         ch: &[super::LevelChange],
         d: &[super::NewDelivery],
+        n: &[crate::notify::NewNotification],
         at: DateTime<Utc>,
     ) -> Result<u64> {
-        self.c_apply_cycle(ch, d, at).await
+        self.c_apply_cycle(ch, d, n, at).await
     }
     async fn level_counts(&self, now: DateTime<Utc>) -> Result<super::LevelCounts> {
         self.c_level_counts(now).await
@@ -301,6 +293,27 @@ impl Store for SqliteStore {
     async fn notification_counts(&self) -> Result<crate::notify::NotificationCounts> {
         self.n_counts().await
     }
+}
+
+/// Adds an address to the suppression list on the caller's connection; false when it was there.
+async fn suppress_on(
+    conn: &mut sqlx::SqliteConnection,
+    email: &str,
+    reason: &str,
+    source: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO suppressions (email, reason, source, created_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(email)
+    .bind(reason)
+    .bind(source)
+    .bind(to_ms(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 struct SqliteImport {
@@ -463,12 +476,13 @@ impl ImportTx for SqliteImport {
         Ok(counts)
     }
 
-    async fn insert_events(
+    async fn insert_new_events(
         &mut self,
         rows: &[EventRecord],
         now: DateTime<Utc>,
-    ) -> Result<UpsertCounts> {
-        let mut counts = UpsertCounts::default();
+    ) -> Result<Vec<usize>> {
+        let mut new = Vec::new();
+        let mut seqs = Vec::new();
         let mut touched = HashSet::new();
         // Customers with at least one event that can change their assessment (a customer
         // whose only new rows were opens is not re-assessed; duplicates may over-touch, which
@@ -478,13 +492,14 @@ impl ImportTx for SqliteImport {
             .filter(|e| e.moves_assessment())
             .map(|e| e.customer_id.as_str())
             .collect();
-        for chunk in batches(rows, BATCH) {
+        for (c, chunk) in batches(rows, BATCH).enumerate() {
+            let keys: Vec<String> = chunk.iter().map(EventRecord::dedupe_key).collect();
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO events (dedupe_key, customer_id, kind, custom_kind, occurred_at, data, \
                  machine, delivery_id) ",
             );
-            q.push_values(chunk, |mut b, e| {
-                b.push_bind(e.dedupe_key())
+            q.push_values(chunk.iter().zip(&keys), |mut b, (e, key)| {
+                b.push_bind(key)
                     .push_bind(e.customer_id.as_str())
                     .push_bind(e.kind.code())
                     .push_bind(e.kind.custom_name().map(str::to_string))
@@ -493,18 +508,22 @@ impl ImportTx for SqliteImport {
                     .push_bind(e.machine)
                     .push_bind(e.delivery_id.map(|d| d.to_string()));
             });
-            q.push(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING customer_id");
-            let written = q.build().fetch_all(&mut *self.tx).await?;
-            counts += UpsertCounts {
-                written: written.len() as u64,
-                unchanged: (chunk.len() - written.len()) as u64,
-            };
-            touched.extend(
-                written
-                    .into_iter()
-                    .map(|r| r.get::<String, _>(0))
-                    .filter(|c| movers.contains(c.as_str())),
-            );
+            q.push(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key, seq, customer_id");
+            let mut written: std::collections::HashMap<String, i64> = Default::default();
+            for r in q.build().fetch_all(&mut *self.tx).await? {
+                written.insert(r.get(0), r.get(1));
+                let customer: String = r.get(2);
+                if movers.contains(customer.as_str()) {
+                    touched.insert(customer);
+                }
+            }
+            // The first row with a key is the one stored (a repeat in the same batch is not).
+            for (i, key) in keys.iter().enumerate() {
+                if let Some(seq) = written.remove(key) {
+                    new.push(c * BATCH + i);
+                    seqs.push(seq);
+                }
+            }
         }
         for e in rows {
             if let Some(reason) = e.suppression_reason() {
@@ -519,8 +538,29 @@ impl ImportTx for SqliteImport {
                 .await?;
             }
         }
+        let deltas = crate::report::engagement::fold(
+            new.iter().map(|&i| &rows[i]).zip(seqs.iter().copied()),
+        );
+        super::sqlite_engagement::merge(&mut self.tx, &deltas).await?;
         self.touch(touched, now).await?;
-        Ok(counts)
+        Ok(new)
+    }
+
+    async fn suppress(
+        &mut self,
+        email: &str,
+        reason: &str,
+        source: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        Ok(suppress_on(&mut self.tx, email, reason, source, at).await?)
+    }
+
+    async fn enqueue_notifications(
+        &mut self,
+        rows: &[crate::notify::NewNotification],
+    ) -> Result<u64> {
+        super::sqlite_notify::insert_notifications(&mut self.tx, rows).await
     }
 
     async fn commit(mut self: Box<Self>) -> Result<()> {

@@ -170,6 +170,7 @@ impl SqliteStore {
         &self,
         changes: &[LevelChange],
         deliveries: &[NewDelivery],
+        notifications: &[crate::notify::NewNotification],
         at: DateTime<Utc>,
     ) -> Result<u64> {
         let mut tx = self.begin_write().await?;
@@ -219,6 +220,8 @@ impl SqliteStore {
             q.push(" ON CONFLICT (customer_id, campaign, occurrence) DO NOTHING");
             queued += q.build().execute(&mut *tx).await?.rows_affected();
         }
+        // The level_changed notifications commit with the levels they announce.
+        super::sqlite_notify::insert_notifications(&mut tx, notifications).await?;
         tx.commit().await?;
         Ok(queued)
     }

@@ -4,7 +4,35 @@ use super::time::to_ms;
 use super::{Result, SqliteStore, batches};
 use crate::notify::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+/// Writes outbox rows on the caller's connection: inside the transaction that makes the change
+/// they announce (the cycle's level write, an event insert, a suppression), so they commit or
+/// roll back with it.
+pub(super) async fn insert_notifications(
+    conn: &mut SqliteConnection,
+    rows: &[NewNotification],
+) -> Result<u64> {
+    let mut n = 0;
+    // 7 columns × 500 rows stays far below SQLite's 32,766 variables.
+    for chunk in batches(rows, 500) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO notifications (id, event_id, endpoint, event, body, next_attempt_at, created_at) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.id.to_string())
+                .push_bind(r.event_id.to_string())
+                .push_bind(&r.endpoint)
+                .push_bind(&r.event)
+                .push_bind(&r.body)
+                .push_bind(to_ms(r.created_at))
+                .push_bind(to_ms(r.created_at));
+        });
+        q.push(" ON CONFLICT (id) DO NOTHING");
+        n += q.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(n)
+}
 
 impl SqliteStore {
     pub(super) async fn n_enqueue(&self, rows: &[NewNotification]) -> Result<u64> {
@@ -12,24 +40,7 @@ impl SqliteStore {
             return Ok(0);
         }
         let mut tx = self.begin_write().await?;
-        let mut n = 0;
-        // 7 columns × 500 rows stays far below SQLite's 32,766 variables.
-        for chunk in batches(rows, 500) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO notifications (id, event_id, endpoint, event, body, next_attempt_at, created_at) ",
-            );
-            q.push_values(chunk, |mut b, r| {
-                b.push_bind(r.id.to_string())
-                    .push_bind(r.event_id.to_string())
-                    .push_bind(&r.endpoint)
-                    .push_bind(&r.event)
-                    .push_bind(&r.body)
-                    .push_bind(to_ms(r.created_at))
-                    .push_bind(to_ms(r.created_at));
-            });
-            q.push(" ON CONFLICT (id) DO NOTHING");
-            n += q.build().execute(&mut *tx).await?.rows_affected();
-        }
+        let n = insert_notifications(&mut tx, rows).await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -18,7 +18,7 @@ impl SqliteStore {
         let since = f.since.map(to_ms);
         let locale = f.locale.as_deref();
         let campaign = f.campaign.as_deref();
-        // Four independent read queries on four pooled connections: WAL readers run side by
+        // Three independent read queries on pooled connections: WAL readers run side by
         // side, so the report takes as long as the slowest of them, not their sum.
         // Without --since/--locale the cheaper variants need no row of deliveries but the
         // campaign (see the SQL files for the measurements).
@@ -32,16 +32,7 @@ impl SqliteStore {
             sqlx::query(include_str!("sql/sqlite_report_status_all.sql")).bind(campaign)
         }
         .fetch_all(&self.pool);
-        let events = if filtered {
-            sqlx::query(include_str!("sql/sqlite_report_events.sql"))
-                .bind(campaign)
-                .bind(since)
-                .bind(locale)
-        } else {
-            sqlx::query(include_str!("sql/sqlite_report_events_all.sql")).bind(campaign)
-        }
-        .fetch_all(&self.pool);
-        let surveys = sqlx::query(include_str!("sql/sqlite_report_surveys.sql"))
+        let engagement = sqlx::query(include_str!("sql/sqlite_report_engagement.sql"))
             .bind(campaign)
             .bind(since)
             .bind(locale)
@@ -54,10 +45,9 @@ impl SqliteStore {
             .bind(&rates)
             .bind(f.conversion_window.num_milliseconds())
             .fetch_all(&self.pool);
-        let (status, events, surveys, conversions) =
-            tokio::try_join!(status, events, surveys, conversions)?;
+        let (status, engagement, conversions) = tokio::try_join!(status, engagement, conversions)?;
 
-        let mut funnel = Vec::with_capacity(status.len() + events.len());
+        let mut funnel = Vec::with_capacity(status.len() + engagement.len());
         for r in &status {
             funnel.push(FunnelRow {
                 campaign: r.try_get(0)?,
@@ -68,7 +58,7 @@ impl SqliteStore {
                 ..Default::default()
             });
         }
-        for r in &events {
+        for r in &engagement {
             funnel.push(FunnelRow {
                 campaign: r.try_get(0)?,
                 delivered: n(r, 1)?,
@@ -81,15 +71,15 @@ impl SqliteStore {
                 ..Default::default()
             });
         }
-        let surveys = surveys
+        let surveys = engagement
             .iter()
             .map(|r| {
                 Ok(SurveyRow {
                     campaign: r.try_get(0)?,
-                    answers: n(r, 1)?,
-                    score_sum: n(r, 2)?,
-                    promoters: n(r, 3)?,
-                    detractors: n(r, 4)?,
+                    answers: n(r, 8)?,
+                    score_sum: n(r, 9)?,
+                    promoters: n(r, 10)?,
+                    detractors: n(r, 11)?,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;

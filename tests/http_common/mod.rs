@@ -219,6 +219,18 @@ pub fn defaults() -> RecordDefaults {
 }
 
 pub fn state(store: Arc<dyn Store>) -> AppState {
+    let (settings, registry) = settings();
+    AppState::new(store, settings, registry)
+}
+
+/// [`state`] with a configuration (its `[[notify]]` endpoints are told about stored events).
+pub fn state_with_config(store: Arc<dyn Store>, config: rapport::config::Config) -> AppState {
+    let (settings, registry) = settings();
+    AppState::with_config(store, settings, registry, Arc::new(config))
+}
+
+/// The test secret, API keys and webhook keys.
+fn settings() -> (HttpSettings, Registry) {
     let webhooks = WebhookSettings {
         sendgrid: Some(SendgridSettings {
             public_key: SG_KEY_1.into(),
@@ -243,7 +255,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         currency_rates: Default::default(),
         sns_auto_confirm: false,
     };
-    AppState::new(store, settings, registry)
+    (settings, registry)
 }
 
 pub async fn app(db: support::TestDb) -> App {

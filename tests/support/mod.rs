@@ -108,3 +108,46 @@ pub async fn all_backends() -> Vec<TestDb> {
     }
     v
 }
+
+/// Rebuilds the per-delivery engagement rollup (`delivery_engagement`) from the stored events
+/// with migration 0011's backfill statement: what the report says when it counts the events
+/// themselves, to compare with the rollup the writes maintained.
+pub async fn recount_engagement(db: &TestDb) {
+    fn backfill(migration: &'static str) -> &'static str {
+        let start = migration
+            .find("INSERT INTO delivery_engagement")
+            .expect("the backfill");
+        &migration[start..start + migration[start..].find(';').expect("its end")]
+    }
+    if db.backend == "sqlite" {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("DELETE FROM delivery_engagement")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query(backfill(include_str!(
+            "../../migrations/sqlite/0011_delivery_engagement.sql"
+        )))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("DELETE FROM delivery_engagement")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query(backfill(include_str!(
+            "../../migrations/postgres/0011_delivery_engagement.sql"
+        )))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        pool.close().await;
+    }
+}

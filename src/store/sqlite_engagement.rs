@@ -1,0 +1,60 @@
+//! SQLite side of the per-delivery engagement rollup (report::engagement, migration 0011).
+
+use super::time::to_ms;
+use super::{Result, batches};
+use crate::report::engagement::EngagementDelta;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+/// Merges new events' deltas into `delivery_engagement` on the caller's connection (the
+/// transaction that stores the events). Flags are OR-ed (MAX of 0/1); the survey answer is
+/// replaced only by a later one, by (occurred_at, seq). The campaign comes from the delivery;
+/// deltas for deliveries that do not exist are dropped by the join.
+pub(super) async fn merge(conn: &mut SqliteConnection, deltas: &[EngagementDelta]) -> Result<()> {
+    // 11 columns × 500 rows stays far below SQLite's 32,766 variables.
+    for chunk in batches(deltas, 500) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "WITH v (delivery_id, delivered, opened, opened_all, clicked, unsubscribed, bounced, \
+             complained, survey_at, survey_seq, survey_score) AS (",
+        );
+        q.push_values(chunk, |mut b, d| {
+            b.push_bind(d.delivery_id.to_string())
+                .push_bind(d.delivered)
+                .push_bind(d.opened)
+                .push_bind(d.opened_all)
+                .push_bind(d.clicked)
+                .push_bind(d.unsubscribed)
+                .push_bind(d.bounced)
+                .push_bind(d.complained)
+                .push_bind(d.survey.map(|s| to_ms(s.at)))
+                .push_bind(d.survey.map(|s| s.seq))
+                .push_bind(d.survey.and_then(|s| s.score));
+        });
+        // `WHERE true`: SQLite's documented way to end an INSERT … SELECT before ON CONFLICT.
+        q.push(
+            ") INSERT INTO delivery_engagement (campaign, delivery_id, delivered, opened, opened_all, \
+             clicked, unsubscribed, bounced, complained, survey_at, survey_seq, survey_score) \
+             SELECT d.campaign, v.delivery_id, v.delivered, v.opened, v.opened_all, v.clicked, \
+                    v.unsubscribed, v.bounced, v.complained, v.survey_at, v.survey_seq, v.survey_score \
+             FROM v JOIN deliveries d ON d.id = v.delivery_id WHERE true \
+             ON CONFLICT (campaign, delivery_id) DO UPDATE SET \
+                 delivered = max(delivered, excluded.delivered), \
+                 opened = max(opened, excluded.opened), \
+                 opened_all = max(opened_all, excluded.opened_all), \
+                 clicked = max(clicked, excluded.clicked), \
+                 unsubscribed = max(unsubscribed, excluded.unsubscribed), \
+                 bounced = max(bounced, excluded.bounced), \
+                 complained = max(complained, excluded.complained), \
+                 survey_score = CASE WHEN excluded.survey_at IS NOT NULL AND (survey_at IS NULL \
+                     OR (excluded.survey_at, excluded.survey_seq) > (survey_at, survey_seq)) \
+                     THEN excluded.survey_score ELSE survey_score END, \
+                 survey_seq = CASE WHEN excluded.survey_at IS NOT NULL AND (survey_at IS NULL \
+                     OR (excluded.survey_at, excluded.survey_seq) > (survey_at, survey_seq)) \
+                     THEN excluded.survey_seq ELSE survey_seq END, \
+                 survey_at = CASE WHEN excluded.survey_at IS NOT NULL AND (survey_at IS NULL \
+                     OR (excluded.survey_at, excluded.survey_seq) > (survey_at, survey_seq)) \
+                     THEN excluded.survey_at ELSE survey_at END",
+        );
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
