@@ -56,7 +56,7 @@ LEFT JOIN (
     ORDER BY delivery_id, occurred_at DESC, seq DESC
 ) s ON s.delivery_id = f.delivery_id;
 
--- The report no longer groups events by delivery: the two partial indexes it read (0003)
--- would only cost every event write. events_delivery (0001) still finds a delivery's events.
-DROP INDEX events_report;
+-- The report no longer reads survey answers from the events: the partial index it used (0003)
+-- would only cost every answer's write. events_report (0003) stays: it is the index that finds
+-- a delivery's events.
 DROP INDEX events_survey;
