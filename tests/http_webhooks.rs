@@ -201,3 +201,134 @@ async fn a_spam_complaint_suppresses_and_counts_as_a_complaint() {
         );
     }
 }
+
+/// One sample's payload from a fixture file.
+fn sample(file: &str, id: &str) -> Value {
+    let all: Value = serde_json::from_slice(&fixture(file)).unwrap();
+    all["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no sample {id}"))["payload"]
+        .clone()
+}
+
+/// A basic-auth POST to `/webhooks/{provider}` (Mailjet, Brevo).
+fn basic_request(provider: &str, password: &str, body: &Value) -> Request<Body> {
+    use base64::Engine;
+    let credentials =
+        base64::engine::general_purpose::STANDARD.encode(format!("{HOOK_USER}:{password}"));
+    Request::post(format!("/webhooks/{provider}"))
+        .header("content-type", "application/json")
+        .header("authorization", format!("Basic {credentials}"))
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn mailjet_and_brevo_need_their_basic_auth() {
+    for app in apps().await {
+        app.customer("c1", "recipient@example.com", "en").await;
+        let mailjet = sample("mailjet_events.json", "mailjet.anymail.test_sent_event");
+        let brevo = sample("brevo_events.json", "brevo.anymail.test_opened_event");
+        for (provider, body) in [("mailjet", &mailjet), ("brevo", &brevo)] {
+            let (status, _, _) = app.send(basic_request(provider, "wrong", body)).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{provider}");
+            let (status, _, _) = app
+                .post(
+                    &format!("/webhooks/{provider}"),
+                    "application/json",
+                    body.to_string(),
+                )
+                .await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{provider} without auth");
+        }
+        assert!(app.events().await.is_empty(), "{}", app.db.backend);
+        for (provider, body) in [("mailjet", &mailjet), ("brevo", &brevo)] {
+            let (status, _, reply) = app.send(basic_request(provider, HOOK_PASSWORD, body)).await;
+            assert_eq!(status, StatusCode::OK, "{provider}: {reply:?}");
+        }
+        let kinds: Vec<String> = app.events().await.into_iter().map(|(k, _, _)| k).collect();
+        assert_eq!(kinds, vec!["delivered", "email_open"], "{}", app.db.backend);
+    }
+}
+
+#[tokio::test]
+async fn mailjet_events_reach_our_delivery_through_custom_id_and_are_stored_once() {
+    for app in apps().await {
+        app.customer("c1", "someone@example.com", "en").await;
+        let d = app.delivery("c1", &[], an_hour_ago()).await;
+        // Grouped: a delivery and an open of our email, as Mailjet posts them.
+        let mut sent = sample("mailjet_events.json", "mailjet.docs.sent_grouped_array")[0].clone();
+        let mut open = sample("mailjet_events.json", "mailjet.docs.open");
+        for event in [&mut sent, &mut open] {
+            event["CustomID"] = json!(d.to_string());
+            event["email"] = json!("a-forwarded-address@example.org");
+            event["time"] = json!(chrono::Utc::now().timestamp());
+        }
+        let batch = json!([sent, open]);
+        for _ in 0..2 {
+            let (status, _, reply) = app
+                .send(basic_request("mailjet", HOOK_PASSWORD, &batch))
+                .await;
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{}",
+                String::from_utf8_lossy(&reply)
+            );
+        }
+        let events = app.events().await;
+        assert_eq!(events.len(), 2, "{}: {events:?}", app.db.backend);
+        assert!(
+            events
+                .iter()
+                .all(|(_, _, data)| data["campaign"] == "satisfaction-survey"),
+            "{events:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_brevo_hard_bounce_suppresses_and_a_retry_changes_nothing() {
+    for app in apps().await {
+        app.customer("c1", "not-a-user@example.com", "en").await;
+        let bounce = sample("brevo_events.json", "brevo.anymail.test_hard_bounce");
+        for _ in 0..2 {
+            let (status, _, _) = app
+                .send(basic_request("brevo", HOOK_PASSWORD, &bounce))
+                .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let reason = app
+            .store()
+            .suppression("not-a-user@example.com")
+            .await
+            .unwrap()
+            .expect("suppressed");
+        // The stored bounce event suppresses first (import rules), so its reason wins.
+        assert!(reason.contains("hard"), "{reason}");
+        let bounces = app.events_of("bounce").await;
+        assert_eq!(bounces.len(), 1, "{}", app.db.backend);
+        assert_eq!(bounces[0].1["provider"], "brevo");
+    }
+}
+
+#[tokio::test]
+async fn a_mailjet_spam_report_suppresses_even_uncorrelated() {
+    for app in apps().await {
+        let spam = sample("mailjet_events.json", "mailjet.docs.spam");
+        let (status, _, _) = app
+            .send(basic_request("mailjet", HOOK_PASSWORD, &spam))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let reason = app
+            .store()
+            .suppression("bounce@mailjet.com")
+            .await
+            .unwrap()
+            .expect("suppressed");
+        assert!(reason.starts_with("spam_complaint"), "{reason}");
+    }
+}

@@ -327,12 +327,16 @@ impl Default for MailgunConfig {
     }
 }
 
+/// `webhooks.{postmark,mailjet,brevo}`: the credentials in the webhook URL
+/// (`https://user:password@…/webhooks/NAME`) for providers that do not sign.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct PostmarkConfig {
+pub struct BasicAuthConfig {
     pub username: Option<String>,
     pub password: Option<SecretString>,
 }
+
+pub type PostmarkConfig = BasicAuthConfig;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -360,7 +364,9 @@ impl Default for SesConfig {
 pub struct WebhooksConfig {
     pub sendgrid: SendgridConfig,
     pub mailgun: MailgunConfig,
-    pub postmark: PostmarkConfig,
+    pub postmark: BasicAuthConfig,
+    pub mailjet: BasicAuthConfig,
+    pub brevo: BasicAuthConfig,
     pub ses: SesConfig,
 }
 

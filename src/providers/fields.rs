@@ -125,6 +125,27 @@ pub(crate) fn code_from(field: Option<&str>, text: Option<&str>) -> Option<Strin
         .or_else(|| text.and_then(enhanced_code))
 }
 
+/// rapport's delivery id inside a free-form custom-data string that providers echo verbatim
+/// (Mailjet `Payload`, Brevo `X-Mailin-custom`, tags): a JSON object with `key`
+/// (`{"rapport_delivery":"…"}`, what our emails send), or `key=…` / `key:…` text.
+pub(crate) fn delivery_in_custom(custom: &str, key: &str) -> Option<String> {
+    let custom = custom.trim();
+    if custom.starts_with('{') {
+        let value: Value = serde_json::from_str(custom).ok()?;
+        return value.get(key).and_then(scalar_string);
+    }
+    custom
+        .split([',', ';', '|'])
+        .map(str::trim)
+        .find_map(|part| {
+            let rest = part.strip_prefix(key)?.trim_start();
+            rest.strip_prefix(['=', ':'])
+        })
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +183,18 @@ mod tests {
         assert_eq!(t(json!(i64::MAX)), None);
         assert_eq!(t(json!("NaN")), None);
         assert_eq!(t(json!(true)), None);
+    }
+
+    #[test]
+    fn delivery_ids_are_found_in_json_or_key_value_custom_data() {
+        let id = |s| delivery_in_custom(s, "rapport_delivery");
+        assert_eq!(id(r#"{"rapport_delivery":"d-1"}"#).as_deref(), Some("d-1"));
+        assert_eq!(id(r#"{"meta": "data"}"#), None);
+        assert_eq!(id("rapport_delivery=d-2").as_deref(), Some("d-2"));
+        assert_eq!(id("a=1, rapport_delivery: d-3").as_deref(), Some("d-3"));
+        assert_eq!(id("rapport_delivery="), None);
+        assert_eq!(id("{not json"), None);
+        assert_eq!(id("helloworld"), None);
     }
 
     #[test]

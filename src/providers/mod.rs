@@ -18,28 +18,36 @@
 //! certificate, every other provider does nothing) → `verify` (sync) → `parse` (sync).
 //!
 //! # Statuses and provider retries
-//! | error | status | SendGrid | Mailgun | Postmark | SNS |
-//! |---|---|---|---|---|---|
-//! | `Malformed` | 400 | retries 24 h | retries ~8 h | retries ~10.5 h | no retry (4xx) |
-//! | `Unauthorized`, `Stale`, `Replayed`, `UntrustedSnsUrl` | 401 | retries | retries | retries | no retry |
-//! | `TopicNotAllowed` | 403 | – | – | – | no retry |
-//! | `UnknownProvider` | 404 | retries | retries | retries | no retry |
-//! | `CertificateUnavailable` | 503 | – | – | – | retries (3 × 20 s by default) |
+//! | error | status | SendGrid | Mailgun | Postmark | SNS | Mailjet | Brevo |
+//! |---|---|---|---|---|---|---|---|
+//! | `Malformed` | 400 | retries 24 h | retries ~8 h | retries ~10.5 h | no retry (4xx) | retries 24 h | no retry |
+//! | `Unauthorized`, `Stale`, `Replayed`, `UntrustedSnsUrl` | 401 | retries | retries | retries | no retry | retries | no retry |
+//! | `TopicNotAllowed` | 403 | – | – | – | no retry | – | – |
+//! | `UnknownProvider` | 404 | retries | retries | retries | no retry | retries | no retry |
+//! | `CertificateUnavailable` | 503 | – | – | – | retries (3 × 20 s by default) | – | – |
 //!
-//! Mailgun stops only on 406, Postmark stops on 403, SNS treats every 4xx as final; so a
-//! wrong secret shows up as retries in the provider's dashboard rather than silent loss.
+//! Mailgun stops only on 406, Postmark stops on 403, SNS treats every 4xx as final, Mailjet
+//! retries anything but 200 every 30 s for 24 h, and Brevo discards on any 4xx but 429 and on
+//! 5xx (it retries timeouts and 429 only); so a wrong secret shows up as retries in most
+//! providers' dashboards rather than silent loss, and as discarded events in Brevo's.
 //!
 //! # Idempotency and replay
 //! `InboundEvent::event_id` is stable across a provider's retries; store `(provider,
 //! event_id)` once. Mailgun tokens are refused a second time within the tolerance window (the
 //! signature does not cover the body). SendGrid and SNS timestamps are not checked for age:
 //! neither provider documents a tolerance, and dedup on the event id makes a replay inert.
+//! Postmark (records without an `ID`), Mailjet and Brevo have no event id; their keys are
+//! composites of event name, provider message id or Message-ID, recipient, time and link,
+//! and they sign nothing, so basic auth plus that dedup is all there is.
 
+mod basic_auth;
+pub mod brevo;
 pub mod certificate;
 mod error;
 mod event;
 mod fields;
 pub mod mailgun;
+pub mod mailjet;
 pub mod postmark;
 pub mod replay;
 pub mod sendgrid;
@@ -56,19 +64,22 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
 
+pub use basic_auth::BasicAuth;
+pub use brevo::Brevo;
 pub use certificate::{
     CertificateStore, ReqwestSns, SnsHttp, SnsUrl, confirm_subscription, public_key_from_pem,
 };
 pub use error::WebhookError;
 pub use event::{Inbound, InboundEvent, InboundKind};
 pub use mailgun::Mailgun;
+pub use mailjet::Mailjet;
 pub use postmark::Postmark;
 pub use replay::ReplayGuard;
 pub use sendgrid::Sendgrid;
 pub use ses::Ses;
 pub use settings::{
-    MailgunSettings, PostmarkSettings, SendgridSettings, SesSettings, SettingsError,
-    WebhookSettings,
+    BasicAuthSettings, BrevoSettings, MailgunSettings, MailjetSettings, PostmarkSettings,
+    SendgridSettings, SesSettings, SettingsError, WebhookSettings,
 };
 pub use sns_signature::{MessageType, SnsEnvelope};
 
@@ -130,6 +141,15 @@ impl Registry {
                 s.username.clone(),
                 s.password.clone(),
             )));
+        }
+        if let Some(s) = &settings.mailjet {
+            registry.register(Box::new(Mailjet::new(
+                s.username.clone(),
+                s.password.clone(),
+            )));
+        }
+        if let Some(s) = &settings.brevo {
+            registry.register(Box::new(Brevo::new(s.username.clone(), s.password.clone())));
         }
         if let Some(s) = &settings.ses {
             let store = Arc::new(CertificateStore::new(s.cert_dir.clone(), sns_http));

@@ -1,29 +1,27 @@
 //! Postmark webhooks: one JSON object per request, dispatched on `RecordType` (and `Type` for
 //! bounces). Postmark does not sign; the endpoint URL carries basic-auth credentials.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
+use super::basic_auth::BasicAuth;
 use super::fields::{code_from, owned, rfc3339, scalar_string, text};
-use super::{Inbound, InboundEvent, InboundKind, Provider, WebhookError, header};
+use super::{Inbound, InboundEvent, InboundKind, Provider, WebhookError};
 
 /// `X-PM-Metadata-rapport-delivery` arrives as this `Metadata` key.
 const DELIVERY_METADATA: &str = "rapport-delivery";
 
 pub struct Postmark {
-    username: SecretString,
-    password: SecretString,
+    auth: BasicAuth,
 }
 
 impl Postmark {
     pub fn new(username: SecretString, password: SecretString) -> Self {
-        Self { username, password }
+        Self {
+            auth: BasicAuth::new(username, password),
+        }
     }
 }
 
@@ -38,27 +36,7 @@ impl Provider for Postmark {
         _body: &[u8],
         _now: DateTime<Utc>,
     ) -> Result<(), WebhookError> {
-        let encoded = header(headers, "authorization")
-            .and_then(|v| {
-                v.strip_prefix("Basic ")
-                    .or_else(|| v.strip_prefix("basic "))
-            })
-            .ok_or(WebhookError::Unauthorized("missing basic auth"))?;
-        let decoded = BASE64
-            .decode(encoded.trim())
-            .map_err(|_| WebhookError::Unauthorized("basic auth is not base64"))?;
-        let (user, pass) = match decoded.iter().position(|&b| b == b':') {
-            Some(colon) => (&decoded[..colon], &decoded[colon + 1..]),
-            None => return Err(WebhookError::Unauthorized("basic auth has no password")),
-        };
-        // Both compared, always, on digests so that neither content nor length leaks.
-        let user_ok = same_secret(user, self.username.expose_secret().as_bytes());
-        let pass_ok = same_secret(pass, self.password.expose_secret().as_bytes());
-        if bool::from(user_ok & pass_ok) {
-            Ok(())
-        } else {
-            Err(WebhookError::Unauthorized("wrong basic auth credentials"))
-        }
+        self.auth.verify(headers)
     }
 
     fn parse(&self, body: &[u8]) -> Result<Inbound, WebhookError> {
@@ -67,10 +45,6 @@ impl Provider for Postmark {
             None => Inbound::Ignored,
         })
     }
-}
-
-fn same_secret(given: &[u8], expected: &[u8]) -> subtle::Choice {
-    Sha256::digest(given).ct_eq(&Sha256::digest(expected))
 }
 
 /// Parses one record; `None` for records rapport does not track (resubscribes,

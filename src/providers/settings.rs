@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::TimeDelta;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::WebhooksConfig;
+use crate::config::{BasicAuthConfig, WebhooksConfig};
 
 /// The `webhooks.*` settings. A provider without settings is not registered (its route
 /// answers 404), so an unconfigured provider can never accept unauthenticated events.
@@ -14,6 +14,8 @@ pub struct WebhookSettings {
     pub sendgrid: Option<SendgridSettings>,
     pub mailgun: Option<MailgunSettings>,
     pub postmark: Option<PostmarkSettings>,
+    pub mailjet: Option<MailjetSettings>,
+    pub brevo: Option<BrevoSettings>,
     pub ses: Option<SesSettings>,
 }
 
@@ -29,10 +31,15 @@ pub struct MailgunSettings {
     pub tolerance: TimeDelta,
 }
 
-pub struct PostmarkSettings {
+/// Basic-auth credentials of a provider that does not sign (Postmark, Mailjet, Brevo).
+pub struct BasicAuthSettings {
     pub username: SecretString,
     pub password: SecretString,
 }
+
+pub type PostmarkSettings = BasicAuthSettings;
+pub type MailjetSettings = BasicAuthSettings;
+pub type BrevoSettings = BasicAuthSettings;
 
 pub struct SesSettings {
     /// `webhooks.ses.topic_arns`; empty = any.
@@ -56,8 +63,8 @@ pub struct SettingsError {
 impl TryFrom<&WebhooksConfig> for WebhookSettings {
     type Error = SettingsError;
 
-    /// SendGrid, Mailgun and Postmark are enabled by their secrets; half a Postmark
-    /// credential is an error rather than an open endpoint. SES needs no secret (the SNS
+    /// SendGrid, Mailgun, Postmark, Mailjet and Brevo are enabled by their secrets; half a
+    /// basic-auth credential is an error rather than an open endpoint. SES needs no secret (the SNS
     /// signature is the check), so it is always enabled, restricted by `topic_arns`.
     fn try_from(config: &WebhooksConfig) -> Result<Self, SettingsError> {
         let sendgrid = config
@@ -75,19 +82,9 @@ impl TryFrom<&WebhooksConfig> for WebhookSettings {
                 signing_key: key.clone(),
                 tolerance: config.mailgun.tolerance.chrono(),
             });
-        let postmark = match (&config.postmark.username, &config.postmark.password) {
-            (Some(username), Some(password)) => Some(PostmarkSettings {
-                username: SecretString::from(username.clone()),
-                password: password.clone(),
-            }),
-            (None, None) => None,
-            _ => {
-                return Err(SettingsError {
-                    key: "postmark",
-                    reason: "set both username and password (basic auth), or neither".into(),
-                });
-            }
-        };
+        let postmark = basic_auth("postmark", &config.postmark)?;
+        let mailjet = basic_auth("mailjet", &config.mailjet)?;
+        let brevo = basic_auth("brevo", &config.brevo)?;
         let ses = Some(SesSettings {
             topic_arns: config.ses.topic_arns.clone(),
             cert_dir: config.ses.cert_dir.clone(),
@@ -96,8 +93,28 @@ impl TryFrom<&WebhooksConfig> for WebhookSettings {
             sendgrid,
             mailgun,
             postmark,
+            mailjet,
+            brevo,
             ses,
         })
+    }
+}
+
+/// Both halves or neither: half a credential is an error rather than an open endpoint.
+fn basic_auth(
+    key: &'static str,
+    config: &BasicAuthConfig,
+) -> Result<Option<BasicAuthSettings>, SettingsError> {
+    match (&config.username, &config.password) {
+        (Some(username), Some(password)) => Ok(Some(BasicAuthSettings {
+            username: SecretString::from(username.clone()),
+            password: password.clone(),
+        })),
+        (None, None) => Ok(None),
+        _ => Err(SettingsError {
+            key,
+            reason: "set both username and password (basic auth), or neither".into(),
+        }),
     }
 }
 
@@ -119,10 +136,14 @@ mod tests {
         assert_eq!(registry_names(""), Ok(vec!["ses"]));
         let toml = "[webhooks.sendgrid]\npublic_key = \"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==\"\n\
                     [webhooks.mailgun]\nsigning_key = \"k\"\ntolerance = \"10m\"\n\
-                    [webhooks.postmark]\nusername = \"u\"\npassword = \"p\"\n";
+                    [webhooks.postmark]\nusername = \"u\"\npassword = \"p\"\n\
+                    [webhooks.mailjet]\nusername = \"u\"\npassword = \"p\"\n\
+                    [webhooks.brevo]\nusername = \"u\"\npassword = \"p\"\n";
         assert_eq!(
             registry_names(toml),
-            Ok(vec!["mailgun", "postmark", "sendgrid", "ses"])
+            Ok(vec![
+                "brevo", "mailgun", "mailjet", "postmark", "sendgrid", "ses"
+            ])
         );
     }
 
@@ -130,6 +151,8 @@ mod tests {
     fn half_configured_postmark_or_a_bad_sendgrid_key_is_a_startup_error() {
         let half = "[webhooks.postmark]\nusername = \"u\"\n";
         assert!(registry_names(half).is_err_and(|e| e.contains("webhooks.postmark")));
+        let half = "[webhooks.brevo]\npassword = \"p\"\n";
+        assert!(registry_names(half).is_err_and(|e| e.contains("webhooks.brevo")));
         let bad = "[webhooks.sendgrid]\npublic_key = \"not a key\"\n";
         assert!(registry_names(bad).is_err_and(|e| e.contains("webhooks.sendgrid.public_key")));
     }

@@ -125,6 +125,12 @@ pub fn build_message(
             .raw_header(header(
                 "X-SES-MESSAGE-TAGS",
                 format!("rapport_delivery={id}"),
+            ))
+            // Mailjet echoes it as `CustomID`, Brevo as `X-Mailin-custom`.
+            .raw_header(header("X-MJ-CustomID", id.to_string()))
+            .raw_header(header(
+                "X-Mailin-custom",
+                format!(r#"{{"rapport_delivery":"{id}"}}"#),
             ));
     }
     let mut message = b

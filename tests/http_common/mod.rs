@@ -9,7 +9,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rapport::domain::Level;
 use rapport::http::{AppState, HttpSettings};
 use rapport::import::{CustomerRecord, RecordDefaults, Row};
-use rapport::providers::{MailgunSettings, Registry, SendgridSettings, WebhookSettings};
+use rapport::providers::{
+    BasicAuthSettings, MailgunSettings, Registry, SendgridSettings, WebhookSettings,
+};
 use rapport::store::{DeliveryResult, NewDelivery, Store};
 use rapport::tracking::Signer;
 use secrecy::SecretString;
@@ -27,6 +29,9 @@ pub const SG_KEY_1: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW
 pub const SG_SIG_1: &str = "MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM=";
 pub const SG_TS_1: &str = "1600112502";
 pub const MAILGUN_KEY: &str = "test-mailgun-signing-key";
+/// Basic-auth credentials of the Mailjet and Brevo webhooks (Postmark stays unconfigured).
+pub const HOOK_USER: &str = "hook";
+pub const HOOK_PASSWORD: &str = "hook-password";
 /// A real browser, so that hits count as human.
 pub const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36";
 
@@ -238,6 +243,14 @@ fn settings() -> (HttpSettings, Registry) {
         mailgun: Some(MailgunSettings {
             signing_key: SecretString::from(MAILGUN_KEY),
             tolerance: MailgunSettings::DEFAULT_TOLERANCE,
+        }),
+        mailjet: Some(BasicAuthSettings {
+            username: SecretString::from(HOOK_USER),
+            password: SecretString::from(HOOK_PASSWORD),
+        }),
+        brevo: Some(BasicAuthSettings {
+            username: SecretString::from(HOOK_USER),
+            password: SecretString::from(HOOK_PASSWORD),
         }),
         ..Default::default()
     };

@@ -305,6 +305,14 @@ fn registry_maps_route_names_to_configured_providers() {
             username: SecretString::from("u"),
             password: SecretString::from("p"),
         }),
+        mailjet: Some(MailjetSettings {
+            username: SecretString::from("u"),
+            password: SecretString::from("p"),
+        }),
+        brevo: Some(BrevoSettings {
+            username: SecretString::from("u"),
+            password: SecretString::from("p"),
+        }),
         ses: Some(SesSettings {
             topic_arns: vec![],
             cert_dir: Some(fixture_path("")),
@@ -313,7 +321,7 @@ fn registry_maps_route_names_to_configured_providers() {
     let registry = Registry::from_settings(&settings).expect("builds");
     assert_eq!(
         registry.names().collect::<Vec<_>>(),
-        ["mailgun", "postmark", "sendgrid", "ses"]
+        ["brevo", "mailgun", "mailjet", "postmark", "sendgrid", "ses"]
     );
     for name in registry.names() {
         assert_eq!(registry.get(name).map(|p| p.name()), Some(name));

@@ -1,0 +1,19 @@
+#![no_main]
+//! Mailjet: grouped-array / single-object parser, and the basic-auth check with the input as
+//! the header.
+
+use chrono::DateTime;
+use libfuzzer_sys::fuzz_target;
+use rapport::providers::{Mailjet, Provider, mailjet};
+use secrecy::SecretString;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = mailjet::parse(data);
+    let provider = Mailjet::new(SecretString::from("u"), SecretString::from("p"));
+    let _ = provider.parse(data);
+    let mut headers = http::HeaderMap::new();
+    if let Ok(value) = http::HeaderValue::from_bytes(data) {
+        headers.insert("authorization", value);
+    }
+    let _ = provider.verify(&headers, data, DateTime::UNIX_EPOCH);
+});

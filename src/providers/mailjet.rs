@@ -1,0 +1,163 @@
+//! Mailjet Event API: a JSON array of events ("Group Events", Version 2) or a bare object
+//! (ungrouped). Mailjet does not sign; the webhook URL carries basic-auth credentials.
+//! No event id either, so the idempotency key is a composite of what makes an event unique.
+
+use chrono::{DateTime, Utc};
+use http::HeaderMap;
+use secrecy::SecretString;
+use serde_json::Value;
+
+use super::basic_auth::BasicAuth;
+use super::fields::{code_from, delivery_in_custom, owned, scalar_string, text, unix_time};
+use super::{Inbound, InboundEvent, InboundKind, Provider, WebhookError};
+
+/// Our emails carry `X-MJ-CustomID: <delivery id>`, echoed as `CustomID`; a `Payload`
+/// (`X-MJ-EventPayload`) JSON object with this key is read too.
+const DELIVERY_KEY: &str = "rapport_delivery";
+
+pub struct Mailjet {
+    auth: BasicAuth,
+}
+
+impl Mailjet {
+    pub fn new(username: SecretString, password: SecretString) -> Self {
+        Self {
+            auth: BasicAuth::new(username, password),
+        }
+    }
+}
+
+impl Provider for Mailjet {
+    fn name(&self) -> &'static str {
+        "mailjet"
+    }
+
+    /// No timestamp is signed, so there is no freshness check: a replayed request repeats
+    /// composite event ids that are already stored.
+    fn verify(
+        &self,
+        headers: &HeaderMap,
+        _body: &[u8],
+        _now: DateTime<Utc>,
+    ) -> Result<(), WebhookError> {
+        self.auth.verify(headers)
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Inbound, WebhookError> {
+        parse(body).map(Inbound::Events)
+    }
+}
+
+/// Parses a grouped array or a single event.
+pub fn parse(body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| WebhookError::malformed(format!("not JSON: {e}")))?;
+    let items = match value {
+        Value::Array(items) => items,
+        object @ Value::Object(_) => vec![object],
+        _ => return Err(WebhookError::malformed("expected a JSON array or object")),
+    };
+    let mut events = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        if !item.is_object() {
+            return Err(WebhookError::malformed(format!(
+                "event {index} is not an object"
+            )));
+        }
+        if let Some(event) = parse_event(item, index)? {
+            events.push(event);
+        }
+    }
+    Ok(events)
+}
+
+fn parse_event(item: &Value, index: usize) -> Result<Option<InboundEvent>, WebhookError> {
+    let event = text(item, "event").unwrap_or_default();
+    let kind = match event {
+        // "sent" = accepted by the receiving server: what the other providers call delivered.
+        "sent" => InboundKind::Delivered,
+        "open" => InboundKind::Open,
+        "click" => InboundKind::Click,
+        "bounce" => bounce_kind(item),
+        // Mailjet did not send it (preblocked, duplicate in campaign, typofix, …).
+        "blocked" => InboundKind::Dropped,
+        "spam" => InboundKind::SpamComplaint,
+        "unsub" => InboundKind::Unsubscribe,
+        _ => return Ok(None),
+    };
+    let occurred_at = item.get("time").and_then(unix_time).ok_or_else(|| {
+        WebhookError::malformed(format!("event {index} ({event}) has no valid time"))
+    })?;
+    let recipient = owned(item, "email");
+    // `MessageID` is an integer above 2^53: serde_json keeps it exact as u64.
+    let mailjet_id = item
+        .get("MessageID")
+        .and_then(scalar_string)
+        .or_else(|| owned(item, "Message_GUID"))
+        .or_else(|| owned(item, "mj_message_id"));
+    let url = owned(item, "url").filter(|_| kind == InboundKind::Click);
+    let event_id = format!(
+        "{event}:{}:{}:{}:{}",
+        mailjet_id.as_deref().unwrap_or_default(),
+        occurred_at.timestamp(),
+        recipient.as_deref().unwrap_or_default(),
+        url.as_deref().unwrap_or_default(),
+    );
+
+    let mut out = InboundEvent::new("mailjet", event_id, kind, occurred_at);
+    out.recipient = recipient;
+    out.provider_message_id = mailjet_id;
+    out.delivery_id = delivery_id(item);
+    out.url = url;
+    match kind {
+        InboundKind::Open | InboundKind::Click | InboundKind::Unsubscribe => {
+            out.user_agent = owned(item, "agent");
+        }
+        InboundKind::Bounce { .. } | InboundKind::Dropped | InboundKind::Deferred => {
+            out.reason = reason(item);
+            out.enhanced_code = code_from(None, text(item, "comment"));
+        }
+        InboundKind::SpamComplaint => out.reason = owned(item, "source"),
+        InboundKind::Delivered => {}
+    }
+    Ok(Some(out))
+}
+
+/// `hard_bounce` decides; greylisting that is not hard is Mailjet retrying ("Delivery will be
+/// re-attempted"), so a deferral rather than a bounce.
+fn bounce_kind(item: &Value) -> InboundKind {
+    let hard = item.get("hard_bounce").and_then(Value::as_bool) == Some(true);
+    if !hard && text(item, "error") == Some("greylisted") {
+        InboundKind::Deferred
+    } else {
+        InboundKind::Bounce { hard }
+    }
+}
+
+/// `recipient: user unknown (comment)` from `error_related_to`, `error` and `comment`.
+fn reason(item: &Value) -> Option<String> {
+    let mut reason = match (text(item, "error_related_to"), text(item, "error")) {
+        (Some(about), Some(error)) => format!("{about}: {error}"),
+        (None, Some(error)) => error.to_owned(),
+        (Some(about), None) => about.to_owned(),
+        (None, None) => String::new(),
+    };
+    if let Some(comment) = text(item, "comment") {
+        if reason.is_empty() {
+            reason = comment.to_owned();
+        } else {
+            reason.push_str(&format!(" ({comment})"));
+        }
+    }
+    (!reason.is_empty()).then_some(reason)
+}
+
+/// `Payload` JSON with our key first (unambiguous), then `CustomID` as a whole.
+fn delivery_id(item: &Value) -> Option<String> {
+    text(item, "Payload")
+        .and_then(|payload| delivery_in_custom(payload, DELIVERY_KEY))
+        .or_else(|| {
+            let custom = item.get("CustomID").and_then(scalar_string)?;
+            delivery_in_custom(&custom, DELIVERY_KEY).or(Some(custom))
+        })
+}
