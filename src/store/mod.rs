@@ -2,6 +2,7 @@
 //! `sqlite` and `postgres` implement it, each with its own migrations and SQL.
 
 mod cycle;
+mod facts_merge;
 mod outbox;
 mod postgres;
 mod postgres_cycle;
