@@ -223,6 +223,8 @@ async fn run_backend(
     }
     tx.insert_events(&events, Utc::now()).await?;
     tx.commit().await?;
+    // The insert above ran with the import's large SQLite cache: not the cycle's memory.
+    reset_peak_rss();
     let scope = cycle::incremental_scope(&*store).await?;
     let r = cycle::run(
         &*store,

@@ -252,9 +252,19 @@ pub async fn run(
             .filter(|(_, c)| **c)
             .map(|((r, _, _), _)| r.customer_id.clone())
             .collect();
+        // Recent orders can only exist where the facts' last order is recent: the other
+        // candidates (due for a campaign without any) need no order lookup.
+        let ordered_recently: Vec<String> = assessed
+            .iter()
+            .zip(&candidate)
+            .filter(|((r, _, _), c)| {
+                **c && r.facts.last_order_at.is_some_and(|t| t >= orders_since)
+            })
+            .map(|((r, _, _), _)| r.customer_id.clone())
+            .collect();
         lap(&mut phases.classify);
         let mut contexts = store
-            .plan_contexts(&ids, orders_since, complaints_since)
+            .plan_contexts(&ids, &ordered_recently, orders_since, complaints_since)
             .await?;
         lap(&mut phases.plan_context);
         let mut deliveries = Vec::new();
@@ -296,7 +306,8 @@ pub async fn run(
         }
         report.level_changes += changes.len() as u64;
         lap(&mut phases.plan);
-        if !opts.dry_run {
+        // Most chunks of a steady-state cycle change nothing: no empty write transaction.
+        if !opts.dry_run && !(changes.is_empty() && deliveries.is_empty()) {
             report.queued += store.apply_cycle(&changes, &deliveries, now).await?;
             if !cfg.notify.is_empty() {
                 // Outbox rows for [[notify]] endpoints; the notify worker POSTs them.

@@ -127,6 +127,20 @@ pub(crate) fn fold_outbox_counts(
     out
 }
 
+/// The suppressions a facts scope needs, as (email, reason) rows: the whole list for every
+/// customer, otherwise those of the scope's customers (`p` names the scope's parameter).
+pub(crate) fn suppressions_sql(scope: &Scope, p: &str) -> String {
+    match scope {
+        Scope::All => "SELECT email, reason FROM suppressions".into(),
+        _ => facts_sql(
+            "SELECT s.email, s.reason FROM customers c \
+             JOIN suppressions s ON s.email = c.email {CUSTOMER_WHERE}",
+            scope,
+            p,
+        ),
+    }
+}
+
 /// One of the facts statements for a scope: `template` with its `{SCOPE_WHERE}`,
 /// `{SCOPE_AND}` and `{CUSTOMER_WHERE}` holes filled by fixed fragments naming the scope's
 /// parameter `p` (such as `?3` or `$3`). Each scope is its own statement with its own plan (a

@@ -121,10 +121,12 @@ pub trait Store: Send + Sync {
         windows: FactsWindows,
         chunk: usize,
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<FactsRow>>>;
-    /// Recent orders and complaints and all deliveries of these customers.
+    /// Recent complaints and all deliveries of the customers `ids`, and the recent orders of
+    /// those among them in `ordered_recently` (the others have none: their facts say so).
     async fn plan_contexts(
         &self,
         ids: &[String],
+        ordered_recently: &[String],
         orders_since: DateTime<Utc>,
         complaints_since: DateTime<Utc>,
     ) -> Result<HashMap<String, PlanContext>>;

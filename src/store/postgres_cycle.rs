@@ -1,7 +1,7 @@
 //! PostgreSQL side of the cycle and the outbox.
 
 use super::cycle::level_of;
-use super::facts_merge::{EventFacts, OrderFacts, merge_in_chunks};
+use super::facts_merge::{EventFacts, OrderFacts, merge_in_chunks, suppressions};
 use super::{
     ClaimedDelivery, DeliveryRef, DeliveryResult, FactsRow, FactsWindows, HistoryEntry,
     LevelChange, LevelCounts, NewDelivery, OccurrenceData, OutboxCounts, PgStore, PlanContext,
@@ -23,12 +23,13 @@ fn customer_row(r: &PgRow) -> Result<FactsRow, sqlx::Error> {
         locale: r.try_get(2)?,
         timezone: r.try_get(3)?,
         subscribed: r.try_get(4)?,
-        suppression: r.try_get(5)?,
-        stored_current: level_of(r.try_get(6)?),
-        stored_target: level_of(r.try_get(7)?),
+        // Filled in from the suppressions map by the merge.
+        suppression: None,
+        stored_current: level_of(r.try_get(5)?),
+        stored_target: level_of(r.try_get(6)?),
         facts: CustomerFacts {
             target_override: r
-                .try_get::<Option<i64>, _>(8)?
+                .try_get::<Option<i64>, _>(7)?
                 .and_then(crate::domain::Level::from_rank),
             ..CustomerFacts::default()
         },
@@ -97,6 +98,22 @@ impl PgStore {
         tokio::spawn(async move {
             // Three statements on three connections: three server processes scan side by
             // side while the merge consumes their rows in customer-id order.
+            let q = bind_scope(
+                sqlx::query(sqlx::AssertSqlSafe(super::cycle::suppressions_sql(
+                    &scope, "$1",
+                ))),
+                &scope,
+            );
+            let rows = q
+                .fetch(&pool)
+                .map(|r| r.and_then(|r| Ok((r.try_get(0)?, r.try_get(1)?))));
+            let suppressed = match suppressions(rows).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = tx.send(Err(e.into())).await;
+                    return;
+                }
+            };
             let sql = |t: &str, p: &str| super::cycle::facts_sql(t, &scope, p);
             let customers_sql = sql(include_str!("sql/postgres_facts_customers.sql"), "$1");
             let orders_sql = sql(include_str!("sql/postgres_facts_orders.sql"), "$3");
@@ -118,7 +135,7 @@ impl PgStore {
             )
             .fetch(&pool)
             .map(|r| r.and_then(|r| event_facts(&r)));
-            merge_in_chunks(customers, orders, events, &tx, chunk).await;
+            merge_in_chunks(customers, orders, events, &suppressed, &tx, chunk).await;
         });
         rx
     }
@@ -126,11 +143,12 @@ impl PgStore {
     pub(super) async fn c_plan_contexts(
         &self,
         ids: &[String],
+        ordered_recently: &[String],
         orders_since: DateTime<Utc>,
         complaints_since: DateTime<Utc>,
     ) -> Result<HashMap<String, PlanContext>> {
         let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(ids.len());
-        for chunk in batches(ids, BATCH) {
+        for chunk in batches(ordered_recently, BATCH) {
             for r in sqlx::query("SELECT customer_id, id, occurred_at FROM orders WHERE occurred_at >= $1 AND customer_id = ANY($2)")
                 .bind(orders_since)
                 .bind(chunk)
@@ -139,6 +157,8 @@ impl PgStore {
             {
                 out.entry(r.get(0)).or_default().orders.push((r.get(1), r.get(2)));
             }
+        }
+        for chunk in batches(ids, BATCH) {
             for r in sqlx::query("SELECT customer_id, seq, occurred_at FROM events WHERE kind = 5 AND occurred_at >= $1 AND customer_id = ANY($2)")
                 .bind(complaints_since)
                 .bind(chunk)

@@ -1,7 +1,7 @@
 //! SQLite side of the cycle and the outbox.
 
 use super::cycle::level_of;
-use super::facts_merge::{EventFacts, OrderFacts, merge_in_chunks};
+use super::facts_merge::{EventFacts, OrderFacts, merge_in_chunks, suppressions};
 use super::time::{from_ms, to_ms};
 use super::{
     ClaimedDelivery, DeliveryRef, DeliveryResult, FactsRow, FactsWindows, HistoryEntry,
@@ -30,12 +30,13 @@ fn customer_row(r: &SqliteRow) -> Result<FactsRow, sqlx::Error> {
         locale: r.try_get(2)?,
         timezone: r.try_get(3)?,
         subscribed: r.try_get(4)?,
-        suppression: r.try_get(5)?,
-        stored_current: level_of(r.try_get(6)?),
-        stored_target: level_of(r.try_get(7)?),
+        // Filled in from the suppressions map by the merge.
+        suppression: None,
+        stored_current: level_of(r.try_get(5)?),
+        stored_target: level_of(r.try_get(6)?),
         facts: CustomerFacts {
             target_override: r
-                .try_get::<Option<i64>, _>(8)?
+                .try_get::<Option<i64>, _>(7)?
                 .and_then(crate::domain::Level::from_rank),
             ..CustomerFacts::default()
         },
@@ -138,6 +139,22 @@ impl SqliteStore {
                     return;
                 }
             };
+            let q = bind_scope(
+                sqlx::query(sqlx::AssertSqlSafe(super::cycle::suppressions_sql(
+                    &scope, "?1",
+                ))),
+                &scope,
+            );
+            let rows = q
+                .fetch(&mut *cc)
+                .map(|r| r.and_then(|r| Ok((r.try_get(0)?, r.try_get(1)?))));
+            let suppressed = match suppressions(rows).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = tx.send(Err(e.into())).await;
+                    return;
+                }
+            };
             let sql = |t: &str, p: &str| super::cycle::facts_sql(t, &scope, p);
             let customers_sql = sql(include_str!("sql/sqlite_facts_customers.sql"), "?1");
             let orders_sql = sql(include_str!("sql/sqlite_facts_orders.sql"), "?3");
@@ -159,7 +176,7 @@ impl SqliteStore {
             )
             .fetch(&mut *ec)
             .map(|r| r.and_then(|r| event_facts(&r)));
-            merge_in_chunks(customers, orders, events, &tx, chunk).await;
+            merge_in_chunks(customers, orders, events, &suppressed, &tx, chunk).await;
         });
         rx
     }
@@ -167,11 +184,12 @@ impl SqliteStore {
     pub(super) async fn c_plan_contexts(
         &self,
         ids: &[String],
+        ordered_recently: &[String],
         orders_since: DateTime<Utc>,
         complaints_since: DateTime<Utc>,
     ) -> Result<HashMap<String, PlanContext>> {
         let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(ids.len());
-        for chunk in batches(ids, BATCH) {
+        for chunk in batches(ordered_recently, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT customer_id, id, occurred_at FROM orders WHERE occurred_at >= ",
             );
@@ -184,6 +202,8 @@ impl SqliteStore {
                     .orders
                     .push((r.get(1), from_ms(r.get(2))));
             }
+        }
+        for chunk in batches(ids, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT customer_id, seq, occurred_at FROM events WHERE kind = 5 AND occurred_at >= ",
             );
