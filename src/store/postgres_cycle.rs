@@ -59,6 +59,19 @@ fn event_facts(r: &PgRow) -> Result<EventFacts, sqlx::Error> {
     })
 }
 
+/// A transaction for one of the facts streams, with the settings its plan needs: no JIT (it
+/// compiled each statement for longer than the statement ran), no parallel workers (three
+/// streams already share two cores, and with workers the customers were sorted instead of
+/// read in primary-key order). `SET LOCAL` ends with the transaction, not the connection.
+async fn facts_transaction(pool: &sqlx::PgPool) -> Result<sqlx::Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
+    sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
 /// Binds the scope's parameter, if it has one.
 fn bind_scope<'q>(
     q: sqlx::query::Query<'q, Postgres, PgArguments>,
@@ -114,12 +127,26 @@ impl PgStore {
                     return;
                 }
             };
+            let txs = async {
+                Ok::<_, super::StoreError>((
+                    facts_transaction(&pool).await?,
+                    facts_transaction(&pool).await?,
+                    facts_transaction(&pool).await?,
+                ))
+            };
+            let (mut ct, mut ot, mut et) = match txs.await {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
             let sql = |t: &str, p: &str| super::cycle::facts_sql(t, &scope, p);
             let customers_sql = sql(include_str!("sql/postgres_facts_customers.sql"), "$1");
             let orders_sql = sql(include_str!("sql/postgres_facts_orders.sql"), "$3");
             let events_sql = sql(include_str!("sql/postgres_facts_events.sql"), "$2");
             let customers = bind_scope(sqlx::query(sqlx::AssertSqlSafe(customers_sql)), &scope)
-                .fetch(&pool)
+                .fetch(&mut *ct)
                 .map(|r| r.and_then(|r| customer_row(&r)));
             let orders = bind_scope(
                 sqlx::query(sqlx::AssertSqlSafe(orders_sql))
@@ -127,13 +154,13 @@ impl PgStore {
                     .bind(w.margin_since),
                 &scope,
             )
-            .fetch(&pool)
+            .fetch(&mut *ot)
             .map(|r| r.and_then(|r| order_facts(&r)));
             let events = bind_scope(
                 sqlx::query(sqlx::AssertSqlSafe(events_sql)).bind(w.referrals_since),
                 &scope,
             )
-            .fetch(&pool)
+            .fetch(&mut *et)
             .map(|r| r.and_then(|r| event_facts(&r)));
             merge_in_chunks(customers, orders, events, &suppressed, &tx, chunk).await;
         });
