@@ -29,6 +29,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
         .plan_contexts(
             std::slice::from_ref(&row.customer_id),
             std::slice::from_ref(&row.customer_id),
+            std::slice::from_ref(&row.customer_id),
             now - far,
             now - far,
         )

@@ -46,6 +46,7 @@ async fn as_delivery(
         .plan_contexts(
             std::slice::from_ref(&p.id),
             std::slice::from_ref(&p.id),
+            std::slice::from_ref(&p.id),
             far,
             far,
         )

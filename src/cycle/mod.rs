@@ -252,8 +252,8 @@ pub async fn run(
             .filter(|(_, c)| **c)
             .map(|((r, _, _), _)| r.customer_id.clone())
             .collect();
-        // Recent orders can only exist where the facts' last order is recent: the other
-        // candidates (due for a campaign without any) need no order lookup.
+        // Recent orders (complaints) can only exist where the facts' last order (complaint)
+        // is recent: the other candidates, due for a campaign without any, need no lookup.
         let ordered_recently: Vec<String> = assessed
             .iter()
             .zip(&candidate)
@@ -262,9 +262,23 @@ pub async fn run(
             })
             .map(|((r, _, _), _)| r.customer_id.clone())
             .collect();
+        let complained_recently: Vec<String> = assessed
+            .iter()
+            .zip(&candidate)
+            .filter(|((r, _, _), c)| {
+                **c && r.any_complaint_at.is_some_and(|t| t >= complaints_since)
+            })
+            .map(|((r, _, _), _)| r.customer_id.clone())
+            .collect();
         lap(&mut phases.classify);
         let mut contexts = store
-            .plan_contexts(&ids, &ordered_recently, orders_since, complaints_since)
+            .plan_contexts(
+                &ids,
+                &ordered_recently,
+                &complained_recently,
+                orders_since,
+                complaints_since,
+            )
             .await?;
         lap(&mut phases.plan_context);
         let mut deliveries = Vec::new();

@@ -36,6 +36,9 @@ pub struct FactsRow {
     pub stored_current: Level,
     pub stored_target: Level,
     pub facts: CustomerFacts,
+    /// The last complaint, machine-flagged ones too (the facts count only human ones):
+    /// whether the planner needs this customer's recent complaints.
+    pub any_complaint_at: Option<DateTime<Utc>>,
 }
 
 /// A level change to write: the new levels and, when they differ, a history row.

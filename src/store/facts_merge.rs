@@ -35,6 +35,8 @@ pub(crate) struct EventFacts {
     pub last_survey_response_at: Option<DateTime<Utc>>,
     pub partnership_accepted_at: Option<DateTime<Utc>>,
     pub referrals_in_window: u32,
+    /// The last complaint, machine-flagged ones too.
+    pub any_complaint_at: Option<DateTime<Utc>>,
 }
 
 impl OrderFacts {
@@ -46,7 +48,9 @@ impl OrderFacts {
 }
 
 impl EventFacts {
-    fn fill(self, f: &mut CustomerFacts) {
+    fn fill(self, row: &mut FactsRow) {
+        row.any_complaint_at = self.any_complaint_at;
+        let f = &mut row.facts;
         f.last_click_at = self.last_click_at;
         f.last_reply_at = self.last_reply_at;
         f.last_support_contact_at = self.last_support_contact_at;
@@ -116,7 +120,7 @@ where
             next_order = orders.try_next().await?;
         }
         if let Some(e) = next_event.take_if(|e| e.customer_id == row.customer_id) {
-            e.fill(&mut row.facts);
+            e.fill(&mut row);
             next_event = events.try_next().await?;
         }
         buf.push(row);
@@ -156,6 +160,7 @@ mod tests {
             stored_current: Level::Basic,
             stored_target: Level::Basic,
             facts: CustomerFacts::default(),
+            any_complaint_at: None,
         }
     }
 
@@ -179,6 +184,7 @@ mod tests {
             last_survey_response_at: None,
             partnership_accepted_at: None,
             referrals_in_window: referrals,
+            any_complaint_at: None,
         }
     }
 

@@ -121,12 +121,14 @@ pub trait Store: Send + Sync {
         windows: FactsWindows,
         chunk: usize,
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<FactsRow>>>;
-    /// Recent complaints and all deliveries of the customers `ids`, and the recent orders of
-    /// those among them in `ordered_recently` (the others have none: their facts say so).
+    /// All deliveries of the customers `ids`, the recent orders of those among them in
+    /// `ordered_recently` and the recent complaints of those in `complained_recently` (the
+    /// others have none: their facts say so).
     async fn plan_contexts(
         &self,
         ids: &[String],
         ordered_recently: &[String],
+        complained_recently: &[String],
         orders_since: DateTime<Utc>,
         complaints_since: DateTime<Utc>,
     ) -> Result<HashMap<String, PlanContext>>;

@@ -111,10 +111,12 @@ impl Store for PgStore {
         &self,
         ids: &[String],
         ordered_recently: &[String],
+        complained_recently: &[String],
         o: DateTime<Utc>,
         c: DateTime<Utc>,
     ) -> Result<std::collections::HashMap<String, super::PlanContext>> {
-        self.c_plan_contexts(ids, ordered_recently, o, c).await
+        self.c_plan_contexts(ids, ordered_recently, complained_recently, o, c)
+            .await
     }
     async fn apply_cycle(
         &self,

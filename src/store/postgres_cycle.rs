@@ -25,6 +25,7 @@ fn customer_row(r: &PgRow) -> Result<FactsRow, sqlx::Error> {
         subscribed: r.try_get(4)?,
         // Filled in from the suppressions map by the merge.
         suppression: None,
+        any_complaint_at: None,
         stored_current: level_of(r.try_get(5)?),
         stored_target: level_of(r.try_get(6)?),
         facts: CustomerFacts {
@@ -56,6 +57,7 @@ fn event_facts(r: &PgRow) -> Result<EventFacts, sqlx::Error> {
         last_survey_response_at: r.try_get(6)?,
         partnership_accepted_at: r.try_get(7)?,
         referrals_in_window: r.try_get::<i64, _>(8)? as u32,
+        any_complaint_at: r.try_get(9)?,
     })
 }
 
@@ -171,6 +173,7 @@ impl PgStore {
         &self,
         ids: &[String],
         ordered_recently: &[String],
+        complained_recently: &[String],
         orders_since: DateTime<Utc>,
         complaints_since: DateTime<Utc>,
     ) -> Result<HashMap<String, PlanContext>> {
@@ -185,7 +188,7 @@ impl PgStore {
                 out.entry(r.get(0)).or_default().orders.push((r.get(1), r.get(2)));
             }
         }
-        for chunk in batches(ids, BATCH) {
+        for chunk in batches(complained_recently, BATCH) {
             for r in sqlx::query("SELECT customer_id, seq, occurred_at FROM events WHERE kind = 5 AND occurred_at >= $1 AND customer_id = ANY($2)")
                 .bind(complaints_since)
                 .bind(chunk)
@@ -194,6 +197,8 @@ impl PgStore {
             {
                 out.entry(r.get(0)).or_default().complaints.push((r.get::<i64, _>(1).to_string(), r.get(2)));
             }
+        }
+        for chunk in batches(ids, BATCH) {
             for r in sqlx::query(
                 "SELECT customer_id, campaign, occurrence, COALESCE(sent_at, send_at), service, status \
                  FROM deliveries WHERE customer_id = ANY($1)",

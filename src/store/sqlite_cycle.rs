@@ -32,6 +32,7 @@ fn customer_row(r: &SqliteRow) -> Result<FactsRow, sqlx::Error> {
         subscribed: r.try_get(4)?,
         // Filled in from the suppressions map by the merge.
         suppression: None,
+        any_complaint_at: None,
         stored_current: level_of(r.try_get(5)?),
         stored_target: level_of(r.try_get(6)?),
         facts: CustomerFacts {
@@ -63,6 +64,7 @@ fn event_facts(r: &SqliteRow) -> Result<EventFacts, sqlx::Error> {
         last_survey_response_at: ms_opt(r, 6)?,
         partnership_accepted_at: ms_opt(r, 7)?,
         referrals_in_window: r.try_get::<i64, _>(8)? as u32,
+        any_complaint_at: ms_opt(r, 9)?,
     })
 }
 
@@ -185,6 +187,7 @@ impl SqliteStore {
         &self,
         ids: &[String],
         ordered_recently: &[String],
+        complained_recently: &[String],
         orders_since: DateTime<Utc>,
         complaints_since: DateTime<Utc>,
     ) -> Result<HashMap<String, PlanContext>> {
@@ -203,7 +206,7 @@ impl SqliteStore {
                     .push((r.get(1), from_ms(r.get(2))));
             }
         }
-        for chunk in batches(ids, BATCH) {
+        for chunk in batches(complained_recently, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT customer_id, seq, occurred_at FROM events WHERE kind = 5 AND occurred_at >= ",
             );
@@ -216,6 +219,8 @@ impl SqliteStore {
                     .complaints
                     .push((r.get::<i64, _>(1).to_string(), from_ms(r.get(2))));
             }
+        }
+        for chunk in batches(ids, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT customer_id, campaign, occurrence, COALESCE(sent_at, send_at), service, status \
                  FROM deliveries WHERE customer_id IN ",
