@@ -321,7 +321,8 @@ pub async fn run(
         report.level_changes += changes.len() as u64;
         lap(&mut phases.plan);
         // Most chunks of a steady-state cycle change nothing: no empty write transaction.
-        if !opts.dry_run && !(changes.is_empty() && deliveries.is_empty()) {
+        let nothing_to_write = changes.is_empty() && deliveries.is_empty();
+        if !opts.dry_run && !nothing_to_write {
             report.queued += store.apply_cycle(&changes, &deliveries, now).await?;
             if !cfg.notify.is_empty() {
                 // Outbox rows for [[notify]] endpoints; the notify worker POSTs them.
