@@ -202,7 +202,7 @@ async fn run_backend(
             r.queued,
             peak_rss_mib()
         );
-        println!("[{name}]   {}", r.phases);
+        println!("[{name}]   {} candidates; {}", r.candidates, r.phases);
     }
     // 10,000 customers get a click now: the incremental cycle must look at them only.
     let mut tx = store.begin_import().await?;
@@ -245,6 +245,6 @@ async fn run_backend(
         r.queued,
         peak_rss_mib()
     );
-    println!("[{name}]   {}", r.phases);
+    println!("[{name}]   {} candidates; {}", r.candidates, r.phases);
     Ok(())
 }

@@ -44,6 +44,9 @@ pub struct PlannedEmail {
 #[derive(Debug, Default)]
 pub struct CycleReport {
     pub assessed: u64,
+    /// Customers whose plan context (deliveries, recent orders, complaints) was fetched:
+    /// those some campaign could be due for.
+    pub candidates: u64,
     pub level_changes: u64,
     pub planned: Vec<PlannedEmail>,
     /// Deliveries actually inserted (0 on a dry run).
@@ -270,6 +273,7 @@ pub async fn run(
             })
             .map(|((r, _, _), _)| r.customer_id.clone())
             .collect();
+        report.candidates += ids.len() as u64;
         lap(&mut phases.classify);
         let mut contexts = store
             .plan_contexts(
