@@ -338,3 +338,56 @@ async fn suggestions_are_what_customers_with_the_same_purchases_bought_and_this_
         assert_eq!(got["me"][0].1, "Product TEA");
     }
 }
+
+/// The facts arrive as merged streams and the plan context is fetched only where the facts
+/// show it can matter: a complaint (even one flagged as machine-made, as before) is still
+/// answered, and a suppressed address still gets nothing.
+#[tokio::test]
+async fn complaints_are_answered_and_suppressed_addresses_skipped_through_the_store() {
+    for db in support::all_backends().await {
+        let s = &*db.store;
+        for id in ["human", "machine", "gone"] {
+            customer(s, id, "UTC").await;
+            order(s, &format!("o-{id}"), id, TimeDelta::days(4)).await;
+        }
+        event(
+            s,
+            "human",
+            EventKind::Complaint,
+            TimeDelta::hours(2),
+            json!({}),
+        )
+        .await;
+        let flagged = EventRecord {
+            id: Some("flagged-complaint".into()),
+            customer_id: CustomerId::parse("machine").unwrap(),
+            kind: EventKind::Complaint,
+            occurred_at: now() - TimeDelta::hours(2),
+            data: obj(json!({})),
+            machine: true,
+            delivery_id: None,
+        };
+        let mut tx = s.begin_import().await.unwrap();
+        tx.insert_events(&[flagged], Utc::now()).await.unwrap();
+        tx.commit().await.unwrap();
+        s.suppress("gone@example.com", "unsubscribed", "test", now())
+            .await
+            .unwrap();
+        let r = cycle_at(s, Scope::All, now()).await;
+        let mut picks: Vec<(&str, &str)> = r
+            .planned
+            .iter()
+            .map(|p| (p.customer_id.as_str(), p.campaign.as_str()))
+            .collect();
+        picks.sort();
+        assert_eq!(
+            picks,
+            vec![
+                ("human", "complaint-follow-up"),
+                ("machine", "complaint-follow-up")
+            ],
+            "{}",
+            db.backend
+        );
+    }
+}

@@ -26,7 +26,13 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
     let far = chrono::TimeDelta::days(3650);
     let ctx = app
         .store
-        .plan_contexts(std::slice::from_ref(&row.customer_id), now - far, now - far)
+        .plan_contexts(
+            std::slice::from_ref(&row.customer_id),
+            std::slice::from_ref(&row.customer_id),
+            std::slice::from_ref(&row.customer_id),
+            now - far,
+            now - far,
+        )
         .await?;
     let parts: PlanParts = ctx.into_values().next().unwrap_or_default().into();
     let input = PlanInput {

@@ -43,7 +43,13 @@ async fn as_delivery(
     let far = Utc::now() - chrono::TimeDelta::days(36_500);
     let ctx = app
         .store
-        .plan_contexts(std::slice::from_ref(&p.id), far, far)
+        .plan_contexts(
+            std::slice::from_ref(&p.id),
+            std::slice::from_ref(&p.id),
+            std::slice::from_ref(&p.id),
+            far,
+            far,
+        )
         .await?;
     let ctx = ctx.into_values().next().unwrap_or_default();
     let occurrence = match &c.trigger {

@@ -36,6 +36,9 @@ pub struct FactsRow {
     pub stored_current: Level,
     pub stored_target: Level,
     pub facts: CustomerFacts,
+    /// The last complaint, machine-flagged ones too (the facts count only human ones):
+    /// whether the planner needs this customer's recent complaints.
+    pub any_complaint_at: Option<DateTime<Utc>>,
 }
 
 /// A level change to write: the new levels and, when they differ, a history row.
@@ -127,53 +130,33 @@ pub(crate) fn fold_outbox_counts(
     out
 }
 
-/// Streams query rows into `tx` in chunks of `chunk` converted rows; the first error ends
-/// the stream (the cycle fails rather than assessing a partial set as if it were all).
-pub(crate) async fn send_in_chunks<R, S>(
-    rows: &mut S,
-    convert: fn(&R) -> Result<FactsRow, sqlx::Error>,
-    tx: &tokio::sync::mpsc::Sender<super::Result<Vec<FactsRow>>>,
-    chunk: usize,
-) where
-    S: futures::Stream<Item = Result<R, sqlx::Error>> + Unpin,
-{
-    use futures::TryStreamExt;
-    let mut buf = Vec::with_capacity(chunk);
-    loop {
-        match rows
-            .try_next()
-            .await
-            .and_then(|r| r.as_ref().map(convert).transpose())
-        {
-            Ok(Some(row)) => {
-                buf.push(row);
-                if buf.len() >= chunk && tx.send(Ok(std::mem::take(&mut buf))).await.is_err() {
-                    return;
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                let _ = tx.send(Err(e.into())).await;
-                return;
-            }
-        }
-    }
-    if !buf.is_empty() {
-        let _ = tx.send(Ok(buf)).await;
+/// The suppressions a facts scope needs, as (email, reason) rows: the whole list for every
+/// customer, otherwise those of the scope's customers (`p` names the scope's parameter).
+pub(crate) fn suppressions_sql(scope: &Scope, p: &str) -> String {
+    match scope {
+        Scope::All => "SELECT email, reason FROM suppressions".into(),
+        _ => facts_sql(
+            "SELECT s.email, s.reason FROM customers c \
+             JOIN suppressions s ON s.email = c.email {CUSTOMER_WHERE}",
+            scope,
+            p,
+        ),
     }
 }
 
-/// The facts query for one scope: `template` with its `{SCOPE_WHERE}`, `{SCOPE_AND}` and
-/// `{CUSTOMER_WHERE}` holes filled by fixed fragments naming the scope's parameter `p4`
-/// (`?4` or `$4`). Only constant text is spliced in; values are always bound.
-pub(crate) fn facts_sql(template: &str, scope: &Scope, p4: &str) -> String {
+/// One of the facts statements for a scope: `template` with its `{SCOPE_WHERE}`,
+/// `{SCOPE_AND}` and `{CUSTOMER_WHERE}` holes filled by fixed fragments naming the scope's
+/// parameter `p` (such as `?3` or `$3`). Each scope is its own statement with its own plan (a
+/// single `? = 0 OR …` form made SQLite scan everything even for 10 customers). Only
+/// constant text is spliced in; values are always bound.
+pub(crate) fn facts_sql(template: &str, scope: &Scope, p: &str) -> String {
     let (filter, customer) = match scope {
         Scope::All => (String::new(), String::new()),
         Scope::TouchedSince(_) => (
-            format!("customer_id IN (SELECT id FROM customers WHERE touched_at >= {p4})"),
-            format!("WHERE c.touched_at >= {p4}"),
+            format!("customer_id IN (SELECT id FROM customers WHERE touched_at >= {p})"),
+            format!("WHERE c.touched_at >= {p}"),
         ),
-        Scope::One(_) => (format!("customer_id = {p4}"), format!("WHERE c.id = {p4}")),
+        Scope::One(_) => (format!("customer_id = {p}"), format!("WHERE c.id = {p}")),
     };
     let (where_, and) = if filter.is_empty() {
         (String::new(), String::new())

@@ -2,6 +2,7 @@
 //! `sqlite` and `postgres` implement it, each with its own migrations and SQL.
 
 mod cycle;
+mod facts_merge;
 mod outbox;
 mod postgres;
 mod postgres_cycle;
@@ -152,10 +153,14 @@ pub trait Store: Send + Sync {
         windows: FactsWindows,
         chunk: usize,
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<FactsRow>>>;
-    /// Recent orders and complaints and all deliveries of these customers.
+    /// All deliveries of the customers `ids`, the recent orders of those among them in
+    /// `ordered_recently` and the recent complaints of those in `complained_recently` (the
+    /// others have none: their facts say so).
     async fn plan_contexts(
         &self,
         ids: &[String],
+        ordered_recently: &[String],
+        complained_recently: &[String],
         orders_since: DateTime<Utc>,
         complaints_since: DateTime<Utc>,
     ) -> Result<HashMap<String, PlanContext>>;

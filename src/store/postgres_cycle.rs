@@ -1,6 +1,7 @@
 //! PostgreSQL side of the cycle and the outbox.
 
 use super::cycle::level_of;
+use super::facts_merge::{EventFacts, OrderFacts, merge_in_chunks, suppressions};
 use super::{
     ClaimedDelivery, DeliveryRef, DeliveryResult, FactsRow, FactsWindows, HistoryEntry,
     LevelChange, LevelCounts, NewDelivery, OccurrenceData, OutboxCounts, PgStore, PlanContext,
@@ -8,40 +9,81 @@ use super::{
 };
 use crate::levels::CustomerFacts;
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
-use sqlx::Row;
-use sqlx::postgres::PgRow;
+use futures::{StreamExt, TryStreamExt};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::{Postgres, Row};
 use std::collections::HashMap;
 
 const BATCH: usize = 5_000;
 
-fn facts_row(r: &PgRow) -> Result<FactsRow, sqlx::Error> {
+fn customer_row(r: &PgRow) -> Result<FactsRow, sqlx::Error> {
     Ok(FactsRow {
         customer_id: r.try_get(0)?,
         email: r.try_get(1)?,
         locale: r.try_get(2)?,
         timezone: r.try_get(3)?,
         subscribed: r.try_get(4)?,
-        suppression: r.try_get(5)?,
-        stored_current: level_of(r.try_get(6)?),
-        stored_target: level_of(r.try_get(7)?),
+        // Filled in from the suppressions map by the merge.
+        suppression: None,
+        any_complaint_at: None,
+        stored_current: level_of(r.try_get(5)?),
+        stored_target: level_of(r.try_get(6)?),
         facts: CustomerFacts {
             target_override: r
-                .get::<Option<i64>, _>(8)
+                .try_get::<Option<i64>, _>(7)?
                 .and_then(crate::domain::Level::from_rank),
-            orders_in_window: r.try_get::<i64, _>(9)? as u32,
-            margin_in_window: r.try_get(10)?,
-            last_order_at: r.try_get(11)?,
-            last_click_at: r.try_get(12)?,
-            last_reply_at: r.try_get(13)?,
-            last_support_contact_at: r.try_get(14)?,
-            last_complaint_at: r.try_get(15)?,
-            last_complaint_resolved_at: r.try_get(16)?,
-            last_survey_response_at: r.try_get(17)?,
-            partnership_accepted_at: r.try_get(18)?,
-            referrals_in_window: r.try_get::<i64, _>(19)? as u32,
+            ..CustomerFacts::default()
         },
     })
+}
+
+fn order_facts(r: &PgRow) -> Result<OrderFacts, sqlx::Error> {
+    Ok(OrderFacts {
+        customer_id: r.try_get(0)?,
+        orders_in_window: r.try_get::<i64, _>(1)? as u32,
+        margin_in_window: r.try_get(2)?,
+        last_order_at: r.try_get(3)?,
+    })
+}
+
+fn event_facts(r: &PgRow) -> Result<EventFacts, sqlx::Error> {
+    Ok(EventFacts {
+        customer_id: r.try_get(0)?,
+        last_click_at: r.try_get(1)?,
+        last_reply_at: r.try_get(2)?,
+        last_support_contact_at: r.try_get(3)?,
+        last_complaint_at: r.try_get(4)?,
+        last_complaint_resolved_at: r.try_get(5)?,
+        last_survey_response_at: r.try_get(6)?,
+        partnership_accepted_at: r.try_get(7)?,
+        referrals_in_window: r.try_get::<i64, _>(8)? as u32,
+        any_complaint_at: r.try_get(9)?,
+    })
+}
+
+/// A transaction for one of the facts streams, with the settings its plan needs: no JIT (it
+/// compiled each statement for longer than the statement ran), no parallel workers (three
+/// streams already share two cores, and with workers the customers were sorted instead of
+/// read in primary-key order). `SET LOCAL` ends with the transaction, not the connection.
+async fn facts_transaction(pool: &sqlx::PgPool) -> Result<sqlx::Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
+    sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// Binds the scope's parameter, if it has one.
+fn bind_scope<'q>(
+    q: sqlx::query::Query<'q, Postgres, PgArguments>,
+    scope: &Scope,
+) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+    match scope {
+        Scope::All => q,
+        Scope::TouchedSince(t) => q.bind(*t),
+        Scope::One(id) => q.bind(id.clone()),
+    }
 }
 
 impl PgStore {
@@ -69,18 +111,60 @@ impl PgStore {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let pool = self.pool.clone();
         tokio::spawn(async move {
-            let sql = super::cycle::facts_sql(include_str!("sql/postgres_facts.sql"), &scope, "$4");
-            let q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(w.orders_since)
-                .bind(w.margin_since)
-                .bind(w.referrals_since);
-            let q = match &scope {
-                Scope::All => q,
-                Scope::TouchedSince(t) => q.bind(*t),
-                Scope::One(id) => q.bind(id.clone()),
+            // Three statements on three connections: three server processes scan side by
+            // side while the merge consumes their rows in customer-id order.
+            let q = bind_scope(
+                sqlx::query(sqlx::AssertSqlSafe(super::cycle::suppressions_sql(
+                    &scope, "$1",
+                ))),
+                &scope,
+            );
+            let rows = q
+                .fetch(&pool)
+                .map(|r| r.and_then(|r| Ok((r.try_get(0)?, r.try_get(1)?))));
+            let suppressed = match suppressions(rows).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = tx.send(Err(e.into())).await;
+                    return;
+                }
             };
-            let mut rows = q.fetch(&pool);
-            super::cycle::send_in_chunks(&mut rows, facts_row, &tx, chunk).await;
+            let txs = async {
+                Ok::<_, super::StoreError>((
+                    facts_transaction(&pool).await?,
+                    facts_transaction(&pool).await?,
+                    facts_transaction(&pool).await?,
+                ))
+            };
+            let (mut ct, mut ot, mut et) = match txs.await {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            let sql = |t: &str, p: &str| super::cycle::facts_sql(t, &scope, p);
+            let customers_sql = sql(include_str!("sql/postgres_facts_customers.sql"), "$1");
+            let orders_sql = sql(include_str!("sql/postgres_facts_orders.sql"), "$3");
+            let events_sql = sql(include_str!("sql/postgres_facts_events.sql"), "$2");
+            let customers = bind_scope(sqlx::query(sqlx::AssertSqlSafe(customers_sql)), &scope)
+                .fetch(&mut *ct)
+                .map(|r| r.and_then(|r| customer_row(&r)));
+            let orders = bind_scope(
+                sqlx::query(sqlx::AssertSqlSafe(orders_sql))
+                    .bind(w.orders_since)
+                    .bind(w.margin_since),
+                &scope,
+            )
+            .fetch(&mut *ot)
+            .map(|r| r.and_then(|r| order_facts(&r)));
+            let events = bind_scope(
+                sqlx::query(sqlx::AssertSqlSafe(events_sql)).bind(w.referrals_since),
+                &scope,
+            )
+            .fetch(&mut *et)
+            .map(|r| r.and_then(|r| event_facts(&r)));
+            merge_in_chunks(customers, orders, events, &suppressed, &tx, chunk).await;
         });
         rx
     }
@@ -88,11 +172,13 @@ impl PgStore {
     pub(super) async fn c_plan_contexts(
         &self,
         ids: &[String],
+        ordered_recently: &[String],
+        complained_recently: &[String],
         orders_since: DateTime<Utc>,
         complaints_since: DateTime<Utc>,
     ) -> Result<HashMap<String, PlanContext>> {
         let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(ids.len());
-        for chunk in batches(ids, BATCH) {
+        for chunk in batches(ordered_recently, BATCH) {
             for r in sqlx::query("SELECT customer_id, id, occurred_at FROM orders WHERE occurred_at >= $1 AND customer_id = ANY($2)")
                 .bind(orders_since)
                 .bind(chunk)
@@ -101,6 +187,8 @@ impl PgStore {
             {
                 out.entry(r.get(0)).or_default().orders.push((r.get(1), r.get(2)));
             }
+        }
+        for chunk in batches(complained_recently, BATCH) {
             for r in sqlx::query("SELECT customer_id, seq, occurred_at FROM events WHERE kind = 5 AND occurred_at >= $1 AND customer_id = ANY($2)")
                 .bind(complaints_since)
                 .bind(chunk)
@@ -109,6 +197,8 @@ impl PgStore {
             {
                 out.entry(r.get(0)).or_default().complaints.push((r.get::<i64, _>(1).to_string(), r.get(2)));
             }
+        }
+        for chunk in batches(ids, BATCH) {
             for r in sqlx::query(
                 "SELECT customer_id, campaign, occurrence, COALESCE(sent_at, send_at), service, status \
                  FROM deliveries WHERE customer_id = ANY($1)",

@@ -128,10 +128,13 @@ impl Store for SqliteStore {
     async fn plan_contexts(
         &self,
         ids: &[String],
+        ordered_recently: &[String],
+        complained_recently: &[String],
         o: DateTime<Utc>,
         c: DateTime<Utc>,
     ) -> Result<std::collections::HashMap<String, super::PlanContext>> {
-        self.c_plan_contexts(ids, o, c).await
+        self.c_plan_contexts(ids, ordered_recently, complained_recently, o, c)
+            .await
     }
     async fn apply_cycle_notifying(
         &self,

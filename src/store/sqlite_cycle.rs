@@ -1,6 +1,7 @@
 //! SQLite side of the cycle and the outbox.
 
 use super::cycle::level_of;
+use super::facts_merge::{EventFacts, OrderFacts, merge_in_chunks, suppressions};
 use super::time::{from_ms, to_ms};
 use super::{
     ClaimedDelivery, DeliveryRef, DeliveryResult, FactsRow, FactsWindows, HistoryEntry,
@@ -9,7 +10,8 @@ use super::{
 };
 use crate::levels::CustomerFacts;
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
@@ -21,33 +23,73 @@ fn ms_opt(row: &SqliteRow, i: usize) -> Result<Option<DateTime<Utc>>, sqlx::Erro
     Ok(row.try_get::<Option<i64>, _>(i)?.map(from_ms))
 }
 
-fn facts_row(r: &SqliteRow) -> Result<FactsRow, sqlx::Error> {
+fn customer_row(r: &SqliteRow) -> Result<FactsRow, sqlx::Error> {
     Ok(FactsRow {
         customer_id: r.try_get(0)?,
         email: r.try_get(1)?,
         locale: r.try_get(2)?,
         timezone: r.try_get(3)?,
         subscribed: r.try_get(4)?,
-        suppression: r.try_get(5)?,
-        stored_current: level_of(r.try_get(6)?),
-        stored_target: level_of(r.try_get(7)?),
+        // Filled in from the suppressions map by the merge.
+        suppression: None,
+        any_complaint_at: None,
+        stored_current: level_of(r.try_get(5)?),
+        stored_target: level_of(r.try_get(6)?),
         facts: CustomerFacts {
             target_override: r
-                .get::<Option<i64>, _>(8)
+                .try_get::<Option<i64>, _>(7)?
                 .and_then(crate::domain::Level::from_rank),
-            orders_in_window: r.try_get::<i64, _>(9)? as u32,
-            margin_in_window: r.try_get(10)?,
-            last_order_at: ms_opt(r, 11)?,
-            last_click_at: ms_opt(r, 12)?,
-            last_reply_at: ms_opt(r, 13)?,
-            last_support_contact_at: ms_opt(r, 14)?,
-            last_complaint_at: ms_opt(r, 15)?,
-            last_complaint_resolved_at: ms_opt(r, 16)?,
-            last_survey_response_at: ms_opt(r, 17)?,
-            partnership_accepted_at: ms_opt(r, 18)?,
-            referrals_in_window: r.try_get::<i64, _>(19)? as u32,
+            ..CustomerFacts::default()
         },
     })
+}
+
+fn order_facts(r: &SqliteRow) -> Result<OrderFacts, sqlx::Error> {
+    Ok(OrderFacts {
+        customer_id: r.try_get(0)?,
+        orders_in_window: r.try_get::<i64, _>(1)? as u32,
+        margin_in_window: r.try_get(2)?,
+        last_order_at: ms_opt(r, 3)?,
+    })
+}
+
+fn event_facts(r: &SqliteRow) -> Result<EventFacts, sqlx::Error> {
+    Ok(EventFacts {
+        customer_id: r.try_get(0)?,
+        last_click_at: ms_opt(r, 1)?,
+        last_reply_at: ms_opt(r, 2)?,
+        last_support_contact_at: ms_opt(r, 3)?,
+        last_complaint_at: ms_opt(r, 4)?,
+        last_complaint_resolved_at: ms_opt(r, 5)?,
+        last_survey_response_at: ms_opt(r, 6)?,
+        partnership_accepted_at: ms_opt(r, 7)?,
+        referrals_in_window: r.try_get::<i64, _>(8)? as u32,
+        any_complaint_at: ms_opt(r, 9)?,
+    })
+}
+
+/// A read connection for one of the facts streams, with SQLite's default small page cache:
+/// DESIGN.md measured a 256 MB cache making the grouping scans 2–3× slower, and the scans
+/// read each page once. The setting stays with the pooled connection; 16 MB per connection
+/// filled up later with plan-context lookups and took the process over 200 MiB.
+async fn facts_connection(pool: &sqlx::SqlitePool) -> Result<PoolConnection<Sqlite>> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("PRAGMA cache_size = -2000")
+        .execute(&mut *conn)
+        .await?;
+    Ok(conn)
+}
+
+/// Binds the scope's parameter, if it has one.
+fn bind_scope<'q>(
+    q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
+    scope: &Scope,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
+    match scope {
+        Scope::All => q,
+        Scope::TouchedSince(t) => q.bind(to_ms(*t)),
+        Scope::One(id) => q.bind(id.clone()),
+    }
 }
 
 fn in_list(q: &mut QueryBuilder<Sqlite>, ids: &[String]) {
@@ -85,30 +127,60 @@ impl SqliteStore {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let pool = self.pool.clone();
         tokio::spawn(async move {
-            let sql = super::cycle::facts_sql(include_str!("sql/sqlite_facts.sql"), &scope, "?4");
-            let mut conn = match pool.acquire().await {
+            // Three connections, three statements read side by side (each on its own SQLite
+            // worker thread), merged by customer id.
+            let conns = async {
+                Ok::<_, super::StoreError>((
+                    facts_connection(&pool).await?,
+                    facts_connection(&pool).await?,
+                    facts_connection(&pool).await?,
+                ))
+            };
+            let (mut cc, mut oc, mut ec) = match conns.await {
                 Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            let q = bind_scope(
+                sqlx::query(sqlx::AssertSqlSafe(super::cycle::suppressions_sql(
+                    &scope, "?1",
+                ))),
+                &scope,
+            );
+            let rows = q
+                .fetch(&mut *cc)
+                .map(|r| r.and_then(|r| Ok((r.try_get(0)?, r.try_get(1)?))));
+            let suppressed = match suppressions(rows).await {
+                Ok(s) => s,
                 Err(e) => {
                     let _ = tx.send(Err(e.into())).await;
                     return;
                 }
             };
-            // A small page cache for this scan: DESIGN.md measured a 256 MB cache making the
-            // sort-based GROUP BY 2–3× slower.
-            let _ = sqlx::query("PRAGMA cache_size = -16000")
-                .execute(&mut *conn)
-                .await;
-            let q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(to_ms(w.orders_since))
-                .bind(to_ms(w.margin_since))
-                .bind(to_ms(w.referrals_since));
-            let q = match &scope {
-                Scope::All => q,
-                Scope::TouchedSince(t) => q.bind(to_ms(*t)),
-                Scope::One(id) => q.bind(id.clone()),
-            };
-            let mut rows = q.fetch(&mut *conn);
-            super::cycle::send_in_chunks(&mut rows, facts_row, &tx, chunk).await;
+            let sql = |t: &str, p: &str| super::cycle::facts_sql(t, &scope, p);
+            let customers_sql = sql(include_str!("sql/sqlite_facts_customers.sql"), "?1");
+            let orders_sql = sql(include_str!("sql/sqlite_facts_orders.sql"), "?3");
+            let events_sql = sql(include_str!("sql/sqlite_facts_events.sql"), "?2");
+            let customers = bind_scope(sqlx::query(sqlx::AssertSqlSafe(customers_sql)), &scope)
+                .fetch(&mut *cc)
+                .map(|r| r.and_then(|r| customer_row(&r)));
+            let orders = bind_scope(
+                sqlx::query(sqlx::AssertSqlSafe(orders_sql))
+                    .bind(to_ms(w.orders_since))
+                    .bind(to_ms(w.margin_since)),
+                &scope,
+            )
+            .fetch(&mut *oc)
+            .map(|r| r.and_then(|r| order_facts(&r)));
+            let events = bind_scope(
+                sqlx::query(sqlx::AssertSqlSafe(events_sql)).bind(to_ms(w.referrals_since)),
+                &scope,
+            )
+            .fetch(&mut *ec)
+            .map(|r| r.and_then(|r| event_facts(&r)));
+            merge_in_chunks(customers, orders, events, &suppressed, &tx, chunk).await;
         });
         rx
     }
@@ -116,11 +188,13 @@ impl SqliteStore {
     pub(super) async fn c_plan_contexts(
         &self,
         ids: &[String],
+        ordered_recently: &[String],
+        complained_recently: &[String],
         orders_since: DateTime<Utc>,
         complaints_since: DateTime<Utc>,
     ) -> Result<HashMap<String, PlanContext>> {
         let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(ids.len());
-        for chunk in batches(ids, BATCH) {
+        for chunk in batches(ordered_recently, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT customer_id, id, occurred_at FROM orders WHERE occurred_at >= ",
             );
@@ -133,6 +207,8 @@ impl SqliteStore {
                     .orders
                     .push((r.get(1), from_ms(r.get(2))));
             }
+        }
+        for chunk in batches(complained_recently, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT customer_id, seq, occurred_at FROM events WHERE kind = 5 AND occurred_at >= ",
             );
@@ -145,6 +221,8 @@ impl SqliteStore {
                     .complaints
                     .push((r.get::<i64, _>(1).to_string(), from_ms(r.get(2))));
             }
+        }
+        for chunk in batches(ids, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT customer_id, campaign, occurrence, COALESCE(sent_at, send_at), service, status \
                  FROM deliveries WHERE customer_id IN ",

@@ -1,0 +1,9 @@
+-- The customers of the cycle's scope (PostgreSQL), in id order off the primary key: profile
+-- and stored levels. Their orders and events arrive as two more streams in the same
+-- order (postgres_facts_orders.sql, postgres_facts_events.sql), merged in Rust.
+-- {CUSTOMER_WHERE} is a fixed filter per scope naming $1 (none for every customer).
+SELECT c.id, c.email, c.locale, c.timezone, c.subscribed,
+       c.current_level::int8, c.target_level::int8, c.target_override::int8
+FROM customers c
+{CUSTOMER_WHERE}
+ORDER BY c.id

@@ -1,0 +1,11 @@
+-- Per-customer order facts (PostgreSQL): an index-only scan of orders_facts grouped in
+-- customer-id order (no hash, no sort). $1 orders window start, $2 margin window start;
+-- {SCOPE_WHERE} a fixed filter per scope naming $3.
+SELECT customer_id,
+       COUNT(*) FILTER (WHERE occurred_at >= $1)::int8,
+       COALESCE(SUM(margin) FILTER (WHERE occurred_at >= $2), 0)::float8,
+       MAX(occurred_at)
+FROM orders
+{SCOPE_WHERE}
+GROUP BY customer_id
+ORDER BY customer_id
