@@ -332,3 +332,51 @@ async fn a_mailjet_spam_report_suppresses_even_uncorrelated() {
         assert!(reason.starts_with("spam_complaint"), "{reason}");
     }
 }
+
+/// Mailgun's "gave up after retrying" failure: a soft bounce.
+fn mailgun_event(id: &str, event: &str, seconds_ago: i64) -> Value {
+    json!({
+        "id": id,
+        "event": event,
+        "severity": "permanent",
+        "reason": "old",
+        "timestamp": (chrono::Utc::now().timestamp() - seconds_ago) as f64,
+        "recipient": "full-mailbox@example.com",
+    })
+}
+
+#[tokio::test]
+async fn soft_bounces_suppress_only_after_the_limit_in_a_row() {
+    for app in apps().await {
+        app.customer("c1", "full-mailbox@example.com", "en").await;
+        let mut ago = 100;
+        let mut post = async |id: String, event: &str| {
+            ago -= 1;
+            let body = mailgun_body(mailgun_event(&id, event, ago));
+            let (status, _, reply) = app
+                .post("/webhooks/mailgun", "application/json", body)
+                .await;
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{}",
+                String::from_utf8_lossy(&reply)
+            );
+        };
+        // Four soft bounces, a delivery that got through, four more: never five in a row.
+        for i in 0..4 {
+            post(format!("a{i}"), "failed").await;
+        }
+        post("ok".into(), "delivered").await;
+        for i in 0..4 {
+            post(format!("b{i}"), "failed").await;
+        }
+        let address = "full-mailbox@example.com";
+        let none = app.store().suppression(address).await.unwrap();
+        assert_eq!(none, None, "{}", app.db.backend);
+        post("b4".into(), "failed").await;
+        let reason = app.store().suppression(address).await.unwrap();
+        let reason = reason.expect("suppressed after the fifth in a row");
+        assert!(reason.contains("5 soft bounces in a row"), "{reason}");
+    }
+}

@@ -359,15 +359,34 @@ impl Default for SesConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhooksConfig {
+    /// Soft bounces in a row (with no delivery, open or click between them) after which an
+    /// address is suppressed; 0 never suppresses on soft bounces.
+    pub soft_bounce_limit: u32,
     pub sendgrid: SendgridConfig,
     pub mailgun: MailgunConfig,
     pub postmark: BasicAuthConfig,
     pub mailjet: BasicAuthConfig,
     pub brevo: BasicAuthConfig,
     pub ses: SesConfig,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig {
+            // Mailchimp and listmonk-style defaults: a mailbox that bounced softly this often
+            // with nothing getting through in between is as good as gone.
+            soft_bounce_limit: 5,
+            sendgrid: SendgridConfig::default(),
+            mailgun: MailgunConfig::default(),
+            postmark: BasicAuthConfig::default(),
+            mailjet: BasicAuthConfig::default(),
+            brevo: BasicAuthConfig::default(),
+            ses: SesConfig::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

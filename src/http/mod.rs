@@ -182,6 +182,14 @@ impl AppState {
         self.config().map(|c| c.notify.as_slice()).unwrap_or(&[])
     }
 
+    /// `webhooks.soft_bounce_limit` (its default without a configuration).
+    pub(crate) fn soft_bounce_limit(&self) -> u32 {
+        self.config().map_or_else(
+            || crate::config::WebhooksConfig::default().soft_bounce_limit,
+            |c| c.webhooks.soft_bounce_limit,
+        )
+    }
+
     /// The configuration the state was built from, when it was built from one.
     pub fn config(&self) -> Option<&Arc<Config>> {
         self.inner.config.as_ref()

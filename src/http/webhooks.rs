@@ -175,6 +175,9 @@ async fn ingest(s: &AppState, events: &[InboundEvent]) -> Result<Outcome, StoreE
     let mut out = Outcome::default();
     let mut records = Vec::with_capacity(events.len());
     let mut suppressions: Vec<(String, String, &'static str)> = Vec::new();
+    // Owners of soft bounces in this request, with the address and provider to suppress them
+    // under if their run of soft bounces reaches `webhooks.soft_bounce_limit`.
+    let mut soft_bounced: HashMap<String, (String, &'static str)> = HashMap::new();
     for e in events {
         let owner = match delivery(e) {
             Some(d) => Some(Owner {
@@ -205,6 +208,16 @@ async fn ingest(s: &AppState, events: &[InboundEvent]) -> Result<Outcome, StoreE
                 }
             }
         }
+        if let (InboundKind::Bounce { hard: false }, Some(o)) = (&e.kind, &owner) {
+            let address = e
+                .recipient
+                .as_deref()
+                .map(normalised)
+                .or_else(|| o.delivery.map(|d| d.email.clone()));
+            if let Some(a) = address {
+                soft_bounced.insert(o.customer_id.clone(), (a, e.provider));
+            }
+        }
         match owner {
             Some(o) => records.extend(event_records(e, &o)),
             None => {
@@ -221,6 +234,21 @@ async fn ingest(s: &AppState, events: &[InboundEvent]) -> Result<Outcome, StoreE
         let mut tx = store.begin_import().await?;
         out.stored =
             crate::notify::store_events(&mut *tx, s.notify_endpoints(), &records, now).await?;
+        let limit = s.soft_bounce_limit();
+        if limit > 0 && !soft_bounced.is_empty() {
+            let owners: Vec<String> = soft_bounced.keys().cloned().collect();
+            for (customer, n) in tx.soft_bounces_in_a_row(&owners).await? {
+                if n >= u64::from(limit)
+                    && let Some((address, provider)) = soft_bounced.remove(&customer)
+                {
+                    suppressions.push((
+                        address,
+                        format!("bounced: {n} soft bounces in a row"),
+                        provider,
+                    ));
+                }
+            }
+        }
         let mut suppressed = Vec::new();
         for (address, reason, provider) in &suppressions {
             if tx.suppress(address, reason, provider, now).await? {

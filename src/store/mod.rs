@@ -115,6 +115,10 @@ pub trait ImportTx: Send {
         source: &str,
         at: DateTime<Utc>,
     ) -> Result<bool>;
+    /// Per customer, the soft bounces stored since their last delivered, open or click event
+    /// (what this transaction wrote included): `webhooks.soft_bounce_limit` counts these.
+    async fn soft_bounces_in_a_row(&mut self, customers: &[String])
+    -> Result<HashMap<String, u64>>;
     /// Queues `[[notify]]` outbox rows in this transaction, so they commit (or roll back)
     /// together with the change they announce. Returns how many were new.
     async fn enqueue_notifications(

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Row, Transaction};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 const BATCH: usize = 5_000;
@@ -538,6 +538,24 @@ impl ImportTx for PgImport {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         Ok(suppress_on(&mut self.tx, email, reason, source, at).await?)
+    }
+
+    async fn soft_bounces_in_a_row(
+        &mut self,
+        customers: &[String],
+    ) -> Result<HashMap<String, u64>> {
+        // events_facts (customer_id, occurred_at) INCLUDE (kind) finds both sides per customer.
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT e.customer_id, COUNT(*) FROM events e \
+             WHERE e.customer_id = ANY($1) AND e.kind = 11 AND e.data->>'type' = 'soft' \
+             AND e.occurred_at > COALESCE((SELECT MAX(g.occurred_at) FROM events g \
+             WHERE g.customer_id = e.customer_id AND g.kind IN (1, 2, 13)), '-infinity') \
+             GROUP BY e.customer_id",
+        )
+        .bind(customers)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(rows.into_iter().map(|(c, n)| (c, n as u64)).collect())
     }
 
     async fn enqueue_notifications(

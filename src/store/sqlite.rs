@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -557,6 +557,32 @@ impl ImportTx for SqliteImport {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         Ok(suppress_on(&mut self.tx, email, reason, source, at).await?)
+    }
+
+    async fn soft_bounces_in_a_row(
+        &mut self,
+        customers: &[String],
+    ) -> Result<HashMap<String, u64>> {
+        let mut out = HashMap::new();
+        for chunk in batches(customers, BATCH) {
+            // events_facts (customer_id, occurred_at, kind, …) finds both sides per customer.
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT e.customer_id, COUNT(*) FROM events e \
+                 WHERE e.kind = 11 AND json_extract(e.data, '$.type') = 'soft' \
+                 AND e.occurred_at > COALESCE((SELECT MAX(g.occurred_at) FROM events g \
+                 WHERE g.customer_id = e.customer_id AND g.kind IN (1, 2, 13)), -1) \
+                 AND e.customer_id IN (",
+            );
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(id);
+            }
+            q.push(") GROUP BY e.customer_id");
+            for row in q.build().fetch_all(&mut *self.tx).await? {
+                out.insert(row.get::<String, _>(0), row.get::<i64, _>(1) as u64);
+            }
+        }
+        Ok(out)
     }
 
     async fn enqueue_notifications(
