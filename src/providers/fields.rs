@@ -1,6 +1,7 @@
 //! Reading loosely typed provider JSON without trusting it: every accessor returns `Option`
 //! and never panics, whatever the value's type or size.
 
+use super::{InboundEvent, WebhookError};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -144,6 +145,37 @@ pub(crate) fn delivery_in_custom(custom: &str, key: &str) -> Option<String> {
         .map(str::trim)
         .filter(|id| !id.is_empty())
         .map(str::to_owned)
+}
+
+/// A JSON body holding one event object or an array of them, each given to `parse_event`
+/// with its index (for error messages); events it skips (`None`) are left out.
+pub fn each_event(
+    body: &[u8],
+    parse_event: impl Fn(&Value, usize) -> Result<Option<InboundEvent>, WebhookError>,
+) -> Result<Vec<InboundEvent>, WebhookError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| WebhookError::malformed(format!("not JSON: {e}")))?;
+    let items = match value {
+        Value::Array(items) => items,
+        object @ Value::Object(_) => vec![object],
+        _ => {
+            return Err(WebhookError::malformed(
+                "expected a JSON event object or an array of them",
+            ));
+        }
+    };
+    let mut events = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        if !item.is_object() {
+            return Err(WebhookError::malformed(format!(
+                "event {index} is not an object"
+            )));
+        }
+        if let Some(event) = parse_event(item, index)? {
+            events.push(event);
+        }
+    }
+    Ok(events)
 }
 
 #[cfg(test)]

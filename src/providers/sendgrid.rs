@@ -86,25 +86,7 @@ impl Provider for Sendgrid {
 
 /// Parses a batch. The docs say the body is always an array; a lone object is accepted too.
 pub fn parse(body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| WebhookError::malformed(format!("not JSON: {e}")))?;
-    let items = match value {
-        Value::Array(items) => items,
-        object @ Value::Object(_) => vec![object],
-        _ => return Err(WebhookError::malformed("expected a JSON array of events")),
-    };
-    let mut events = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        if !item.is_object() {
-            return Err(WebhookError::malformed(format!(
-                "event {index} is not an object"
-            )));
-        }
-        if let Some(event) = parse_event(item, index)? {
-            events.push(event);
-        }
-    }
-    Ok(events)
+    super::fields::each_event(body, parse_event)
 }
 
 fn parse_event(item: &Value, index: usize) -> Result<Option<InboundEvent>, WebhookError> {
