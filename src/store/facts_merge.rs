@@ -65,9 +65,9 @@ impl EventFacts {
 /// Reads the suppressions a scope needs into a map (email → reason): for every customer the
 /// whole list (a hash of it is what the database would build for the join, too); for a
 /// narrow scope only the addresses of its customers.
-pub(crate) async fn suppressions<S>(rows: S) -> Result<HashMap<String, String>, sqlx::Error>
+pub(crate) async fn suppressions<S, Er>(rows: S) -> Result<HashMap<String, String>, Er>
 where
-    S: Stream<Item = Result<(String, String), sqlx::Error>>,
+    S: Stream<Item = Result<(String, String), Er>>,
 {
     rows.try_collect().await
 }
@@ -80,7 +80,7 @@ where
 /// byte order. Every order and event belongs to a customer (foreign keys), so an aggregate
 /// row left over at the end means the streams disagreed on the order: that is an error, not
 /// a silently wrong assessment. The first error ends the stream.
-pub(crate) async fn merge_in_chunks<C, O, E>(
+pub(crate) async fn merge_in_chunks<C, O, E, Er>(
     customers: C,
     orders: O,
     events: E,
@@ -88,16 +88,17 @@ pub(crate) async fn merge_in_chunks<C, O, E>(
     tx: &tokio::sync::mpsc::Sender<super::Result<Vec<FactsRow>>>,
     chunk: usize,
 ) where
-    C: Stream<Item = Result<FactsRow, sqlx::Error>> + Unpin,
-    O: Stream<Item = Result<OrderFacts, sqlx::Error>> + Unpin,
-    E: Stream<Item = Result<EventFacts, sqlx::Error>> + Unpin,
+    C: Stream<Item = Result<FactsRow, Er>> + Unpin,
+    O: Stream<Item = Result<OrderFacts, Er>> + Unpin,
+    E: Stream<Item = Result<EventFacts, Er>> + Unpin,
+    StoreError: From<Er>,
 {
     if let Err(e) = merge(customers, orders, events, suppressions, tx, chunk).await {
         let _ = tx.send(Err(e)).await;
     }
 }
 
-async fn merge<C, O, E>(
+async fn merge<C, O, E, Er>(
     mut customers: C,
     mut orders: O,
     mut events: E,
@@ -106,9 +107,10 @@ async fn merge<C, O, E>(
     chunk: usize,
 ) -> Result<(), StoreError>
 where
-    C: Stream<Item = Result<FactsRow, sqlx::Error>> + Unpin,
-    O: Stream<Item = Result<OrderFacts, sqlx::Error>> + Unpin,
-    E: Stream<Item = Result<EventFacts, sqlx::Error>> + Unpin,
+    C: Stream<Item = Result<FactsRow, Er>> + Unpin,
+    O: Stream<Item = Result<OrderFacts, Er>> + Unpin,
+    E: Stream<Item = Result<EventFacts, Er>> + Unpin,
+    StoreError: From<Er>,
 {
     let mut next_order = orders.try_next().await?;
     let mut next_event = events.try_next().await?;
@@ -201,9 +203,9 @@ mod tests {
             .collect();
         let (tx, mut rx) = tokio::sync::mpsc::channel(100);
         merge_in_chunks(
-            stream::iter(customers.into_iter().map(Ok)),
-            stream::iter(orders.into_iter().map(Ok)),
-            stream::iter(events.into_iter().map(Ok)),
+            stream::iter(customers.into_iter().map(Ok::<_, StoreError>)),
+            stream::iter(orders.into_iter().map(Ok::<_, StoreError>)),
+            stream::iter(events.into_iter().map(Ok::<_, StoreError>)),
             &suppressions,
             &tx,
             chunk,

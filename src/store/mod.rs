@@ -11,6 +11,7 @@ mod postgres_notify;
 mod postgres_report;
 mod postgres_tracking;
 mod sqlite;
+mod sqlite_bulk;
 mod sqlite_cycle;
 mod sqlite_engagement;
 mod sqlite_notify;
@@ -41,6 +42,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From the cycle's bulk reads on SQLite (`sqlite_bulk`).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]

@@ -19,10 +19,19 @@ const BATCH: usize = 500;
 
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    /// The cycle's bulk reads, on the same file (see `sqlite_bulk`).
+    pub(crate) bulk: super::sqlite_bulk::BulkReader,
 }
 
 impl SqliteStore {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        // The cycle reads the file from connections of its own, and a database that vanishes
+        // with the process has no place in a mail engine's state.
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(StoreError::Invalid(format!(
+                "database.url {url}: an in-memory SQLite database is not supported; give a file (sqlite://PATH)"
+            )));
+        }
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -40,9 +49,10 @@ impl SqliteStore {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
-        Ok(SqliteStore { pool })
+        let bulk = super::sqlite_bulk::BulkReader::new(opts.get_filename().to_path_buf());
+        Ok(SqliteStore { pool, bulk })
     }
 
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {

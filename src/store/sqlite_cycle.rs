@@ -2,6 +2,7 @@
 
 use super::cycle::level_of;
 use super::facts_merge::{EventFacts, OrderFacts, merge_in_chunks, suppressions};
+use super::sqlite_bulk::{ms_at, placeholders, unbatch};
 use super::time::{from_ms, to_ms};
 use super::{
     ClaimedDelivery, DeliveryRef, DeliveryResult, FactsRow, FactsWindows, HistoryEntry,
@@ -10,86 +11,71 @@ use super::{
 };
 use crate::levels::CustomerFacts;
 use chrono::{DateTime, Utc};
-use futures::{StreamExt, TryStreamExt};
-use sqlx::pool::PoolConnection;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::params_from_iter;
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
 
 /// Rows per multi-row statement or IN list (SQLite allows 32,766 variables).
 const BATCH: usize = 2_000;
 
-fn ms_opt(row: &SqliteRow, i: usize) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    Ok(row.try_get::<Option<i64>, _>(i)?.map(from_ms))
-}
-
-fn customer_row(r: &SqliteRow) -> Result<FactsRow, sqlx::Error> {
+fn customer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FactsRow> {
     Ok(FactsRow {
-        customer_id: r.try_get(0)?,
-        email: r.try_get(1)?,
-        locale: r.try_get(2)?,
-        timezone: r.try_get(3)?,
-        subscribed: r.try_get(4)?,
+        customer_id: r.get(0)?,
+        email: r.get(1)?,
+        locale: r.get(2)?,
+        timezone: r.get(3)?,
+        subscribed: r.get(4)?,
         // Filled in from the suppressions map by the merge.
         suppression: None,
         any_complaint_at: None,
-        stored_current: level_of(r.try_get(5)?),
-        stored_target: level_of(r.try_get(6)?),
+        stored_current: level_of(r.get(5)?),
+        stored_target: level_of(r.get(6)?),
         facts: CustomerFacts {
             target_override: r
-                .try_get::<Option<i64>, _>(7)?
+                .get::<_, Option<i64>>(7)?
                 .and_then(crate::domain::Level::from_rank),
             ..CustomerFacts::default()
         },
     })
 }
 
-fn order_facts(r: &SqliteRow) -> Result<OrderFacts, sqlx::Error> {
+fn order_facts(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderFacts> {
     Ok(OrderFacts {
-        customer_id: r.try_get(0)?,
-        orders_in_window: r.try_get::<i64, _>(1)? as u32,
-        margin_in_window: r.try_get(2)?,
-        last_order_at: ms_opt(r, 3)?,
+        customer_id: r.get(0)?,
+        orders_in_window: r.get::<_, i64>(1)? as u32,
+        margin_in_window: r.get(2)?,
+        last_order_at: ms_at(r, 3)?,
     })
 }
 
-fn event_facts(r: &SqliteRow) -> Result<EventFacts, sqlx::Error> {
+fn event_facts(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventFacts> {
     Ok(EventFacts {
-        customer_id: r.try_get(0)?,
-        last_click_at: ms_opt(r, 1)?,
-        last_reply_at: ms_opt(r, 2)?,
-        last_support_contact_at: ms_opt(r, 3)?,
-        last_complaint_at: ms_opt(r, 4)?,
-        last_complaint_resolved_at: ms_opt(r, 5)?,
-        last_survey_response_at: ms_opt(r, 6)?,
-        partnership_accepted_at: ms_opt(r, 7)?,
-        referrals_in_window: r.try_get::<i64, _>(8)? as u32,
-        any_complaint_at: ms_opt(r, 9)?,
+        customer_id: r.get(0)?,
+        last_click_at: ms_at(r, 1)?,
+        last_reply_at: ms_at(r, 2)?,
+        last_support_contact_at: ms_at(r, 3)?,
+        last_complaint_at: ms_at(r, 4)?,
+        last_complaint_resolved_at: ms_at(r, 5)?,
+        last_survey_response_at: ms_at(r, 6)?,
+        partnership_accepted_at: ms_at(r, 7)?,
+        referrals_in_window: r.get::<_, i64>(8)? as u32,
+        any_complaint_at: ms_at(r, 9)?,
     })
 }
 
-/// A read connection for one of the facts streams, with SQLite's default small page cache:
-/// DESIGN.md measured a 256 MB cache making the grouping scans 2–3× slower, and the scans
-/// read each page once. The setting stays with the pooled connection; 16 MB per connection
-/// filled up later with plan-context lookups and took the process over 200 MiB.
-async fn facts_connection(pool: &sqlx::SqlitePool) -> Result<PoolConnection<Sqlite>> {
-    let mut conn = pool.acquire().await?;
-    sqlx::query("PRAGMA cache_size = -2000")
-        .execute(&mut *conn)
-        .await?;
-    Ok(conn)
+/// The scope's parameter, if it has one (it is the statement's last).
+fn scope_param(scope: &Scope) -> Option<Value> {
+    match scope {
+        Scope::All => None,
+        Scope::TouchedSince(t) => Some(Value::Integer(to_ms(*t))),
+        Scope::One(id) => Some(Value::Text(id.clone())),
+    }
 }
 
-/// Binds the scope's parameter, if it has one.
-fn bind_scope<'q>(
-    q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
-    scope: &Scope,
-) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
-    match scope {
-        Scope::All => q,
-        Scope::TouchedSince(t) => q.bind(to_ms(*t)),
-        Scope::One(id) => q.bind(id.clone()),
-    }
+fn with_scope(mut params: Vec<Value>, scope: &Scope) -> Vec<Value> {
+    params.extend(scope_param(scope));
+    params
 }
 
 fn in_list(q: &mut QueryBuilder<Sqlite>, ids: &[String]) {
@@ -101,21 +87,47 @@ fn in_list(q: &mut QueryBuilder<Sqlite>, ids: &[String]) {
     q.push(")");
 }
 
+/// Runs `sql` once per batch of `ids` (`{IDS}` in `sql` becomes the batch's placeholders,
+/// after the `fixed` parameters) and hands each row to `each`. Full batches share one
+/// cached statement.
+fn for_each_in(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    fixed: &[Value],
+    ids: &[String],
+    mut each: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    for chunk in batches(ids, BATCH) {
+        let mut stmt = conn.prepare_cached(&sql.replace("{IDS}", &placeholders(chunk.len())))?;
+        let params = fixed
+            .iter()
+            .map(ValueRef::from)
+            .chain(chunk.iter().map(|id| ValueRef::Text(id.as_bytes())))
+            .map(ToSqlOutput::Borrowed);
+        let mut rows = stmt.query(params_from_iter(params))?;
+        while let Some(r) = rows.next()? {
+            each(r)?;
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     pub(super) async fn c_margins(&self, since: DateTime<Utc>) -> Result<Vec<f64>> {
-        let mut conn = self.pool.acquire().await?;
-        let customers: i64 = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers")
-            .fetch_one(&mut *conn)
-            .await?;
-        let mut margins: Vec<f64> = sqlx::query_scalar::<_, f64>(
-            "SELECT CAST(SUM(margin) AS REAL) FROM orders WHERE occurred_at >= ? GROUP BY customer_id",
-        )
-        .bind(to_ms(since))
-        .fetch(&mut *conn)
-        .try_collect()
-        .await?;
-        margins.resize(margins.len().max(customers as usize), 0.0);
-        Ok(margins)
+        self.bulk
+            .with(move |conn| {
+                let customers: i64 =
+                    conn.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))?;
+                let mut stmt = conn.prepare(
+                    "SELECT CAST(SUM(margin) AS REAL) FROM orders WHERE occurred_at >= ? GROUP BY customer_id",
+                )?;
+                let mut margins = stmt
+                    .query_map([to_ms(since)], |r| r.get::<_, f64>(0))?
+                    .collect::<rusqlite::Result<Vec<f64>>>()?;
+                margins.resize(margins.len().max(customers as usize), 0.0);
+                Ok(margins)
+            })
+            .await
     }
 
     pub(super) fn c_facts_chunks(
@@ -125,62 +137,54 @@ impl SqliteStore {
         chunk: usize,
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<FactsRow>>> {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
-        let pool = self.pool.clone();
+        let bulk = self.bulk.clone();
         tokio::spawn(async move {
-            // Three connections, three statements read side by side (each on its own SQLite
-            // worker thread), merged by customer id.
-            let conns = async {
-                Ok::<_, super::StoreError>((
-                    facts_connection(&pool).await?,
-                    facts_connection(&pool).await?,
-                    facts_connection(&pool).await?,
-                ))
-            };
-            let (mut cc, mut oc, mut ec) = match conns.await {
-                Ok(c) => c,
+            let suppressed = suppressions(unbatch(bulk.stream(
+                super::cycle::suppressions_sql(&scope, "?1"),
+                with_scope(vec![], &scope),
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )))
+            .await;
+            let suppressed = match suppressed {
+                Ok(s) => s,
                 Err(e) => {
                     let _ = tx.send(Err(e)).await;
                     return;
                 }
             };
-            let q = bind_scope(
-                sqlx::query(sqlx::AssertSqlSafe(super::cycle::suppressions_sql(
-                    &scope, "?1",
-                ))),
-                &scope,
-            );
-            let rows = q
-                .fetch(&mut *cc)
-                .map(|r| r.and_then(|r| Ok((r.try_get(0)?, r.try_get(1)?))));
-            let suppressed = match suppressions(rows).await {
-                Ok(s) => s,
-                Err(e) => {
-                    let _ = tx.send(Err(e.into())).await;
-                    return;
-                }
-            };
+            // Three statements stepped side by side, each on a thread of its own, merged by
+            // customer id.
             let sql = |t: &str, p: &str| super::cycle::facts_sql(t, &scope, p);
-            let customers_sql = sql(include_str!("sql/sqlite_facts_customers.sql"), "?1");
-            let orders_sql = sql(include_str!("sql/sqlite_facts_orders.sql"), "?3");
-            let events_sql = sql(include_str!("sql/sqlite_facts_events.sql"), "?2");
-            let customers = bind_scope(sqlx::query(sqlx::AssertSqlSafe(customers_sql)), &scope)
-                .fetch(&mut *cc)
-                .map(|r| r.and_then(|r| customer_row(&r)));
-            let orders = bind_scope(
-                sqlx::query(sqlx::AssertSqlSafe(orders_sql))
-                    .bind(to_ms(w.orders_since))
-                    .bind(to_ms(w.margin_since)),
-                &scope,
+            let customers = bulk.stream(
+                sql(include_str!("sql/sqlite_facts_customers.sql"), "?1"),
+                with_scope(vec![], &scope),
+                customer_row,
+            );
+            let orders = bulk.stream(
+                sql(include_str!("sql/sqlite_facts_orders.sql"), "?3"),
+                with_scope(
+                    vec![
+                        Value::Integer(to_ms(w.orders_since)),
+                        Value::Integer(to_ms(w.margin_since)),
+                    ],
+                    &scope,
+                ),
+                order_facts,
+            );
+            let events = bulk.stream(
+                sql(include_str!("sql/sqlite_facts_events.sql"), "?2"),
+                with_scope(vec![Value::Integer(to_ms(w.referrals_since))], &scope),
+                event_facts,
+            );
+            merge_in_chunks(
+                unbatch(customers),
+                unbatch(orders),
+                unbatch(events),
+                &suppressed,
+                &tx,
+                chunk,
             )
-            .fetch(&mut *oc)
-            .map(|r| r.and_then(|r| order_facts(&r)));
-            let events = bind_scope(
-                sqlx::query(sqlx::AssertSqlSafe(events_sql)).bind(to_ms(w.referrals_since)),
-                &scope,
-            )
-            .fetch(&mut *ec)
-            .map(|r| r.and_then(|r| event_facts(&r)));
-            merge_in_chunks(customers, orders, events, &suppressed, &tx, chunk).await;
+            .await;
         });
         rx
     }
@@ -193,55 +197,65 @@ impl SqliteStore {
         orders_since: DateTime<Utc>,
         complaints_since: DateTime<Utc>,
     ) -> Result<HashMap<String, PlanContext>> {
-        let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(ids.len());
-        for chunk in batches(ordered_recently, BATCH) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT customer_id, id, occurred_at FROM orders WHERE occurred_at >= ",
-            );
-            q.push_bind(to_ms(orders_since))
-                .push(" AND customer_id IN ");
-            in_list(&mut q, chunk);
-            for r in q.build().fetch_all(&self.pool).await? {
-                out.entry(r.get(0))
-                    .or_default()
-                    .orders
-                    .push((r.get(1), from_ms(r.get(2))));
-            }
-        }
-        for chunk in batches(complained_recently, BATCH) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT customer_id, seq, occurred_at FROM events WHERE kind = 5 AND occurred_at >= ",
-            );
-            q.push_bind(to_ms(complaints_since))
-                .push(" AND customer_id IN ");
-            in_list(&mut q, chunk);
-            for r in q.build().fetch_all(&self.pool).await? {
-                out.entry(r.get(0))
-                    .or_default()
-                    .complaints
-                    .push((r.get::<i64, _>(1).to_string(), from_ms(r.get(2))));
-            }
-        }
-        for chunk in batches(ids, BATCH) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT customer_id, campaign, occurrence, COALESCE(sent_at, send_at), service, status \
-                 FROM deliveries WHERE customer_id IN ",
-            );
-            in_list(&mut q, chunk);
-            for r in q.build().fetch_all(&self.pool).await? {
-                out.entry(r.get(0))
-                    .or_default()
-                    .deliveries
-                    .push(DeliveryRef {
-                        campaign: r.get(1),
-                        occurrence: r.get(2),
-                        at: from_ms(r.get(3)),
-                        service: r.get(4),
-                        status: r.get(5),
-                    });
-            }
-        }
-        Ok(out)
+        let (ids, ordered, complained) = (
+            ids.to_vec(),
+            ordered_recently.to_vec(),
+            complained_recently.to_vec(),
+        );
+        self.bulk
+            .with(move |conn| {
+                let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(ids.len());
+                for_each_in(
+                    conn,
+                    "SELECT customer_id, id, occurred_at FROM orders \
+                     WHERE occurred_at >= ? AND customer_id IN ({IDS})",
+                    &[Value::Integer(to_ms(orders_since))],
+                    &ordered,
+                    |r| {
+                        out.entry(r.get(0)?)
+                            .or_default()
+                            .orders
+                            .push((r.get(1)?, from_ms(r.get(2)?)));
+                        Ok(())
+                    },
+                )?;
+                for_each_in(
+                    conn,
+                    "SELECT customer_id, seq, occurred_at FROM events \
+                     WHERE kind = 5 AND occurred_at >= ? AND customer_id IN ({IDS})",
+                    &[Value::Integer(to_ms(complaints_since))],
+                    &complained,
+                    |r| {
+                        out.entry(r.get(0)?)
+                            .or_default()
+                            .complaints
+                            .push((r.get::<_, i64>(1)?.to_string(), from_ms(r.get(2)?)));
+                        Ok(())
+                    },
+                )?;
+                for_each_in(
+                    conn,
+                    "SELECT customer_id, campaign, occurrence, COALESCE(sent_at, send_at), service, status \
+                     FROM deliveries WHERE customer_id IN ({IDS})",
+                    &[],
+                    &ids,
+                    |r| {
+                        out.entry(r.get(0)?)
+                            .or_default()
+                            .deliveries
+                            .push(DeliveryRef {
+                                campaign: r.get(1)?,
+                                occurrence: r.get(2)?,
+                                at: from_ms(r.get(3)?),
+                                service: r.get(4)?,
+                                status: r.get(5)?,
+                            });
+                        Ok(())
+                    },
+                )?;
+                Ok(out)
+            })
+            .await
     }
 
     pub(super) async fn c_apply_cycle(
