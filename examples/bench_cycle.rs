@@ -225,6 +225,7 @@ async fn run_backend(
     tx.commit().await?;
     // The insert above ran with the import's large SQLite cache: not the cycle's memory.
     reset_peak_rss();
+    let before = peak_rss_mib();
     let scope = cycle::incremental_scope(&*store).await?;
     let r = cycle::run(
         &*store,
@@ -238,7 +239,7 @@ async fn run_backend(
     )
     .await?;
     println!(
-        "[{name}] incremental cycle after 10,000 customers changed: {:.2} s ({} assessed, {} level changes, {} queued); peak RSS {:.0} MiB",
+        "[{name}] incremental cycle after 10,000 customers changed: {:.2} s ({} assessed, {} level changes, {} queued); peak RSS {:.0} MiB ({before:.0} MiB before the cycle)",
         r.seconds,
         r.assessed,
         r.level_changes,

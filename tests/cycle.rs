@@ -144,6 +144,46 @@ async fn incremental_cycle_looks_only_at_changed_customers() {
 }
 
 #[tokio::test]
+async fn a_write_still_open_while_a_cycle_runs_is_seen_by_the_next_incremental_cycle() {
+    for db in support::all_backends().await {
+        let s = &*db.store;
+        customer(s, "c1", "UTC").await;
+        customer(s, "c2", "UTC").await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        cycle_at(s, Scope::All, now()).await;
+        // An import writes c2's click and is still open when the next cycle reads the facts.
+        let mut tx = s.begin_import().await.unwrap();
+        let click = EventRecord {
+            id: None,
+            customer_id: CustomerId::parse("c2").unwrap(),
+            kind: EventKind::EmailClick,
+            occurred_at: now() - TimeDelta::hours(1),
+            data: obj(json!({})),
+            machine: false,
+            delivery_id: None,
+        };
+        tx.insert_events(&[click], Utc::now()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let scope = cycle::incremental_scope(s).await.unwrap();
+        let during = cycle_at(s, scope, now()).await;
+        assert_eq!(
+            during.assessed, 0,
+            "{}: the click is not visible yet",
+            db.backend
+        );
+        tx.commit().await.unwrap();
+        let scope = cycle::incremental_scope(s).await.unwrap();
+        let after = cycle_at(s, scope, now()).await;
+        assert_eq!(
+            (after.assessed, after.level_changes),
+            (1, 1),
+            "{}: the committed click must not fall behind the watermark",
+            db.backend
+        );
+    }
+}
+
+#[tokio::test]
 async fn opens_do_not_wake_the_incremental_cycle_but_clicks_do() {
     for db in support::all_backends().await {
         let s = &*db.store;

@@ -75,6 +75,14 @@ pub async fn daemon(app: App) -> CmdResult {
     let app = Arc::new(app);
     let (engine_tx, engine_rx) = watch::channel(engine);
     let (stop_tx, stop_rx) = watch::channel(false);
+    // Signal handlers before the endpoint answers: a SIGTERM sent as soon as /healthz
+    // answers must stop the daemon cleanly, not kill it with the default action.
+    let sig = |k| signal(k).map_err(|e| Failure::Runtime(e.into()));
+    let (mut term, mut int, mut hup) = (
+        sig(SignalKind::terminate())?,
+        sig(SignalKind::interrupt())?,
+        sig(SignalKind::hangup())?,
+    );
     let mut tasks = vec![
         tokio::spawn(daemon::scheduler_loop(
             app.clone(),
@@ -92,12 +100,6 @@ pub async fn daemon(app: App) -> CmdResult {
     tasks.push(tokio::spawn(
         crate::notify::Worker::new(app.store.clone(), &app.config.notify).run(stop_rx.clone()),
     ));
-    let sig = |k| signal(k).map_err(|e| Failure::Runtime(e.into()));
-    let (mut term, mut int, mut hup) = (
-        sig(SignalKind::terminate())?,
-        sig(SignalKind::interrupt())?,
-        sig(SignalKind::hangup())?,
-    );
     tracing::info!(database = %app.config.database.url, transport = %app.config.smtp.url, "Running.");
     loop {
         tokio::select! {

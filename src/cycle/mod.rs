@@ -92,6 +92,7 @@ pub fn windows(cfg: &Config, now: DateTime<Utc>) -> FactsWindows {
         orders_since: now - cfg.levels.proactive_order_window.chrono(),
         margin_since: now - cfg.strategy.margin_window.chrono(),
         referrals_since: now - cfg.levels.partnership_referral_window.chrono(),
+        recent_orders_since: None,
     }
 }
 
@@ -182,7 +183,12 @@ pub async fn run(
     opts: &CycleOptions,
 ) -> Result<CycleReport, StoreError> {
     let started = Instant::now();
-    let wall_start = Utc::now();
+    // Taken before any facts are read: see `Store::cycle_watermark`.
+    let watermark = if opts.dry_run || matches!(opts.scope, Scope::One(_)) {
+        None
+    } else {
+        store.cycle_watermark().await?
+    };
     let now = opts.now;
     let mut phases = CyclePhases::default();
     let mut clock = Instant::now();
@@ -195,7 +201,13 @@ pub async fn run(
     let (orders_back, complaints_back) = lookback(campaigns);
     let domain = message_id_domain(cfg);
     let mut report = CycleReport::default();
-    let mut rx = store.facts_chunks(opts.scope.clone(), windows(cfg, now), CHUNK);
+    let orders_since = now - orders_back;
+    let complaints_since = now - complaints_back;
+    let facts_windows = FactsWindows {
+        recent_orders_since: Some(orders_since),
+        ..windows(cfg, now)
+    };
+    let mut rx = store.facts_chunks(opts.scope.clone(), facts_windows, CHUNK);
     while let Some(chunk) = rx.recv().await {
         lap(&mut phases.facts_wait);
         let chunk = chunk?;
@@ -222,8 +234,6 @@ pub async fn run(
         // Only customers something could be planned for need their orders, complaints and
         // deliveries fetched: a recent order or complaint, or a campaign that is due even
         // with no history (deliveries only ever block, never enable).
-        let orders_since = now - orders_back;
-        let complaints_since = now - complaints_back;
         let candidate: Vec<bool> = assessed
             .iter()
             .map(|(row, a, sup)| {
@@ -261,7 +271,8 @@ pub async fn run(
             .iter()
             .zip(&candidate)
             .filter(|((r, _, _), c)| {
-                **c && r.facts.last_order_at.is_some_and(|t| t >= orders_since)
+                **c && r.recent_orders.is_none()
+                    && r.facts.last_order_at.is_some_and(|t| t >= orders_since)
             })
             .map(|((r, _, _), _)| r.customer_id.clone())
             .collect();
@@ -286,8 +297,12 @@ pub async fn run(
             .await?;
         lap(&mut phases.plan_context);
         let mut deliveries = Vec::new();
-        for ((row, a, sup), _) in assessed.iter().zip(&candidate).filter(|(_, c)| **c) {
-            let parts: PlanParts = contexts.remove(&row.customer_id).unwrap_or_default().into();
+        for ((row, a, sup), _) in assessed.iter_mut().zip(&candidate).filter(|(_, c)| **c) {
+            let mut ctx = contexts.remove(&row.customer_id).unwrap_or_default();
+            if let Some(recent) = row.recent_orders.take() {
+                ctx.orders = recent;
+            }
+            let parts: PlanParts = ctx.into();
             let input = PlanInput {
                 assessment: a,
                 timezone: timezone_of(&row.timezone, cfg.defaults.timezone),
@@ -345,8 +360,8 @@ pub async fn run(
         store.refresh_product_pairs().await?;
     }
     lap(&mut phases.product_pairs);
-    if !opts.dry_run && !matches!(opts.scope, Scope::One(_)) {
-        store.set_state(WATERMARK, &wall_start.to_rfc3339()).await?;
+    if let Some(mark) = watermark {
+        store.set_state(WATERMARK, &mark.to_rfc3339()).await?;
     }
     report.seconds = started.elapsed().as_secs_f64();
     report.phases = phases;

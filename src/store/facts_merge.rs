@@ -9,7 +9,6 @@
 //! an index lookup per customer on SQLite (2.1 s against 0.24 s without).
 
 use super::{FactsRow, StoreError};
-use crate::levels::CustomerFacts;
 use chrono::{DateTime, Utc};
 use futures::{Stream, TryStreamExt};
 use std::collections::HashMap;
@@ -21,6 +20,9 @@ pub(crate) struct OrderFacts {
     pub orders_in_window: u32,
     pub margin_in_window: f64,
     pub last_order_at: Option<DateTime<Utc>>,
+    /// The orders since `FactsWindows::recent_orders_since`, when the backend's facts
+    /// stream brings them (SQLite folds them from the same scan).
+    pub recent_orders: Option<Vec<(String, DateTime<Utc>)>>,
 }
 
 /// One customer's evidence events (human ones, kinds 2–9), aggregated.
@@ -40,7 +42,9 @@ pub(crate) struct EventFacts {
 }
 
 impl OrderFacts {
-    fn fill(self, f: &mut CustomerFacts) {
+    fn fill(self, row: &mut FactsRow) {
+        row.recent_orders = self.recent_orders;
+        let f = &mut row.facts;
         f.orders_in_window = self.orders_in_window;
         f.margin_in_window = self.margin_in_window;
         f.last_order_at = self.last_order_at;
@@ -118,7 +122,7 @@ where
     while let Some(mut row) = customers.try_next().await? {
         row.suppression = suppressions.get(&row.email).cloned();
         if let Some(o) = next_order.take_if(|o| o.customer_id == row.customer_id) {
-            o.fill(&mut row.facts);
+            o.fill(&mut row);
             next_order = orders.try_next().await?;
         }
         if let Some(e) = next_event.take_if(|e| e.customer_id == row.customer_id) {
@@ -149,6 +153,7 @@ where
 mod tests {
     use super::*;
     use crate::domain::Level;
+    use crate::levels::CustomerFacts;
     use futures::stream;
 
     fn customer(id: &str) -> FactsRow {
@@ -163,6 +168,7 @@ mod tests {
             stored_target: Level::Basic,
             facts: CustomerFacts::default(),
             any_complaint_at: None,
+            recent_orders: None,
         }
     }
 
@@ -172,6 +178,7 @@ mod tests {
             orders_in_window: n,
             margin_in_window: f64::from(n) * 10.0,
             last_order_at: Some(DateTime::from_timestamp(1_700_000_000, 0).unwrap()),
+            recent_orders: None,
         }
     }
 

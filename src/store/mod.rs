@@ -2,6 +2,7 @@
 //! `sqlite` and `postgres` implement it, each with its own migrations and SQL.
 
 mod cycle;
+mod facts_fold;
 mod facts_merge;
 mod outbox;
 mod postgres;
@@ -77,6 +78,8 @@ pub struct TableCounts {
 #[async_trait]
 pub trait ImportTx: Send {
     /// Which of `ids` exist as customers (including those written earlier in this transaction).
+    /// (The `now` the write methods take is the caller's clock; the `touched_at` stamp that
+    /// wakes incremental cycles is the store's own, see [`Store::cycle_watermark`].)
     async fn existing_customers(&mut self, ids: &[&str]) -> Result<HashSet<String>>;
     /// Rows must have distinct ids within one call.
     async fn upsert_customers(
@@ -196,6 +199,12 @@ pub trait Store: Send + Sync {
     async fn level_history(&self, customer_id: &str) -> Result<Vec<HistoryEntry>>;
     async fn get_state(&self, name: &str) -> Result<Option<String>>;
     async fn set_state(&self, name: &str, value: &str) -> Result<()>;
+    /// Called by a cycle before it reads any facts: the watermark the next incremental cycle
+    /// may start from. Every write this cycle cannot see (one still open now, or any later
+    /// one) stamps `touched_at` at or after it, so nothing is missed by incremental cycles.
+    /// `None`: no safe instant could be had (SQLite: a long write held the lock); keep the
+    /// previous watermark.
+    async fn cycle_watermark(&self) -> Result<Option<DateTime<Utc>>>;
 
     // --- the outbox ---
     /// Claims up to `limit` due deliveries (queued and due, or with an expired lease).

@@ -130,6 +130,22 @@ impl Store for PgStore {
     async fn set_state(&self, name: &str, value: &str) -> Result<()> {
         self.c_set_state(name, value).await
     }
+    async fn cycle_watermark(&self) -> Result<Option<DateTime<Utc>>> {
+        // Writers stamp `touched_at` with clock_timestamp() as they write. A write this
+        // cycle cannot see either had already begun (its transaction holds an xid now, and
+        // its stamps are no older than its start) or will stamp after this instant. So the
+        // watermark is now, or the start of the oldest writing transaction if earlier; the
+        // cycle need not wait for it. One clock (the database's) for every replica.
+        let mark: DateTime<Utc> = sqlx::query_scalar(
+            "SELECT LEAST(clock_timestamp(), \
+               (SELECT MIN(xact_start) FROM pg_stat_activity \
+                WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() \
+                  AND datname = current_database()))",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Some(mark))
+    }
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
@@ -326,11 +342,13 @@ impl PgImport {
         Ok(())
     }
 
-    async fn touch(&mut self, ids: HashSet<String>, now: DateTime<Utc>) -> Result<()> {
+    /// Marks customers whose orders/events changed, for the next incremental cycle. The
+    /// stamp is the database's clock at the write, not the transaction's start or a
+    /// replica's clock: `cycle_watermark` reasons with the same clock.
+    async fn touch(&mut self, ids: HashSet<String>) -> Result<()> {
         let ids: Vec<String> = ids.into_iter().collect();
         for chunk in batches(&ids, BATCH) {
-            sqlx::query("UPDATE customers SET touched_at = $1 WHERE id = ANY($2)")
-                .bind(now)
+            sqlx::query("UPDATE customers SET touched_at = clock_timestamp() WHERE id = ANY($1)")
                 .bind(chunk)
                 .execute(&mut *self.tx)
                 .await?;
@@ -357,7 +375,7 @@ impl ImportTx for PgImport {
     async fn upsert_customers(
         &mut self,
         rows: &[CustomerRecord],
-        now: DateTime<Utc>,
+        _now: DateTime<Utc>,
     ) -> Result<UpsertCounts> {
         let mut counts = UpsertCounts::default();
         for chunk in batches(rows, BATCH) {
@@ -365,7 +383,7 @@ impl ImportTx for PgImport {
                 "INSERT INTO customers (id, email, name, locale, timezone, subscribed, created_at, \
                  attributes, target_override, touched_at) \
                  SELECT id, email, name, locale, timezone, subscribed, created_at, attributes::jsonb, \
-                 target_override, $10 \
+                 target_override, clock_timestamp() \
                  FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], \
                  $7::timestamptz[], $8::text[], $9::int2[]) \
                  AS t(id, email, name, locale, timezone, subscribed, created_at, attributes, target_override) \
@@ -392,7 +410,6 @@ impl ImportTx for PgImport {
                     .collect::<Vec<_>>(),
             )
             .bind(chunk.iter().map(|c| c.target_override.map(|l| l.rank())).collect::<Vec<_>>())
-            .bind(now)
             .execute(&mut *self.tx)
             .await?
             .rows_affected();
@@ -407,7 +424,7 @@ impl ImportTx for PgImport {
     async fn upsert_orders(
         &mut self,
         rows: &[OrderRecord],
-        now: DateTime<Utc>,
+        _now: DateTime<Utc>,
     ) -> Result<UpsertCounts> {
         let mut counts = UpsertCounts::default();
         let mut touched = HashSet::new();
@@ -446,7 +463,7 @@ impl ImportTx for PgImport {
             self.replace_items(&changed).await?;
             touched.extend(written.into_iter().map(|(_, c)| c));
         }
-        self.touch(touched, now).await?;
+        self.touch(touched).await?;
         Ok(counts)
     }
 
@@ -526,7 +543,7 @@ impl ImportTx for PgImport {
             new.iter().map(|&i| &rows[i]).zip(seqs.iter().copied()),
         );
         super::postgres_engagement::merge(&mut self.tx, &deltas).await?;
-        self.touch(touched, now).await?;
+        self.touch(touched).await?;
         Ok(new)
     }
 

@@ -26,6 +26,7 @@ fn customer_row(r: &PgRow) -> Result<FactsRow, sqlx::Error> {
         // Filled in from the suppressions map by the merge.
         suppression: None,
         any_complaint_at: None,
+        recent_orders: None,
         stored_current: level_of(r.try_get(5)?),
         stored_target: level_of(r.try_get(6)?),
         facts: CustomerFacts {
@@ -43,6 +44,8 @@ fn order_facts(r: &PgRow) -> Result<OrderFacts, sqlx::Error> {
         orders_in_window: r.try_get::<i64, _>(1)? as u32,
         margin_in_window: r.try_get(2)?,
         last_order_at: r.try_get(3)?,
+        // PostgreSQL's plan context looks them up (its budget is met that way).
+        recent_orders: None,
     })
 }
 

@@ -84,7 +84,10 @@ impl Store for SqliteStore {
         sqlx::query("PRAGMA cache_size = -262144")
             .execute(&mut *tx)
             .await?;
-        Ok(Box::new(SqliteImport { tx }))
+        Ok(Box::new(SqliteImport {
+            tx,
+            locked_at: Utc::now(),
+        }))
     }
 
     async fn counts(&self) -> Result<TableCounts> {
@@ -166,6 +169,30 @@ impl Store for SqliteStore {
     }
     async fn set_state(&self, name: &str, value: &str) -> Result<()> {
         self.c_set_state(name, value).await
+    }
+    async fn cycle_watermark(&self) -> Result<Option<DateTime<Utc>>> {
+        // Writers stamp `touched_at` with the time they took the write lock (see
+        // `SqliteImport::locked_at`). Taking the lock here means no write is open: all are
+        // committed (and visible to the facts read that follows) or will lock, and stamp,
+        // after this instant. A long import holding the lock is not waited for beyond a
+        // second: the previous watermark, older than its lock, stays.
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("PRAGMA busy_timeout = 1000")
+            .execute(&mut *conn)
+            .await?;
+        let locked = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await;
+        let mark = Utc::now();
+        if locked.is_ok() {
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+        }
+        sqlx::query("PRAGMA busy_timeout = 10000")
+            .execute(&mut *conn)
+            .await?;
+        match locked {
+            Ok(_) => Ok(Some(mark)),
+            Err(sqlx::Error::Database(e)) if e.message().contains("locked") => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
     async fn claim_due(
         &self,
@@ -331,6 +358,10 @@ async fn suppress_on(
 
 struct SqliteImport {
     tx: Transaction<'static, Sqlite>,
+    /// When the write lock was taken (BEGIN IMMEDIATE): the `touched_at` stamp. A stamp
+    /// taken before the lock could be older than a cycle that ran while this transaction
+    /// waited or wrote, and the incremental cycles after it would miss these customers.
+    locked_at: DateTime<Utc>,
 }
 
 impl SqliteImport {
@@ -365,11 +396,11 @@ impl SqliteImport {
     }
 
     /// Marks customers whose orders/events changed, for the next incremental cycle.
-    async fn touch(&mut self, ids: HashSet<String>, now: DateTime<Utc>) -> Result<()> {
+    async fn touch(&mut self, ids: HashSet<String>) -> Result<()> {
         let ids: Vec<String> = ids.into_iter().collect();
         for chunk in batches(&ids, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new("UPDATE customers SET touched_at = ");
-            q.push_bind(to_ms(now)).push(" WHERE id IN (");
+            q.push_bind(to_ms(self.locked_at)).push(" WHERE id IN (");
             let mut sep = q.separated(", ");
             for id in chunk {
                 sep.push_bind(id);
@@ -402,7 +433,7 @@ impl ImportTx for SqliteImport {
     async fn upsert_customers(
         &mut self,
         rows: &[CustomerRecord],
-        now: DateTime<Utc>,
+        _now: DateTime<Utc>,
     ) -> Result<UpsertCounts> {
         let mut counts = UpsertCounts::default();
         for chunk in batches(rows, BATCH) {
@@ -420,7 +451,7 @@ impl ImportTx for SqliteImport {
                     .push_bind(to_ms(c.created_at))
                     .push_bind(serde_json::Value::Object(c.attributes.clone()).to_string())
                     .push_bind(c.target_override.map(|l| l.rank()))
-                    .push_bind(to_ms(now));
+                    .push_bind(to_ms(self.locked_at));
             });
             // Update only what differs, so a re-import writes nothing and touches no one.
             q.push(
@@ -448,7 +479,7 @@ impl ImportTx for SqliteImport {
     async fn upsert_orders(
         &mut self,
         rows: &[OrderRecord],
-        now: DateTime<Utc>,
+        _now: DateTime<Utc>,
     ) -> Result<UpsertCounts> {
         let mut counts = UpsertCounts::default();
         let mut touched = HashSet::new();
@@ -485,7 +516,7 @@ impl ImportTx for SqliteImport {
             };
             touched.extend(written.into_iter().map(|r| r.get::<String, _>(1)));
         }
-        self.touch(touched, now).await?;
+        self.touch(touched).await?;
         Ok(counts)
     }
 
@@ -555,7 +586,7 @@ impl ImportTx for SqliteImport {
             new.iter().map(|&i| &rows[i]).zip(seqs.iter().copied()),
         );
         super::sqlite_engagement::merge(&mut self.tx, &deltas).await?;
-        self.touch(touched, now).await?;
+        self.touch(touched).await?;
         Ok(new)
     }
 

@@ -12,8 +12,6 @@
 //! sqlx pool (WAL: readers never block the writer), kept in a small idle list for reuse.
 
 use super::StoreError;
-use super::time::from_ms;
-use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, Row, params_from_iter};
 use std::path::PathBuf;
@@ -97,19 +95,15 @@ impl BulkReader {
         })
     }
 
-    /// Runs `sql` with `params` on a thread of its own and sends its rows, mapped by `map`,
-    /// to the returned channel in batches. The first error ends the stream; a dropped
-    /// receiver stops the statement.
-    pub(crate) fn stream<T, F>(
+    /// Runs `sql` with `params` on a thread of its own, feeds its rows to `fold` and sends
+    /// what the fold yields to the returned channel in batches. The first error ends the
+    /// stream; a dropped receiver stops the statement.
+    pub(crate) fn stream<F: RowFold>(
         &self,
         sql: String,
         params: Vec<Value>,
-        map: F,
-    ) -> tokio::sync::mpsc::Receiver<Result<Vec<T>, StoreError>>
-    where
-        T: Send + 'static,
-        F: Fn(&Row<'_>) -> rusqlite::Result<T> + Send + 'static,
-    {
+        mut fold: F,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<F::Item>, StoreError>> {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let reader = self.clone();
         tokio::task::spawn_blocking(move || {
@@ -119,13 +113,14 @@ impl BulkReader {
                 let mut rows = stmt.query(params_from_iter(params))?;
                 let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
                 while let Some(row) = rows.next()? {
-                    batch.push(map(row)?);
-                    if batch.len() == ROWS_PER_BATCH
+                    fold.row(row, &mut batch)?;
+                    if batch.len() >= ROWS_PER_BATCH
                         && tx.blocking_send(Ok(std::mem::take(&mut batch))).is_err()
                     {
                         return Ok(()); // nobody listens any more
                     }
                 }
+                fold.finish(&mut batch);
                 if !batch.is_empty() {
                     let _ = tx.blocking_send(Ok(batch));
                 }
@@ -154,6 +149,39 @@ impl BulkReader {
     }
 }
 
+/// Turns a statement's rows into items: one per row ([`EachRow`]) or one per group of rows
+/// (the cycle's per-customer folds).
+pub(crate) trait RowFold: Send + 'static {
+    type Item: Send + 'static;
+    /// Reads one row; pushes any finished items to `out`.
+    fn row(&mut self, row: &Row<'_>, out: &mut Vec<Self::Item>) -> rusqlite::Result<()>;
+    /// After the last row: pushes what is still open.
+    fn finish(&mut self, out: &mut Vec<Self::Item>);
+}
+
+/// One item per row, made by a function.
+pub(crate) struct EachRow<F>(pub F);
+
+impl<T, F> RowFold for EachRow<F>
+where
+    T: Send + 'static,
+    F: Fn(&Row<'_>) -> rusqlite::Result<T> + Send + 'static,
+{
+    type Item = T;
+    fn row(&mut self, row: &Row<'_>, out: &mut Vec<T>) -> rusqlite::Result<()> {
+        out.push((self.0)(row)?);
+        Ok(())
+    }
+    fn finish(&mut self, _: &mut Vec<T>) {}
+}
+
+/// A text column borrowed from the row (no allocation).
+pub(crate) fn text<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    row.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
 /// The rows of a batched channel, one at a time, as a stream.
 pub(crate) fn unbatch<T: Send + 'static>(
     rx: tokio::sync::mpsc::Receiver<Result<Vec<T>, StoreError>>,
@@ -171,11 +199,6 @@ pub(crate) fn unbatch<T: Send + 'static>(
             futures::stream::iter(items)
         }),
     )
-}
-
-/// A millisecond column as an instant.
-pub(crate) fn ms_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    Ok(row.get::<_, Option<i64>>(i)?.map(from_ms))
 }
 
 /// `?, ?, …` for an IN list of `n` values.
@@ -215,7 +238,7 @@ mod tests {
         let rows: Vec<i64> = unbatch(reader.stream(
             "SELECT n FROM t WHERE n >= ? ORDER BY n".into(),
             vec![Value::Integer(0)],
-            |r| r.get::<_, i64>(0),
+            EachRow(|r: &Row<'_>| r.get::<_, i64>(0)),
         ))
         .try_collect()
         .await
@@ -226,12 +249,13 @@ mod tests {
     #[tokio::test]
     async fn a_bad_statement_is_an_error_not_an_empty_stream() {
         let (_dir, reader) = reader_with_rows(3);
-        let got: Result<Vec<i64>, _> =
-            unbatch(reader.stream("SELECT missing FROM t".into(), vec![], |r| {
-                r.get::<_, i64>(0)
-            }))
-            .try_collect()
-            .await;
+        let got: Result<Vec<i64>, _> = unbatch(reader.stream(
+            "SELECT missing FROM t".into(),
+            vec![],
+            EachRow(|r: &Row<'_>| r.get::<_, i64>(0)),
+        ))
+        .try_collect()
+        .await;
         assert!(got.is_err());
     }
 

@@ -1,9 +1,9 @@
 -- The customers of the cycle's scope (SQLite), in id order straight off the primary key:
 -- profile and stored levels. Their orders and events arrive as two more streams in
 -- the same order (sqlite_facts_orders.sql, sqlite_facts_events.sql), merged in Rust.
--- {CUSTOMER_WHERE} is a fixed filter per scope naming ?1 (none for every customer).
+-- {CUSTOMER_ID_WHERE} is a fixed filter per scope naming ?1 (none for every customer).
 SELECT c.id, c.email, c.locale, c.timezone, c.subscribed, c.current_level,
        c.target_level, c.target_override
 FROM customers c
-{CUSTOMER_WHERE}
+{CUSTOMER_ID_WHERE}
 ORDER BY c.id

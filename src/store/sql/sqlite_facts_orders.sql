@@ -1,11 +1,9 @@
--- Per-customer order facts (SQLite), grouped in customer-id order while reading the covering
--- index orders_facts (no table access, no sort). ?1 orders window start, ?2 margin window
--- start (ms); {SCOPE_WHERE} a fixed filter per scope naming ?3.
-SELECT customer_id,
-       SUM(occurred_at >= ?1),
-       CAST(SUM(CASE WHEN occurred_at >= ?2 THEN margin ELSE 0 END) AS REAL),
-       MAX(occurred_at)
+-- Every order of the cycle's scope (SQLite) in customer-id, then time order, straight off
+-- the covering index orders_facts (no table access, no sort), folded per customer in Rust
+-- (store/facts_fold.rs: SQLite's GROUP BY of CASE aggregates cost more than the reading).
+-- ?1 start of the "recent orders" list (ms): only those orders' ids are read.
+-- {SCOPE_WHERE} a fixed filter per scope naming ?2.
+SELECT customer_id, occurred_at, margin, CASE WHEN occurred_at >= ?1 THEN id END
 FROM orders
 {SCOPE_WHERE}
-GROUP BY customer_id
-ORDER BY customer_id
+ORDER BY customer_id, occurred_at
