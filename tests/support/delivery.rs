@@ -19,14 +19,15 @@ use std::sync::Arc;
 /// The campaign every test delivery belongs to: its template needs no occurrence record.
 pub const CAMPAIGN: &str = "partnership-invitation";
 
-/// The instant a test starts at: a day ahead of the clock, whole seconds, so that the
-/// dispatcher's `max(now, clock)` is always `now` and time moves only when a test passes a
-/// later instant (retry delays are then exact multiples of the schedule, ± jitter).
+/// The instant a test starts at: noon UTC of tomorrow (12–36 hours ahead of the clock), so
+/// that the dispatcher's `max(now, clock)` is always `now` and time moves only when a test
+/// passes a later instant (retry delays are then exact multiples of the schedule, ± jitter),
+/// and so that a cycle at t0 or whole days later is never inside the shipped quiet hours
+/// (21:00–08:00 local): a "day ahead of the clock" made tests run in the evening defer their
+/// emails to the next morning.
 pub fn t0() -> DateTime<Utc> {
-    let t = Utc::now() + chrono::TimeDelta::days(1);
-    Utc.timestamp_opt(t.timestamp(), 0)
-        .single()
-        .expect("whole second")
+    let tomorrow = (Utc::now() + chrono::TimeDelta::days(1)).date_naive();
+    Utc.from_utc_datetime(&tomorrow.and_hms_opt(12, 0, 0).expect("noon"))
 }
 
 /// The shipped `config/rapport.toml` with `database.url`, `smtp.url` and the pool size
