@@ -18,6 +18,9 @@ use std::time::Instant;
 /// Customers per chunk: big enough for few round trips, small enough for bounded memory.
 const CHUNK: usize = 2_000;
 
+/// Deliveries queued by one cycle after which the outbox's planner statistics are refreshed.
+const REFRESH_OUTBOX_STATISTICS_AFTER: u64 = 10_000;
+
 /// Name of the engine_state row holding the last cycle's start (the incremental watermark).
 pub const WATERMARK: &str = "cycle.watermark";
 
@@ -358,6 +361,9 @@ pub async fn run(
     lap(&mut phases.facts_wait);
     if !opts.dry_run && matches!(opts.scope, Scope::All) {
         store.refresh_product_pairs().await?;
+    }
+    if report.queued >= REFRESH_OUTBOX_STATISTICS_AFTER {
+        store.refresh_outbox_statistics().await?;
     }
     lap(&mut phases.product_pairs);
     if let Some(mark) = watermark {

@@ -238,6 +238,12 @@ pub trait Store: Send + Sync {
     /// already ours: how one replica at a time runs the scheduler tick.
     /// Recomputes co-purchase counts (full cycles).
     async fn refresh_product_pairs(&self) -> Result<()>;
+    /// After a cycle queued many deliveries: refresh the planner statistics of the outbox, so
+    /// the next cycle's per-candidate lookups use its index (a no-op where the database needs
+    /// no statistics for that).
+    async fn refresh_outbox_statistics(&self) -> Result<()> {
+        Ok(())
+    }
     /// Up to `per_customer` products each customer has not bought, most co-purchased first.
     async fn suggestions(
         &self,
