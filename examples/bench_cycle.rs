@@ -204,13 +204,16 @@ async fn run_backend(
         );
         println!("[{name}]   {} candidates; {}", r.candidates, r.phases);
     }
-    // 10,000 customers get a click now: the incremental cycle must look at them only.
+    // 10,000 customers get a click now: the incremental cycle must look at them only. Each
+    // run picks another 10,000 (an offset from the clock): customers clicked by an earlier
+    // run have nothing new to assess, and their cycle would write nothing.
     let mut tx = store.begin_import().await?;
     let mut events = Vec::with_capacity(10_000);
     let step = (c.customers / 10_000).max(1);
     let bench_at = Utc::now();
+    let offset = bench_at.timestamp_millis() as u64 % step;
     for i in 0..10_000u64.min(c.customers) {
-        let id = rapport::domain::CustomerId::parse(&datagen::customer_id(i * step))?;
+        let id = rapport::domain::CustomerId::parse(&datagen::customer_id(i * step + offset))?;
         events.push(rapport::import::EventRecord {
             id: Some(format!("bench-{}-{i}", bench_at.timestamp_millis())),
             customer_id: id,

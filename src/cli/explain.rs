@@ -2,7 +2,7 @@ use super::{App, CmdResult, Failure, Format};
 use crate::cycle::{self, PlanParts};
 use crate::levels;
 use crate::planner::{self, PlanInput};
-use crate::store::Scope;
+use crate::store::{ContextRequest, Scope};
 use chrono::{DateTime, Utc};
 
 /// `rapport explain CUSTOMER_ID`: the assessment with its reasons, the level history, the
@@ -26,13 +26,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
     let far = chrono::TimeDelta::days(3650);
     let ctx = app
         .store
-        .plan_contexts(
-            std::slice::from_ref(&row.customer_id),
-            std::slice::from_ref(&row.customer_id),
-            std::slice::from_ref(&row.customer_id),
-            now - far,
-            now - far,
-        )
+        .plan_contexts(&ContextRequest::one(&row.customer_id, now - far))
         .await?;
     let parts: PlanParts = ctx.into_values().next().unwrap_or_default().into();
     let input = PlanInput {

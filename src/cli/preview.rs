@@ -5,7 +5,7 @@ use crate::dispatch::Envelope;
 use crate::domain::EmailAddress;
 use crate::mailer::SendOutcome;
 use crate::render::{DeliveryMeta, EmailContext};
-use crate::store::ClaimedDelivery;
+use crate::store::{ClaimedDelivery, ContextRequest};
 use chrono::Utc;
 use clap::ValueEnum;
 use std::io::Write;
@@ -43,13 +43,7 @@ async fn as_delivery(
     let far = Utc::now() - chrono::TimeDelta::days(36_500);
     let ctx = app
         .store
-        .plan_contexts(
-            std::slice::from_ref(&p.id),
-            std::slice::from_ref(&p.id),
-            std::slice::from_ref(&p.id),
-            far,
-            far,
-        )
+        .plan_contexts(&ContextRequest::one(&p.id, far))
         .await?;
     let ctx = ctx.into_values().next().unwrap_or_default();
     let occurrence = match &c.trigger {

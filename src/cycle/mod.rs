@@ -9,10 +9,12 @@ use crate::domain::{Level, Timezone};
 use crate::levels::{self, Assessment};
 use crate::planner::{self, ComplaintRef, OrderRef, PastDelivery, PlanInput, Suppression};
 use crate::store::{
-    FactsRow, FactsWindows, LevelChange, NewDelivery, PlanContext, Scope, Store, StoreError,
+    ContextRequest, FactsRow, FactsWindows, LevelChange, NewDelivery, PlanContext, Scope, Store,
+    StoreError,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::time::Instant;
 
 /// Customers per chunk: big enough for few round trips, small enough for bounded memory.
@@ -96,6 +98,8 @@ pub fn windows(cfg: &Config, now: DateTime<Utc>) -> FactsWindows {
         margin_since: now - cfg.strategy.margin_window.chrono(),
         referrals_since: now - cfg.levels.partnership_referral_window.chrono(),
         recent_orders_since: None,
+        recent_complaints_since: None,
+        deliveries: false,
     }
 }
 
@@ -208,6 +212,10 @@ pub async fn run(
     let complaints_since = now - complaints_back;
     let facts_windows = FactsWindows {
         recent_orders_since: Some(orders_since),
+        recent_complaints_since: Some(complaints_since),
+        // A full cycle plans for a third of all customers: their deliveries come with the
+        // facts in one ordered scan.
+        deliveries: matches!(opts.scope, Scope::All),
         ..windows(cfg, now)
     };
     let mut rx = store.facts_chunks(opts.scope.clone(), facts_windows, CHUNK);
@@ -265,7 +273,7 @@ pub async fn run(
         let ids: Vec<String> = assessed
             .iter()
             .zip(&candidate)
-            .filter(|(_, c)| **c)
+            .filter(|((r, _, _), c)| **c && r.deliveries.is_none())
             .map(|((r, _, _), _)| r.customer_id.clone())
             .collect();
         // Recent orders (complaints) can only exist where the facts' last order (complaint)
@@ -283,27 +291,41 @@ pub async fn run(
             .iter()
             .zip(&candidate)
             .filter(|((r, _, _), c)| {
-                **c && r.any_complaint_at.is_some_and(|t| t >= complaints_since)
+                **c && r.recent_complaints.is_none()
+                    && r.any_complaint_at.is_some_and(|t| t >= complaints_since)
             })
             .map(|((r, _, _), _)| r.customer_id.clone())
             .collect();
-        report.candidates += ids.len() as u64;
+        report.candidates += candidate.iter().filter(|c| **c).count() as u64;
         lap(&mut phases.classify);
-        let mut contexts = store
-            .plan_contexts(
-                &ids,
-                &ordered_recently,
-                &complained_recently,
-                orders_since,
-                complaints_since,
-            )
-            .await?;
+        // A full cycle's facts bring everything: no round trip for nothing.
+        let nothing_to_look_up =
+            ids.is_empty() && ordered_recently.is_empty() && complained_recently.is_empty();
+        let mut contexts = if nothing_to_look_up {
+            HashMap::new()
+        } else {
+            store
+                .plan_contexts(&ContextRequest {
+                    ids: &ids,
+                    ordered_recently: &ordered_recently,
+                    complained_recently: &complained_recently,
+                    orders_since,
+                    complaints_since,
+                })
+                .await?
+        };
         lap(&mut phases.plan_context);
         let mut deliveries = Vec::new();
         for ((row, a, sup), _) in assessed.iter_mut().zip(&candidate).filter(|(_, c)| **c) {
             let mut ctx = contexts.remove(&row.customer_id).unwrap_or_default();
             if let Some(recent) = row.recent_orders.take() {
                 ctx.orders = recent;
+            }
+            if let Some(complaints) = row.recent_complaints.take() {
+                ctx.complaints = complaints;
+            }
+            if let Some(deliveries) = row.deliveries.take() {
+                ctx.deliveries = deliveries;
             }
             let parts: PlanParts = ctx.into();
             let input = PlanInput {

@@ -13,6 +13,11 @@ pub struct FactsWindows {
     /// Bring each customer's orders since then with the facts, where the backend can do so
     /// without extra reads (None: not wanted).
     pub recent_orders_since: Option<DateTime<Utc>>,
+    /// Bring each customer's complaints since then with the facts (None: not wanted).
+    pub recent_complaints_since: Option<DateTime<Utc>>,
+    /// Bring each customer's deliveries with the facts (one ordered scan of the outbox; a
+    /// full cycle's plan needs those of a third of all customers).
+    pub deliveries: bool,
 }
 
 /// Which customers a cycle looks at.
@@ -45,6 +50,12 @@ pub struct FactsRow {
     /// The customer's orders since `FactsWindows::recent_orders_since` (id, time), when the
     /// facts stream brought them; None: the plan context must look them up.
     pub recent_orders: Option<Vec<(String, DateTime<Utc>)>>,
+    /// The customer's complaints since `FactsWindows::recent_complaints_since` (event seq as
+    /// text, time), when the facts brought them; None: the plan context must look them up.
+    pub recent_complaints: Option<Vec<(String, DateTime<Utc>)>>,
+    /// The customer's deliveries, when the facts stream brought them (full cycles); None:
+    /// the plan context must look them up.
+    pub deliveries: Option<Vec<DeliveryRef>>,
 }
 
 /// A level change to write: the new levels and, when they differ, a history row.
@@ -67,6 +78,32 @@ pub struct PlanContext {
     pub deliveries: Vec<DeliveryRef>,
 }
 
+/// What one chunk's plan contexts need: the deliveries of `ids`, the recent orders of those
+/// in `ordered_recently` and the recent complaints of those in `complained_recently` (the
+/// others have none: their facts say so).
+#[derive(Debug, Clone, Copy)]
+pub struct ContextRequest<'a> {
+    pub ids: &'a [String],
+    pub ordered_recently: &'a [String],
+    pub complained_recently: &'a [String],
+    pub orders_since: DateTime<Utc>,
+    pub complaints_since: DateTime<Utc>,
+}
+
+impl<'a> ContextRequest<'a> {
+    /// One customer's context, everything since `since` (explain, preview).
+    pub fn one(id: &'a String, since: DateTime<Utc>) -> Self {
+        let ids = std::slice::from_ref(id);
+        ContextRequest {
+            ids,
+            ordered_recently: ids,
+            complained_recently: ids,
+            orders_since: since,
+            complaints_since: since,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct DeliveryRef {
     pub campaign: String,
@@ -75,6 +112,13 @@ pub struct DeliveryRef {
     pub service: bool,
     pub status: String,
 }
+
+/// Every delivery in customer-id order, for a full cycle's facts: the order of the outbox's
+/// unique key (customer, campaign, occurrence), so both backends walk that index instead of
+/// sorting the table.
+pub(crate) const DELIVERIES_BY_CUSTOMER_SQL: &str = "SELECT customer_id, campaign, occurrence, \
+     COALESCE(sent_at, send_at), service, status FROM deliveries \
+     ORDER BY customer_id, campaign, occurrence";
 
 /// A delivery the planner queues.
 #[derive(Debug, Clone)]

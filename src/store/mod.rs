@@ -22,8 +22,8 @@ mod suggestions;
 mod time;
 
 pub use cycle::{
-    DeliveryRef, FactsRow, FactsWindows, HistoryEntry, LevelChange, LevelCounts, NewDelivery,
-    PlanContext, Scope,
+    ContextRequest, DeliveryRef, FactsRow, FactsWindows, HistoryEntry, LevelChange, LevelCounts,
+    NewDelivery, PlanContext, Scope,
 };
 pub use outbox::{ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, OutboxCounts};
 pub use suggestions::Suggestions;
@@ -164,17 +164,9 @@ pub trait Store: Send + Sync {
         windows: FactsWindows,
         chunk: usize,
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<FactsRow>>>;
-    /// All deliveries of the customers `ids`, the recent orders of those among them in
-    /// `ordered_recently` and the recent complaints of those in `complained_recently` (the
-    /// others have none: their facts say so).
-    async fn plan_contexts(
-        &self,
-        ids: &[String],
-        ordered_recently: &[String],
-        complained_recently: &[String],
-        orders_since: DateTime<Utc>,
-        complaints_since: DateTime<Utc>,
-    ) -> Result<HashMap<String, PlanContext>>;
+    /// The plan contexts a [`ContextRequest`] asks for, keyed by customer id.
+    async fn plan_contexts(&self, req: &ContextRequest<'_>)
+    -> Result<HashMap<String, PlanContext>>;
     /// Writes changed levels (with history) and queues deliveries (idempotent per
     /// customer+campaign+occurrence); returns how many deliveries were new.
     async fn apply_cycle(

@@ -1,7 +1,10 @@
 //! PostgreSQL side of the cycle and the outbox.
 
-use super::cycle::level_of;
-use super::facts_merge::{EventFacts, OrderFacts, merge_in_chunks, suppressions};
+use super::cycle::{ContextRequest, level_of};
+use super::facts_merge::{
+    CustomerDelivery, EventFacts, FactsStreams, OrderFacts, RecentComplaints, merge_in_chunks,
+    suppressions,
+};
 use super::{
     ClaimedDelivery, DeliveryRef, DeliveryResult, FactsRow, FactsWindows, HistoryEntry,
     LevelChange, LevelCounts, NewDelivery, OccurrenceData, OutboxCounts, PgStore, PlanContext,
@@ -27,6 +30,8 @@ fn customer_row(r: &PgRow) -> Result<FactsRow, sqlx::Error> {
         suppression: None,
         any_complaint_at: None,
         recent_orders: None,
+        recent_complaints: None,
+        deliveries: None,
         stored_current: level_of(r.try_get(5)?),
         stored_target: level_of(r.try_get(6)?),
         facts: CustomerFacts {
@@ -38,16 +43,60 @@ fn customer_row(r: &PgRow) -> Result<FactsRow, sqlx::Error> {
     })
 }
 
-fn order_facts(r: &PgRow) -> Result<OrderFacts, sqlx::Error> {
+/// One row of postgres_facts_orders.sql; `recent_wanted`: whether the statement was asked
+/// for the recent orders (a NULL list then means none, not "not read").
+fn order_facts(r: &PgRow, recent_wanted: bool) -> Result<OrderFacts, sqlx::Error> {
+    let ids: Option<Vec<String>> = r.try_get(4)?;
+    let times: Option<Vec<DateTime<Utc>>> = r.try_get(5)?;
+    let recent_orders = recent_wanted.then(|| {
+        ids.unwrap_or_default()
+            .into_iter()
+            .zip(times.unwrap_or_default())
+            .collect()
+    });
     Ok(OrderFacts {
         customer_id: r.try_get(0)?,
         orders_in_window: r.try_get::<i64, _>(1)? as u32,
         margin_in_window: r.try_get(2)?,
         last_order_at: r.try_get(3)?,
-        // PostgreSQL's plan context looks them up (its budget is met that way).
-        recent_orders: None,
+        recent_orders,
     })
 }
+
+fn customer_delivery(r: &PgRow) -> Result<CustomerDelivery, sqlx::Error> {
+    Ok(CustomerDelivery {
+        customer_id: r.try_get(0)?,
+        delivery: DeliveryRef {
+            campaign: r.try_get(1)?,
+            occurrence: r.try_get(2)?,
+            at: r.try_get(3)?,
+            service: r.try_get(4)?,
+            status: r.try_get(5)?,
+        },
+    })
+}
+
+/// Every complaint since `since`, machine-flagged ones too, off the partial index
+/// `events_complaints`.
+async fn recent_complaints(pool: &sqlx::PgPool, since: DateTime<Utc>) -> Result<RecentComplaints> {
+    let mut out = RecentComplaints::new();
+    let mut rows = sqlx::query(
+        "SELECT customer_id, seq, occurred_at FROM events WHERE kind = 5 AND occurred_at >= $1",
+    )
+    .bind(since)
+    .fetch(pool);
+    while let Some(r) = rows.try_next().await? {
+        out.entry(r.try_get(0)?)
+            .or_default()
+            .push((r.try_get::<i64, _>(1)?.to_string(), r.try_get(2)?));
+    }
+    Ok(out)
+}
+
+/// Connections a full cycle holds at once with the deliveries stream: four streams and one
+/// for the chunk loop's lookups and writes (one at a time). A smaller pool looks the
+/// deliveries up per chunk instead: holding four for streams, it would wait for itself.
+const POOL_FOR_DELIVERIES_STREAM: u32 = 5;
 
 fn event_facts(r: &PgRow) -> Result<EventFacts, sqlx::Error> {
     Ok(EventFacts {
@@ -132,6 +181,16 @@ impl PgStore {
                     return;
                 }
             };
+            let recent_complaints = match w.recent_complaints_since {
+                Some(since) => match recent_complaints(&pool, since).await {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                },
+                None => None,
+            };
             let txs = async {
                 Ok::<_, super::StoreError>((
                     facts_transaction(&pool).await?,
@@ -139,7 +198,24 @@ impl PgStore {
                     facts_transaction(&pool).await?,
                 ))
             };
-            let (mut ct, mut ot, mut et) = match txs.await {
+            let with_deliveries =
+                w.deliveries && pool.options().get_max_connections() >= POOL_FOR_DELIVERIES_STREAM;
+            let dt = async {
+                if !with_deliveries {
+                    return Ok(None);
+                }
+                let mut t = facts_transaction(&pool).await?;
+                // Walk the unique key in order: a sort of the whole outbox (what the costs
+                // pick for a table read in full) holds every row before the first is sent.
+                sqlx::query("SET LOCAL enable_sort = off")
+                    .execute(&mut *t)
+                    .await?;
+                Ok::<_, super::StoreError>(Some(t))
+            };
+            let (mut ct, mut ot, mut et, mut dt) = match async { Ok((txs.await?, dt.await?)) }
+                .await
+                .map(|((c, o, e), d)| (c, o, e, d))
+            {
                 Ok(t) => t,
                 Err(e) => {
                     let _ = tx.send(Err(e)).await;
@@ -148,7 +224,7 @@ impl PgStore {
             };
             let sql = |t: &str, p: &str| super::cycle::facts_sql(t, &scope, p);
             let customers_sql = sql(include_str!("sql/postgres_facts_customers.sql"), "$1");
-            let orders_sql = sql(include_str!("sql/postgres_facts_orders.sql"), "$3");
+            let orders_sql = sql(include_str!("sql/postgres_facts_orders.sql"), "$4");
             let events_sql = sql(include_str!("sql/postgres_facts_events.sql"), "$2");
             let customers = bind_scope(sqlx::query(sqlx::AssertSqlSafe(customers_sql)), &scope)
                 .fetch(&mut *ct)
@@ -156,67 +232,87 @@ impl PgStore {
             let orders = bind_scope(
                 sqlx::query(sqlx::AssertSqlSafe(orders_sql))
                     .bind(w.orders_since)
-                    .bind(w.margin_since),
+                    .bind(w.margin_since)
+                    .bind(w.recent_orders_since),
                 &scope,
             )
             .fetch(&mut *ot)
-            .map(|r| r.and_then(|r| order_facts(&r)));
+            .map(|r| r.and_then(|r| order_facts(&r, w.recent_orders_since.is_some())));
             let events = bind_scope(
                 sqlx::query(sqlx::AssertSqlSafe(events_sql)).bind(w.referrals_since),
                 &scope,
             )
             .fetch(&mut *et)
             .map(|r| r.and_then(|r| event_facts(&r)));
-            merge_in_chunks(customers, orders, events, &suppressed, &tx, chunk).await;
+            let deliveries = dt.as_mut().map(|t| {
+                sqlx::query(super::cycle::DELIVERIES_BY_CUSTOMER_SQL)
+                    .fetch(&mut **t)
+                    .map(|r| r.and_then(|r| customer_delivery(&r)))
+                    .boxed()
+            });
+            let streams = FactsStreams {
+                customers,
+                orders,
+                events,
+                deliveries,
+                recent_complaints,
+            };
+            merge_in_chunks(streams, &suppressed, &tx, chunk).await;
         });
         rx
     }
 
     pub(super) async fn c_plan_contexts(
         &self,
-        ids: &[String],
-        ordered_recently: &[String],
-        complained_recently: &[String],
-        orders_since: DateTime<Utc>,
-        complaints_since: DateTime<Utc>,
+        req: &ContextRequest<'_>,
     ) -> Result<HashMap<String, PlanContext>> {
-        let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(ids.len());
-        for chunk in batches(ordered_recently, BATCH) {
-            for r in sqlx::query("SELECT customer_id, id, occurred_at FROM orders WHERE occurred_at >= $1 AND customer_id = ANY($2)")
-                .bind(orders_since)
-                .bind(chunk)
-                .fetch_all(&self.pool)
-                .await?
-            {
-                out.entry(r.get(0)).or_default().orders.push((r.get(1), r.get(2)));
-            }
-        }
-        for chunk in batches(complained_recently, BATCH) {
-            for r in sqlx::query("SELECT customer_id, seq, occurred_at FROM events WHERE kind = 5 AND occurred_at >= $1 AND customer_id = ANY($2)")
-                .bind(complaints_since)
-                .bind(chunk)
-                .fetch_all(&self.pool)
-                .await?
-            {
-                out.entry(r.get(0)).or_default().complaints.push((r.get::<i64, _>(1).to_string(), r.get(2)));
-            }
-        }
-        for chunk in batches(ids, BATCH) {
+        let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(req.ids.len());
+        for chunk in batches(req.ordered_recently, BATCH) {
             for r in sqlx::query(
-                "SELECT customer_id, campaign, occurrence, COALESCE(sent_at, send_at), service, status \
-                 FROM deliveries WHERE customer_id = ANY($1)",
+                "SELECT customer_id, id, occurred_at FROM orders \
+                 WHERE occurred_at >= $1 AND customer_id = ANY($2)",
+            )
+            .bind(req.orders_since)
+            .bind(chunk)
+            .fetch_all(&self.pool)
+            .await?
+            {
+                out.entry(r.try_get(0)?)
+                    .or_default()
+                    .orders
+                    .push((r.try_get(1)?, r.try_get(2)?));
+            }
+        }
+        for chunk in batches(req.complained_recently, BATCH) {
+            for r in sqlx::query(
+                "SELECT customer_id, seq, occurred_at FROM events \
+                 WHERE kind = 5 AND occurred_at >= $1 AND customer_id = ANY($2)",
+            )
+            .bind(req.complaints_since)
+            .bind(chunk)
+            .fetch_all(&self.pool)
+            .await?
+            {
+                out.entry(r.try_get(0)?)
+                    .or_default()
+                    .complaints
+                    .push((r.try_get::<i64, _>(1)?.to_string(), r.try_get(2)?));
+            }
+        }
+        for chunk in batches(req.ids, BATCH) {
+            for r in sqlx::query(
+                "SELECT customer_id, campaign, occurrence, COALESCE(sent_at, send_at), \
+                 service, status FROM deliveries WHERE customer_id = ANY($1)",
             )
             .bind(chunk)
             .fetch_all(&self.pool)
             .await?
             {
-                out.entry(r.get(0)).or_default().deliveries.push(DeliveryRef {
-                    campaign: r.get(1),
-                    occurrence: r.get(2),
-                    at: r.get(3),
-                    service: r.get(4),
-                    status: r.get(5),
-                });
+                let delivery = customer_delivery(&r)?;
+                out.entry(delivery.customer_id)
+                    .or_default()
+                    .deliveries
+                    .push(delivery.delivery);
             }
         }
         Ok(out)

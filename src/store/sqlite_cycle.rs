@@ -1,8 +1,11 @@
 //! SQLite side of the cycle and the outbox.
 
-use super::cycle::level_of;
+use super::cycle::{ContextRequest, level_of};
 use super::facts_fold::{EventFold, MarginSum, OrderFold, OrderWindows};
-use super::facts_merge::{EventFacts, OrderFacts, merge_in_chunks, suppressions};
+use super::facts_merge::{
+    CustomerDelivery, EventFacts, FactsStreams, OrderFacts, RecentComplaints, merge_in_chunks,
+    suppressions,
+};
 use super::sqlite_bulk::{EachRow, RowFold, placeholders, text, unbatch};
 use super::time::{from_ms, to_ms};
 use super::{
@@ -31,6 +34,8 @@ fn customer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FactsRow> {
         suppression: None,
         any_complaint_at: None,
         recent_orders: None,
+        recent_complaints: None,
+        deliveries: None,
         stored_current: level_of(r.get(5)?),
         stored_target: level_of(r.get(6)?),
         facts: CustomerFacts {
@@ -97,6 +102,17 @@ impl RowFold for EventsByCustomer {
     fn finish(&mut self, out: &mut Vec<EventFacts>) {
         out.extend(self.open.take().map(EventFold::finish));
     }
+}
+
+/// A delivery's (campaign, occurrence, time, service, status) from column `at` on.
+fn delivery_ref(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<DeliveryRef> {
+    Ok(DeliveryRef {
+        campaign: r.get(at)?,
+        occurrence: r.get(at + 1)?,
+        at: from_ms(r.get(at + 2)?),
+        service: r.get(at + 3)?,
+        status: r.get(at + 4)?,
+    })
 }
 
 /// The scope's parameter, if it has one (it is the statement's last).
@@ -214,6 +230,34 @@ impl SqliteStore {
                     return;
                 }
             };
+            let recent_complaints = match w.recent_complaints_since {
+                Some(since) => {
+                    let read = bulk
+                        .with(move |conn| {
+                            let mut stmt = conn.prepare(
+                                "SELECT customer_id, seq, occurred_at FROM events \
+                                 WHERE kind = 5 AND occurred_at >= ?1",
+                            )?;
+                            let mut rows = stmt.query([to_ms(since)])?;
+                            let mut out = RecentComplaints::new();
+                            while let Some(r) = rows.next()? {
+                                out.entry(r.get(0)?)
+                                    .or_default()
+                                    .push((r.get::<_, i64>(1)?.to_string(), from_ms(r.get(2)?)));
+                            }
+                            Ok(out)
+                        })
+                        .await;
+                    match read {
+                        Ok(c) => Some(c),
+                        Err(e) => {
+                            let _ = tx.send(Err(e)).await;
+                            return;
+                        }
+                    }
+                }
+                None => None,
+            };
             // Three statements stepped side by side, each on a thread of its own, merged by
             // customer id.
             let sql = |t: &str, p: &str| super::cycle::facts_sql(t, &scope, p);
@@ -246,32 +290,40 @@ impl SqliteStore {
                     open: None,
                 },
             );
-            merge_in_chunks(
-                unbatch(customers),
-                unbatch(orders),
-                unbatch(events),
-                &suppressed,
-                &tx,
-                chunk,
-            )
-            .await;
+            let deliveries = w.deliveries.then(|| {
+                unbatch(bulk.stream(
+                    super::cycle::DELIVERIES_BY_CUSTOMER_SQL.to_owned(),
+                    vec![],
+                    EachRow(|r: &rusqlite::Row<'_>| {
+                        Ok(CustomerDelivery {
+                            customer_id: r.get(0)?,
+                            delivery: delivery_ref(r, 1)?,
+                        })
+                    }),
+                ))
+            });
+            let streams = FactsStreams {
+                customers: unbatch(customers),
+                orders: unbatch(orders),
+                events: unbatch(events),
+                deliveries,
+                recent_complaints,
+            };
+            merge_in_chunks(streams, &suppressed, &tx, chunk).await;
         });
         rx
     }
 
     pub(super) async fn c_plan_contexts(
         &self,
-        ids: &[String],
-        ordered_recently: &[String],
-        complained_recently: &[String],
-        orders_since: DateTime<Utc>,
-        complaints_since: DateTime<Utc>,
+        req: &ContextRequest<'_>,
     ) -> Result<HashMap<String, PlanContext>> {
         let (ids, ordered, complained) = (
-            ids.to_vec(),
-            ordered_recently.to_vec(),
-            complained_recently.to_vec(),
+            req.ids.to_vec(),
+            req.ordered_recently.to_vec(),
+            req.complained_recently.to_vec(),
         );
+        let (orders_since, complaints_since) = (req.orders_since, req.complaints_since);
         self.bulk
             .with(move |conn| {
                 let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(ids.len());
@@ -313,13 +365,7 @@ impl SqliteStore {
                         out.entry(r.get(0)?)
                             .or_default()
                             .deliveries
-                            .push(DeliveryRef {
-                                campaign: r.get(1)?,
-                                occurrence: r.get(2)?,
-                                at: from_ms(r.get(3)?),
-                                service: r.get(4)?,
-                                status: r.get(5)?,
-                            });
+                            .push(delivery_ref(r, 1)?);
                         Ok(())
                     },
                 )?;

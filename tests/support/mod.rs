@@ -63,7 +63,8 @@ pub async fn postgres() -> Option<TestDb> {
         Some((server, _db)) => format!("{server}/{name}"),
         None => panic!("RAPPORT_TEST_DATABASE_URL must end with /DATABASE"),
     };
-    let store = store::connect(&url, 4).await.expect("open postgres");
+    // Five: a full cycle streams its facts and deliveries on four while it writes on one.
+    let store = store::connect(&url, 5).await.expect("open postgres");
     store.migrate().await.expect("migrate postgres");
     Some(TestDb {
         backend: "postgres",
