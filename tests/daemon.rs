@@ -1,19 +1,15 @@
 //! `rapport run` as operators start it: the HTTP endpoint answers, SIGTERM stops it cleanly.
 
+mod support;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::process::Running;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn get(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+fn get(address: SocketAddr, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(address).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(
         s,
@@ -29,55 +25,37 @@ fn get(port: u16, path: &str) -> Option<String> {
 #[test]
 fn the_daemon_serves_the_endpoint_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
-        .arg("run")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env(
-            "RAPPORT__DATABASE__URL",
-            format!("sqlite://{}/r.db", dir.path().display()),
-        )
-        .env(
-            "RAPPORT__SMTP__URL",
-            format!("file://{}/outbox", dir.path().display()),
-        )
-        .env("RAPPORT__HTTP__BIND", format!("127.0.0.1:{port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let health = loop {
-        if let Some(r) = get(port, "/healthz") {
-            break r;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the endpoint never answered"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let mut daemon = Running::spawn(
+        Command::new(env!("CARGO_BIN_EXE_rapport"))
+            .arg("run")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env(
+                "RAPPORT__DATABASE__URL",
+                format!("sqlite://{}/r.db", dir.path().display()),
+            )
+            .env(
+                "RAPPORT__SMTP__URL",
+                format!("file://{}/outbox", dir.path().display()),
+            )
+            .env("RAPPORT__HTTP__BIND", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+        "rapport run",
+    );
+    // Ready when it prints the address it bound: no polling, no race for a port.
+    let address = daemon
+        .http_address(Duration::from_secs(20))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let health = get(address, "/healthz").expect("an answer from /healthz");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    let pixel = get(port, "/t/o/not-a-token").unwrap();
+    let pixel = get(address, "/t/o/not-a-token").unwrap();
     assert!(
         pixel.starts_with("HTTP/1.1 200") && pixel.contains("image/gif"),
         "{pixel}"
     );
-    let metrics = get(port, "/metrics").unwrap();
+    let metrics = get(address, "/metrics").unwrap();
     assert!(metrics.contains("rapport_"), "{metrics}");
-    // SAFETY: plain kill(2) on our own child.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(40),
-            "did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    daemon.terminate();
+    let status = daemon.wait_exit(Duration::from_secs(40));
     assert!(status.success(), "{status:?}");
 }

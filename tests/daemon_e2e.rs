@@ -6,10 +6,11 @@ mod support;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::delivery::{arrivals, config_parts, outbox, queue};
-use support::smtp_server::{CaptureOptions, CaptureServer, free_port};
+use support::process::{DiesWithTest, Running};
+use support::smtp_server::{CaptureOptions, CaptureServer};
 
 /// The real clock, whole seconds, a minute back so that deliveries queued at it are due for
 /// the daemon (which sends relative to the wall clock).
@@ -20,21 +21,20 @@ fn wall_now() -> DateTime<Utc> {
         .expect("whole second")
 }
 
-/// Writes the config and returns the command with the test's overrides: database, SMTP,
-/// HTTP on `http_port` (public URL the same address), scheduler ticking every second.
-fn rapport(dir: &Path, db_url: &str, smtp_url: &str, http_port: u16) -> Command {
+/// Writes the config and returns the command (dying with the test) with the test's
+/// overrides: database, SMTP, HTTP on port 0 (the system picks a free one and the daemon
+/// prints it: no race for ports), scheduler ticking every second. Tests that follow links
+/// set `RAPPORT__HTTP__PUBLIC_URL` to their own endpoint.
+fn rapport(dir: &Path, db_url: &str, smtp_url: &str) -> Command {
     let (text, overrides) = config_parts(db_url, smtp_url, 4);
     let config = dir.join("rapport.toml");
     std::fs::write(&config, text).expect("write config");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rapport"));
-    cmd.arg("--config")
+    cmd.dies_with_test()
+        .arg("--config")
         .arg(&config)
         .envs(overrides)
-        .env("RAPPORT__HTTP__BIND", format!("127.0.0.1:{http_port}"))
-        .env(
-            "RAPPORT__HTTP__PUBLIC_URL",
-            format!("http://127.0.0.1:{http_port}"),
-        )
+        .env("RAPPORT__HTTP__BIND", "127.0.0.1:0")
         .env("RAPPORT__SCHEDULER__TICK", "* * * * * *")
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -42,46 +42,27 @@ fn rapport(dir: &Path, db_url: &str, smtp_url: &str, http_port: u16) -> Command 
     cmd
 }
 
-fn spawn_daemon(dir: &Path, db_url: &str, smtp_url: &str, http_port: u16, log: &str) -> Child {
+/// `rapport run`, logging to `dir/log`, stdout piped for [`Running::http_address`].
+fn spawn_daemon(dir: &Path, db_url: &str, smtp_url: &str, log: &str) -> Running {
     let log = std::fs::File::create(dir.join(log)).expect("log file");
-    rapport(dir, db_url, smtp_url, http_port)
-        .arg("run")
-        .stderr(log)
-        .spawn()
-        .expect("spawn rapport run")
+    Running::spawn(
+        rapport(dir, db_url, smtp_url)
+            .arg("run")
+            .stdout(Stdio::piped())
+            .stderr(log),
+        "rapport run",
+    )
 }
 
 fn run_once(dir: &Path, db_url: &str, smtp_url: &str, now: DateTime<Utc>, log: &str) {
     let file = std::fs::File::create(dir.join(log)).expect("log file");
-    let status = rapport(dir, db_url, smtp_url, free_port())
+    let status = rapport(dir, db_url, smtp_url)
         .args(["run", "--once", "--now", &now.to_rfc3339()])
         .stderr(file)
         .status()
         .expect("run --once");
     let text = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
     assert!(status.success(), "run --once failed ({status}):\n{text}");
-}
-
-fn sigterm(child: &Child) {
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    // SAFETY: kill(2) on the pid of a child this test spawned and has not reaped.
-    let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
-    assert_eq!(rc, 0, "kill(SIGTERM)");
-}
-
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = child.try_wait().expect("poll") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("rapport did not exit within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// The `List-Unsubscribe` URL (http…) of a raw message, folded headers unfolded.
@@ -101,23 +82,6 @@ fn list_unsubscribe_url(raw: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Waits until `url` accepts TCP connections (the daemon's HTTP endpoint is up).
-async fn wait_listening(port: u16, child: &mut Child, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
-    loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return true;
-        }
-        if child.try_wait().expect("poll").is_some() || Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn sigterm_during_sending_loses_nothing() {
     // More than one claim batch (500): a graceful stop finishes the claimed batch, not the rest.
@@ -132,11 +96,11 @@ async fn sigterm_during_sending_loses_nothing() {
         let now = wall_now();
         let queued = queue(&*db.store, EMAILS, now).await;
 
-        let mut daemon = spawn_daemon(dir.path(), &db.url, &smtp, free_port(), "daemon.log");
+        let mut daemon = spawn_daemon(dir.path(), &db.url, &smtp, "daemon.log");
         let deadline = Instant::now() + Duration::from_secs(120);
         while server.count() < 50 {
             assert!(
-                daemon.try_wait().expect("poll").is_none(),
+                daemon.ended().is_none(),
                 "{}: rapport run ended before SIGTERM:\n{}",
                 db.backend,
                 std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default()
@@ -144,15 +108,16 @@ async fn sigterm_during_sending_loses_nothing() {
             assert!(Instant::now() < deadline, "{}: too slow", db.backend);
             std::thread::sleep(Duration::from_millis(5));
         }
-        sigterm(&daemon);
-        let status = wait_exit(&mut daemon, Duration::from_secs(60));
+        daemon.terminate();
+        let status = daemon.wait_exit(Duration::from_secs(60));
         let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();
         assert!(
             status.success(),
             "{}: SIGTERM must exit 0, got {status}:\n{log}",
             db.backend
         );
-        std::thread::sleep(Duration::from_millis(300));
+        // No wait for stragglers: a graceful stop finished what it claimed, and the relay
+        // writes each message before it answers 250.
 
         let rows = outbox(&db).await;
         let count = |s: &str| rows.values().filter(|r| r.status == s).count();
@@ -260,7 +225,7 @@ async fn one_click_unsubscribe_stops_the_next_cycle() {
             rapport::config::load_str("config/rapport.toml", &text, &overrides).expect("config");
         let now = support::delivery::t0();
         let once = |at: DateTime<Utc>, full: bool| {
-            let mut cmd = rapport(dir.path(), &db.url, &smtp, port);
+            let mut cmd = rapport(dir.path(), &db.url, &smtp);
             cmd.env("RAPPORT__HTTP__PUBLIC_URL", &public).args([
                 "run",
                 "--once",
@@ -365,31 +330,38 @@ async fn one_click_unsubscribe_stops_the_next_cycle() {
     }
 }
 
-/// `rapport run` serves its HTTP endpoint (tracking, unsubscribe, surveys) on `[http] bind`.
+/// `rapport run` serves its HTTP endpoint (tracking, unsubscribe, surveys) on `[http] bind`;
+/// with port 0 it binds a free port and prints the address it got.
 #[tokio::test]
-async fn rapport_run_answers_http_on_its_configured_bind() {
+async fn rapport_run_answers_http_on_the_address_it_prints_for_bind_port_0() {
     let db = support::sqlite().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let server = CaptureServer::start(CaptureOptions::default());
     let smtp = format!("smtp://127.0.0.1:{}", server.port);
-    let port = free_port();
-    let mut daemon = spawn_daemon(dir.path(), &db.url, &smtp, port, "daemon.log");
-    let up = wait_listening(port, &mut daemon, Duration::from_secs(15)).await;
-    let healthz = if up {
-        http_client(reqwest::redirect::Policy::none())
-            .get(format!("http://127.0.0.1:{port}/healthz"))
+    let mut daemon = spawn_daemon(dir.path(), &db.url, &smtp, "daemon.log");
+    let address = daemon.http_address(Duration::from_secs(30));
+    let healthz = match &address {
+        Ok(address) => http_client(reqwest::redirect::Policy::none())
+            .get(format!("http://{address}/healthz"))
             .send()
             .await
             .map(|r| r.status().as_u16())
-            .ok()
-    } else {
-        None
+            .ok(),
+        Err(_) => None,
     };
-    sigterm(&daemon);
-    let status = wait_exit(&mut daemon, Duration::from_secs(30));
+    daemon.terminate();
+    let status = daemon.wait_exit(Duration::from_secs(30));
     let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();
     assert!(status.success(), "{status}:\n{log}");
-    assert!(up, "rapport run never listened on 127.0.0.1:{port}:\n{log}");
+    let address = address.unwrap_or_else(|e| panic!("{e}:\n{log}"));
+    assert!(
+        address.ip().is_loopback() && address.port() != 0,
+        "{address}"
+    );
+    assert!(
+        log.contains("Listening.") && log.contains(&address.to_string()),
+        "the log names the address too:\n{log}"
+    );
     assert_eq!(healthz, Some(200), "GET /healthz");
 }
 
@@ -471,7 +443,7 @@ async fn a_survey_answer_from_a_sent_email_makes_the_customer_accountable() {
         tx.commit().await.expect("commit");
 
         let explain = |at: DateTime<Utc>| {
-            let out = rapport(dir.path(), &db.url, &smtp, port)
+            let out = rapport(dir.path(), &db.url, &smtp)
                 .env("RAPPORT__HTTP__PUBLIC_URL", &public)
                 .args([
                     "explain",
@@ -496,7 +468,7 @@ async fn a_survey_answer_from_a_sent_email_makes_the_customer_accountable() {
         assert_eq!(explain(now), "reactive", "{}: starts reactive", db.backend);
 
         // Plan + send: the satisfaction survey reaches the capture server.
-        let mut once = rapport(dir.path(), &db.url, &smtp, port);
+        let mut once = rapport(dir.path(), &db.url, &smtp);
         let status = once
             .env("RAPPORT__HTTP__PUBLIC_URL", &public)
             .args(["run", "--once", "--now", &now.to_rfc3339()])
@@ -548,7 +520,7 @@ async fn a_survey_answer_from_a_sent_email_makes_the_customer_accountable() {
         http.await.expect("join").expect("serve");
 
         let later = now + TimeDelta::minutes(5);
-        let mut once = rapport(dir.path(), &db.url, &smtp, port);
+        let mut once = rapport(dir.path(), &db.url, &smtp);
         let status = once
             .env("RAPPORT__HTTP__PUBLIC_URL", &public)
             .args(["run", "--once", "--now", &later.to_rfc3339()])
@@ -620,18 +592,19 @@ async fn three_daemons_on_one_postgres_send_3000_emails_once_each() {
     let smtp = format!("smtp://127.0.0.1:{}", server.port);
     let queued = queue(&*db.store, EMAILS, wall_now()).await;
 
-    let mut daemons: Vec<Child> = (0..3)
+    // Each replica binds port 0: three daemons never race for a free port.
+    let mut daemons: Vec<Running> = (0..3)
         .map(|i| {
             // Each replica its own folder: they must not read a config another is writing.
             let own = dir.path().join(format!("replica-{i}"));
             std::fs::create_dir_all(&own).expect("replica folder");
-            spawn_daemon(&own, &db.url, &smtp, free_port(), "daemon.log")
+            spawn_daemon(&own, &db.url, &smtp, "daemon.log")
         })
         .collect();
     let deadline = Instant::now() + Duration::from_secs(240);
     while server.count() < EMAILS && Instant::now() < deadline {
         for (i, d) in daemons.iter_mut().enumerate() {
-            if let Some(status) = d.try_wait().expect("poll") {
+            if let Some(status) = d.ended() {
                 let log =
                     std::fs::read_to_string(dir.path().join(format!("replica-{i}/daemon.log")))
                         .unwrap_or_default();
@@ -640,13 +613,14 @@ async fn three_daemons_on_one_postgres_send_3000_emails_once_each() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    // Room for any duplicate to land before the replicas stop.
-    std::thread::sleep(Duration::from_secs(2));
+    // No fixed wait for duplicates: a graceful stop finishes every send in flight, and the
+    // relay writes each message before it answers, so once the replicas have exited all
+    // they sent is in the capture folder.
     for d in &daemons {
-        sigterm(d);
+        d.terminate();
     }
     for (i, d) in daemons.iter_mut().enumerate() {
-        let status = wait_exit(d, Duration::from_secs(60));
+        let status = d.wait_exit(Duration::from_secs(60));
         let log = std::fs::read_to_string(dir.path().join(format!("replica-{i}/daemon.log")))
             .unwrap_or_default();
         assert!(status.success(), "replica {i}: {status}\n{log}");

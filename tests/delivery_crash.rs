@@ -12,34 +12,36 @@ mod support;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::delivery::{arrivals, config_parts, outbox, queue, t0};
+use support::process::Running;
 use support::smtp_server::{CaptureOptions, CaptureServer};
 
 const EMAILS: usize = 1500;
 
 /// `rapport run --once --now NOW` with the test's database and SMTP server.
-fn spawn_once(dir: &Path, db_url: &str, smtp_url: &str, now: DateTime<Utc>, log: &str) -> Child {
+fn spawn_once(dir: &Path, db_url: &str, smtp_url: &str, now: DateTime<Utc>, log: &str) -> Running {
     let (text, overrides) = config_parts(db_url, smtp_url, 8);
     let config = dir.join("rapport.toml");
     std::fs::write(&config, text).expect("write config");
     let log = std::fs::File::create(dir.join(log)).expect("log file");
-    Command::new(env!("CARGO_BIN_EXE_rapport"))
-        .arg("--config")
-        .arg(&config)
-        .args(["run", "--once", "--now", &now.to_rfc3339()])
-        .envs(overrides)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn rapport")
+    Running::spawn(
+        Command::new(env!("CARGO_BIN_EXE_rapport"))
+            .arg("--config")
+            .arg(&config)
+            .args(["run", "--once", "--now", &now.to_rfc3339()])
+            .envs(overrides)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log),
+        "rapport run --once",
+    )
 }
 
-fn wait_ok(mut child: Child, dir: &Path, log: &str) {
-    let status = child.wait().expect("wait for rapport");
+fn wait_ok(mut run: Running, dir: &Path, log: &str) {
+    let status = run.child().wait().expect("wait for rapport");
     let text = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
     assert!(status.success(), "rapport failed ({status}):\n{text}");
 }
@@ -64,15 +66,14 @@ async fn sigkill_mid_run_loses_nothing_and_resends_at_most_what_was_in_flight() 
         let deadline = Instant::now() + Duration::from_secs(120);
         while server.count() < 600 {
             assert!(
-                first.try_wait().expect("poll").is_none(),
+                first.ended().is_none(),
                 "{}: rapport ended before it could be killed",
                 db.backend
             );
             assert!(Instant::now() < deadline, "{}: too slow", db.backend);
             std::thread::sleep(Duration::from_millis(5));
         }
-        first.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix
-        first.wait().expect("reap");
+        first.kill(); // SIGKILL, then reap
         // Messages the relay was still holding in its delay land now; they were in flight.
         std::thread::sleep(Duration::from_millis(300));
 

@@ -1,6 +1,9 @@
 //! Email content end to end: shipped templates × locales → rendered → built `.eml`, checked
 //! with the tools real mail systems use (Python's `email`, SpamAssassin, dkimpy).
-//! SpamAssassin and dkimpy are required: when missing, the tests fail and say how to install.
+//! SpamAssassin and dkimpy are required: when missing, the tests fail naming the missing tool
+//! or module and how to install it (`support::tools`), never with a wrong verdict.
+
+mod support;
 
 use rapport::domain::{EmailAddress, Locale};
 use rapport::render::{
@@ -12,6 +15,8 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use support::process::DiesWithTest;
+use support::tools::{python3, require, without_python_module};
 use uuid::Uuid;
 
 const CAMPAIGNS: [&str; 5] = [
@@ -145,14 +150,25 @@ fn helper() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/email_checks.py")
 }
 
-fn python(args: &[&str]) -> std::process::Output {
-    let out = Command::new("python3").arg(helper()).args(args).output().unwrap_or_else(|e| {
-        panic!("cannot run python3 ({e}): install Python 3 with `pip install dkimpy pynacl` (CI installs them)")
-    });
-    if out.status.code() == Some(3) {
-        panic!("{}", String::from_utf8_lossy(&out.stderr));
+/// Runs `email_checks.py` (with `PYTHONPATH` when given). Exit 3 is the helper naming a
+/// missing module: an error, never a verdict.
+fn python_with(args: &[&str], python_path: Option<&Path>) -> Result<std::process::Output, String> {
+    let mut cmd = python3();
+    cmd.dies_with_test().arg(helper()).args(args);
+    if let Some(path) = python_path {
+        cmd.env("PYTHONPATH", path);
     }
-    out
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    if out.status.code() == Some(3) {
+        return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+    }
+    Ok(out)
+}
+
+fn python(args: &[&str]) -> std::process::Output {
+    python_with(args, None).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn parse_eml(bytes: &[u8]) -> Value {
@@ -292,13 +308,14 @@ fn correlation_headers_can_be_turned_off() {
 }
 
 fn spam_score(bytes: &[u8]) -> (f64, String) {
-    let mut child = Command::new("spamassassin")
+    let mut child = Command::new(require("spamassassin", "apt-get install spamassassin"))
+        .dies_with_test()
         .args(["-L", "-t"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run spamassassin ({e}): install it with `apt-get install spamassassin` (CI installs it)"));
+        .unwrap_or_else(|e| panic!("cannot run spamassassin: {e}"));
     use std::io::Write;
     child.stdin.take().unwrap().write_all(bytes).unwrap();
     let out = child.wait_with_output().unwrap();
@@ -343,13 +360,13 @@ fn spamassassin_scores_every_email_at_most_one() {
 
 /// A fresh RSA-2048 key (PKCS#1, as `dkim.private_key_path` wants it) and its DNS TXT record.
 fn rsa_signer() -> (DkimSigner, String) {
-    let key = Command::new("openssl")
+    let key = Command::new(require("openssl", "apt-get install openssl"))
         .args(["genrsa", "-traditional", "2048"])
         .stderr(Stdio::null())
         .output()
         .expect("openssl is needed to generate a test DKIM key");
     let pem = String::from_utf8(key.stdout).unwrap();
-    let mut child = Command::new("openssl")
+    let mut child = Command::new(require("openssl", "apt-get install openssl"))
         .args(["rsa", "-pubout", "-outform", "DER"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -381,13 +398,13 @@ fn rsa_signer() -> (DkimSigner, String) {
 
 /// An Ed25519 key as base64 of its 32 raw bytes, and its DNS TXT record (RFC 8463).
 fn ed25519_signer() -> (DkimSigner, String) {
-    let der = Command::new("openssl")
+    let der = Command::new(require("openssl", "apt-get install openssl"))
         .args(["genpkey", "-algorithm", "ed25519", "-outform", "DER"])
         .output()
         .expect("openssl")
         .stdout;
     let seed = &der[der.len() - 32..];
-    let mut child = Command::new("openssl")
+    let mut child = Command::new(require("openssl", "apt-get install openssl"))
         .args(["pkey", "-inform", "DER", "-pubout", "-outform", "DER"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -409,13 +426,58 @@ fn ed25519_signer() -> (DkimSigner, String) {
     )
 }
 
-fn dkim_verifies(bytes: &[u8], txt: &str, alter_subject: bool) -> bool {
+/// dkimpy's verdict on the message's signature, or why there is none (a missing module,
+/// a helper that crashed): only the helper's explicit answer is a verdict.
+fn dkim_verdict(
+    bytes: &[u8],
+    txt: &str,
+    alter_subject: bool,
+    python_path: Option<&Path>,
+) -> Result<bool, String> {
     let f = write_eml(bytes);
     let mut args = vec!["dkim", f.path().to_str().unwrap(), txt];
     if alter_subject {
         args.push("--alter-subject");
     }
-    python(&args).status.success()
+    let out = python_with(&args, python_path)?;
+    match (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim(),
+    ) {
+        (true, "verified") => Ok(true),
+        (true, "does not verify") => Ok(false),
+        _ => Err(format!(
+            "the DKIM check did not run ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )),
+    }
+}
+
+fn dkim_verifies(bytes: &[u8], txt: &str, alter_subject: bool) -> bool {
+    dkim_verdict(bytes, txt, alter_subject, None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_missing_python_module_fails_the_dkim_check_by_name_not_as_a_bad_signature() {
+    let r = renderer();
+    let (signer, txt) = ed25519_signer();
+    let (_, bytes) = build(
+        &r,
+        &EmailContext::sample("loyalty-offer", &Locale::parse("en").unwrap()),
+        Some(&signer),
+    );
+    // dkimpy without PyNaCl answers "does not verify" for every Ed25519 signature.
+    for (module, package) in [("nacl", "pynacl"), ("dkim", "dkimpy")] {
+        let hidden = without_python_module(module);
+        let err = dkim_verdict(&bytes, &txt, false, Some(hidden.path()))
+            .expect_err("no verdict without the module");
+        assert!(
+            err.contains(&format!("python module `{module}` missing"))
+                && err.contains(&format!("pip install {package}")),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -401,7 +401,7 @@ async fn file_transport_writes_parseable_eml_files_atomically() {
     assert_eq!(names.len(), 20, "no temporary files left: {names:?}");
     assert!(names.iter().all(|n| n.ends_with(".eml")));
     // Python's email package is the reference parser here.
-    let parsed = std::process::Command::new("python3")
+    let parsed = support::tools::python3()
         .args([
             "-c",
             "import email, email.policy, glob, sys\n\
@@ -435,4 +435,25 @@ async fn stub_transport_from_url_records_without_network() {
     let mut sender: Sender = transport.sender();
     assert!(sender.send(&email(1, "a@example.org")).await.is_sent());
     assert_eq!(stub.messages().len(), 1);
+}
+
+#[test]
+fn a_missing_aiosmtpd_fails_the_capture_server_by_name() {
+    let hidden = support::tools::without_python_module("aiosmtpd");
+    let failure = std::panic::catch_unwind(|| {
+        CaptureServer::start(CaptureOptions {
+            python_path: Some(hidden.path()),
+            ..Default::default()
+        })
+    })
+    .err()
+    .expect("no capture server without aiosmtpd");
+    let message = failure
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.contains("python module `aiosmtpd` missing: pip install aiosmtpd"),
+        "{message}"
+    );
 }

@@ -69,7 +69,8 @@ pub enum Command {
     /// outbox/*.eml, and per-level and per-campaign counts.
     Demo,
     /// The daemon: scheduler, sender workers, HTTP endpoint. `--once`: one cycle, send
-    /// everything due, exit.
+    /// everything due, exit. The daemon prints one line, `listening on http://ADDR`, once its
+    /// endpoint is bound (`http.bind` may use port 0 to let the system pick).
     Run {
         #[arg(long)]
         once: bool,

@@ -273,6 +273,19 @@ mod daemon {
                     app.config.http.bind
                 ))
             })?;
+        // `http.bind` may name port 0: the address actually bound is what clients need, so it
+        // is logged and printed as the daemon's one stdout line (`listening on http://ADDR`),
+        // which tests read instead of racing for a free port.
+        let address = listener
+            .local_addr()
+            .map_err(|e| Failure::Runtime(anyhow::anyhow!("http.bind: {e}")))?;
+        tracing::info!(%address, "Listening.");
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            // Best effort: a daemon started with stdout closed still serves.
+            let _ = writeln!(out, "listening on http://{address}").and_then(|()| out.flush());
+        }
         let mut stop = stop;
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;

@@ -6,7 +6,9 @@
 #![allow(dead_code)]
 
 pub mod delivery;
+pub mod process;
 pub mod smtp_server;
+pub mod tools;
 
 use rapport::store::{self, Store};
 use std::sync::Arc;

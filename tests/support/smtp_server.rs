@@ -2,22 +2,26 @@
 //! injection) and a small `aiosmtpd` server that captures every message to a folder and
 //! answers per recipient (bounce-…, full-…), with optional STARTTLS, implicit TLS and AUTH.
 //!
-//! Missing tools fail the test with what to install; nothing is skipped silently.
+//! Missing tools fail the test naming them, with what to install; nothing is skipped
+//! silently. Servers die with the test ([`super::process`]).
 #![allow(dead_code)] // each test binary uses its own subset
 
+use super::process::{DiesWithTest, Running};
+use super::tools;
 use std::{
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Read},
     net::{TcpListener, TcpStream},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     thread,
     time::{Duration, Instant},
 };
 
 use tempfile::TempDir;
 
-/// A free loopback port. Another process could take it before the server binds it;
-/// on a test machine that race is rare, and the readiness check would catch it.
+/// A loopback port that was free a moment ago (bound and released). Another process may
+/// take it before anyone binds it again: only for servers that cannot bind port 0 and
+/// report it (smtp-sink, which retries), and for "nothing listens there".
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -25,18 +29,30 @@ pub fn free_port() -> u16 {
         .expect("bind an ephemeral port")
 }
 
-fn wait_until_listening(port: u16, child: &mut Child, what: &str) {
+/// Waits until the server greets with `220 {greeting} `: a connection alone could reach
+/// another process that took the port after [`free_port`] released it.
+fn wait_until_greeting(port: u16, server: &mut Running, greeting: &str) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(10);
+    let expected = format!("220 {greeting} ");
     while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited before listening on {port}: {status}");
+        if let Some(status) = server.ended() {
+            return Err(format!("exited before listening on {port}: {status}"));
         }
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut banner = [0u8; 128];
+            let n = stream.read(&mut banner).unwrap_or(0);
+            let banner = String::from_utf8_lossy(&banner[..n]);
+            if banner.starts_with(&expected) {
+                return Ok(());
+            }
+            return Err(format!(
+                "port {port} answered {banner:?}: another server took it"
+            ));
         }
         thread::sleep(Duration::from_millis(20));
     }
-    panic!("{what} did not listen on port {port} within 10 s");
+    Err(format!("did not listen on port {port} within 10 s"))
 }
 
 pub fn smtp_sink_path() -> PathBuf {
@@ -48,10 +64,12 @@ pub fn smtp_sink_path() -> PathBuf {
     .iter()
     .map(PathBuf::from)
     .find(|p| p.exists())
-    .expect(
-        "smtp-sink not found: install Postfix (`apt-get install postfix`); \
-             CI installs it in .ci/run",
-    )
+    .unwrap_or_else(|| {
+        panic!(
+            "{}",
+            tools::missing_tool("smtp-sink", "apt-get install postfix")
+        )
+    })
 }
 
 pub fn smtp_source_path() -> PathBuf {
@@ -59,17 +77,9 @@ pub fn smtp_source_path() -> PathBuf {
     sink.with_file_name("smtp-source")
 }
 
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
 /// Postfix's `smtp-sink` on a loopback port, killed on drop.
 pub struct SmtpSink {
-    child: Option<Child>,
+    server: Option<Running>,
     pub port: u16,
     dump: TempDir,
 }
@@ -79,20 +89,29 @@ impl SmtpSink {
     /// transaction is dumped to a file so that tests can count what arrived.
     pub fn start(options: &[&str]) -> Self {
         let dump = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let child = spawn_sink(port, dump.path(), options);
-        SmtpSink {
-            child: Some(child),
-            port,
-            dump,
+        // smtp-sink cannot bind port 0 and say which port it got: a released port can be
+        // taken before it binds, so a lost race is retried on another port.
+        let mut failures = Vec::new();
+        for _ in 0..5 {
+            let port = free_port();
+            match spawn_sink(port, dump.path(), options) {
+                Ok(server) => {
+                    return SmtpSink {
+                        server: Some(server),
+                        port,
+                        dump,
+                    };
+                }
+                Err(e) => failures.push(e),
+            }
         }
+        panic!("smtp-sink did not start: {failures:?}");
     }
 
     /// Stops the server: connections drop, new ones are refused.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(mut server) = self.server.take() {
+            server.kill();
         }
     }
 
@@ -100,7 +119,9 @@ impl SmtpSink {
     /// keeping what was dumped so far.
     pub fn restart(&mut self, options: &[&str]) {
         self.stop();
-        self.child = Some(spawn_sink(self.port, self.dump.path(), options));
+        let server = spawn_sink(self.port, self.dump.path(), options)
+            .unwrap_or_else(|e| panic!("smtp-sink restart: {e}"));
+        self.server = Some(server);
     }
 
     /// `smtp://127.0.0.1:PORT` plus query options.
@@ -118,31 +139,31 @@ impl SmtpSink {
     }
 }
 
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        self.stop();
+fn spawn_sink(port: u16, dump: &Path, options: &[&str]) -> Result<Running, String> {
+    if super::process::running_as_root() {
+        // smtp-sink refuses to run as root: it runs as `nobody`, who must write the dumps.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dump, std::fs::Permissions::from_mode(0o777))
+            .expect("chmod the dump folder");
     }
-}
-
-fn spawn_sink(port: u16, dump: &Path, options: &[&str]) -> Child {
-    let mut command = Command::new(smtp_sink_path());
-    if running_as_root() {
-        // smtp-sink refuses to run as root without dropping privileges; the dump
-        // folder must then be writable by that user.
-        command.args(["-u", "nobody"]);
-        let _ = Command::new("chmod").arg("0777").arg(dump).status();
-    }
+    // A greeting of our own tells this server from any other that holds the port.
+    let greeting = format!("rapport-sink-{}-{port}", std::process::id());
     let template = format!("{}/%H%M%S.", dump.display());
+    let mut command = Command::new(smtp_sink_path());
     command
-        .args(["-d", &template])
+        .dies_with_test_unprivileged()
+        .args(["-h", &greeting, "-d", &template])
         .args(options)
         .arg(format!("127.0.0.1:{port}"))
         .arg("64")
         .stdin(Stdio::null())
         .stdout(Stdio::null());
-    let mut child = command.spawn().expect("spawn smtp-sink");
-    wait_until_listening(port, &mut child, "smtp-sink");
-    child
+    let child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start smtp-sink: {e}"));
+    let mut server = Running::adopt(child, "smtp-sink");
+    wait_until_greeting(port, &mut server, &greeting)?;
+    Ok(server)
 }
 
 fn read_folder(dir: &Path) -> Vec<String> {
@@ -168,7 +189,11 @@ fn read_folder(dir: &Path) -> Vec<String> {
 
 const CAPTURE_SERVER: &str = r#"
 import argparse, asyncio, os, ssl, sys, uuid
-from aiosmtpd.smtp import SMTP, AuthResult
+try:
+    from aiosmtpd.smtp import SMTP, AuthResult
+except ImportError:
+    print('MISSING aiosmtpd', flush=True)
+    sys.exit(3)
 
 p = argparse.ArgumentParser()
 p.add_argument('--dir', required=True)
@@ -242,12 +267,14 @@ pub struct CaptureOptions<'a> {
     pub auth: Option<&'a str>,
     /// Wait this long before answering each message's final `.` (a slow relay).
     pub delay: Option<Duration>,
+    /// `PYTHONPATH` for the server (tests of the missing-module report shadow aiosmtpd).
+    pub python_path: Option<&'a Path>,
 }
 
 /// An `aiosmtpd` server that writes each accepted message to a folder, with its envelope.
 /// Recipients starting with `bounce` get `550 5.1.1`, `full` get `452 4.2.2`.
 pub struct CaptureServer {
-    child: Child,
+    server: Running,
     pub port: u16,
     dir: TempDir,
 }
@@ -265,7 +292,10 @@ pub struct Captured {
 impl CaptureServer {
     pub fn start(options: CaptureOptions<'_>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut command = Command::new("python3");
+        let mut command = tools::python3();
+        if let Some(path) = options.python_path {
+            command.env("PYTHONPATH", path);
+        }
         command
             .args(["-W", "ignore", "-c", CAPTURE_SERVER, "--dir"])
             .arg(dir.path());
@@ -285,31 +315,29 @@ impl CaptureServer {
         if let Some(delay) = options.delay {
             command.arg("--delay").arg(delay.as_secs_f64().to_string());
         }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn python3 (needed for the aiosmtpd capture server)");
-        let stdout = child.stdout.take().expect("stdout");
+        command.stdin(Stdio::null()).stdout(Stdio::piped());
+        let mut server = Running::spawn(&mut command, "the aiosmtpd capture server");
+        let stdout = server.child().stdout.take().expect("stdout");
         let mut line = String::new();
         BufReader::new(stdout)
             .read_line(&mut line)
             .expect("read port");
-        let port = match line
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-        {
-            Some(port) => port,
-            None => {
-                let _ = child.kill();
-                panic!(
-                    "aiosmtpd capture server did not start (got {line:?}): \
-                     install it with `pip install aiosmtpd`; CI installs it in .ci/run"
-                );
+        // The server binds port 0 and prints the port it got: no race for a free port.
+        let port = match line.trim().strip_prefix("PORT ").map(str::parse) {
+            Some(Ok(port)) => port,
+            _ if line.trim() == "MISSING aiosmtpd" => {
+                panic!("{}", tools::missing_python_module("aiosmtpd", "aiosmtpd"))
             }
+            _ => panic!(
+                "the aiosmtpd capture server did not start (printed {line:?}; its error is above)"
+            ),
         };
-        CaptureServer { child, port, dir }
+        CaptureServer { server, port, dir }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.server.id()
     }
 
     /// How many messages were accepted so far (cheap: no file is read).
@@ -346,13 +374,6 @@ impl CaptureServer {
     }
 }
 
-impl Drop for CaptureServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A throw-away CA and a certificate for 127.0.0.1 signed by it (made with `openssl`).
 pub struct TestCertificate {
     _dir: TempDir,
@@ -366,7 +387,7 @@ impl TestCertificate {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = |name: &str| dir.path().join(name);
         let openssl = |args: &[&str]| {
-            let status = Command::new("openssl")
+            let status = Command::new(tools::require("openssl", "apt-get install openssl"))
                 .args(args)
                 .current_dir(dir.path())
                 .stdout(Stdio::null())
