@@ -15,6 +15,7 @@ use rapport::store::{DeliveryResult, LevelChange, NewDelivery, Store};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::process::DiesWithTest;
 
 fn now() -> DateTime<Utc> {
     "2026-11-25T09:00:00Z".parse().unwrap()
@@ -138,7 +139,9 @@ fn browse(bin: &Path, profile: &Path, extra: &[String], url: &str) -> std::proce
     args.push(format!("--user-data-dir={}", profile.display()));
     args.extend(extra.iter().cloned());
     args.push(url.to_string());
+    // timeout(1) passes the parent-death SIGTERM on to Chromium.
     Command::new("timeout")
+        .dies_with_test_by_sigterm()
         .args(&args)
         .output()
         .expect("run chromium")

@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 /// A command whose process is killed when the test process (its spawning thread) dies.
 pub trait DiesWithTest {
     fn dies_with_test(&mut self) -> &mut Self;
+    /// The same with SIGTERM, for wrappers such as `timeout(1)` that pass a SIGTERM on to
+    /// what they run (a SIGKILLed wrapper would leave its child behind).
+    fn dies_with_test_by_sigterm(&mut self) -> &mut Self;
     /// [`dies_with_test`](Self::dies_with_test), running as `nobody` when the test runs as
     /// root (smtp-sink refuses root; dropping privileges itself would clear the signal).
     fn dies_with_test_unprivileged(&mut self) -> &mut Self;
@@ -27,17 +30,25 @@ pub trait DiesWithTest {
 
 impl DiesWithTest for Command {
     fn dies_with_test(&mut self) -> &mut Self {
-        with_parent_death_signal(self, None)
+        with_parent_death_signal(self, libc::SIGKILL, None)
+    }
+
+    fn dies_with_test_by_sigterm(&mut self) -> &mut Self {
+        with_parent_death_signal(self, libc::SIGTERM, None)
     }
 
     fn dies_with_test_unprivileged(&mut self) -> &mut Self {
         let nobody = running_as_root().then(nobody);
-        with_parent_death_signal(self, nobody)
+        with_parent_death_signal(self, libc::SIGKILL, nobody)
     }
 }
 
 #[cfg(target_os = "linux")]
-fn with_parent_death_signal(cmd: &mut Command, user: Option<(u32, u32)>) -> &mut Command {
+fn with_parent_death_signal(
+    cmd: &mut Command,
+    signal: libc::c_int,
+    user: Option<(u32, u32)>,
+) -> &mut Command {
     use std::os::unix::process::CommandExt;
     let parent = std::process::id();
     // SAFETY: between fork and exec only async-signal-safe calls (setgroups, setgid, setuid,
@@ -53,7 +64,7 @@ fn with_parent_death_signal(cmd: &mut Command, user: Option<(u32, u32)>) -> &mut
                     return Err(std::io::Error::last_os_error());
                 }
             }
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, signal) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             // The test died between fork and prctl: nobody would send the signal now.
@@ -66,7 +77,11 @@ fn with_parent_death_signal(cmd: &mut Command, user: Option<(u32, u32)>) -> &mut
 }
 
 #[cfg(not(target_os = "linux"))]
-fn with_parent_death_signal(cmd: &mut Command, user: Option<(u32, u32)>) -> &mut Command {
+fn with_parent_death_signal(
+    cmd: &mut Command,
+    _signal: libc::c_int,
+    user: Option<(u32, u32)>,
+) -> &mut Command {
     // No parent-death signal here: the guard's drop is the only safety net.
     use std::os::unix::process::CommandExt;
     if let Some((uid, gid)) = user {
