@@ -9,7 +9,9 @@ use rapport::mailer::{
     OutgoingEmail, SendOutcome, Sender, SmtpSettings, SmtpTransport, TlsMode, Transport,
     TransportUrl,
 };
-use support::smtp_server::{CaptureOptions, CaptureServer, SmtpSink, TestCertificate, free_port};
+use support::smtp_server::{
+    CaptureOptions, CaptureServer, SmtpSink, TestCertificate, refused_port,
+};
 
 fn email(n: usize, to: &str) -> OutgoingEmail {
     let message_id = format!("<msg-{n}@rapport.test>");
@@ -171,7 +173,7 @@ async fn disconnect_without_reply_after_the_body_is_retried_and_the_next_send_re
 
 #[tokio::test]
 async fn server_down_is_a_retry_without_panic() {
-    let port = free_port(); // bound and released: nothing listens there
+    let (_reserved, port) = refused_port(); // bound, never listening: refused
     let mut sender = transport(&format!("smtp://127.0.0.1:{port}")).sender();
     for n in 0..3 {
         let outcome = sender.send(&email(n, "a@example.org")).await;

@@ -215,10 +215,10 @@ async fn a_500_is_retried_after_the_backoff_and_then_delivered_once() {
 #[tokio::test]
 async fn an_endpoint_that_never_answers_is_given_up_after_the_last_attempt() {
     for db in support::all_backends().await {
-        // A port nobody listens on: connection refused, a network error.
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/hook", l.local_addr().unwrap());
-        drop(l);
+        // A port bound but never listening, so nobody else takes it: connection refused,
+        // a network error.
+        let (_reserved, port) = support::smtp_server::refused_port();
+        let url = format!("http://127.0.0.1:{port}/hook");
         let eps = [endpoint(&url, &["unsubscribed"])];
         let now = Utc::now();
         notify::enqueue(

@@ -19,9 +19,20 @@ use std::{
 
 use tempfile::TempDir;
 
+/// A loopback port that refuses connections for as long as the returned socket lives: bound,
+/// never listening, so no other process can take the port meanwhile (unlike [`free_port`]).
+pub fn refused_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("address"))
+        .expect("bind an ephemeral port");
+    let port = socket.local_addr().expect("its address").port();
+    (socket, port)
+}
+
 /// A loopback port that was free a moment ago (bound and released). Another process may
 /// take it before anyone binds it again: only for servers that cannot bind port 0 and
-/// report it (smtp-sink, which retries), and for "nothing listens there".
+/// report it (smtp-sink, which retries).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
