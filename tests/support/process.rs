@@ -68,8 +68,9 @@ fn with_parent_death_signal(
                 return Err(std::io::Error::last_os_error());
             }
             // The test died between fork and prctl: nobody would send the signal now.
+            // (ESRCH, not a message: no allocation between fork and exec.)
             if libc::getppid() as u32 != parent {
-                return Err(std::io::Error::other("the test process is gone"));
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
             }
             Ok(())
         })
