@@ -6,24 +6,44 @@ use crate::import::{CustomerRecord, EventRecord, OrderRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{ConnectOptions, PgPool, Postgres, Row, Transaction};
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
+use std::time::Duration;
 
 const BATCH: usize = 5_000;
 
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// The cycle's long streaming reads (customers, orders, events and deliveries in
+    /// customer-id order), on connections of their own: the cycle never waits for its own
+    /// lookups and writes however small `database.max_connections` is, and a stream that
+    /// reads for seconds by design is not reported as a slow statement.
+    pub(crate) streams: PgPool,
 }
+
+/// Connections of the streams pool: one per facts stream (customers, orders, events,
+/// deliveries).
+pub(crate) const STREAM_CONNECTIONS: u32 = 4;
+
+/// A streaming read slower than this is abnormal (a full cycle's streams take seconds on a
+/// million customers; minutes means a missing index or statistics).
+const SLOW_STREAM: Duration = Duration::from_secs(120);
 
 impl PgStore {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         let opts = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
-        Ok(PgStore { pool })
+        // Opened on first use and closed when idle: commands without a cycle never hold them.
+        let streams = PgPoolOptions::new()
+            .max_connections(STREAM_CONNECTIONS)
+            .min_connections(0)
+            .idle_timeout(Duration::from_secs(60))
+            .connect_lazy_with(opts.log_slow_statements(log::LevelFilter::Warn, SLOW_STREAM));
+        Ok(PgStore { pool, streams })
     }
 }
 
