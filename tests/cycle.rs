@@ -504,3 +504,26 @@ async fn a_full_cycle_plans_what_per_customer_lookups_would() {
         assert_eq!(full, looked_up, "{}", db.backend);
     }
 }
+
+#[tokio::test]
+async fn a_full_cycle_on_a_one_connection_pool_does_not_wait_for_itself() {
+    for db in support::all_backends().await {
+        // The cycle streams its facts while it looks up and writes: on a pool of one it
+        // must still finish (the streams have connections of their own).
+        let small = rapport::store::connect(&db.url, 1).await.unwrap();
+        let s = &*small;
+        for id in ["a", "b", "c"] {
+            customer(s, id, "UTC").await;
+            order(s, &format!("o-{id}"), id, TimeDelta::days(4)).await;
+        }
+        let report = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            cycle_at(s, Scope::All, now()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{}: the cycle waited for its own pool", db.backend));
+        assert_eq!(report.queued, 3, "{}: {report:?}", db.backend);
+        let again = cycle_at(s, Scope::TouchedSince(DateTime::UNIX_EPOCH), now()).await;
+        assert_eq!(again.queued, 0, "{}", db.backend);
+    }
+}

@@ -271,3 +271,31 @@ fn cli_rejects_a_config_with_an_unknown_key_with_its_line() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_large_import_leaves_fresh_planner_statistics_on_postgres() {
+    // A shop's first import fills empty tables; the next cycle must not be planned for the
+    // empty tables they were until autovacuum gets round to them.
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,email,name\n");
+    for i in 0..12_000 {
+        csv.push_str(&format!("c{i},c{i}@example.com,Customer {i}\n"));
+    }
+    let path = file(&dir, "customers.csv", &csv);
+    let r = import(&*db.store, Entity::Customers, &path, false).await;
+    assert_eq!(r.stored.written, 12_000);
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let (analyzed, estimate): (bool, f32) = sqlx::query_as(
+        "SELECT s.last_analyze IS NOT NULL, c.reltuples FROM pg_stat_user_tables s \
+         JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'customers'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(analyzed, "customers was not analysed after the import");
+    assert!(estimate >= 11_000.0, "planner estimate {estimate}");
+    pool.close().await;
+}

@@ -385,7 +385,9 @@ pub async fn run(
         store.refresh_product_pairs().await?;
     }
     if report.queued >= REFRESH_OUTBOX_STATISTICS_AFTER {
-        store.refresh_outbox_statistics().await?;
+        store
+            .refresh_statistics(&[crate::store::StatsTable::Deliveries])
+            .await?;
     }
     lap(&mut phases.product_pairs);
     if let Some(mark) = watermark {

@@ -216,12 +216,37 @@ async fn import_rows(
     if report.rejected.is_empty() || opts.skip_invalid {
         tx.commit().await?;
         report.committed = true;
+        refresh_statistics_after(store, entity, &report).await?;
     } else {
         // Dropping the transaction rolls it back: nothing from this file is stored.
         drop(tx);
         report.stored = UpsertCounts::default();
     }
     Ok(report)
+}
+
+/// Rows written by one import from which the tables' planner statistics are refreshed.
+/// A shop's first import fills empty tables: until autovacuum gets round to them, the next
+/// cycle's statements would be planned for the empty tables they were.
+const REFRESH_STATISTICS_AFTER: u64 = 10_000;
+
+async fn refresh_statistics_after(
+    store: &dyn Store,
+    entity: Entity,
+    report: &ImportReport,
+) -> Result<(), ImportError> {
+    use crate::store::StatsTable;
+    if report.stored.written < REFRESH_STATISTICS_AFTER {
+        return Ok(());
+    }
+    // Orders and events also stamp their customers as touched.
+    let tables: &[StatsTable] = match entity {
+        Entity::Customers => &[StatsTable::Customers],
+        Entity::Orders => &[StatsTable::Orders, StatsTable::Customers],
+        Entity::Events => &[StatsTable::Events, StatsTable::Customers],
+    };
+    store.refresh_statistics(tables).await?;
+    Ok(())
 }
 
 async fn write_chunk(

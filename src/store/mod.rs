@@ -28,6 +28,26 @@ pub use cycle::{
 pub use outbox::{ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, OutboxCounts};
 pub use suggestions::Suggestions;
 
+/// A table whose planner statistics a bulk write can leave stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsTable {
+    Customers,
+    Orders,
+    Events,
+    Deliveries,
+}
+
+impl StatsTable {
+    pub fn name(self) -> &'static str {
+        match self {
+            StatsTable::Customers => "customers",
+            StatsTable::Orders => "orders",
+            StatsTable::Events => "events",
+            StatsTable::Deliveries => "deliveries",
+        }
+    }
+}
+
 use crate::import::{CustomerRecord, EventRecord, OrderRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -230,10 +250,12 @@ pub trait Store: Send + Sync {
     /// already ours: how one replica at a time runs the scheduler tick.
     /// Recomputes co-purchase counts (full cycles).
     async fn refresh_product_pairs(&self) -> Result<()>;
-    /// After a cycle queued many deliveries: refresh the planner statistics of the outbox, so
-    /// the next cycle's per-candidate lookups use its index (a no-op where the database needs
-    /// no statistics for that).
-    async fn refresh_outbox_statistics(&self) -> Result<()> {
+    /// After a bulk write (an import, a cycle that queued many deliveries): refresh the
+    /// planner statistics of `tables`, so the next statements plan for the data as it is now,
+    /// not as it was when the table was small or empty (a no-op where the database keeps no
+    /// statistics the engine's statements depend on).
+    async fn refresh_statistics(&self, tables: &[StatsTable]) -> Result<()> {
+        let _ = tables;
         Ok(())
     }
     /// Up to `per_customer` products each customer has not bought, most co-purchased first.

@@ -93,11 +93,6 @@ async fn recent_complaints(pool: &sqlx::PgPool, since: DateTime<Utc>) -> Result<
     Ok(out)
 }
 
-/// Connections a full cycle holds at once with the deliveries stream: four streams and one
-/// for the chunk loop's lookups and writes (one at a time). A smaller pool looks the
-/// deliveries up per chunk instead: holding four for streams, it would wait for itself.
-const POOL_FOR_DELIVERIES_STREAM: u32 = 5;
-
 fn event_facts(r: &PgRow) -> Result<EventFacts, sqlx::Error> {
     Ok(EventFacts {
         customer_id: r.try_get(0)?,
@@ -147,7 +142,7 @@ impl PgStore {
             "SELECT SUM(margin)::float8 FROM orders WHERE occurred_at >= $1 GROUP BY customer_id",
         )
         .bind(since)
-        .fetch(&self.pool)
+        .fetch(&self.streams)
         .try_collect()
         .await?;
         margins.resize(margins.len().max(customers as usize), 0.0);
@@ -162,9 +157,10 @@ impl PgStore {
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<FactsRow>>> {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let pool = self.pool.clone();
+        let streams = self.streams.clone();
         tokio::spawn(async move {
-            // Three statements on three connections: three server processes scan side by
-            // side while the merge consumes their rows in customer-id order.
+            // Three (four) statements on connections of the streams pool: server processes
+            // scan side by side while the merge consumes their rows in customer-id order.
             let q = bind_scope(
                 sqlx::query(sqlx::AssertSqlSafe(super::cycle::suppressions_sql(
                     &scope, "$1",
@@ -193,18 +189,17 @@ impl PgStore {
             };
             let txs = async {
                 Ok::<_, super::StoreError>((
-                    facts_transaction(&pool).await?,
-                    facts_transaction(&pool).await?,
-                    facts_transaction(&pool).await?,
+                    facts_transaction(&streams).await?,
+                    facts_transaction(&streams).await?,
+                    facts_transaction(&streams).await?,
                 ))
             };
-            let with_deliveries =
-                w.deliveries && pool.options().get_max_connections() >= POOL_FOR_DELIVERIES_STREAM;
+            let with_deliveries = w.deliveries;
             let dt = async {
                 if !with_deliveries {
                     return Ok(None);
                 }
-                let mut t = facts_transaction(&pool).await?;
+                let mut t = facts_transaction(&streams).await?;
                 // Walk the unique key in order: a sort of the whole outbox (what the costs
                 // pick for a table read in full) holds every row before the first is sent.
                 sqlx::query("SET LOCAL enable_sort = off")

@@ -366,14 +366,23 @@ impl SqliteImport {
         orders: impl Iterator<Item = &'a OrderRecord>,
     ) -> Result<()> {
         let mut lines = Vec::new();
+        let mut ids = Vec::new();
         for o in orders {
-            sqlx::query("DELETE FROM order_items WHERE order_id = ?")
-                .bind(&o.id)
-                .execute(&mut *self.tx)
-                .await?;
+            ids.push(o.id.as_str());
             for (sku, name) in o.lines() {
                 lines.push((o.id.as_str(), o.customer_id.as_str(), sku, name));
             }
+        }
+        // One statement per batch, not per order: each sqlx-sqlite statement is a round trip
+        // to its worker thread, and a per-order DELETE held a 4M-order import to 17k rows/s.
+        for chunk in batches(&ids, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new("DELETE FROM order_items WHERE order_id IN (");
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            q.push(")");
+            q.build().execute(&mut *self.tx).await?;
         }
         for chunk in batches(&lines, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
