@@ -43,7 +43,7 @@ async fn shop(s: &dyn Store) {
         .filter(|i| level(*i) != Level::Basic)
         .map(|i| LevelChange {
             customer_id: format!("c{i}"),
-            from: Level::Basic,
+            from: Some(Level::Basic),
             current: level(i),
             target: Level::ALL[(i % 4) + 1],
             reasons: vec![],
@@ -54,7 +54,7 @@ async fn shop(s: &dyn Store) {
         .unwrap();
     let drops = [LevelChange {
         customer_id: "c2".into(),
-        from: Level::Accountable,
+        from: Some(Level::Accountable),
         current: Level::Reactive,
         target: Level::Proactive,
         reasons: vec![],
