@@ -229,6 +229,91 @@ async fn a_climb_is_recorded_in_the_level_history_with_its_reasons() {
 }
 
 #[tokio::test]
+async fn a_first_assessment_is_where_a_customer_starts_not_a_climb() {
+    for db in support::all_backends().await {
+        let s = &*db.store;
+        // c1 arrives engaged (reactive), c2 with nothing (basic).
+        customer(s, "c1", "UTC").await;
+        customer(s, "c2", "UTC").await;
+        order(s, "o1", "c1", TimeDelta::days(20)).await;
+        event(s, "c1", EventKind::Reply, TimeDelta::days(5), json!({})).await;
+        let t1 = now() - TimeDelta::days(10);
+        cycle_at(s, Scope::All, t1).await;
+
+        for (id, level) in [("c1", Level::Reactive), ("c2", Level::Basic)] {
+            let history = s.level_history(id).await.unwrap();
+            assert_eq!(history.len(), 1, "{}: {id} {history:?}", db.backend);
+            assert_eq!(
+                (history[0].from, history[0].to, history[0].at),
+                (None, level, t1),
+                "{}: {id}",
+                db.backend
+            );
+        }
+        let counts = s.level_counts(t1).await.unwrap();
+        assert_eq!(
+            (counts.climbed_30d, counts.dropped_30d),
+            (0, 0),
+            "{}",
+            db.backend
+        );
+        let m = s
+            .level_movement(t1 - TimeDelta::days(1), now())
+            .await
+            .unwrap();
+        assert_eq!((m.climbs(), m.drops()), (0, 0), "{}: {m:?}", db.backend);
+
+        // A second assessment that finds the same levels records nothing more.
+        cycle_at(s, Scope::All, t1 + TimeDelta::hours(1)).await;
+        assert_eq!(
+            s.level_history("c2").await.unwrap().len(),
+            1,
+            "{}",
+            db.backend
+        );
+
+        // c1 answers a survey: a climb between two assessments, timed from the first one.
+        event(
+            s,
+            "c1",
+            EventKind::SurveyResponse,
+            TimeDelta::hours(2),
+            json!({"score": 9}),
+        )
+        .await;
+        cycle_at(s, Scope::All, now()).await;
+        let history = s.level_history("c1").await.unwrap();
+        assert_eq!(history.len(), 2, "{}: {history:?}", db.backend);
+        assert_eq!(
+            (history[1].from, history[1].to),
+            (Some(Level::Reactive), Level::Accountable),
+            "{}",
+            db.backend
+        );
+        assert_eq!(
+            s.level_counts(now()).await.unwrap().climbed_30d,
+            1,
+            "{}",
+            db.backend
+        );
+        let m = s
+            .level_movement(t1 - TimeDelta::days(1), now() + TimeDelta::hours(1))
+            .await
+            .unwrap();
+        assert_eq!((m.climbs(), m.drops()), (1, 0), "{}: {m:?}", db.backend);
+        let (n, secs) = m
+            .climb_time(Level::Reactive)
+            .expect("reactive -> accountable");
+        assert_eq!(n, 1);
+        assert!(
+            (secs / 86_400.0 - 10.0).abs() < 1e-6,
+            "{}: {secs}",
+            db.backend
+        );
+    }
+}
+
+#[tokio::test]
 async fn an_imported_unsubscribe_or_hard_bounce_stops_all_email() {
     for db in support::all_backends().await {
         let s = &*db.store;

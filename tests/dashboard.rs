@@ -44,7 +44,7 @@ async fn shop(s: &dyn Store) {
         .filter(|i| level(*i) != Level::Basic)
         .map(|i| LevelChange {
             customer_id: format!("c{i}"),
-            from: Level::Basic,
+            from: Some(Level::Basic),
             current: level(i),
             target: Level::ALL[(i % 4) + 1],
             reasons: vec![],
@@ -55,7 +55,7 @@ async fn shop(s: &dyn Store) {
         .unwrap();
     let drops = [LevelChange {
         customer_id: "c2".into(),
-        from: Level::Accountable,
+        from: Some(Level::Accountable),
         current: Level::Reactive,
         target: Level::Proactive,
         reasons: vec![],
@@ -162,6 +162,43 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 }
 
 #[tokio::test]
+async fn every_configured_campaign_is_on_the_dashboard_even_before_it_sends() {
+    let db = support::sqlite().await;
+    shop(&*db.store).await;
+    let data = dashboard::handler_data(&*db.store, &config(), now())
+        .await
+        .unwrap();
+    let names: Vec<&str> = data.campaigns.iter().map(|c| c.campaign.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "complaint-follow-up",
+            "loyalty-offer",
+            "partnership-invitation",
+            "post-sale-follow-up",
+            "satisfaction-survey"
+        ]
+    );
+    let loyalty = &data.campaigns[1];
+    assert_eq!((loyalty.queued, loyalty.sent), (0, 0));
+    assert_eq!(
+        data.waiting.get("loyalty-offer"),
+        Some(&dashboard::Waiting::Schedule),
+        "the weekly offer waits for Saturday"
+    );
+    assert_eq!(
+        data.waiting.get("complaint-follow-up"),
+        Some(&dashboard::Waiting::Trigger)
+    );
+    assert!(
+        !data.waiting.contains_key("post-sale-follow-up"),
+        "it has sent"
+    );
+    let page = dashboard::page(&data, Lang::En);
+    assert!(page.contains("loyalty-offer") && page.contains("waiting for its next scheduled time"));
+}
+
+#[tokio::test]
 async fn the_dashboard_renders_in_chromium_in_english_and_persian() {
     let db = support::sqlite().await;
     shop(&*db.store).await;
@@ -169,7 +206,9 @@ async fn the_dashboard_renders_in_chromium_in_english_and_persian() {
         .await
         .unwrap();
     assert_eq!(data.current.iter().sum::<u64>(), 40);
-    assert_eq!(data.campaigns.len(), 2);
+    // Every shipped campaign is listed, the three that have not sent yet with zeros.
+    assert_eq!(data.campaigns.len(), 5);
+    assert_eq!(data.waiting.len(), 3);
     assert_eq!(
         (data.movement.climbs(), data.movement.drops()),
         (32, 1),

@@ -337,7 +337,7 @@ async fn the_daemon_loop_delivers_in_the_background_and_stops_on_request() {
 }
 
 #[tokio::test]
-async fn a_cycle_that_changes_a_level_enqueues_level_changed() {
+async fn a_first_assessment_announces_nothing_and_a_later_climb_enqueues_level_changed() {
     use rapport::domain::{CustomerId, EventKind};
     use rapport::import::{CustomerRecord, EventRecord, RecordDefaults, Row};
     for db in support::all_backends().await {
@@ -350,49 +350,88 @@ async fn a_cycle_that_changes_a_level_enqueues_level_changed() {
         cfg.notify = vec![endpoint(&rx.url, &["level_changed"])];
         let now: DateTime<Utc> = "2026-11-25T09:00:00Z".parse().unwrap();
         let d = RecordDefaults::from_config(&cfg, now);
+        let campaigns = rapport::cli::load_campaigns(&cfg)
+            .map_err(|_| "campaigns")
+            .unwrap();
+        let (store, cfg_ref, campaigns_ref) = (&*db.store, &cfg, &campaigns);
+        let cycle = |at: DateTime<Utc>| async move {
+            rapport::cycle::run(
+                store,
+                cfg_ref,
+                campaigns_ref,
+                &rapport::cycle::CycleOptions {
+                    scope: rapport::store::Scope::All,
+                    now: at,
+                    dry_run: false,
+                },
+            )
+            .await
+        };
+        let reply = |id: &str, at: DateTime<Utc>| EventRecord {
+            id: Some(id.into()),
+            customer_id: CustomerId::parse("c1").unwrap(),
+            kind: EventKind::Reply,
+            occurred_at: at,
+            data: Default::default(),
+            machine: false,
+            delivery_id: None,
+        };
+        let w = Worker::with_options(db.store.clone(), &cfg.notify, options(10));
+
+        // Imported already engaged: the first assessment finds c1 reactive. That is where c1
+        // starts, not a move: a CRM told "basic → reactive" would count a climb nobody made.
         let v = json!({"id": "c1", "email": "c1@example.com"});
         let c = CustomerRecord::parse(&Row::new(v.as_object().unwrap()), &d).unwrap();
         let mut tx = db.store.begin_import().await.unwrap();
         tx.upsert_customers(&[c], now).await.unwrap();
-        tx.insert_events(
-            &[EventRecord {
-                id: None,
-                customer_id: CustomerId::parse("c1").unwrap(),
-                kind: EventKind::Reply,
-                occurred_at: now - TimeDelta::days(2),
-                data: Default::default(),
-                machine: false,
-                delivery_id: None,
-            }],
-            now,
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        let campaigns = rapport::cli::load_campaigns(&cfg)
-            .map_err(|_| "campaigns")
+        tx.insert_events(&[reply("r1", now - TimeDelta::days(2))], now)
+            .await
             .unwrap();
-        rapport::cycle::run(
-            &*db.store,
-            &cfg,
-            &campaigns,
-            &rapport::cycle::CycleOptions {
-                scope: rapport::store::Scope::All,
-                now,
-                dry_run: false,
-            },
-        )
-        .await
-        .unwrap();
-        let w = Worker::with_options(db.store.clone(), &cfg.notify, options(10));
-        assert_eq!(w.drain(now).await.unwrap().delivered, 1, "{}", db.backend);
-        let v: Value = serde_json::from_str(&rx.requests()[0].1).unwrap();
-        assert_eq!(v["event"], "level_changed");
-        assert_eq!(v["customer_id"], "c1");
+        tx.commit().await.unwrap();
+        cycle(now).await.unwrap();
+        assert_eq!(w.drain(now).await.unwrap().delivered, 0, "{}", db.backend);
+
+        // 200 days on the reply has expired (c1 drops to basic); a new one brings c1 back.
+        let later = now + TimeDelta::days(200);
+        cycle(later).await.unwrap();
+        let mut tx = db.store.begin_import().await.unwrap();
+        tx.insert_events(&[reply("r2", later)], later)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        cycle(later + TimeDelta::hours(1)).await.unwrap();
         assert_eq!(
-            (v["data"]["from"].as_str(), v["data"]["to"].as_str()),
-            (Some("basic"), Some("reactive"))
+            w.drain(later + TimeDelta::hours(2))
+                .await
+                .unwrap()
+                .delivered,
+            2,
+            "{}",
+            db.backend
         );
-        assert_eq!(v["data"]["direction"], "climb");
+        let bodies: Vec<Value> = rx
+            .requests()
+            .iter()
+            .map(|(_, b)| serde_json::from_str(b).unwrap())
+            .collect();
+        let moves: Vec<_> = bodies
+            .iter()
+            .map(|v| {
+                assert_eq!(v["event"], "level_changed");
+                assert_eq!(v["customer_id"], "c1");
+                (
+                    v["data"]["from"].as_str().unwrap().to_string(),
+                    v["data"]["to"].as_str().unwrap().to_string(),
+                    v["data"]["direction"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let expected = |f: &str, t: &str, d: &str| (f.to_string(), t.to_string(), d.to_string());
+        assert!(
+            moves.contains(&expected("reactive", "basic", "drop"))
+                && moves.contains(&expected("basic", "reactive", "climb")),
+            "{}: {moves:?}",
+            db.backend
+        );
     }
 }

@@ -153,7 +153,7 @@ async fn level_changed_is_queued_with_the_level_write_and_not_without_it() {
         customer(s, "c1").await;
         let change = LevelChange {
             customer_id: "c1".into(),
-            from: Level::Basic,
+            from: Some(Level::Basic),
             current: Level::Reactive,
             target: Level::Partnership,
             reasons: vec![],

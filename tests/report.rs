@@ -527,7 +527,7 @@ async fn change(s: &dyn Store, c: &str, from: Level, to: Level, at: DateTime<Utc
     s.apply_cycle(
         &[LevelChange {
             customer_id: c.into(),
-            from,
+            from: Some(from),
             current: to,
             target: Level::Partnership,
             reasons: vec![],

@@ -4,6 +4,10 @@
 #![allow(dead_code)] // each example uses a different part of it
 
 /// One product: SKU, English name, Persian name, and list prices in EUR, USD and IRR (rial).
+/// Rial prices are open-market prices, about 900,000 rials to the euro for imported goods and
+/// less for what Iran grows itself (saffron, pistachios, dates, tea, rosewater); the shipped
+/// `[strategy.currency_rates]` IRR rate is that market rate, so margins rank the two halves
+/// of the shop alike (tests/sample_shop.rs checks it).
 pub struct Product {
     pub sku: &'static str,
     pub name_en: &'static str,

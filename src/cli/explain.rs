@@ -63,7 +63,11 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
                 println!("  (no changes recorded yet)");
             }
             for h in &history {
-                println!("  {}  {} → {}", h.at.format("%Y-%m-%d %H:%M"), h.from, h.to);
+                let at = h.at.format("%Y-%m-%d %H:%M");
+                match h.from {
+                    Some(from) => println!("  {at}  {from} → {}", h.to),
+                    None => println!("  {at}  first assessed: {}", h.to),
+                }
             }
             println!("\nnext email:");
             match &decision.pick {

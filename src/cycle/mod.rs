@@ -228,8 +228,9 @@ pub async fn run(
             Vec::with_capacity(chunk.len());
         for row in chunk {
             let mut a = levels::assess_levels(&row.facts, &cfg.levels, &cfg.strategy, &tiers, now);
-            if a.current != row.stored_current || a.target != row.stored_target {
-                // Only changes are written, and only they need their reasons spelled out.
+            if row.stored_current != Some(a.current) || a.target != row.stored_target {
+                // Only changes (and first assessments, so that the start is recorded) are
+                // written, and only they need their reasons spelled out.
                 a = levels::assess(&row.facts, &cfg.levels, &cfg.strategy, &tiers, now);
                 changes.push(LevelChange {
                     customer_id: row.customer_id.clone(),

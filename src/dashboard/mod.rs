@@ -12,10 +12,12 @@ mod text;
 
 pub use page::page;
 
+use crate::campaigns::{Campaign, Trigger};
 use crate::config::Config;
 use crate::report::{self, CampaignReport, LevelMovement};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::BTreeMap;
 
 /// The page's language: labels, digits, direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,9 +65,48 @@ pub struct DashboardData {
     /// Customers per target level.
     pub target: [u64; 5],
     pub movement: LevelMovement,
+    /// Every configured campaign (with zeros when it has not sent yet) and any campaign
+    /// that has deliveries but is no longer configured, by name.
     pub campaigns: Vec<CampaignReport>,
+    /// Configured campaigns with no delivery yet, and what they wait for.
+    pub waiting: BTreeMap<String, Waiting>,
     /// Currency of the revenue column.
     pub currency: String,
+}
+
+/// Why a configured campaign has no delivery yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    /// A cron schedule: its next slot has not come (the loyalty offer on Saturday).
+    Schedule,
+    /// An event or eligibility trigger: no customer has been due for it yet.
+    Trigger,
+}
+
+/// Adds a zero line for each configured campaign the report has no line for (a marketer
+/// wants to see the loyalty offer is there, waiting for Saturday) and says what it waits
+/// for; lines stay ordered by campaign.
+pub fn with_every_campaign(
+    mut lines: Vec<CampaignReport>,
+    configured: &[Campaign],
+) -> (Vec<CampaignReport>, BTreeMap<String, Waiting>) {
+    let mut waiting = BTreeMap::new();
+    for c in configured {
+        if lines.iter().any(|l| l.campaign == c.id) {
+            continue;
+        }
+        let why = match c.trigger {
+            Trigger::Schedule(_) => Waiting::Schedule,
+            _ => Waiting::Trigger,
+        };
+        waiting.insert(c.id.clone(), why);
+        lines.push(CampaignReport {
+            campaign: c.id.clone(),
+            ..Default::default()
+        });
+    }
+    lines.sort_by(|a, b| a.campaign.cmp(&b.campaign));
+    (lines, waiting)
 }
 
 /// Days of level movement the dashboard shows.
@@ -79,17 +120,31 @@ pub async fn handler_data(
     now: DateTime<Utc>,
 ) -> Result<DashboardData, StoreError> {
     let filter = report::filter(cfg, None, None, None);
-    let (counts, movement, campaigns) = tokio::try_join!(
+    let (counts, movement, lines) = tokio::try_join!(
         store.level_counts(now),
         store.level_movement(now - TimeDelta::days(MOVEMENT_DAYS), now),
         store.report(&filter),
     )?;
+    // Read per request, like the rest of the page: the files are few and small, and a
+    // campaign added since the daemon started shows up. Template existence is `check`'s job.
+    let configured = match crate::campaigns::load_dir(&cfg.paths.campaigns, &|_| true) {
+        Ok(c) => c,
+        Err(errors) => {
+            tracing::warn!(
+                errors = errors.len(),
+                "Campaign files do not load; the dashboard lists only campaigns with deliveries."
+            );
+            Vec::new()
+        }
+    };
+    let (campaigns, waiting) = with_every_campaign(lines, &configured);
     Ok(DashboardData {
         generated_at: now,
         current: counts.current,
         target: counts.target,
         movement,
         campaigns,
+        waiting,
         currency: cfg.strategy.base_currency.as_str().to_string(),
     })
 }

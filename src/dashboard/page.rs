@@ -142,9 +142,24 @@ fn campaigns(h: &mut String, d: &DashboardData, lang: Lang) {
             .nps
             .map(|v| text::dec1(lang, v))
             .unwrap_or_else(|| "–".into());
+        let waiting = match d.waiting.get(&c.campaign) {
+            Some(super::Waiting::Schedule) => {
+                format!(
+                    r#"<br><span class="note">{}</span>"#,
+                    esc(t.waiting_schedule)
+                )
+            }
+            Some(super::Waiting::Trigger) => {
+                format!(
+                    r#"<br><span class="note">{}</span>"#,
+                    esc(t.waiting_trigger)
+                )
+            }
+            None => String::new(),
+        };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{}{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}{waiting}</td><td>{}</td><td>{}{}</td><td>{}{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&c.campaign),
             text::int(lang, c.sent),
             text::int(lang, c.delivered),
@@ -160,7 +175,12 @@ fn campaigns(h: &mut String, d: &DashboardData, lang: Lang) {
                 c.revenue,
                 &d.currency
             )),
-            charts::campaign_funnel(c, lang)
+            // A campaign that has sent nothing has no funnel to draw: its note says why.
+            if waiting.is_empty() {
+                charts::campaign_funnel(c, lang)
+            } else {
+                String::new()
+            }
         );
     }
     h.push_str("</tbody></table></section>");
@@ -195,8 +215,32 @@ mod tests {
                 revenue: 120.5,
                 ..Default::default()
             }],
+            waiting: Default::default(),
             currency: "EUR".into(),
         }
+    }
+
+    #[test]
+    fn a_campaign_that_has_not_sent_yet_is_listed_with_what_it_waits_for() {
+        let mut d = data();
+        d.campaigns.push(CampaignReport {
+            campaign: "loyalty-offer".into(),
+            ..Default::default()
+        });
+        d.waiting
+            .insert("loyalty-offer".into(), super::super::Waiting::Schedule);
+        let p = page(&d, Lang::En);
+        let row = p
+            .split("<tr>")
+            .find(|r| r.contains("loyalty-offer"))
+            .expect("a row for the loyalty offer");
+        assert!(row.contains("waiting for its next scheduled time"), "{row}");
+        assert!(!row.contains("<svg"), "no empty funnel: {row}");
+        assert_eq!(
+            p.matches("<svg").count(),
+            3,
+            "the other campaign keeps its chart"
+        );
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Words {
     pub revenue: &'static str,
     pub funnel_col: &'static str,
     pub opened_note: &'static str,
+    pub waiting_schedule: &'static str,
+    pub waiting_trigger: &'static str,
 }
 
 pub fn words(lang: Lang) -> &'static Words {
@@ -64,6 +66,8 @@ static EN: Words = Words {
     revenue: "revenue",
     funnel_col: "funnel",
     opened_note: "Opened counts people, not mail-privacy proxies.",
+    waiting_schedule: "Nothing sent yet: waiting for its next scheduled time.",
+    waiting_trigger: "Nothing sent yet: waiting for a customer it is due for.",
 };
 
 static FA: Words = Words {
@@ -92,6 +96,8 @@ static FA: Words = Words {
     revenue: "درآمد",
     funnel_col: "قیف",
     opened_note: "«باز شده» آدم‌ها را می‌شمارد، نه پراکسی‌های حریم خصوصی ایمیل را.",
+    waiting_schedule: "هنوز چیزی فرستاده نشده: در انتظار نوبت زمان‌بندی‌شدهٔ بعدی.",
+    waiting_trigger: "هنوز چیزی فرستاده نشده: در انتظار نخستین مشتری‌ای که نوبتش رسیده باشد.",
 };
 
 pub fn level(lang: Lang, l: Level) -> &'static str {

@@ -211,10 +211,11 @@ pub fn from_events<'a>(
 }
 
 /// `level_changed` notifications for the changes of current level in a cycle's write-back.
+/// A first assessment is where the customer starts, not a change: nothing is announced.
 pub fn level_changes(changes: &[LevelChange], at: DateTime<Utc>) -> Vec<Notification> {
     changes
         .iter()
-        .filter(|c| c.from != c.current)
+        .filter(|c| c.is_move())
         .map(|c| Notification {
             event: NotifyEvent::LevelChanged,
             customer_id: c.customer_id.clone(),
@@ -223,7 +224,7 @@ pub fn level_changes(changes: &[LevelChange], at: DateTime<Utc>) -> Vec<Notifica
                 "from": c.from,
                 "to": c.current,
                 "target": c.target,
-                "direction": if c.current > c.from { "climb" } else { "drop" },
+                "direction": if Some(c.current) > c.from { "climb" } else { "drop" },
                 "reasons": c.reasons,
             }),
         })
@@ -250,6 +251,7 @@ pub fn sample(now: DateTime<Utc>) -> Notification {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Level;
 
     fn endpoint(name: &str, events: &[&str]) -> NotifyConfig {
         NotifyConfig {
@@ -282,6 +284,28 @@ mod tests {
         let body: Value = serde_json::from_str(&rows[0].body).unwrap();
         assert_eq!(body["event"], "complaint");
         assert_eq!(body["id"], rows[0].event_id.to_string());
+    }
+
+    #[test]
+    fn a_first_assessment_is_not_announced_as_a_level_change() {
+        let change = |from: Option<Level>, current: Level| LevelChange {
+            customer_id: "c1".into(),
+            from,
+            current,
+            target: Level::Partnership,
+            reasons: vec![],
+        };
+        let now = Utc::now();
+        let notes = level_changes(
+            &[
+                change(None, Level::Proactive),
+                change(Some(Level::Reactive), Level::Reactive),
+                change(Some(Level::Proactive), Level::Reactive),
+            ],
+            now,
+        );
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].data["direction"], "drop");
     }
 
     #[test]

@@ -106,7 +106,7 @@ impl EmailContext {
         };
         let complaint = json!({
             "id": "EV-311", "occurred_at": "2026-11-21T16:40:00Z",
-            "data": {"subject": if fa { "ماگ شکسته رسید" } else { "The mug arrived broken" }}
+            "data": {"order_id": "A-10042", "subject": if fa { "ماگ شکسته رسید" } else { "The mug arrived broken" }}
         });
         let occurrence = match campaign {
             "complaint-follow-up" => complaint,

@@ -29,27 +29,10 @@ pub fn write_table(out: &mut impl Write, r: &Report) -> io::Result<()> {
         "converted",
         format!("revenue {}", r.currency),
     )?;
-    let mut total = CampaignReport {
-        campaign: "total".into(),
-        ..Default::default()
-    };
     for c in &r.campaigns {
         row(out, c)?;
-        total.queued += c.queued;
-        total.sent += c.sent;
-        total.failed += c.failed;
-        total.delivered += c.delivered;
-        total.opened += c.opened;
-        total.opened_all += c.opened_all;
-        total.clicked += c.clicked;
-        total.survey_answers += c.survey_answers;
-        total.unsubscribed += c.unsubscribed;
-        total.bounced += c.bounced;
-        total.complained += c.complained;
-        total.converted += c.converted;
-        total.revenue += c.revenue;
-        total.unpriced_orders += c.unpriced_orders;
     }
+    let total = r.total();
     if r.campaigns.len() > 1 {
         row(out, &total)?;
     }
@@ -138,4 +121,36 @@ pub fn write_csv(out: impl Write, r: &Report) -> Result<(), csv::Error> {
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{SurveyRow, merge};
+
+    #[test]
+    fn the_table_total_row_shows_the_nps_of_all_answers() {
+        let survey = |campaign: &str, answers, promoters, detractors| SurveyRow {
+            campaign: campaign.into(),
+            answers,
+            score_sum: answers * 8,
+            promoters,
+            detractors,
+        };
+        let r = Report {
+            campaigns: merge(
+                vec![],
+                vec![survey("a", 1, 1, 0), survey("b", 3, 1, 1)],
+                vec![],
+            ),
+            currency: "EUR".into(),
+        };
+        let mut out = Vec::new();
+        write_table(&mut out, &r).unwrap();
+        let table = String::from_utf8(out).unwrap();
+        let total = table.lines().find(|l| l.starts_with("total")).unwrap();
+        let cells: Vec<&str> = total.split_whitespace().collect();
+        // campaign, queued … answers, avg, nps: the NPS is the 11th cell.
+        assert_eq!((cells[9], cells[10]), ("8.0", "25.0"), "{table}");
+    }
 }

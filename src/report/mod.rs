@@ -69,6 +69,46 @@ pub struct CampaignReport {
     /// Converted orders in a currency with no rate: not in `revenue`.
     #[serde(skip)]
     pub unpriced_orders: u64,
+    /// What `nps` and `survey_average` are computed from, kept so that lines add up: a
+    /// total's NPS is of all answers, not a mean of the campaigns' rounded NPS.
+    #[serde(skip)]
+    pub survey_promoters: u64,
+    #[serde(skip)]
+    pub survey_detractors: u64,
+    #[serde(skip)]
+    pub survey_score_sum: u64,
+}
+
+impl CampaignReport {
+    /// Adds another line's counts to this one and recomputes the survey figures.
+    pub fn add(&mut self, c: &CampaignReport) {
+        self.queued += c.queued;
+        self.sent += c.sent;
+        self.failed += c.failed;
+        self.delivered += c.delivered;
+        self.opened += c.opened;
+        self.opened_all += c.opened_all;
+        self.clicked += c.clicked;
+        self.survey_answers += c.survey_answers;
+        self.unsubscribed += c.unsubscribed;
+        self.bounced += c.bounced;
+        self.complained += c.complained;
+        self.converted += c.converted;
+        self.revenue += c.revenue;
+        self.suppressed += c.suppressed;
+        self.unpriced_orders += c.unpriced_orders;
+        self.survey_promoters += c.survey_promoters;
+        self.survey_detractors += c.survey_detractors;
+        self.survey_score_sum += c.survey_score_sum;
+        self.set_survey_figures();
+    }
+
+    fn set_survey_figures(&mut self) {
+        let answers = self.survey_answers;
+        self.nps = nps(answers, self.survey_promoters, self.survey_detractors);
+        self.survey_average = (answers > 0)
+            .then(|| ((self.survey_score_sum as f64 / answers as f64) * 100.0).round() / 100.0);
+    }
 }
 
 /// The whole report: one line per campaign (by name) and the currency revenue is in.
@@ -76,6 +116,20 @@ pub struct CampaignReport {
 pub struct Report {
     pub campaigns: Vec<CampaignReport>,
     pub currency: String,
+}
+
+impl Report {
+    /// Every campaign added up: the table's `total` row.
+    pub fn total(&self) -> CampaignReport {
+        let mut total = CampaignReport {
+            campaign: "total".into(),
+            ..Default::default()
+        };
+        for c in &self.campaigns {
+            total.add(c);
+        }
+        total
+    }
 }
 
 /// Net Promoter Score in % of answers, rounded to one decimal.
@@ -117,9 +171,10 @@ pub fn merge(
     for s in surveys {
         let r = line(&mut by, &s.campaign);
         r.survey_answers = s.answers;
-        r.nps = nps(s.answers, s.promoters, s.detractors);
-        r.survey_average = (s.answers > 0)
-            .then(|| ((s.score_sum as f64 / s.answers as f64) * 100.0).round() / 100.0);
+        r.survey_promoters = s.promoters;
+        r.survey_detractors = s.detractors;
+        r.survey_score_sum = s.score_sum;
+        r.set_survey_figures();
     }
     for c in conversions {
         let r = line(&mut by, &c.campaign);
@@ -177,6 +232,42 @@ mod tests {
         assert_eq!(nps(4, 2, 1), Some(25.0));
         assert_eq!(nps(3, 0, 3), Some(-100.0));
         assert_eq!(nps(3, 1, 0), Some(33.3));
+    }
+
+    #[test]
+    fn the_total_has_the_nps_and_average_of_all_answers_not_a_mean_of_the_campaigns() {
+        let lines = merge(
+            vec![],
+            vec![
+                // NPS 100 from 1 answer, NPS 0 from 3: all 4 answers give 2 - 1 = +25.
+                SurveyRow {
+                    campaign: "a".into(),
+                    answers: 1,
+                    score_sum: 10,
+                    promoters: 1,
+                    detractors: 0,
+                },
+                SurveyRow {
+                    campaign: "b".into(),
+                    answers: 3,
+                    score_sum: 22,
+                    promoters: 1,
+                    detractors: 1,
+                },
+            ],
+            vec![],
+        );
+        let report = Report {
+            campaigns: lines,
+            currency: "EUR".into(),
+        };
+        let total = report.total();
+        assert_eq!(total.campaign, "total");
+        assert_eq!(total.survey_answers, 4);
+        assert_eq!(total.nps, Some(25.0));
+        assert_eq!(total.survey_average, Some(8.0));
+        let none = Report::default().total();
+        assert_eq!((none.nps, none.survey_average), (None, None));
     }
 
     #[test]

@@ -41,7 +41,9 @@ pub struct FactsRow {
     pub subscribed: bool,
     /// Reason from the suppression list, if the address is on it.
     pub suppression: Option<String>,
-    pub stored_current: Level,
+    /// None: never assessed. The first assessment is where the customer starts, recorded
+    /// as such, never a climb from the column's default.
+    pub stored_current: Option<Level>,
     pub stored_target: Level,
     pub facts: CustomerFacts,
     /// The last complaint, machine-flagged ones too (the facts count only human ones):
@@ -58,11 +60,13 @@ pub struct FactsRow {
     pub deliveries: Option<Vec<DeliveryRef>>,
 }
 
-/// A level change to write: the new levels and, when they differ, a history row.
+/// A level change to write: the new levels and, when the current level differs (or is the
+/// customer's first), a history row.
 #[derive(Debug, Clone)]
 pub struct LevelChange {
     pub customer_id: String,
-    pub from: Level,
+    /// None: the customer's first assessment (history row with `from_level` NULL).
+    pub from: Option<Level>,
     pub current: Level,
     pub target: Level,
     pub reasons: Vec<String>,
@@ -121,6 +125,18 @@ pub(crate) const DELIVERIES_BY_CUSTOMER_SQL: &str = "SELECT customer_id, campaig
      ORDER BY customer_id, campaign, occurrence";
 
 /// A delivery the planner queues.
+impl LevelChange {
+    /// Whether this change writes a history row: the first assessment, or a move.
+    pub fn writes_history(&self) -> bool {
+        self.from != Some(self.current)
+    }
+
+    /// A move between two assessments (not the first one): what `level_changed` announces.
+    pub fn is_move(&self) -> bool {
+        self.from.is_some_and(|f| f != self.current)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
     pub id: uuid::Uuid,
@@ -136,7 +152,8 @@ pub struct NewDelivery {
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct HistoryEntry {
-    pub from: Level,
+    /// None: the customer's first assessment, where they started.
+    pub from: Option<Level>,
     pub to: Level,
     pub at: DateTime<Utc>,
     pub reasons: Vec<String>,

@@ -210,7 +210,7 @@ mod tests {
             timezone: "UTC".into(),
             subscribed: true,
             suppression: None,
-            stored_current: Level::Basic,
+            stored_current: Some(Level::Basic),
             stored_target: Level::Basic,
             facts: CustomerFacts::default(),
             any_complaint_at: None,

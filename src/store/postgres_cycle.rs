@@ -32,7 +32,7 @@ fn customer_row(r: &PgRow) -> Result<FactsRow, sqlx::Error> {
         recent_orders: None,
         recent_complaints: None,
         deliveries: None,
-        stored_current: level_of(r.try_get(5)?),
+        stored_current: r.try_get::<Option<i64>, _>(5)?.map(level_of),
         stored_target: level_of(r.try_get(6)?),
         facts: CustomerFacts {
             target_override: r
@@ -335,13 +335,13 @@ impl PgStore {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            let moved: Vec<&LevelChange> = chunk.iter().filter(|c| c.from != c.current).collect();
+            let moved: Vec<&LevelChange> = chunk.iter().filter(|c| c.writes_history()).collect();
             sqlx::query(
                 "INSERT INTO level_history (customer_id, from_level, to_level, at, reasons) \
                  SELECT id, f, t, $4, r::jsonb FROM UNNEST($1::text[], $2::int2[], $3::int2[], $5::text[]) AS x(id, f, t, r)",
             )
             .bind(moved.iter().map(|c| c.customer_id.as_str()).collect::<Vec<_>>())
-            .bind(moved.iter().map(|c| c.from.rank()).collect::<Vec<_>>())
+            .bind(moved.iter().map(|c| c.from.map(crate::domain::Level::rank)).collect::<Vec<_>>())
             .bind(moved.iter().map(|c| c.current.rank()).collect::<Vec<_>>())
             .bind(at)
             .bind(moved.iter().map(|c| serde_json::to_string(&c.reasons).unwrap_or_default()).collect::<Vec<_>>())
@@ -412,7 +412,7 @@ impl PgStore {
         Ok(rows
             .iter()
             .map(|r| HistoryEntry {
-                from: level_of(r.get(0)),
+                from: r.get::<Option<i64>, _>(0).map(level_of),
                 to: level_of(r.get(1)),
                 at: r.get(2),
                 reasons: serde_json::from_str(r.get::<&str, _>(3)).unwrap_or_default(),

@@ -36,7 +36,7 @@ fn customer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FactsRow> {
         recent_orders: None,
         recent_complaints: None,
         deliveries: None,
-        stored_current: level_of(r.get(5)?),
+        stored_current: r.get::<_, Option<i64>>(5)?.map(level_of),
         stored_target: level_of(r.get(6)?),
         facts: CustomerFacts {
             target_override: r
@@ -407,7 +407,7 @@ impl SqliteStore {
             let moved: Vec<(&LevelChange, &String)> = chunk
                 .iter()
                 .zip(&reasons)
-                .filter(|(c, _)| c.from != c.current)
+                .filter(|(c, _)| c.writes_history())
                 .collect();
             if moved.is_empty() {
                 continue;
@@ -417,7 +417,7 @@ impl SqliteStore {
             );
             q.push_values(moved, |mut b, (c, r)| {
                 b.push_bind(&c.customer_id)
-                    .push_bind(c.from.rank())
+                    .push_bind(c.from.map(crate::domain::Level::rank))
                     .push_bind(c.current.rank())
                     .push_bind(to_ms(at))
                     .push_bind(r);
@@ -485,7 +485,7 @@ impl SqliteStore {
         Ok(rows
             .iter()
             .map(|r| HistoryEntry {
-                from: level_of(r.get(0)),
+                from: r.get::<Option<i64>, _>(0).map(level_of),
                 to: level_of(r.get(1)),
                 at: from_ms(r.get(2)),
                 reasons: serde_json::from_str(r.get::<&str, _>(3)).unwrap_or_default(),

@@ -2,8 +2,9 @@
 -- and stored levels. Their orders and events arrive as two more streams in the same
 -- order (postgres_facts_orders.sql, postgres_facts_events.sql), merged in Rust.
 -- {CUSTOMER_WHERE} is a fixed filter per scope naming $1 (none for every customer).
+-- A customer never assessed has no stored level (NULL), whatever the column's default.
 SELECT c.id, c.email, c.locale, c.timezone, c.subscribed,
-       c.current_level::int8, c.target_level::int8, c.target_override::int8
+       CASE WHEN c.assessed_at IS NULL THEN NULL ELSE c.current_level::int8 END, c.target_level::int8, c.target_override::int8
 FROM customers c
 {CUSTOMER_WHERE}
 ORDER BY c.id

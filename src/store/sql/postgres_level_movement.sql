@@ -12,5 +12,8 @@ FROM (
 ) x
 JOIN customers c ON c.id = x.customer_id
 WHERE x.at >= $1 AND x.at < $2
+  -- A first assessment (from_level NULL) is where a customer starts, not a move; it
+  -- still starts the clock (LAG above) for the time spent at that level.
+  AND x.from_level IS NOT NULL
 GROUP BY x.from_level, x.to_level
 ORDER BY x.from_level, x.to_level

@@ -2,7 +2,9 @@
 -- profile and stored levels. Their orders and events arrive as two more streams in
 -- the same order (sqlite_facts_orders.sql, sqlite_facts_events.sql), merged in Rust.
 -- {CUSTOMER_ID_WHERE} is a fixed filter per scope naming ?1 (none for every customer).
-SELECT c.id, c.email, c.locale, c.timezone, c.subscribed, c.current_level,
+-- A customer never assessed has no stored level (NULL), whatever the column's default.
+SELECT c.id, c.email, c.locale, c.timezone, c.subscribed,
+       CASE WHEN c.assessed_at IS NULL THEN NULL ELSE c.current_level END,
        c.target_level, c.target_override
 FROM customers c
 {CUSTOMER_ID_WHERE}
