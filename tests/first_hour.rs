@@ -158,3 +158,66 @@ fn check_reports_an_unclosed_block_in_a_subject_at_its_tag_in_the_campaign_file(
         "{err}"
     );
 }
+
+#[test]
+fn demo_with_a_broken_campaign_fails_before_touching_the_last_demo() {
+    let dir = project();
+    let first = rapport(dir.path(), &["demo"], &[]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let db = std::fs::read(dir.path().join("data/rapport.db")).unwrap();
+    let emails = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .count();
+    assert!(emails > 0);
+
+    std::fs::write(
+        dir.path().join("config/campaigns/broken.toml"),
+        "name = \"Broken\"\npriority = 1\ntemplate = \"nowhere\"\n[subject]\nen = \"Hi\"\n\
+         [audience]\nclimb = [\"basic\"]\n[trigger]\non = \"eligible\"\n",
+    )
+    .unwrap();
+    let second = rapport(dir.path(), &["demo"], &[]);
+    assert_eq!(second.status.code(), Some(1));
+    let err = text(&second.stderr);
+    assert!(err.contains("config/campaigns/broken.toml:3:"), "{err}");
+    assert!(
+        !text(&second.stdout).contains("fresh database"),
+        "it started anyway"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("data/rapport.db")).unwrap(),
+        db,
+        "the last demo's database was touched"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("outbox"))
+            .unwrap()
+            .count(),
+        emails,
+        "the last demo's emails were deleted"
+    );
+}
+
+#[test]
+fn demo_says_which_emails_wait_how_to_run_the_next_commands_and_open_the_dashboard() {
+    let dir = project();
+    let out = rapport(dir.path(), &["demo"], &[]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The sample has customers in quiet hours at the demo's instant: some emails wait.
+    assert!(stdout.contains("queued emails are due later"), "{stdout}");
+    // Built by cargo (target/debug): the hints are commands that work without an install.
+    assert!(
+        stdout.contains("cargo run -- explain cust-0001"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(" rapport explain"), "{stdout}");
+    assert!(
+        stdout.contains("RAPPORT__SECURITY__API_KEYS='[\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("http://127.0.0.1:8080/dashboard"),
+        "{stdout}"
+    );
+}

@@ -5,6 +5,7 @@ mod app;
 mod demo;
 mod engine;
 mod explain;
+mod hints;
 mod import;
 mod levels;
 mod notify_test;
