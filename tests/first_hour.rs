@@ -221,3 +221,25 @@ fn demo_says_which_emails_wait_how_to_run_the_next_commands_and_open_the_dashboa
         "{stdout}"
     );
 }
+
+#[test]
+fn preview_of_a_complaint_follow_up_for_a_customer_without_one_names_customers_who_have_one() {
+    let dir = project();
+    assert!(rapport(dir.path(), &["demo"], &[]).status.success());
+    // cust-0001 is a basic customer: no complaint (a complaint would make them reactive).
+    let args = ["preview", "complaint-follow-up", "--customer", "cust-0001"];
+    let out = rapport(dir.path(), &args, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let hint = "cust-0001 has no complaint to follow up; pick one who has, e.g. cargo run -- preview complaint-follow-up --customer ";
+    assert!(err.contains(hint), "{err}");
+    assert!(!err.contains("strict mode"), "{err}");
+    // The customer it suggests does render.
+    let suggested = err[err.find(hint).unwrap() + hint.len()..]
+        .split_whitespace()
+        .next()
+        .unwrap();
+    let args = ["preview", "complaint-follow-up", "--customer", suggested];
+    let out = rapport(dir.path(), &args, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
