@@ -1,5 +1,5 @@
 //! The `rapport` command line: clap definitions and one small function per command that
-//! calls the library. Exit codes (SPEC.md): 0 ok, 1 user error, 2 runtime failure.
+//! calls the library. Exit codes (README "Commands"): 0 ok, 1 user error, 2 runtime failure.
 
 mod app;
 mod demo;

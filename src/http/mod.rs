@@ -1,4 +1,4 @@
-//! The HTTP endpoint (SPEC.md "HTTP endpoint"): open pixel, click tracker, unsubscribe,
+//! The HTTP endpoint (README "HTTP endpoint"): open pixel, click tracker, unsubscribe,
 //! survey and partnership pages, provider webhooks, the integration API, health and metrics.
 //!
 //! ```text
@@ -216,7 +216,7 @@ impl AppState {
     }
 }
 
-/// Every route of SPEC.md "HTTP endpoint", with the hardening layers.
+/// Every route of README "HTTP endpoint", with the hardening layers.
 pub fn router(state: AppState) -> Router {
     // The open pixel takes no body, never errs and never waits on the database (it answers
     // the GIF whatever happens), so the body limit, JSON errors and timeout layers would only
