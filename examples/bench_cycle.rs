@@ -1,4 +1,4 @@
-//! The assess + plan budget (SPEC.md): 1,000,000 customers with 10,000,000 orders and events,
+//! The assess + plan budget (docs/performance.md): 1,000,000 customers with 10,000,000 orders and events,
 //! a full cycle ≤ 5 s, an incremental cycle after 10,000 customers changed ≤ 0.5 s, ≤ 200 MiB.
 //!
 //!     cargo run --release --example bench_cycle            # SQLite, then PostgreSQL

@@ -1,4 +1,4 @@
-//! Import benchmark (SPEC.md "Performance budgets"): 1,000,000 customers from CSV into a
+//! Import benchmark (docs/performance.md): 1,000,000 customers from CSV into a
 //! fresh SQLite file and into a fresh PostgreSQL database, ≤ 30 s each.
 //!
 //!     cargo run --release --example bench_import

@@ -1,4 +1,4 @@
-//! Open-pixel benchmark (SPEC.md "Performance budgets"): `wrk` against `GET /t/o/{token}` of
+//! Open-pixel benchmark (docs/performance.md): `wrk` against `GET /t/o/{token}` of
 //! the real router on loopback, then every hit counted in the database after the shutdown
 //! flush; in the same run a bare axum handler answering the same GIF, and the ratio.
 //! Goals: ≥ 20,000 requests/s, p99 ≤ 20 ms, ratio ≥ 0.5.

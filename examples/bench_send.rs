@@ -1,4 +1,4 @@
-//! Send benchmark (SPEC.md "Performance budgets"): end to end — claim, render, SMTP,
+//! Send benchmark (docs/performance.md): end to end — claim, render, SMTP,
 //! record — to Postfix's `smtp-sink` on loopback, on SQLite and on PostgreSQL, compared
 //! with Postfix's own `smtp-source` pushing to the same sink with as many connections in the
 //! same run (goal: ≥ 0.5 of its rate). Also the rate with DKIM (RSA-2048) and peak RSS.
@@ -112,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // Postfix's own load generator, same sink, same number of connections, same run. The
-    // goal is set against its default (a session per message, as DESIGN.md measured it);
+    // goal is set against its default (a session per message, as in the design measurements);
     // `-d` (sessions kept open, as our senders do) is printed beside it for reference.
     let source = smtp_source(&args, sink.port, false)?;
     let source_kept = smtp_source(&args, sink.port, true)?;

@@ -1,6 +1,6 @@
 //! Writes the sample data in `examples/`: 200 customers of a home & kitchen shop, half
 //! writing English and half Persian, with orders and events that put each customer at a
-//! chosen level (SPEC.md "Levels", default rules) at the demo's "today".
+//! chosen level (docs/domain.md "Evidence", default rules) at the demo's "today".
 //!
 //!     cargo run --example make_sample            # rewrites examples/*.csv|jsonl
 //!     cargo run --example make_sample -- DIR     # writes somewhere else

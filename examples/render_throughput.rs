@@ -43,6 +43,7 @@ fn specs() -> Vec<TemplateSpec> {
                     "{{customer.first_name}} عزیز، پیامی از {{shop.name}}".to_string(),
                 ),
             ]),
+            subject_sources: BTreeMap::new(),
         })
         .collect()
 }

@@ -1,4 +1,4 @@
-//! Delivery end to end (SPEC.md "Guarantees"): deliveries queued through the store, sent by
+//! Delivery end to end (docs/architecture.md, "The outbox and its guarantees"): deliveries queued through the store, sent by
 //! a `Dispatcher` built as `rapport run` builds it, to real SMTP servers (Postfix's
 //! `smtp-sink` with its fault injection, and an `aiosmtpd` capture server), on SQLite and on
 //! PostgreSQL. Assertions are on what the server received and on the outbox rows.

@@ -1,4 +1,4 @@
-//! Crash safety (SPEC.md "Guarantees"): the real `rapport` binary is killed with SIGKILL in
+//! Crash safety (docs/architecture.md, "The outbox and its guarantees"): the real `rapport` binary is killed with SIGKILL in
 //! the middle of sending, then started again. Every email must arrive; an email may arrive
 //! twice only if it was in flight (claimed, not yet recorded) when the process died; and a
 //! live lease is not taken over by the next process.

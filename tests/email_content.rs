@@ -65,6 +65,7 @@ fn specs() -> Vec<TemplateSpec> {
             campaign: c.to_string(),
             template: c.to_string(),
             subjects: subjects(c),
+            subject_sources: BTreeMap::new(),
         })
         .collect()
 }
@@ -720,6 +721,7 @@ fn scratch_spec() -> Vec<TemplateSpec> {
         campaign: "broken".into(),
         template: "broken".into(),
         subjects: BTreeMap::from([("en".into(), "Hello".into())]),
+        subject_sources: BTreeMap::new(),
     }]
 }
 

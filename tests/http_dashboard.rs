@@ -47,6 +47,21 @@ async fn dashboard_needs_an_api_key_and_speaks_english_and_persian() {
 }
 
 #[tokio::test]
+async fn with_the_shipped_configuration_the_dashboard_says_how_to_set_a_key() {
+    // config/rapport.toml ships `api_keys = []`: a bare 401 left newcomers stuck.
+    let db = support::sqlite().await;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/rapport.toml");
+    let cfg =
+        rapport::config::load_str(path, &std::fs::read_to_string(path).unwrap(), &[]).unwrap();
+    assert!(cfg.security.api_keys.is_empty());
+    let state = rapport::http::AppState::from_config(&cfg, db.store.clone()).unwrap();
+    let (status, body) = get(rapport::http::router(state), "/dashboard", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("none is configured"), "{body}");
+    assert!(body.contains("RAPPORT__SECURITY__API_KEYS"), "{body}");
+}
+
+#[tokio::test]
 async fn a_complaint_posted_through_the_api_is_queued_for_notify_endpoints() {
     let db = support::sqlite().await;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/rapport.toml");

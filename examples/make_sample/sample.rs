@@ -36,7 +36,7 @@ pub struct Order {
     pub items: Vec<Item>,
 }
 
-/// An order line as SPEC.md fixes it: `{sku, name, qty, price}`.
+/// An order line as the import format fixes it (README "Import formats"): `{sku, name, qty, price}`.
 #[derive(Serialize)]
 pub struct Item {
     sku: &'static str,
@@ -326,7 +326,7 @@ impl Sample {
         self.events.sort_by_key(|e| (e.at, e.customer));
     }
 
-    /// Classifies every customer with the default rules of SPEC.md and compares with the
+    /// Classifies every customer with the default rules (docs/domain.md) and compares with the
     /// level its cohort intends.
     pub fn check_levels(&self) -> anyhow::Result<()> {
         let mut wrong = Vec::new();
@@ -519,7 +519,7 @@ impl Sample {
     }
 }
 
-/// CSV header names (SPEC.md "Data: behaviour in").
+/// CSV header names (README "Import formats").
 mod catalog_fields {
     pub const CUSTOMER: [&str; 8] = [
         "id",

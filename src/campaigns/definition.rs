@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 pub struct Campaign {
     /// The file stem: `post-sale-follow-up` for `post-sale-follow-up.toml`.
     pub id: String,
+    /// The file the campaign was read from, for messages about it.
+    pub file: std::path::PathBuf,
     pub name: String,
     /// Higher wins when several campaigns are due for one customer.
     pub priority: i32,
@@ -15,6 +17,9 @@ pub struct Campaign {
     pub template: String,
     /// Locale (`en`, `fa`, …) → Handlebars subject; `en` is always present.
     pub subjects: BTreeMap<String, String>,
+    /// Locale tag → 1-based line and column in `file` where that subject's text starts, so
+    /// that a template error in a subject points into the campaign file.
+    pub subject_positions: BTreeMap<String, (usize, usize)>,
     /// Least time between two sends of this campaign to one customer, whatever the occurrence.
     pub cooldown: Option<Duration>,
     pub audience: Audience,

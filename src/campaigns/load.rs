@@ -110,16 +110,21 @@ pub fn parse(
         let span = e.span().unwrap_or(0..0);
         vec![CampaignError::at(&shown, text, span, e.message().trim())]
     })?;
-    validate::campaign(id, raw, template_exists).map_err(|problems| {
-        problems
-            .into_iter()
-            .map(|(span, msg)| CampaignError::at(&shown, text, span, msg))
-            .collect()
-    })
+    validate::campaign(id, raw, text, template_exists)
+        .map(|c| Campaign {
+            file: path.to_path_buf(),
+            ..c
+        })
+        .map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|(span, msg)| CampaignError::at(&shown, text, span, msg))
+                .collect()
+        })
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;

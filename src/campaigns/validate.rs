@@ -20,6 +20,7 @@ const DEFAULT_WINDOW_SECS: u64 = 12 * 3600;
 pub(super) fn campaign(
     id: &str,
     raw: RawCampaign,
+    text: &str,
     template_exists: &dyn Fn(&str) -> bool,
 ) -> Result<Campaign, Vec<Problem>> {
     let mut problems = Vec::new();
@@ -30,7 +31,7 @@ pub(super) fn campaign(
         ));
     }
     check_template(&raw.template, template_exists, &mut problems);
-    let subjects = subjects(&raw.subject, &mut problems);
+    let (subjects, subject_starts) = subjects(&raw.subject, text, &mut problems);
     let audience = audience(raw.audience.get_ref(), raw.audience.span(), &mut problems);
     let trigger = trigger(raw.trigger.get_ref(), raw.trigger.span(), &mut problems);
     let from = raw.from.as_ref().map(|f| address(f, "from", &mut problems));
@@ -41,10 +42,15 @@ pub(super) fn campaign(
     match (audience, trigger) {
         (Some(audience), Some(trigger)) if problems.is_empty() => Ok(Campaign {
             id: id.to_string(),
+            file: std::path::PathBuf::new(),
             name: raw.name.into_inner().trim().to_string(),
             priority: raw.priority,
             template: raw.template.into_inner(),
             subjects,
+            subject_positions: subject_starts
+                .into_iter()
+                .map(|(tag, at)| (tag, super::load::line_col(text, at)))
+                .collect(),
             cooldown: raw.cooldown.filter(|c| !c.std().is_zero()),
             audience,
             trigger,
@@ -78,11 +84,15 @@ fn check_template(
     }
 }
 
+/// The subjects by locale tag, and the byte offset in `text` where each one's characters
+/// start (after the opening quote).
 fn subjects(
     raw: &Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
+    text: &str,
     problems: &mut Vec<Problem>,
-) -> BTreeMap<String, String> {
+) -> (BTreeMap<String, String>, BTreeMap<String, usize>) {
     let mut out = BTreeMap::new();
+    let mut starts = BTreeMap::new();
     for (locale, subject) in raw.get_ref() {
         let tag = match Locale::parse(locale.get_ref()) {
             Ok(l) => l.as_str().to_string(),
@@ -91,21 +101,19 @@ fn subjects(
                 continue;
             }
         };
+        let start = content_start(text, subject.span());
         if subject.get_ref().trim().is_empty() {
             problems.push((subject.span(), format!("the `{tag}` subject is empty")));
-        } else if let Err(e) = handlebars::Template::compile(subject.get_ref()) {
-            let at = e
-                .pos()
-                .map(|(_, col)| format!(" at character {col}"))
-                .unwrap_or_default();
-            problems.push((
-                subject.span(),
-                format!(
-                    "the `{tag}` subject is not a valid Handlebars template{at} ({}): check that every `{{{{` has its `}}}}`",
-                    e.reason()
-                ),
-            ));
+        } else if let Some(p) = crate::render::syntax_problem(subject.get_ref()) {
+            // Points at the tag inside the string when the string is written as it is read
+            // (no escapes); otherwise at the string.
+            let at = match byte_offset(subject.get_ref(), p.line, p.column) {
+                Some(o) if text[start..].starts_with(subject.get_ref().as_str()) => start + o,
+                _ => subject.span().start,
+            };
+            problems.push((at..at, format!("the `{tag}` subject: {}", p.message)));
         }
+        starts.insert(tag.clone(), start);
         out.insert(tag, subject.get_ref().clone());
     }
     if !out.contains_key("en") {
@@ -114,7 +122,40 @@ fn subjects(
             "no `en` subject: every campaign needs an English subject (the fallback for any locale)".into(),
         ));
     }
-    out
+    (out, starts)
+}
+
+/// Where a TOML string's characters start: after `"`, `'`, `"""` or `'''` (and the newline
+/// a multi-line string may begin with).
+fn content_start(text: &str, span: Range<usize>) -> usize {
+    let s = &text[span.start.min(text.len())..];
+    let quotes = if s.starts_with("\"\"\"") || s.starts_with("'''") {
+        3
+    } else if s.starts_with(['"', '\'']) {
+        1
+    } else {
+        0
+    };
+    let mut at = span.start + quotes;
+    if quotes == 3 && text[at..].starts_with('\n') {
+        at += 1;
+    }
+    at.min(text.len())
+}
+
+/// The byte offset of a 1-based line and column (in characters) of `s`.
+fn byte_offset(s: &str, line: usize, column: usize) -> Option<usize> {
+    let line_start: usize = s
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    let rest = s.get(line_start..)?;
+    let within = rest
+        .char_indices()
+        .nth(column.checked_sub(1)?)
+        .map_or(rest.len(), |(i, _)| i);
+    Some(line_start + within)
 }
 
 fn audience(

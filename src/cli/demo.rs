@@ -1,7 +1,8 @@
 use super::engine::Engine;
+use super::hints;
 use super::{CmdResult, Failure};
 use crate::config::{Config, SecretUrl};
-use crate::cycle::{self, CycleOptions};
+use crate::cycle::{self, CycleOptions, PlannedEmail};
 use crate::domain::Level;
 use crate::import::{Entity, ImportOptions, RecordDefaults, import_file};
 use crate::store::{self, Scope, Store};
@@ -16,6 +17,13 @@ pub const SAMPLE_NOW: &str = "2026-11-25T09:00:00Z";
 /// Marks a database as the demo's own, so a later `demo` may recreate it.
 const DEMO_MARK: &str = "demo.database";
 
+/// The sample shop the demo imports, relative to the project folder.
+const SAMPLE_FILES: [(Entity, &str); 3] = [
+    (Entity::Customers, "examples/customers.csv"),
+    (Entity::Orders, "examples/orders.jsonl"),
+    (Entity::Events, "examples/events.jsonl"),
+];
+
 /// `rapport demo`: a fresh SQLite database, the sample shop, one full cycle into the file
 /// transport, and a summary of what happened.
 pub async fn run(mut config: Config) -> CmdResult {
@@ -27,6 +35,15 @@ pub async fn run(mut config: Config) -> CmdResult {
         )));
     };
     let path = path.split('?').next().unwrap_or(path).to_string();
+    // Everything that can be wrong with the configuration, the campaigns, the templates or
+    // the sample files is found before anything is deleted: a typo in a campaign must not
+    // cost the last demo's database and outbox.
+    let engine = Engine::load(&config)?;
+    if let Some((_, missing)) = SAMPLE_FILES.iter().find(|(_, f)| !Path::new(f).is_file()) {
+        return Err(Failure::User(anyhow::anyhow!(
+            "{missing} not found: run the demo from the project folder"
+        )));
+    }
     refuse_foreign_database(&path).await?;
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{path}{suffix}"));
@@ -45,11 +62,7 @@ pub async fn run(mut config: Config) -> CmdResult {
 
     let now: DateTime<Utc> = SAMPLE_NOW.parse().expect("valid constant");
     let defaults = RecordDefaults::from_config(&config, now);
-    for (entity, file) in [
-        (Entity::Customers, "examples/customers.csv"),
-        (Entity::Orders, "examples/orders.jsonl"),
-        (Entity::Events, "examples/events.jsonl"),
-    ] {
+    for (entity, file) in SAMPLE_FILES {
         let report = import_file(
             &*store,
             entity,
@@ -66,7 +79,6 @@ pub async fn run(mut config: Config) -> CmdResult {
         println!("  {file}: {}", report.summary());
     }
 
-    let engine = Engine::load(&config)?;
     let report = cycle::run(
         &*store,
         &config,
@@ -87,16 +99,52 @@ pub async fn run(mut config: Config) -> CmdResult {
         "  assessed {} customers in {:.2} s, queued {} emails, wrote {} to {}",
         report.assessed, report.seconds, report.queued, sent.sent, outbox
     );
+    if let Some(line) = due_later(&report.planned, now) {
+        println!("  {line}");
+    }
     print_levels(&*store, now).await?;
     print_campaigns(&*store).await?;
+    let run = hints::this_command();
     println!(
         "\nLook at the emails:  ls {outbox}/*.eml   (open one in a mail client, or `less` it)\n\
-         Why a customer got what they got:  rapport explain cust-0001 --now {SAMPLE_NOW}\n\
-         Render one without sending:  rapport preview satisfaction-survey --customer cust-0101 --format text\n\
-         Keep going (scheduler, senders, tracking endpoint on {}):  rapport run",
-        config.http.bind
+         Why a customer got what they got:  {run} explain cust-0001 --now {SAMPLE_NOW}\n\
+         Render one without sending:  {run} preview satisfaction-survey --customer cust-0101 --format text\n\
+         Keep going (scheduler, senders, tracking endpoint on {}):  {run} run\n\n{}",
+        config.http.bind,
+        hints::dashboard(&config, run)
     );
     Ok(())
+}
+
+/// The emails queued for a later instant than the cycle's (a trigger's delay, or quiet hours
+/// in the customer's timezone), so that "queued 42, wrote 38" does not read as 4 lost.
+fn due_later(planned: &[PlannedEmail], now: DateTime<Utc>) -> Option<String> {
+    let later: Vec<DateTime<Utc>> = planned
+        .iter()
+        .map(|p| p.send_at)
+        .filter(|t| *t > now)
+        .collect();
+    let first = later.iter().min()?;
+    let last = later.iter().max()?;
+    let when = if first == last {
+        format!("at {}", first.format("%Y-%m-%d %H:%M UTC"))
+    } else {
+        format!(
+            "between {} and {}",
+            first.format("%Y-%m-%d %H:%M"),
+            last.format("%Y-%m-%d %H:%M UTC")
+        )
+    };
+    let n = later.len();
+    let (emails, them) = if n == 1 {
+        ("email is", "it")
+    } else {
+        ("emails are", "them")
+    };
+    Some(format!(
+        "{n} queued {emails} due later, {when} (quiet hours in the customer's timezone or a \
+         campaign's delay): `run` sends {them} then"
+    ))
 }
 
 /// Recreating a database that holds real data would lose it: only the demo's own (or none).
@@ -168,4 +216,37 @@ async fn print_campaigns(store: &dyn Store) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Level;
+
+    fn planned(send_at: &str) -> PlannedEmail {
+        PlannedEmail {
+            customer_id: "c".into(),
+            campaign: "post-sale-follow-up".into(),
+            current_level: Level::Basic,
+            target_level: Level::Reactive,
+            send_at: send_at.parse().unwrap(),
+            occurrence: "order:1".into(),
+        }
+    }
+
+    #[test]
+    fn the_summary_says_how_many_emails_wait_and_until_when() {
+        let now: DateTime<Utc> = SAMPLE_NOW.parse().unwrap();
+        let emails = [
+            planned(SAMPLE_NOW),
+            planned("2026-11-25T20:30:00Z"),
+            planned("2026-11-26T07:00:00Z"),
+        ];
+        assert_eq!(
+            due_later(&emails, now).unwrap(),
+            "2 queued emails are due later, between 2026-11-25 20:30 and 2026-11-26 07:00 UTC \
+             (quiet hours in the customer's timezone or a campaign's delay): `run` sends them then"
+        );
+        assert_eq!(due_later(&emails[..1], now), None, "nothing waits: no line");
+    }
 }

@@ -4,7 +4,7 @@ use crate::campaigns::Campaign;
 use crate::config::Config;
 use crate::dispatch::{Composer, Dispatcher, RetryPolicy};
 use crate::mailer::Transport;
-use crate::render::{Renderer, TemplateSpec, Tracking};
+use crate::render::{Renderer, SubjectSource, TemplateSpec, Tracking};
 use crate::store::Store;
 use crate::tracking::Signer;
 use secrecy::ExposeSecret;
@@ -31,6 +31,14 @@ impl Engine {
                 campaign: c.id.clone(),
                 template: c.template.clone(),
                 subjects: c.subjects.clone(),
+                subject_sources: c
+                    .subject_positions
+                    .iter()
+                    .map(|(tag, &(line, column))| {
+                        let file = c.file.clone();
+                        (tag.clone(), SubjectSource { file, line, column })
+                    })
+                    .collect(),
             })
             .collect();
         let signer = Signer::new(config.security.secret.expose_secret().as_bytes());

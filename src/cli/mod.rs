@@ -1,10 +1,11 @@
 //! The `rapport` command line: clap definitions and one small function per command that
-//! calls the library. Exit codes (SPEC.md): 0 ok, 1 user error, 2 runtime failure.
+//! calls the library. Exit codes (README "Commands"): 0 ok, 1 user error, 2 runtime failure.
 
 mod app;
 mod demo;
 mod engine;
 mod explain;
+mod hints;
 mod import;
 mod levels;
 mod notify_test;

@@ -5,7 +5,7 @@ use crate::dispatch::Envelope;
 use crate::domain::EmailAddress;
 use crate::mailer::SendOutcome;
 use crate::render::{DeliveryMeta, EmailContext};
-use crate::store::{ClaimedDelivery, ContextRequest};
+use crate::store::{ClaimedDelivery, ContextRequest, FactsWindows, Scope};
 use chrono::Utc;
 use clap::ValueEnum;
 use std::io::Write;
@@ -52,11 +52,11 @@ async fn as_delivery(
             .iter()
             .max_by_key(|o| o.1)
             .map(|o| format!("order:{}", o.0)),
-        Trigger::Complaint(_) => ctx
-            .complaints
-            .iter()
-            .max_by_key(|o| o.1)
-            .map(|o| format!("complaint:{}", o.0)),
+        Trigger::Complaint(_) => match ctx.complaints.iter().max_by_key(|o| o.1) {
+            Some(o) => Some(format!("complaint:{}", o.0)),
+            // The template speaks about the complaint: without one it cannot render.
+            None => return Err(no_complaint(app, campaign, customer_id).await),
+        },
         _ => None,
     }
     .unwrap_or_else(|| "preview".into());
@@ -78,6 +78,51 @@ async fn as_delivery(
         attempts: 0,
         message_id: format!("<{id}@{}>", crate::cycle::message_id_domain(&app.config)),
     })
+}
+
+/// How many customers with a complaint `preview` suggests.
+const SUGGESTED: usize = 5;
+
+/// "X has no complaint to follow up", with customers who have one to pick from: the first
+/// few in id order whose events include a complaint (one pass over the facts, stopped early).
+async fn no_complaint(app: &App, campaign: &str, customer_id: &str) -> Failure {
+    let far = Utc::now() - chrono::TimeDelta::days(36_500);
+    let windows = FactsWindows {
+        orders_since: far,
+        margin_since: far,
+        referrals_since: far,
+        recent_orders_since: None,
+        recent_complaints_since: None,
+        deliveries: false,
+    };
+    let mut rx = app.store.facts_chunks(Scope::All, windows, 1_024);
+    let mut with_complaint = Vec::new();
+    while let Some(Ok(rows)) = rx.recv().await {
+        let ids = rows
+            .into_iter()
+            .filter(|r| r.any_complaint_at.is_some())
+            .map(|r| r.customer_id);
+        with_complaint.extend(ids);
+        if with_complaint.len() >= SUGGESTED {
+            break;
+        }
+    }
+    with_complaint.truncate(SUGGESTED);
+    let run = super::hints::this_command();
+    let pick = if with_complaint.is_empty() {
+        format!(
+            "no customer has one yet: import a `complaint` event first ({run} import events FILE)"
+        )
+    } else {
+        format!(
+            "pick one who has, e.g. {run} preview {campaign} --customer {} (others: {})",
+            with_complaint[0],
+            with_complaint[1..].join(", ")
+        )
+    };
+    Failure::User(anyhow::anyhow!(
+        "{customer_id} has no complaint to follow up; {pick}"
+    ))
 }
 
 /// `rapport preview CAMPAIGN --customer ID [--format html|text|eml]`: renders to stdout.

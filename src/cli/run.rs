@@ -101,6 +101,14 @@ pub async fn daemon(app: App) -> CmdResult {
         crate::notify::Worker::new(app.store.clone(), &app.config.notify).run(stop_rx.clone()),
     ));
     tracing::info!(database = %app.config.database.url, transport = %app.config.smtp.url, "Running.");
+    // The shipped configuration has no API key, so the dashboard answers 401 until one is
+    // set: say how, once, where the person who just started the daemon is looking.
+    let hint = super::hints::dashboard(&app.config, super::hints::this_command());
+    if app.config.security.api_keys.is_empty() {
+        tracing::warn!("{hint}");
+    } else {
+        tracing::info!("{hint}");
+    }
     loop {
         tokio::select! {
             _ = term.recv() => break,

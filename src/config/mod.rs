@@ -13,7 +13,7 @@ pub use values::{QuietHours, SecretUrl};
 
 use serde::Deserialize;
 
-/// Default location of the configuration file (SPEC.md "Commands").
+/// Default location of the configuration file (README "Commands").
 pub const DEFAULT_PATH: &str = "config/rapport.toml";
 
 #[derive(Debug, Clone, Default, Deserialize)]

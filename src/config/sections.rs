@@ -198,7 +198,7 @@ impl Default for SchedulerConfig {
     }
 }
 
-/// Evidence rules of SPEC.md "Levels"; windows and counts can be tuned.
+/// Evidence rules of docs/domain.md "Evidence"; windows and counts can be tuned.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LevelsConfig {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Kotler's five levels of customer relationship, ordered: a customer climbs one step at a
-/// time from `Basic` to `Partnership` (DOMAIN.md).
+/// time from `Basic` to `Partnership` (docs/domain.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {

@@ -1,4 +1,4 @@
-//! Machine opens and scanner clicks (DESIGN.md): flagged, never dropped. Mail privacy proxies
+//! Machine opens and scanner clicks (docs/architecture.md): flagged, never dropped. Mail privacy proxies
 //! fetch every image on delivery and security gateways follow every link, so these events say
 //! nothing about the person; reports show human and total counts.
 

@@ -1,4 +1,4 @@
-//! The HTTP endpoint (SPEC.md "HTTP endpoint"): open pixel, click tracker, unsubscribe,
+//! The HTTP endpoint (README "HTTP endpoint"): open pixel, click tracker, unsubscribe,
 //! survey and partnership pages, provider webhooks, the integration API, health and metrics.
 //!
 //! ```text
@@ -216,7 +216,7 @@ impl AppState {
     }
 }
 
-/// Every route of SPEC.md "HTTP endpoint", with the hardening layers.
+/// Every route of README "HTTP endpoint", with the hardening layers.
 pub fn router(state: AppState) -> Router {
     // The open pixel takes no body, never errs and never waits on the database (it answers
     // the GIF whatever happens), so the body limit, JSON errors and timeout layers would only
@@ -297,7 +297,16 @@ async fn dashboard_page(
         header(axum::http::header::AUTHORIZATION),
         &cfg.security.api_keys,
     ) {
-        let mut r = error::json_error(StatusCode::UNAUTHORIZED, "an API key is required");
+        // Say what to do: with no key configured nobody can log in, whatever they type.
+        let message = if cfg.security.api_keys.is_empty() {
+            "an API key is required, and none is configured: set security.api_keys (e.g. \
+             RAPPORT__SECURITY__API_KEYS='[\"a-key-of-your-choice\"]'), restart, and log in with \
+             any user name and the key as the password"
+        } else {
+            "an API key is required: log in with any user name and one of security.api_keys as \
+             the password"
+        };
+        let mut r = error::json_error(StatusCode::UNAUTHORIZED, message);
         r.headers_mut().insert(
             axum::http::header::WWW_AUTHENTICATE,
             axum::http::HeaderValue::from_static(dashboard::WWW_AUTHENTICATE),

@@ -78,7 +78,7 @@ fn evaluate(
     }
 }
 
-/// The evidence rules of SPEC.md "Levels", evaluated at `now`.
+/// The evidence rules of docs/domain.md "Evidence", evaluated at `now`.
 struct Evidence<'a> {
     facts: &'a CustomerFacts,
     cfg: &'a LevelsConfig,

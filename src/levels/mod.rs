@@ -1,4 +1,4 @@
-//! Relationship levels (DOMAIN.md): where each customer stands today (`current`, from
+//! Relationship levels (docs/domain.md): where each customer stands today (`current`, from
 //! behaviour) and where the business wants them (`target`, from Kotler's strategy matrix).
 //!
 //! Pure: the store aggregates [`CustomerFacts`] in SQL and builds [`MarginTiers`] from cut

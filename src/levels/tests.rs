@@ -1,4 +1,4 @@
-//! The evidence rules of SPEC.md "Levels", one at a time. Whole customer stories live in
+//! The evidence rules of docs/domain.md "Evidence", one at a time. Whole customer stories live in
 //! `tests/planner_stories.rs`.
 
 use super::*;

@@ -24,6 +24,8 @@ pub(crate) struct Source {
 pub(crate) struct Composed {
     pub text: String,
     files: Vec<PathBuf>,
+    /// The text of each of `files`, to find the column of an error on its line.
+    texts: Vec<String>,
     /// `origins[k]` is the origin of line `k + 1`: (index into `files`, line).
     origins: Vec<(usize, usize)>,
 }
@@ -32,7 +34,7 @@ impl Composed {
     /// A source used as it is (subjects).
     pub fn single(file: &Path, text: &str) -> Composed {
         let mut c = Composed::default();
-        c.files.push(file.to_path_buf());
+        c.file_index(file, text);
         c.emit(text, 0, 1);
         c
     }
@@ -51,6 +53,12 @@ impl Composed {
         }
     }
 
+    /// Line `line` (1-based) of `file` as its author wrote it.
+    pub fn source_line(&self, file: &Path, line: usize) -> Option<&str> {
+        let i = self.files.iter().position(|f| f == file)?;
+        self.texts[i].lines().nth(line.checked_sub(1)?)
+    }
+
     pub fn first_file(&self) -> &Path {
         self.files.first().map_or(Path::new("?"), PathBuf::as_path)
     }
@@ -67,11 +75,12 @@ impl Composed {
         }
     }
 
-    fn file_index(&mut self, file: &Path) -> usize {
+    fn file_index(&mut self, file: &Path, text: &str) -> usize {
         match self.files.iter().position(|f| f == file) {
             Some(i) => i,
             None => {
                 self.files.push(file.to_path_buf());
+                self.texts.push(text.to_string());
                 self.files.len() - 1
             }
         }
@@ -122,7 +131,7 @@ fn paste(
     suffix: &str,
     depth: usize,
 ) -> Result<(), RenderError> {
-    let file = out.file_index(&src.file);
+    let file = out.file_index(&src.file, &src.text);
     let mut line = 1;
     let mut rest = src.text.as_str();
     while let Some(at) = rest.find("{{") {

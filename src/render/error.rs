@@ -7,10 +7,12 @@ use std::path::PathBuf;
 pub enum RenderError {
     /// A template that does not parse, or a render that failed (a missing variable in
     /// strict mode, a helper given the wrong value).
-    #[error("{}: {message}", Location { file, line: *line })]
+    #[error("{}: {message}", Location { file, line: *line, column: *column })]
     Template {
         file: PathBuf,
         line: Option<usize>,
+        /// 1-based, in characters of the author's line, when known.
+        column: Option<usize>,
         message: String,
     },
     #[error("{}: {message}", path.display())]
@@ -29,13 +31,15 @@ pub enum RenderError {
 struct Location<'a> {
     file: &'a PathBuf,
     line: Option<usize>,
+    column: Option<usize>,
 }
 
 impl fmt::Display for Location<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}", self.file.display()),
-            None => write!(f, "{}", self.file.display()),
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(f, "{}:{line}:{column}", self.file.display()),
+            (Some(line), None) => write!(f, "{}:{line}", self.file.display()),
+            _ => write!(f, "{}", self.file.display()),
         }
     }
 }
@@ -49,6 +53,21 @@ impl RenderError {
         RenderError::Template {
             file: file.into(),
             line,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn template_at(
+        file: impl Into<PathBuf>,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        RenderError::Template {
+            file: file.into(),
+            line,
+            column,
             message: message.into(),
         }
     }

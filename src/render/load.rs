@@ -13,31 +13,67 @@
 
 use super::TemplateSpec;
 use super::compose::{self, Composed, Source};
+use super::diagnose;
 use super::error::RenderError;
 use super::helpers;
 use super::inline::{self, LineMap};
-use handlebars::{Handlebars, Template};
+use handlebars::Handlebars;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Where a registered template came from, to turn Handlebars errors into `file:line`.
+/// Where a registered template came from, to turn Handlebars errors into `file:line:col`.
 #[derive(Debug, Clone)]
 pub(crate) struct Origin {
     pub composed: Composed,
     /// From the CSS-inlined source back to the composed one (HTML only).
     pub inlined: Option<LineMap>,
+    /// Where the text starts inside a larger file (a subject in its campaign's TOML file):
+    /// 1-based line and column of its first character.
+    pub offset: Option<(usize, usize)>,
+}
+
+/// A position in a file a person edits.
+pub(crate) struct Located {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
 }
 
 impl Origin {
-    pub fn locate(&self, line: Option<usize>) -> (PathBuf, Option<usize>) {
-        match line {
-            Some(l) => {
-                let l = self.inlined.as_ref().map_or(l, |m| m.original(l));
-                let (file, line) = self.composed.locate(l);
-                (file.to_path_buf(), Some(line))
-            }
-            None => (self.composed.first_file().to_path_buf(), None),
+    fn new(composed: Composed, inlined: Option<LineMap>) -> Origin {
+        Origin {
+            composed,
+            inlined,
+            offset: None,
+        }
+    }
+
+    /// The author's file, line and — when `needle` is on that line — column of an error the
+    /// library reported at `line` of the registered source.
+    pub fn locate(&self, line: Option<usize>, needle: Option<&str>) -> Located {
+        let Some(l) = line else {
+            return Located {
+                file: self.composed.first_file().to_path_buf(),
+                line: self.offset.map(|(l, _)| l),
+                column: None,
+            };
+        };
+        let l = self.inlined.as_ref().map_or(l, |m| m.original(l));
+        let (file, line) = self.composed.locate(l);
+        let column =
+            needle.and_then(|n| diagnose::column_of(self.composed.source_line(file, line)?, n));
+        match self.offset {
+            Some((first_line, first_column)) => Located {
+                file: file.to_path_buf(),
+                line: Some(first_line + line - 1),
+                column: column.map(|c| if line == 1 { first_column + c - 1 } else { c }),
+            },
+            None => Located {
+                file: file.to_path_buf(),
+                line: Some(line),
+                column,
+            },
         }
     }
 }
@@ -81,9 +117,13 @@ fn read(path: &Path, errors: &mut Vec<RenderError>) -> Option<Source> {
             return None;
         }
     };
-    if let Err(e) = Template::compile(&text) {
-        let line = e.pos().map(|(l, _)| l);
-        errors.push(RenderError::template(path, line, e.reason().to_string()));
+    if let Some(p) = diagnose::syntax_problem(&text) {
+        errors.push(RenderError::template_at(
+            path,
+            Some(p.line),
+            Some(p.column),
+            p.message,
+        ));
         return None;
     }
     Some(Source {
@@ -138,8 +178,12 @@ fn register(
             set.origins.insert(name.to_string(), origin);
         }
         Err(e) => {
-            let (file, line) = origin.locate(e.pos().map(|(l, _)| l));
-            errors.push(RenderError::template(file, line, e.reason().to_string()));
+            let at = origin.locate(e.pos().map(|(l, _)| l), None);
+            errors.push(RenderError::template(
+                at.file,
+                at.line,
+                e.reason().to_string(),
+            ));
         }
     }
 }
@@ -208,10 +252,7 @@ pub(crate) fn load_locale(
             };
         match inline::document(&composed.text, &css) {
             Ok(i) => {
-                let origin = Origin {
-                    composed,
-                    inlined: Some(i.lines),
-                };
+                let origin = Origin::new(composed, Some(i.lines));
                 register(&mut set, true, &html_name, &i.source, origin, errors);
             }
             Err(e) => {
@@ -237,30 +278,54 @@ pub(crate) fn load_locale(
         });
         let text_name = text.map(|composed| {
             let source = composed.text.clone();
-            let origin = Origin {
-                composed,
-                inlined: None,
-            };
+            let origin = Origin::new(composed, None);
             register(&mut set, false, &text_name, &source, origin, errors);
             text_name
         });
 
         let subject_name = format!("{lang}/{}.subject", spec.campaign);
-        let subject_file = PathBuf::from(format!("campaign `{}` subject ({lang})", spec.campaign));
-        match spec.subjects.get(lang).or_else(|| spec.subjects.get("en")) {
-            Some(s) => match Template::compile(s) {
-                Ok(_) => {
+        let key = if spec.subjects.contains_key(lang) {
+            lang
+        } else {
+            "en"
+        };
+        // The campaign's TOML file and the subject's place in it, when the spec knows them.
+        let (subject_file, offset) = match spec.subject_sources.get(key) {
+            Some(at) => (at.file.clone(), Some((at.line, at.column))),
+            None => (
+                PathBuf::from(format!("campaign `{}` subject ({key})", spec.campaign)),
+                None,
+            ),
+        };
+        match spec.subjects.get(key) {
+            Some(s) => match diagnose::syntax_problem(s) {
+                None => {
                     let origin = Origin {
-                        composed: Composed::single(&subject_file, s),
-                        inlined: None,
+                        offset,
+                        ..Origin::new(Composed::single(&subject_file, s), None)
                     };
                     register(&mut set, false, &subject_name, s, origin, errors);
                 }
-                Err(e) => errors.push(RenderError::template(
-                    subject_file,
-                    None,
-                    e.reason().to_string(),
-                )),
+                Some(p) => {
+                    let origin = Origin {
+                        offset,
+                        ..Origin::new(Composed::single(&subject_file, s), None)
+                    };
+                    let at = origin.locate(Some(p.line), None);
+                    let column = offset.map_or(p.column, |(_, c)| {
+                        if p.line == 1 {
+                            c + p.column - 1
+                        } else {
+                            p.column
+                        }
+                    });
+                    errors.push(RenderError::template_at(
+                        at.file,
+                        at.line,
+                        Some(column),
+                        format!("the `{key}` subject: {}", p.message),
+                    ));
+                }
             },
             None => errors.push(RenderError::template(
                 subject_file,

@@ -4,6 +4,7 @@
 
 mod compose;
 mod context;
+mod diagnose;
 mod dkim;
 mod error;
 mod helpers;
@@ -16,6 +17,7 @@ mod renderer;
 mod rewrite;
 
 pub use context::{CustomerView, EmailContext, LevelView, Suggestion};
+pub use diagnose::{SyntaxProblem, syntax_problem};
 pub use dkim::DkimSigner;
 pub use error::RenderError;
 pub use links::{Links, Tracking};
@@ -34,4 +36,16 @@ pub struct TemplateSpec {
     pub template: String,
     /// Subject per language (`en` always present), a Handlebars string.
     pub subjects: BTreeMap<String, String>,
+    /// Where each subject is written (its campaign file, line and column), so that an error
+    /// in a subject points there; empty when the subjects were not read from a file.
+    pub subject_sources: BTreeMap<String, SubjectSource>,
+}
+
+/// The place of a subject in its campaign file: 1-based line and column of its first
+/// character (after the opening quote).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectSource {
+    pub file: std::path::PathBuf,
+    pub line: usize,
+    pub column: usize,
 }

@@ -2,6 +2,7 @@
 
 use super::TemplateSpec;
 use super::context::{CustomerView, EmailContext, LevelView, Suggestion};
+use super::diagnose;
 use super::error::RenderError;
 use super::links::{Links, Tracking};
 use super::load::{self, LocaleSet, Origin};
@@ -241,11 +242,17 @@ fn render(
 ) -> Result<String, RenderError> {
     reg.render_with_context(name, ctx).map_err(|e| {
         let at = e.template_name.as_deref().unwrap_or(name);
-        let message = e.reason().to_string();
+        let (mut message, needle) = diagnose::render_message(e.reason(), ctx.data());
+        if let Some(lang) = at
+            .strip_suffix(".subject")
+            .and_then(|n| n.split('/').next())
+        {
+            message = format!("the `{lang}` subject: {message}");
+        }
         match origins.get(at) {
             Some(o) => {
-                let (file, line) = o.locate(e.line_no);
-                RenderError::template(file, line, message)
+                let l = o.locate(e.line_no, needle.as_deref());
+                RenderError::template_at(l.file, l.line, l.column, message)
             }
             None => RenderError::template(at, e.line_no, message),
         }

@@ -33,7 +33,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// One campaign's line of the report. Serialises to exactly the keys SPEC.md fixes for
+/// One campaign's line of the report. Serialises to exactly the keys the JSON report fixes for
 /// `report --format json`; the extra figures are for the table and CSV.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CampaignReport {

@@ -1,4 +1,4 @@
-//! The outbox (DESIGN.md): deliveries claimed with a lease, sent outside any transaction,
+//! The outbox (docs/architecture.md): deliveries claimed with a lease, sent outside any transaction,
 //! and their results recorded in batches.
 
 use crate::domain::Level;

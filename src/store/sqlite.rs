@@ -1,7 +1,7 @@
 //! SQLite: the embedded default. WAL for concurrent readers, foreign keys on, a busy
 //! timeout, and every write transaction opened with `BEGIN IMMEDIATE` — a deferred
 //! transaction that later upgrades to a write fails with SQLITE_BUSY, which busy_timeout
-//! cannot help with (DESIGN.md).
+//! cannot help with (docs/architecture.md).
 
 use super::time::to_ms;
 use super::{ImportTx, Result, Store, StoreError, TableCounts, UpsertCounts, batches};

@@ -83,8 +83,8 @@ impl BulkReader {
                     OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 c.busy_timeout(Duration::from_secs(10))?;
-                // SQLite's default small cache: the scans read each page once, and DESIGN.md
-                // measured a large cache making the grouping scans 2–3× slower.
+                // SQLite's default small cache: the scans read each page once, and a large cache was
+                // measured making the grouping scans 2–3× slower.
                 c.execute_batch("PRAGMA query_only = 1; PRAGMA cache_size = -2000;")?;
                 c
             }

@@ -1,9 +1,9 @@
 //! Implicit TLS (`smtps://`) over a socket we configured ourselves.
 //!
 //! lettre's own `connect_tokio1` opens the TCP connection itself and leaves Nagle's
-//! algorithm on, which costs a delayed-ACK round (~40 ms) per email (DESIGN.md, "SMTP,
-//! measured here"). `connect_with_transport` takes our socket, but only as a plain
-//! stream that must already speak SMTP. So we run lettre's TLS handshake on our socket
+//! algorithm on, which costs a delayed-ACK round (~40 ms) per email (measured).
+//! `connect_with_transport` takes our socket, but only as a plain stream that must already
+//! speak SMTP. So we run lettre's TLS handshake on our socket
 //! (through its `AsyncNetworkStream`, so `smtps://` and STARTTLS share one TLS set-up and
 //! one set of trust anchors) and hand the result back to lettre as a tokio stream.
 #![allow(deprecated)] // AsyncNetworkStream is public but deprecated; it is the only door to lettre's TLS.
