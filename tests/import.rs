@@ -273,7 +273,7 @@ fn cli_rejects_a_config_with_an_unknown_key_with_its_line() {
 }
 
 #[tokio::test]
-async fn a_large_import_leaves_fresh_planner_statistics_on_postgres() {
+async fn a_large_import_leaves_fresh_statistics_and_visibility_map_on_postgres() {
     // A shop's first import fills empty tables; the next cycle must not be planned for the
     // empty tables they were until autovacuum gets round to them.
     let Some(db) = support::postgres().await else {
@@ -288,14 +288,17 @@ async fn a_large_import_leaves_fresh_planner_statistics_on_postgres() {
     let r = import(&*db.store, Entity::Customers, &path, false).await;
     assert_eq!(r.stored.written, 12_000);
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-    let (analyzed, estimate): (bool, f32) = sqlx::query_as(
-        "SELECT s.last_analyze IS NOT NULL, c.reltuples FROM pg_stat_user_tables s \
-         JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'customers'",
+    let (analyzed, vacuumed, estimate): (bool, bool, f32) = sqlx::query_as(
+        "SELECT s.last_analyze IS NOT NULL, s.last_vacuum IS NOT NULL, c.reltuples \
+         FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid \
+         WHERE s.relname = 'customers'",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
     assert!(analyzed, "customers was not analysed after the import");
+    // Vacuumed too: the visibility map keeps the cycle's index-only scans index-only.
+    assert!(vacuumed, "customers was not vacuumed after the import");
     assert!(estimate >= 11_000.0, "planner estimate {estimate}");
     pool.close().await;
 }

@@ -20,8 +20,10 @@ use std::time::Instant;
 /// Customers per chunk: big enough for few round trips, small enough for bounded memory.
 const CHUNK: usize = 2_000;
 
-/// Deliveries queued by one cycle after which the outbox's planner statistics are refreshed.
-const REFRESH_OUTBOX_STATISTICS_AFTER: u64 = 10_000;
+/// Rows written by one cycle (deliveries queued, levels changed) after which the table's
+/// planner statistics and visibility map are refreshed: a first cycle rewrites every
+/// customer row, and the next full cycle would read a million dead versions with it.
+const REFRESH_STATISTICS_AFTER: u64 = 10_000;
 
 /// Name of the engine_state row holding the last cycle's start (the incremental watermark).
 pub const WATERMARK: &str = "cycle.watermark";
@@ -72,6 +74,8 @@ pub struct CyclePhases {
     pub plan: f64,
     pub write: f64,
     pub product_pairs: f64,
+    /// Vacuum and statistics after a cycle that rewrote many rows (PostgreSQL).
+    pub statistics: f64,
 }
 
 impl std::fmt::Display for CyclePhases {
@@ -79,14 +83,15 @@ impl std::fmt::Display for CyclePhases {
         write!(
             f,
             "tiers {:.2} s, waiting for facts {:.2} s, classify {:.2} s, plan context {:.2} s, \
-             plan {:.2} s, write {:.2} s, product pairs {:.2} s",
+             plan {:.2} s, write {:.2} s, product pairs {:.2} s, statistics {:.2} s",
             self.tiers,
             self.facts_wait,
             self.classify,
             self.plan_context,
             self.plan,
             self.write,
-            self.product_pairs
+            self.product_pairs,
+            self.statistics
         )
     }
 }
@@ -385,12 +390,18 @@ pub async fn run(
     if !opts.dry_run && matches!(opts.scope, Scope::All) {
         store.refresh_product_pairs().await?;
     }
-    if report.queued >= REFRESH_OUTBOX_STATISTICS_AFTER {
-        store
-            .refresh_statistics(&[crate::store::StatsTable::Deliveries])
-            .await?;
-    }
     lap(&mut phases.product_pairs);
+    let mut stale = Vec::new();
+    if report.queued >= REFRESH_STATISTICS_AFTER {
+        stale.push(crate::store::StatsTable::Deliveries);
+    }
+    if report.level_changes >= REFRESH_STATISTICS_AFTER {
+        stale.push(crate::store::StatsTable::Customers);
+    }
+    if !opts.dry_run && !stale.is_empty() {
+        store.refresh_statistics(&stale).await?;
+    }
+    lap(&mut phases.statistics);
     if let Some(mark) = watermark {
         store.set_state(WATERMARK, &mark.to_rfc3339()).await?;
     }

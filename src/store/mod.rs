@@ -250,10 +250,11 @@ pub trait Store: Send + Sync {
     /// already ours: how one replica at a time runs the scheduler tick.
     /// Recomputes co-purchase counts (full cycles).
     async fn refresh_product_pairs(&self) -> Result<()>;
-    /// After a bulk write (an import, a cycle that queued many deliveries): refresh the
-    /// planner statistics of `tables`, so the next statements plan for the data as it is now,
-    /// not as it was when the table was small or empty (a no-op where the database keeps no
-    /// statistics the engine's statements depend on).
+    /// After a bulk write (an import, a cycle that changed many levels or queued many
+    /// deliveries): refresh the planner statistics and visibility map of `tables` (VACUUM
+    /// (ANALYZE) on PostgreSQL), so the next statements plan for the data as it is now and
+    /// index-only scans stay index-only — without waiting for autovacuum, which may be off or
+    /// behind (a no-op where the database keeps no such state the engine depends on).
     async fn refresh_statistics(&self, tables: &[StatsTable]) -> Result<()> {
         let _ = tables;
         Ok(())
