@@ -220,6 +220,7 @@ pub fn defaults() -> RecordDefaults {
         base_currency: rapport::domain::Currency::parse("EUR").unwrap(),
         rates: Default::default(),
         now: Utc::now(),
+        input: Default::default(),
     }
 }
 
@@ -272,6 +273,7 @@ fn settings_with(edit: impl FnOnce(&mut WebhookSettings)) -> (HttpSettings, Regi
         base_currency: rapport::domain::Currency::parse("EUR").unwrap(),
         currency_rates: Default::default(),
         sns_auto_confirm: false,
+        input: Default::default(),
     };
     (settings, registry)
 }
