@@ -180,6 +180,7 @@ async fn seed(store: &dyn Store) -> anyhow::Result<uuid::Uuid> {
         base_currency: rapport::domain::Currency::parse("EUR").unwrap(),
         rates: Default::default(),
         now: Utc::now(),
+        input: Default::default(),
     };
     let serde_json::Value::Object(fields) =
         serde_json::json!({"id": "bench", "email": "bench@example.com"})
@@ -289,6 +290,7 @@ async fn bench_app(args: &Args, store: Arc<dyn Store>) -> anyhow::Result<(WrkRes
         base_currency: rapport::domain::Currency::parse("EUR").unwrap(),
         currency_rates: Default::default(),
         sns_auto_confirm: false,
+        input: Default::default(),
     };
     let state = AppState::new(store.clone(), settings, Registry::default());
     let served = Arc::new(AtomicU64::new(0));

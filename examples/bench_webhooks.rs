@@ -178,6 +178,7 @@ async fn bench(args: &Args, backend: &str, store: Arc<dyn Store>) -> anyhow::Res
         base_currency: rapport::domain::Currency::parse("EUR").unwrap(),
         currency_rates: Default::default(),
         sns_auto_confirm: false,
+        input: Default::default(),
     };
     let state = AppState::new(store.clone(), settings, registry);
     let router = rapport::http::router(state.clone());

@@ -333,12 +333,12 @@ async fn a_mailjet_spam_report_suppresses_even_uncorrelated() {
     }
 }
 
-/// Mailgun's "gave up after retrying" failure: a soft bounce.
+/// Mailgun's "gave up after retrying" failure without a severity (older payloads): a soft
+/// bounce. (With `severity: permanent` it is a hard bounce, as every permanent failure is.)
 fn mailgun_event(id: &str, event: &str, seconds_ago: i64) -> Value {
     json!({
         "id": id,
         "event": event,
-        "severity": "permanent",
         "reason": "old",
         "timestamp": (chrono::Utc::now().timestamp() - seconds_ago) as f64,
         "recipient": "full-mailbox@example.com",

@@ -16,6 +16,7 @@ fn defaults() -> RecordDefaults {
         now: "2026-11-25T09:00:00Z".parse().unwrap(),
         base_currency: rapport::domain::Currency::parse("EUR").unwrap(),
         rates: [("USD".to_string(), 0.92)].into_iter().collect(),
+        input: Default::default(),
     }
 }
 

@@ -247,7 +247,13 @@ pub async fn run(cli: Cli) -> CmdResult {
             full,
         } => {
             let app = App::open(config).await?;
-            run::once(&app, now.unwrap_or_else(chrono::Utc::now), full).await
+            run::once(
+                &app,
+                now.unwrap_or_else(chrono::Utc::now),
+                now.is_some(),
+                full,
+            )
+            .await
         }
         Command::Run { once: false, .. } => {
             let app = App::open(config).await?;

@@ -5,8 +5,8 @@ use crate::store::Scope;
 use chrono::{DateTime, Utc};
 
 /// `rapport run --once [--now T]`: one incremental assess + plan cycle, then send everything
-/// due, then exit.
-pub async fn once(app: &App, now: DateTime<Utc>, full: bool) -> CmdResult {
+/// due, then exit. With `--now` (`replay`), T is the clock of everything recorded.
+pub async fn once(app: &App, now: DateTime<Utc>, replay: bool, full: bool) -> CmdResult {
     let engine = Engine::load(&app.config)?;
     let scope = if full {
         Scope::All
@@ -31,7 +31,10 @@ pub async fn once(app: &App, now: DateTime<Utc>, full: bool) -> CmdResult {
         seconds = report.seconds,
         "Cycle done."
     );
-    let dispatcher = engine.dispatcher(&app.config, app.store.clone());
+    let mut dispatcher = engine.dispatcher(&app.config, app.store.clone());
+    if replay {
+        dispatcher = dispatcher.with_clock(now);
+    }
     let sent = dispatcher
         .drain(now)
         .await

@@ -2,11 +2,13 @@
 //! Errors point at `path:line:col`; secrets are `secrecy` types and never printed.
 
 mod duration;
+mod input;
 mod load;
 mod sections;
 mod values;
 
 pub use duration::Duration;
+pub use input::InputConfig;
 pub use load::{ConfigError, env_overrides, load, load_str};
 pub use sections::*;
 pub use values::{QuietHours, SecretUrl};
@@ -35,4 +37,5 @@ pub struct Config {
     pub report: ReportConfig,
     pub shop: ShopConfig,
     pub notify: Vec<NotifyConfig>,
+    pub input: InputConfig,
 }

@@ -58,6 +58,9 @@ pub struct Dispatcher {
     /// The previous batch's results being written while the next batch is claimed and sent
     /// (recording is fenced per claim, so the overlap is safe).
     recording: Mutex<Option<tokio::task::JoinHandle<Result<(), StoreError>>>>,
+    /// `run --once --now T`: the clock of everything this dispatcher records (sent_at, retry
+    /// times, the Date header), so that a replay at T reads as if it ran at T.
+    replay_clock: Option<DateTime<Utc>>,
 }
 
 impl Dispatcher {
@@ -83,7 +86,14 @@ impl Dispatcher {
             lease: chrono::TimeDelta::minutes(5),
             owner: format!("{}:{}", hostname(), std::process::id()),
             recording: Mutex::new(None),
+            replay_clock: None,
         }
+    }
+
+    /// Records everything at `at` instead of the wall clock (`run --once --now`).
+    pub fn with_clock(mut self, at: DateTime<Utc>) -> Self {
+        self.replay_clock = Some(at);
+        self
     }
 
     /// Claims and sends one batch of deliveries due at `now`; returns how many were claimed.
@@ -120,6 +130,10 @@ impl Dispatcher {
             let prepared = prepared.clone();
             let retry = self.retry.clone();
             let limiter = self.limiter.clone();
+            let clock = match self.replay_clock {
+                Some(at) => Clock::Fixed(at),
+                None => Clock::Wall { not_before: now },
+            };
             tasks.push(tokio::spawn(async move {
                 let mut sender = sender.lock().await;
                 let mut results = Vec::with_capacity(part.len());
@@ -127,7 +141,7 @@ impl Dispatcher {
                     if std::time::Instant::now() > deadline {
                         results.push(DeliveryResult::Retry {
                             id: d.id,
-                            next_attempt_at: Utc::now(),
+                            next_attempt_at: clock.now(),
                             error: "not sent: the batch ran out of lease time".into(),
                         });
                         continue;
@@ -140,7 +154,7 @@ impl Dispatcher {
                             limiter.as_deref(),
                             &mut sender,
                             &d,
-                            now,
+                            clock,
                         )
                         .await,
                     );
@@ -161,7 +175,7 @@ impl Dispatcher {
         }
         self.flush().await?;
         let store = self.store.clone();
-        let at = Utc::now().max(now);
+        let at = self.replay_clock.unwrap_or_else(|| Utc::now().max(now));
         *self.recording.lock().await = Some(tokio::spawn(async move {
             store.record_results(&results, &claim, at).await
         }));
@@ -203,6 +217,22 @@ impl Dispatcher {
     }
 }
 
+/// The time a send records: the wall clock (never before the batch's `now`), or a replay's.
+#[derive(Debug, Clone, Copy)]
+enum Clock {
+    Wall { not_before: DateTime<Utc> },
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    fn now(self) -> DateTime<Utc> {
+        match self {
+            Clock::Wall { not_before } => Utc::now().max(not_before),
+            Clock::Fixed(at) => at,
+        }
+    }
+}
+
 async fn send_one(
     composer: &Composer,
     prepared: &compose::Prepared,
@@ -210,7 +240,7 @@ async fn send_one(
     limiter: Option<&DefaultDirectRateLimiter>,
     sender: &mut Sender,
     d: &ClaimedDelivery,
-    now: DateTime<Utc>,
+    clock: Clock,
 ) -> DeliveryResult {
     // Checked at send time: the address may have been suppressed after it was queued.
     if let Some(reason) = &d.suppression {
@@ -225,7 +255,7 @@ async fn send_one(
             reason: "unsubscribed".into(),
         };
     }
-    let (email, links) = match composer.compose(d, prepared, Utc::now()) {
+    let (email, links) = match composer.compose(d, prepared, clock.now()) {
         Ok(x) => x,
         Err(e) => {
             tracing::warn!(delivery_id = %d.id, error = %e, "Cannot render; delivery failed.");
@@ -243,14 +273,7 @@ async fn send_one(
     tracing::debug!(delivery_id = %d.id, %outcome, "Send attempt finished.");
     let jitter = rand::rng().random::<f64>();
     let attempts = d.attempts.max(1) as u32;
-    match retry.result(
-        d.id,
-        &d.email,
-        attempts,
-        &outcome,
-        now.max(Utc::now()),
-        jitter,
-    ) {
+    match retry.result(d.id, &d.email, attempts, &outcome, clock.now(), jitter) {
         DeliveryResult::Sent { id, .. } => DeliveryResult::Sent { id, links },
         other => other,
     }

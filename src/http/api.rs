@@ -5,7 +5,7 @@
 use super::AppState;
 use super::error::ApiError;
 use crate::import::last_per_key;
-use crate::import::{CustomerRecord, EventRecord, FieldError, OrderRecord, RecordDefaults, Row};
+use crate::import::{CustomerRecord, EventRecord, OrderRecord, RecordDefaults, Row, RowErrors};
 use crate::store::UpsertCounts;
 use axum::Json;
 use axum::body::Bytes;
@@ -40,6 +40,32 @@ fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::Unauthorized)
+    }
+}
+
+/// `/api/v1/*` bodies are JSON and say so: `application/json` (parameters such as
+/// `charset` allowed) or a `+json` type. Anything else is 415, before the body is read, so
+/// that a form post or a CSV upload is not half-understood.
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match essence.as_deref() {
+        Some("application/json") => Ok(()),
+        Some(t) if t.starts_with("application/") && t.ends_with("+json") => Ok(()),
+        Some(t) => Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type `{t}` is not accepted: send application/json"
+        ))),
+        None => Err(ApiError::UnsupportedMediaType(
+            "Content-Type is missing: send application/json".into(),
+        )),
     }
 }
 
@@ -80,14 +106,14 @@ pub(super) fn items(
 fn parse_all<T>(
     items: &[Map<String, Value>],
     defaults: &RecordDefaults,
-    parse: impl Fn(&Row, &RecordDefaults) -> Result<T, FieldError>,
+    parse: impl Fn(&Row, &RecordDefaults) -> Result<T, RowErrors>,
 ) -> Result<Vec<T>, ApiError> {
     let mut good = Vec::with_capacity(items.len());
     let mut problems = Vec::new();
     for (i, item) in items.iter().enumerate() {
         match parse(&Row::new(item), defaults) {
             Ok(r) => good.push(r),
-            Err(e) => problems.push(format!("item {i}: {e}")),
+            Err(errors) => problems.extend(errors.iter().map(|e| format!("item {i}: {e}"))),
         }
     }
     if problems.is_empty() {
@@ -135,6 +161,7 @@ pub async fn customers(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorize(&s, &headers)?;
+    require_json(&headers)?;
     let items = items(body)?;
     let now = Utc::now();
     let rows = parse_all(&items, &s.record_defaults(now), CustomerRecord::parse)?;
@@ -156,6 +183,7 @@ pub async fn orders(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorize(&s, &headers)?;
+    require_json(&headers)?;
     let items = items(body)?;
     let now = Utc::now();
     let rows = parse_all(&items, &s.record_defaults(now), OrderRecord::parse)?;
@@ -180,6 +208,7 @@ pub async fn events(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorize(&s, &headers)?;
+    require_json(&headers)?;
     let items = items(body)?;
     let now = Utc::now();
     let rows = parse_all(&items, &s.record_defaults(now), EventRecord::parse)?;

@@ -24,6 +24,9 @@ pub enum ApiError {
     NotFound,
     #[error("request body is larger than 1 MiB")]
     TooLarge,
+    /// A body that is not declared as JSON where JSON is required.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// A webhook refused by its provider's rules; the status comes from the provider layer.
     #[error("{message}")]
     Webhook { status: StatusCode, message: String },
@@ -41,6 +44,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Webhook { status, .. } => *status,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -64,6 +64,8 @@ pub struct HttpSettings {
     pub currency_rates: std::collections::BTreeMap<String, f64>,
     /// `webhooks.ses.auto_confirm`.
     pub sns_auto_confirm: bool,
+    /// `[input]`: locales, size bounds and future skew of API records.
+    pub input: crate::config::InputConfig,
 }
 
 impl HttpSettings {
@@ -76,6 +78,7 @@ impl HttpSettings {
             margin_ratio: cfg.strategy.default_margin_ratio,
             base_currency: cfg.strategy.base_currency,
             currency_rates: cfg.strategy.currency_rates.clone(),
+            input: cfg.input.clone(),
             // With no topic allow-list, anyone with an AWS account could subscribe us to a
             // topic of theirs and post signed fake bounces: confirm only allow-listed topics.
             sns_auto_confirm: cfg.webhooks.ses.auto_confirm
@@ -102,6 +105,7 @@ struct Inner {
     base_currency: crate::domain::Currency,
     currency_rates: std::collections::BTreeMap<String, f64>,
     sns_auto_confirm: bool,
+    input: crate::config::InputConfig,
     events: EventBuffer,
     metrics: PrometheusHandle,
     /// The whole configuration, for `/dashboard` (absent in states built for tests).
@@ -153,6 +157,7 @@ impl AppState {
                 base_currency: settings.base_currency,
                 currency_rates: settings.currency_rates,
                 sns_auto_confirm: settings.sns_auto_confirm,
+                input: settings.input,
                 metrics,
                 config,
                 latency: ROUTES
@@ -212,6 +217,7 @@ impl AppState {
             now,
             base_currency: self.inner.base_currency,
             rates: self.inner.currency_rates.clone(),
+            input: self.inner.input.clone(),
         }
     }
 }

@@ -2,8 +2,14 @@
 //!
 //! Each provider event is stored once (`id = provider:event_id`). It is tied to a customer
 //! through our delivery id (echoed back by the provider), else the Message-ID we generated,
-//! else the recipient address. Hard bounces, spam complaints and provider unsubscribes
-//! suppress the address even when nothing correlates.
+//! else the recipient address, else an earlier stored event of the same provider message id.
+//! Hard bounces, spam complaints and provider unsubscribes suppress the address even when
+//! nothing correlates.
+//!
+//! An authenticated request that parses is never refused for a field it lacks: what can be
+//! stored is, the rest is logged, and the answer is 2xx. When we fail to store, the answer is
+//! the status that makes the provider retry ([`crate::providers::Provider::retry_status`]),
+//! and nothing of the request (not even a single-use token) is kept.
 
 use super::AppState;
 use super::api::items_error;
@@ -11,15 +17,15 @@ use super::error::ApiError;
 use super::machine::{early_open, machine_agent};
 use crate::domain::{CustomerId, EmailAddress, EventKind};
 use crate::import::EventRecord;
-use crate::providers::{Inbound, InboundEvent, InboundKind, WebhookError};
-use crate::store::{StoreError, TrackedDelivery};
+use crate::providers::{Inbound, InboundEvent, InboundKind, SingleUseToken, WebhookError};
+use crate::store::{StoreError, TokenUse, TrackedDelivery};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -31,26 +37,49 @@ pub async fn receive(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(items_error)?;
-    let inbound = match s
-        .inner
-        .registry
+    let registry = &s.inner.registry;
+    let inbound = match registry
         .handle(&provider, &headers, &body, Utc::now())
         .await
     {
         Ok(inbound) => inbound,
         Err(e) => return Err(rejected(&provider, e)),
     };
+    // `handle` succeeded, so the provider is configured.
+    let Some(p) = registry.get(&provider) else {
+        return Err(rejected(
+            &provider,
+            WebhookError::UnknownProvider(provider.clone()),
+        ));
+    };
     match inbound {
         Inbound::Events(events) => {
-            let outcome = ingest(&s, &events).await?;
-            tracing::info!(
-                provider,
-                received = events.len(),
-                stored = outcome.stored,
-                suppressed = outcome.suppressed,
-                uncorrelated = outcome.uncorrelated,
-                "Webhook events ingested."
-            );
+            let token = p.single_use_token(&body);
+            let outcome = match ingest(&s, p.name(), &events, token.as_ref()).await {
+                Ok(outcome) => outcome,
+                Err(IngestError::Replayed) => {
+                    return Err(rejected(&provider, WebhookError::Replayed));
+                }
+                Err(IngestError::Store(e)) => {
+                    return Err(not_stored(p.name(), p.retry_status(), e));
+                }
+            };
+            if outcome.already_stored {
+                tracing::info!(
+                    provider,
+                    received = events.len(),
+                    "Webhook retried after its events were stored; nothing to do."
+                );
+            } else {
+                tracing::info!(
+                    provider,
+                    received = events.len(),
+                    stored = outcome.stored,
+                    suppressed = outcome.suppressed,
+                    uncorrelated = outcome.uncorrelated,
+                    "Webhook events ingested."
+                );
+            }
             Ok(Json(json!({
                 "received": events.len(),
                 "stored": outcome.stored,
@@ -63,7 +92,7 @@ pub async fn receive(
             topic_arn,
         } => {
             if s.inner.sns_auto_confirm {
-                if let Err(e) = s.inner.registry.confirm_subscription(&subscribe_url).await {
+                if let Err(e) = registry.confirm_subscription(&subscribe_url).await {
                     return Err(rejected(&provider, e));
                 }
                 tracing::info!(provider, topic_arn, "Confirmed the SNS subscription.");
@@ -78,6 +107,18 @@ pub async fn receive(
             Ok(Json(json!({"received": 0, "stored": 0})).into_response())
         }
         Inbound::Ignored => Ok(Json(json!({"received": 0, "stored": 0})).into_response()),
+    }
+}
+
+/// A verified request we could not store: answered with the status that makes this provider
+/// retry (nothing of it was kept, so the retry is accepted), counted like a refusal.
+fn not_stored(provider: &'static str, status: StatusCode, e: StoreError) -> ApiError {
+    ::metrics::counter!(super::metrics::WEBHOOK_REJECTS, "provider" => provider, "status" => status.as_str().to_string())
+        .increment(1);
+    tracing::error!(provider, error = %e, %status, "Webhook events could not be stored; the provider will retry.");
+    ApiError::Webhook {
+        status,
+        message: "temporarily unavailable, try again".into(),
     }
 }
 
@@ -116,6 +157,21 @@ struct Outcome {
     stored: u64,
     suppressed: u64,
     uncorrelated: u64,
+    /// The request's single-use token was already used with this payload: a retry of a
+    /// request whose events are stored (nothing was stored again).
+    already_stored: bool,
+}
+
+enum IngestError {
+    /// The single-use token came before with another payload.
+    Replayed,
+    Store(StoreError),
+}
+
+impl From<StoreError> for IngestError {
+    fn from(e: StoreError) -> Self {
+        IngestError::Store(e)
+    }
 }
 
 /// Who an event belongs to.
@@ -124,10 +180,17 @@ struct Owner<'a> {
     delivery: Option<&'a TrackedDelivery>,
 }
 
-/// Correlates, stores the events in one transaction, then suppresses. Three batched lookups
-/// per request whatever its size (providers post up to a thousand events at once).
-async fn ingest(s: &AppState, events: &[InboundEvent]) -> Result<Outcome, StoreError> {
+/// Correlates, then stores the events, their suppressions and the request's single-use token
+/// in one transaction. A few batched lookups per request whatever its size (providers post
+/// up to a thousand events at once).
+async fn ingest(
+    s: &AppState,
+    provider: &'static str,
+    events: &[InboundEvent],
+    token: Option<&SingleUseToken>,
+) -> Result<Outcome, IngestError> {
     let store = s.store();
+    let now = Utc::now();
     let ids: Vec<Uuid> = events
         .iter()
         .filter_map(|e| e.delivery_id.as_deref()?.trim().parse().ok())
@@ -171,6 +234,36 @@ async fn ingest(s: &AppState, events: &[InboundEvent]) -> Result<Outcome, StoreE
     } else {
         store.customers_by_email(&emails).await?
     };
+    let by_address = |e: &InboundEvent| {
+        e.recipient.as_deref().and_then(|r| {
+            by_email
+                .get(r.trim())
+                .or_else(|| by_email.get(&normalised(r)))
+        })
+    };
+    // Last resort, for events that carry neither our ids nor an address we know (a Postmark
+    // bounce of type Unsubscribe has no Email): an earlier event of the same provider message.
+    let provider_ids: Vec<String> = events
+        .iter()
+        .filter(|e| delivery(e).is_none() && by_address(e).is_none())
+        .filter_map(|e| e.provider_message_id.clone())
+        .collect();
+    let by_provider_message = if provider_ids.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .owners_by_provider_message(provider, &provider_ids)
+            .await?
+    };
+    let earlier_deliveries: Vec<Uuid> = by_provider_message
+        .values()
+        .filter_map(|(_, d)| *d)
+        .collect();
+    let earlier = if earlier_deliveries.is_empty() {
+        HashMap::new()
+    } else {
+        store.tracked_deliveries(&earlier_deliveries).await?
+    };
 
     let mut out = Outcome::default();
     let mut records = Vec::with_capacity(events.len());
@@ -184,27 +277,45 @@ async fn ingest(s: &AppState, events: &[InboundEvent]) -> Result<Outcome, StoreE
                 customer_id: d.customer_id.clone(),
                 delivery: Some(d),
             }),
-            None => e.recipient.as_deref().and_then(|r| {
-                by_email
-                    .get(r.trim())
-                    .or_else(|| by_email.get(&normalised(r)))
-                    .map(|c| Owner {
-                        customer_id: c.clone(),
-                        delivery: None,
+            None => by_address(e)
+                .map(|c| Owner {
+                    customer_id: c.clone(),
+                    delivery: None,
+                })
+                .or_else(|| {
+                    let (customer, d) =
+                        by_provider_message.get(e.provider_message_id.as_deref()?)?;
+                    Some(Owner {
+                        customer_id: customer.clone(),
+                        delivery: d.and_then(|d| earlier.get(&d)),
                     })
-            }),
+                }),
         };
+        let missing = missing_fields(e, owner.is_some());
+        if !missing.is_empty() {
+            tracing::warn!(
+                provider = e.provider,
+                event_id = %e.event_id,
+                missing = missing.join(", "),
+                correlated = owner.is_some(),
+                "A provider event lacks fields we use; stored what it carries."
+            );
+        }
         if e.suppresses() {
-            let address = e.recipient.as_deref().map(normalised).or_else(|| {
+            let mut address = e.recipient.as_deref().map(normalised).or_else(|| {
                 owner
                     .as_ref()
                     .and_then(|o| o.delivery)
                     .map(|d| d.email.clone())
             });
+            if let (None, Some(o)) = (&address, &owner) {
+                // Correlated to a customer but not to one of our emails: their address.
+                address = store.customer(&o.customer_id).await?.map(|c| c.email);
+            }
             match address {
                 Some(a) => suppressions.push((a, suppression_reason(e), e.provider)),
                 None => {
-                    tracing::warn!(provider = e.provider, event_id = %e.event_id, "A suppressing event names no address; nothing suppressed.")
+                    tracing::warn!(provider = e.provider, event_id = %e.event_id, "A suppressing event names no address we can find; nothing suppressed.")
                 }
             }
         }
@@ -219,57 +330,87 @@ async fn ingest(s: &AppState, events: &[InboundEvent]) -> Result<Outcome, StoreE
             }
         }
         match owner {
-            Some(o) => records.extend(event_records(e, &o)),
+            Some(o) => records.extend(event_records(e, &o, now)),
             None => {
                 out.uncorrelated += 1;
                 tracing::debug!(provider = e.provider, event_id = %e.event_id, "Webhook event matches no delivery or customer; not stored.");
             }
         }
     }
-    if !records.is_empty() || !suppressions.is_empty() {
-        // The events, their notifications and the suppressions in one transaction: a
-        // complaint or unsubscribe is announced exactly when it (and its suppression) is
-        // stored, and a failed request leaves nothing half done for the provider's retry.
-        let now = Utc::now();
-        let mut tx = store.begin_import().await?;
-        out.stored =
-            crate::notify::store_events(&mut *tx, s.notify_endpoints(), &records, now).await?;
-        let limit = s.soft_bounce_limit();
-        if limit > 0 && !soft_bounced.is_empty() {
-            let owners: Vec<String> = soft_bounced.keys().cloned().collect();
-            for (customer, n) in tx.soft_bounces_in_a_row(&owners).await? {
-                if n >= u64::from(limit)
-                    && let Some((address, provider)) = soft_bounced.remove(&customer)
-                {
-                    suppressions.push((
-                        address,
-                        format!("bounced: {n} soft bounces in a row"),
-                        provider,
-                    ));
-                }
+    if records.is_empty() && suppressions.is_empty() && token.is_none() {
+        return Ok(out);
+    }
+    // The events, their notifications, the suppressions and the single-use token in one
+    // transaction: a complaint or unsubscribe is announced exactly when it (and its
+    // suppression) is stored, and a failed request leaves nothing that would make the
+    // provider's retry be refused.
+    let mut tx = store.begin_import().await?;
+    if let Some(token) = token {
+        match tx.use_webhook_token(provider, token, now).await? {
+            TokenUse::New => {}
+            // Dropping the transaction rolls it back: nothing is stored twice.
+            TokenUse::SamePayload => {
+                out.already_stored = true;
+                out.uncorrelated = 0;
+                return Ok(out);
             }
-        }
-        let mut suppressed = Vec::new();
-        for (address, reason, provider) in &suppressions {
-            if tx.suppress(address, reason, provider, now).await? {
-                suppressed.push((reason, *provider));
-            }
-        }
-        tx.commit().await?;
-        for r in &records {
-            ::metrics::counter!(super::metrics::EVENTS_IN, "kind" => r.kind.name().to_string(), "source" => "webhook")
-                .increment(1);
-        }
-        out.suppressed += suppressed.len() as u64;
-        for (reason, provider) in suppressed {
-            tracing::info!(
-                provider,
-                reason,
-                "Suppressed an address from a provider event."
-            );
+            TokenUse::OtherPayload => return Err(IngestError::Replayed),
         }
     }
+    out.stored = crate::notify::store_events(&mut *tx, s.notify_endpoints(), &records, now).await?;
+    let limit = s.soft_bounce_limit();
+    if limit > 0 && !soft_bounced.is_empty() {
+        let owners: Vec<String> = soft_bounced.keys().cloned().collect();
+        for (customer, n) in tx.soft_bounces_in_a_row(&owners).await? {
+            if n >= u64::from(limit)
+                && let Some((address, provider)) = soft_bounced.remove(&customer)
+            {
+                suppressions.push((
+                    address,
+                    format!("bounced: {n} soft bounces in a row"),
+                    provider,
+                ));
+            }
+        }
+    }
+    let mut suppressed = Vec::new();
+    for (address, reason, provider) in &suppressions {
+        if tx.suppress(address, reason, provider, now).await? {
+            suppressed.push((reason, *provider));
+        }
+    }
+    tx.commit().await?;
+    for r in &records {
+        ::metrics::counter!(super::metrics::EVENTS_IN, "kind" => r.kind.name().to_string(), "source" => "webhook")
+            .increment(1);
+    }
+    out.suppressed += suppressed.len() as u64;
+    for (reason, provider) in suppressed {
+        tracing::info!(
+            provider,
+            reason,
+            "Suppressed an address from a provider event."
+        );
+    }
     Ok(out)
+}
+
+/// The fields we use that an event lacks, when that matters (logged, never a reason to
+/// refuse it): a time, or anything to tie it to a customer.
+fn missing_fields(e: &InboundEvent, correlated: bool) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if e.occurred_at.is_none() {
+        missing.push("time (recorded at receipt)");
+    }
+    if !correlated {
+        if e.recipient.is_none() {
+            missing.push("recipient address");
+        }
+        if e.delivery_id.is_none() && e.message_id.is_none() && e.provider_message_id.is_none() {
+            missing.push("message id");
+        }
+    }
+    missing
 }
 
 /// The Message-ID as we store it: `<…>`.
@@ -304,7 +445,8 @@ fn suppression_reason(e: &InboundEvent) -> String {
 
 /// The rows one provider event becomes: one, and for a spam complaint also a `complaint`
 /// behaviour event (the customer complained, whatever the channel).
-fn event_records(e: &InboundEvent, owner: &Owner<'_>) -> Vec<EventRecord> {
+fn event_records(e: &InboundEvent, owner: &Owner<'_>, now: DateTime<Utc>) -> Vec<EventRecord> {
+    let occurred_at = e.occurred_at.unwrap_or(now);
     let Ok(customer_id) = CustomerId::parse(&owner.customer_id) else {
         return Vec::new();
     };
@@ -332,7 +474,7 @@ fn event_records(e: &InboundEvent, owner: &Owner<'_>) -> Vec<EventRecord> {
         InboundKind::Delivered => (EventKind::Delivered, false),
         InboundKind::Open => (
             EventKind::EmailOpen,
-            e.machine.unwrap_or(false) || ua_machine() || early_open(sent_at, e.occurred_at),
+            e.machine.unwrap_or(false) || ua_machine() || early_open(sent_at, occurred_at),
         ),
         InboundKind::Click => (
             EventKind::EmailClick,
@@ -356,7 +498,7 @@ fn event_records(e: &InboundEvent, owner: &Owner<'_>) -> Vec<EventRecord> {
             id: Some(id),
             customer_id: customer_id.clone(),
             kind,
-            occurred_at: e.occurred_at,
+            occurred_at,
             data,
             machine,
             delivery_id: owner.delivery.map(|d| d.id),

@@ -6,7 +6,7 @@ mod source;
 
 pub use record::{
     CUSTOMER_FIELDS, CustomerRecord, EVENT_FIELDS, EventRecord, FieldError, ORDER_FIELDS,
-    OrderRecord, RecordDefaults, Row,
+    OrderRecord, RecordDefaults, Row, RowErrors,
 };
 pub use source::Format;
 
@@ -107,6 +107,15 @@ enum Parsed {
 }
 
 impl Parsed {
+    /// The id that must be unique within one file.
+    fn id(&self) -> Option<&str> {
+        match self {
+            Parsed::Customer(c) => Some(c.id.as_str()),
+            Parsed::Order(o) => Some(o.id.as_str()),
+            Parsed::Event(e) => e.id.as_deref(),
+        }
+    }
+
     fn customer_ref(&self) -> Option<&str> {
         match self {
             Parsed::Customer(_) => None,
@@ -162,6 +171,9 @@ async fn import_rows(
     };
     let mut tx = store.begin_import().await?;
     let mut known_customers: HashSet<String> = HashSet::new();
+    // Id → the line it first appeared on: a second row with the same id is an error, not
+    // a silent "the last one wins".
+    let mut first_line: HashMap<String, u64> = HashMap::new();
     let mut chunk: Vec<(u64, Parsed)> = Vec::with_capacity(CHUNK);
     for row in rows {
         report.rows += 1;
@@ -178,11 +190,21 @@ async fn import_rows(
                     Entity::Events => EventRecord::parse(&r, defaults).map(Parsed::Event),
                 };
                 match parsed {
-                    Ok(p) => chunk.push((line, p)),
-                    Err(e) => report.rejected.push(RowProblem {
+                    Ok(p) => match p.id().map(|id| (id, first_line.get(id))) {
+                        Some((_, Some(&k))) => report.rejected.push(RowProblem {
+                            line,
+                            message: format!("id: duplicate of line {k}"),
+                        }),
+                        Some((id, None)) => {
+                            first_line.insert(id.to_string(), line);
+                            chunk.push((line, p));
+                        }
+                        None => chunk.push((line, p)),
+                    },
+                    Err(errors) => report.rejected.extend(errors.iter().map(|e| RowProblem {
                         line,
                         message: e.to_string(),
-                    }),
+                    })),
                 }
             }
         }

@@ -19,6 +19,8 @@ pub struct RecordDefaults {
     /// Margins are stored in this currency so that customers can be ranked by them.
     pub base_currency: Currency,
     pub rates: std::collections::BTreeMap<String, f64>,
+    /// `[input]`: accepted locales, size bounds, how far in the future a time may be.
+    pub input: crate::config::InputConfig,
 }
 
 impl RecordDefaults {
@@ -30,7 +32,15 @@ impl RecordDefaults {
             now,
             base_currency: cfg.strategy.base_currency,
             rates: cfg.strategy.currency_rates.clone(),
+            input: cfg.input.clone(),
         }
+    }
+
+    /// The latest time a record may carry: `now` plus `input.max_future`.
+    fn latest(&self) -> DateTime<Utc> {
+        self.now
+            .checked_add_signed(self.input.max_future.chrono())
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// `amount` of `currency` in the base currency.
@@ -58,6 +68,85 @@ pub struct FieldError {
 impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.field, self.problem)
+    }
+}
+
+/// Every problem of one row, in field order: a row is reported whole, not one fix at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowErrors(pub Vec<FieldError>);
+
+impl RowErrors {
+    pub fn iter(&self) -> impl Iterator<Item = &FieldError> {
+        self.0.iter()
+    }
+}
+
+impl std::fmt::Display for RowErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RowErrors {}
+
+/// Collects the problems of a row while its fields are parsed.
+#[derive(Default)]
+struct Problems(Vec<FieldError>);
+
+impl Problems {
+    /// The value, or `None` with its problem noted.
+    fn take<T>(&mut self, r: Result<T, FieldError>) -> Option<T> {
+        r.map_err(|e| self.0.push(e)).ok()
+    }
+
+    fn note(&mut self, r: Result<(), FieldError>) {
+        if let Err(e) = r {
+            self.0.push(e);
+        }
+    }
+
+    /// `value` when no problem was noted.
+    fn finish<T>(self, value: Option<T>) -> Result<T, RowErrors> {
+        match value {
+            Some(v) if self.0.is_empty() => Ok(v),
+            _ if self.0.is_empty() => Err(RowErrors(vec![err("row", "is not valid")])),
+            _ => Err(RowErrors(self.0)),
+        }
+    }
+}
+
+/// `too long (N > M)`, the same wording on import and over the API.
+fn too_long(field: &str, n: usize, max: usize) -> FieldError {
+    err(field, format!("too long ({n} > {max})"))
+}
+
+/// A JSON value's size as stored (bytes of its compact text).
+fn check_json_size(field: &str, v: &Value, max: usize) -> Result<(), FieldError> {
+    let n = v.to_string().len();
+    if n > max {
+        Err(too_long(field, n, max))
+    } else {
+        Ok(())
+    }
+}
+
+/// Neither negative (a refund is not an order: see README "Import") nor beyond the money
+/// range checked by [`Money::check_amount`].
+fn non_negative(field: &str, v: Option<f64>) -> Result<Option<f64>, FieldError> {
+    match v {
+        Some(x) if x < 0.0 => Err(err(
+            field,
+            format!(
+                "{x} is negative: record a refund as an event of kind `custom:refund` with data.order_id and data.amount, not as an order"
+            ),
+        )),
+        other => Ok(other),
     }
 }
 
@@ -269,13 +358,31 @@ impl<'a> Row<'a> {
         }
     }
 
-    fn reject_unknown(&self, known: &[&str]) -> Result<(), FieldError> {
-        match self.fields.keys().find(|k| !known.contains(&k.as_str())) {
-            Some(k) => Err(err(
+    fn reject_unknown(&self, known: &[&str], p: &mut Problems) {
+        for k in self.fields.keys().filter(|k| !known.contains(&k.as_str())) {
+            p.0.push(err(
                 k,
                 format!("unknown field (expected {})", known.join(", ")),
+            ));
+        }
+    }
+
+    /// A timestamp no later than `latest` (now plus `input.max_future`).
+    fn past_timestamp(
+        &self,
+        field: &str,
+        latest: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, FieldError> {
+        match self.timestamp(field)? {
+            Some(t) if t > latest => Err(err(
+                field,
+                format!(
+                    "{} is in the future (later than {}; see input.max_future)",
+                    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    latest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
             )),
-            None => Ok(()),
+            t => Ok(t),
         }
     }
 }
@@ -317,75 +424,145 @@ fn parsed<T, E: std::fmt::Display>(field: &str, r: Result<T, E>) -> Result<T, Fi
 }
 
 impl CustomerRecord {
-    pub fn parse(row: &Row, d: &RecordDefaults) -> Result<Self, FieldError> {
-        row.reject_unknown(CUSTOMER_FIELDS)?;
-        let id = parsed("id", CustomerId::parse(&row.required_text("id")?))?;
-        let email = parsed("email", EmailAddress::parse(&row.required_text("email")?))?;
-        let name: String = row.text("name")?.unwrap_or_default();
-        let name = name.chars().filter(|c| !c.is_control()).collect();
-        let locale = match row.text("locale")? {
-            Some(s) => parsed("locale", Locale::parse(&s))?,
-            None => d.locale.clone(),
-        };
-        let timezone = match row.text("timezone")? {
-            Some(s) => parsed("timezone", Timezone::parse(&s))?,
-            None => d.timezone,
-        };
-        let attributes = row.object("attributes")?;
-        let target_override = match attributes.get("target_level") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(parsed("attributes.target_level", s.parse::<Level>())?),
-            Some(_) => return Err(err("attributes.target_level", "expected a level name")),
-        };
-        Ok(CustomerRecord {
-            id,
-            email,
-            name,
-            locale,
-            timezone,
-            subscribed: row.boolean("subscribed")?.unwrap_or(true),
-            created_at: row.timestamp("created_at")?.unwrap_or(d.now),
-            attributes,
-            target_override,
-        })
+    pub fn parse(row: &Row, d: &RecordDefaults) -> Result<Self, RowErrors> {
+        let mut p = Problems::default();
+        row.reject_unknown(CUSTOMER_FIELDS, &mut p);
+        let id = p.take(
+            row.required_text("id")
+                .and_then(|s| parsed("id", CustomerId::parse(&s))),
+        );
+        let email = p.take(
+            row.required_text("email")
+                .and_then(|s| parsed("email", EmailAddress::parse(&s))),
+        );
+        let name = p.take(row.text("name").and_then(|n| {
+            let name: String = n
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| !c.is_control())
+                .collect();
+            let chars = name.chars().count();
+            if chars > d.input.max_name_chars {
+                Err(too_long("name", chars, d.input.max_name_chars))
+            } else {
+                Ok(name)
+            }
+        }));
+        let locale = p.take(row.text("locale").and_then(|l| match l {
+            None => Ok(d.locale.clone()),
+            Some(s) => {
+                let l = parsed("locale", Locale::parse(&s))?;
+                if d.input.accepts_locale(&l) {
+                    Ok(l)
+                } else {
+                    Err(err(
+                        "locale",
+                        format!(
+                            "`{s}` is not a configured locale (expected one of {}; add it to input.locales with its templates)",
+                            d.input.locale_list()
+                        ),
+                    ))
+                }
+            }
+        }));
+        let timezone = p.take(row.text("timezone").and_then(|t| match t {
+            Some(s) => parsed("timezone", Timezone::parse(&s)),
+            None => Ok(d.timezone),
+        }));
+        let attributes = p.take(row.object("attributes").and_then(|a| {
+            check_json_size(
+                "attributes",
+                &Value::Object(a.clone()),
+                d.input.max_attributes_bytes,
+            )?;
+            Ok(a)
+        }));
+        let target_override = attributes.as_ref().and_then(|a| {
+            p.take(match a.get("target_level") {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => {
+                    parsed("attributes.target_level", s.parse::<Level>()).map(Some)
+                }
+                Some(_) => Err(err("attributes.target_level", "expected a level name")),
+            })
+        });
+        let subscribed = p.take(row.boolean("subscribed"));
+        let created_at = p.take(row.past_timestamp("created_at", d.latest()));
+        let record = (|| {
+            Some(CustomerRecord {
+                id: id?,
+                email: email?,
+                name: name?,
+                locale: locale?,
+                timezone: timezone?,
+                subscribed: subscribed?.unwrap_or(true),
+                created_at: created_at?.unwrap_or(d.now),
+                attributes: attributes?,
+                target_override: target_override?,
+            })
+        })();
+        p.finish(record)
     }
 }
 
 impl OrderRecord {
-    pub fn parse(row: &Row, d: &RecordDefaults) -> Result<Self, FieldError> {
-        row.reject_unknown(ORDER_FIELDS)?;
-        let id = row.required_text("id")?;
-        if id.chars().any(char::is_control) || id.len() > 200 {
-            return Err(err(
-                "id",
-                "must be at most 200 characters without control characters",
-            ));
-        }
-        let customer_id = parsed(
-            "customer_id",
-            CustomerId::parse(&row.required_text("customer_id")?),
-        )?;
-        row.required("occurred_at")?;
-        let occurred_at = row.timestamp("occurred_at")?.unwrap_or(d.now);
-        row.required("amount")?;
-        let amount = row.number("amount")?.unwrap_or_default();
-        let currency = parsed("currency", Currency::parse(&row.required_text("currency")?))?;
-        let margin = row.number("margin")?.unwrap_or(amount * d.margin_ratio);
+    pub fn parse(row: &Row, d: &RecordDefaults) -> Result<Self, RowErrors> {
+        let mut p = Problems::default();
+        row.reject_unknown(ORDER_FIELDS, &mut p);
+        let id = p.take(row.required_text("id").and_then(|id| {
+            if id.chars().any(char::is_control) || id.len() > 200 {
+                Err(err(
+                    "id",
+                    "must be at most 200 characters without control characters",
+                ))
+            } else {
+                Ok(id)
+            }
+        }));
+        let customer_id = p.take(
+            row.required_text("customer_id")
+                .and_then(|s| parsed("customer_id", CustomerId::parse(&s))),
+        );
+        let occurred_at = p.take(
+            row.required("occurred_at")
+                .and_then(|_| row.past_timestamp("occurred_at", d.latest())),
+        );
+        let amount = p.take(
+            row.required("amount")
+                .and_then(|_| non_negative("amount", row.number("amount")?)),
+        );
+        let currency = p.take(
+            row.required_text("currency")
+                .and_then(|s| parsed("currency", Currency::parse(&s))),
+        );
+        let margin = p.take(non_negative("margin", row.number("margin").unwrap_or(None)));
+        p.note(row.number("margin").map(drop));
+        let items = p.take(row.json("items").and_then(|i| {
+            let items = i.unwrap_or_else(|| Value::Array(vec![]));
+            check_json_size("items", &items, d.input.max_items_bytes)?;
+            check_items(&items)?;
+            Ok(items)
+        }));
         // Stored in the base currency: the strategy ranks customers by it.
-        let margin = d
-            .to_base(margin, currency)
-            .map_err(|e| err("currency", e))?;
-        let items = row.json("items")?.unwrap_or_else(|| Value::Array(vec![]));
-        check_items(&items)?;
-        Ok(OrderRecord {
-            id,
-            customer_id,
-            occurred_at,
-            amount,
-            currency,
-            margin,
-            items,
-        })
+        let margin = match (amount.flatten(), currency, margin) {
+            (Some(amount), Some(currency), Some(margin)) => p.take(
+                d.to_base(margin.unwrap_or(amount * d.margin_ratio), currency)
+                    .map_err(|e| err("currency", e)),
+            ),
+            _ => None,
+        };
+        let record = (|| {
+            Some(OrderRecord {
+                id: id?,
+                customer_id: customer_id?,
+                occurred_at: occurred_at?.unwrap_or(d.now),
+                amount: amount??,
+                currency: currency?,
+                margin: margin?,
+                items: items?,
+            })
+        })();
+        p.finish(record)
     }
 }
 
@@ -433,37 +610,47 @@ fn check_items(items: &Value) -> Result<(), FieldError> {
 }
 
 impl EventRecord {
-    pub fn parse(row: &Row, d: &RecordDefaults) -> Result<Self, FieldError> {
-        row.reject_unknown(EVENT_FIELDS)?;
-        let id = row.text("id")?;
-        if let Some(id) = &id
-            && (id.chars().any(char::is_control) || id.len() > 200)
-        {
-            {
-                return Err(err(
-                    "id",
-                    "must be at most 200 characters without control characters",
-                ));
-            }
+    pub fn parse(row: &Row, d: &RecordDefaults) -> Result<Self, RowErrors> {
+        let mut p = Problems::default();
+        row.reject_unknown(EVENT_FIELDS, &mut p);
+        let id = p.take(row.text("id").and_then(|id| match id {
+            Some(id) if id.chars().any(char::is_control) || id.len() > 200 => Err(err(
+                "id",
+                "must be at most 200 characters without control characters",
+            )),
+            id => Ok(id),
+        }));
+        let customer_id = p.take(
+            row.required_text("customer_id")
+                .and_then(|s| parsed("customer_id", CustomerId::parse(&s))),
+        );
+        let kind = p.take(
+            row.required_text("kind")
+                .and_then(|s| parsed("kind", EventKind::parse(&s))),
+        );
+        let occurred_at = p.take(
+            row.required("occurred_at")
+                .and_then(|_| row.past_timestamp("occurred_at", d.latest())),
+        );
+        let data = p.take(row.object("data").and_then(|data| {
+            check_json_size("data", &Value::Object(data.clone()), d.input.max_data_bytes)?;
+            Ok(data)
+        }));
+        if let (Some(kind), Some(data)) = (&kind, &data) {
+            p.note(check_event_data(kind, data));
         }
-        let customer_id = parsed(
-            "customer_id",
-            CustomerId::parse(&row.required_text("customer_id")?),
-        )?;
-        let kind = parsed("kind", EventKind::parse(&row.required_text("kind")?))?;
-        row.required("occurred_at")?;
-        let occurred_at = row.timestamp("occurred_at")?.unwrap_or(d.now);
-        let data = row.object("data")?;
-        check_event_data(&kind, &data)?;
-        Ok(EventRecord {
-            id,
-            customer_id,
-            kind,
-            occurred_at,
-            data,
-            machine: false,
-            delivery_id: None,
-        })
+        let record = (|| {
+            Some(EventRecord {
+                id: id?,
+                customer_id: customer_id?,
+                kind: kind?,
+                occurred_at: occurred_at?.unwrap_or(d.now),
+                data: data?,
+                machine: false,
+                delivery_id: None,
+            })
+        })();
+        p.finish(record)
     }
 }
 
@@ -498,6 +685,7 @@ mod tests {
             now: "2026-11-25T12:00:00Z".parse().unwrap(),
             base_currency: Currency::parse("EUR").unwrap(),
             rates: [("USD".to_string(), 0.9)].into_iter().collect(),
+            input: Default::default(),
         }
     }
 
@@ -556,8 +744,8 @@ mod tests {
             json!({"id":"o1","customer_id":"c1","occurred_at":"2026-11-20T10:00:00Z","amount":100,"currency":"IRR"}),
         );
         let e = OrderRecord::parse(&Row::new(&irr), &defaults()).unwrap_err();
-        assert_eq!(e.field, "currency");
-        assert!(e.problem.contains("[strategy.currency_rates]"), "{e}");
+        assert_eq!(e.0[0].field, "currency");
+        assert!(e.0[0].problem.contains("[strategy.currency_rates]"), "{e}");
     }
 
     #[test]
@@ -585,7 +773,7 @@ mod tests {
         ];
         for (row, field) in cases {
             let e = CustomerRecord::parse(&Row::new(&obj(row.clone())), &defaults()).unwrap_err();
-            assert_eq!(e.field, field, "{row}: {e}");
+            assert_eq!(e.0[0].field, field, "{row}: {e}");
         }
     }
 
@@ -597,6 +785,7 @@ mod tests {
         assert_eq!(
             EventRecord::parse(&Row::new(&row), &defaults())
                 .unwrap_err()
+                .0[0]
                 .field,
             "data.score"
         );
@@ -621,5 +810,88 @@ mod tests {
             obj(json!({"id":"c1","email":"a@b.co","attributes":{"target_level":"partnership"}}));
         let c = CustomerRecord::parse(&Row::new(&row), &defaults()).unwrap();
         assert_eq!(c.target_override, Some(Level::Partnership));
+    }
+
+    fn fields_of(e: RowErrors) -> Vec<String> {
+        e.0.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn every_problem_of_a_row_is_reported_not_only_the_first() {
+        let row = obj(
+            json!({"id":"c1","email":"nope","timezone":"Mars/Base","subscribed":"maybe","colour":"red"}),
+        );
+        let e = CustomerRecord::parse(&Row::new(&row), &defaults()).unwrap_err();
+        assert_eq!(
+            fields_of(e),
+            vec!["colour", "email", "timezone", "subscribed"]
+        );
+    }
+
+    #[test]
+    fn negative_amounts_and_margins_are_refused_with_how_to_record_a_refund() {
+        let row = obj(
+            json!({"id":"o1","customer_id":"c1","occurred_at":"2026-11-20T10:00:00Z","amount":-1e15,"currency":"EUR","margin":-3}),
+        );
+        let e = OrderRecord::parse(&Row::new(&row), &defaults()).unwrap_err();
+        assert!(e.to_string().contains("custom:refund"), "{e}");
+        assert_eq!(fields_of(e), vec!["amount", "margin"]);
+    }
+
+    #[test]
+    fn times_beyond_the_configured_future_skew_are_refused() {
+        // defaults(): now = 2026-11-25T12:00:00Z, input.max_future = 1 h.
+        for (at, ok) in [
+            ("2026-11-25T12:59:00Z", true),
+            ("2026-11-25T13:01:00Z", false),
+            ("9999-12-31T00:00:00Z", false),
+        ] {
+            let row = obj(json!({"customer_id":"c1","kind":"email_click","occurred_at": at}));
+            let r = EventRecord::parse(&Row::new(&row), &defaults());
+            assert_eq!(r.is_ok(), ok, "{at}: {r:?}");
+            let row = obj(
+                json!({"id":"o1","customer_id":"c1","occurred_at": at,"amount":1,"currency":"EUR"}),
+            );
+            assert_eq!(
+                OrderRecord::parse(&Row::new(&row), &defaults()).is_ok(),
+                ok,
+                "{at}"
+            );
+        }
+        let mut lenient = defaults();
+        lenient.input.max_future = crate::config::Duration::from_days(365 * 10);
+        let row = obj(
+            json!({"customer_id":"c1","kind":"email_click","occurred_at":"2030-01-01T00:00:00Z"}),
+        );
+        assert!(EventRecord::parse(&Row::new(&row), &lenient).is_ok());
+    }
+
+    #[test]
+    fn an_unknown_locale_is_refused_with_the_configured_ones_listed() {
+        let row = obj(json!({"id":"c1","email":"a@b.co","locale":"xx"}));
+        let e = CustomerRecord::parse(&Row::new(&row), &defaults()).unwrap_err();
+        assert_eq!(e.0[0].field, "locale");
+        assert!(e.0[0].problem.contains("en, fa"), "{e}");
+        let row = obj(json!({"id":"c1","email":"a@b.co","locale":"en-GB"}));
+        assert!(CustomerRecord::parse(&Row::new(&row), &defaults()).is_ok());
+    }
+
+    #[test]
+    fn oversized_fields_are_refused_with_their_size_and_the_limit() {
+        let row = obj(json!({"id":"c1","email":"a@b.co","name": "x".repeat(201)}));
+        let e = CustomerRecord::parse(&Row::new(&row), &defaults()).unwrap_err();
+        assert_eq!(e.to_string(), "name: too long (201 > 200)");
+        let big = json!({"blob": "y".repeat(20_000)});
+        let row = obj(json!({"id":"c1","email":"a@b.co","attributes": big}));
+        let e = CustomerRecord::parse(&Row::new(&row), &defaults()).unwrap_err();
+        assert!(
+            e.to_string().starts_with("attributes: too long (200"),
+            "{e}"
+        );
+        let row = obj(
+            json!({"customer_id":"c1","kind":"reply","occurred_at":"2026-11-20T10:00:00Z","data": big}),
+        );
+        let e = EventRecord::parse(&Row::new(&row), &defaults()).unwrap_err();
+        assert!(e.to_string().starts_with("data: too long ("), "{e}");
     }
 }

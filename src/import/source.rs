@@ -56,6 +56,12 @@ pub fn csv_rows(
             known.join(", ")
         ));
     }
+    // A column named twice would silently keep one of the two values of every row.
+    for (i, h) in headers.iter().enumerate() {
+        if headers.iter().take(i).any(|earlier| earlier == h) {
+            return Err(format!("1: column `{h}` appears twice in the header"));
+        }
+    }
     let names: Vec<String> = headers.iter().map(str::to_string).collect();
     Ok(Box::new(csv.into_records().map(move |rec| match rec {
         Ok(rec) => {
@@ -86,6 +92,15 @@ pub fn jsonl_rows(reader: Box<dyn BufRead>) -> Box<dyn Iterator<Item = SourceRow
                     problem: format!("cannot read: {e}"),
                 });
             }
+        };
+        // A UTF-8 byte-order mark (Windows editors write one) is not part of the first row,
+        // as the CSV reader already treats it.
+        let text = if i == 0 {
+            text.strip_prefix('\u{feff}')
+                .map(str::to_string)
+                .unwrap_or(text)
+        } else {
+            text
         };
         if text.trim().is_empty() {
             return None;

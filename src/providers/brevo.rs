@@ -45,6 +45,13 @@ impl Provider for Brevo {
     fn parse(&self, body: &[u8]) -> Result<Inbound, WebhookError> {
         parse(body).map(Inbound::Events)
     }
+
+    /// Brevo discards a webhook answered with any 5xx or 4xx but 429, and retries 429 and
+    /// timeouts (10 min, 1 h, 2 h, 8 h; developers.brevo.com/docs/retry-mechanism): when we
+    /// fail to store, 429 is the only answer that keeps the event.
+    fn retry_status(&self) -> http::StatusCode {
+        http::StatusCode::TOO_MANY_REQUESTS
+    }
 }
 
 /// Parses one event (an array of events is accepted too; Brevo documents one per request).
@@ -52,7 +59,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
     super::fields::each_event(body, parse_event)
 }
 
-fn parse_event(item: &Value, index: usize) -> Result<Option<InboundEvent>, WebhookError> {
+fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, WebhookError> {
     let event = text(item, "event").unwrap_or_default();
     let (kind, proxy) = match event {
         "delivered" => (InboundKind::Delivered, false),
@@ -73,9 +80,9 @@ fn parse_event(item: &Value, index: usize) -> Result<Option<InboundEvent>, Webho
         // contact events are not about one of our emails.
         _ => return Ok(None),
     };
-    let occurred_at = occurred_at(item).ok_or_else(|| {
-        WebhookError::malformed(format!("event {index} ({event}) has no valid time"))
-    })?;
+    // A missing or unreadable time is not a reason to refuse a signed event (the provider
+    // would retry it for nothing): the HTTP layer records it at receipt and logs it.
+    let occurred_at = occurred_at(item);
     let recipient = owned(item, "email");
     let message = text(item, "message-id").and_then(message_id);
     let url = owned(item, "link").filter(|_| kind == InboundKind::Click);
@@ -83,7 +90,9 @@ fn parse_event(item: &Value, index: usize) -> Result<Option<InboundEvent>, Webho
         "{event}:{}:{}:{}:{}",
         message.as_deref().unwrap_or_default(),
         recipient.as_deref().unwrap_or_default(),
-        occurred_at.timestamp_millis(),
+        occurred_at
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_default(),
         url.as_deref().unwrap_or_default(),
     );
 

@@ -30,7 +30,8 @@ pub struct InboundEvent {
     /// one SES record names several recipients), or a composite where the provider has none.
     pub event_id: String,
     pub kind: InboundKind,
-    pub occurred_at: DateTime<Utc>,
+    /// `None` when the provider sent no readable time: recorded at receipt.
+    pub occurred_at: Option<DateTime<Utc>>,
     /// The recipient's email address, as the provider reports it.
     pub recipient: Option<String>,
     /// rapport's delivery id, echoed back through the provider's custom-data channel.
@@ -58,7 +59,7 @@ impl InboundEvent {
         provider: &'static str,
         event_id: String,
         kind: InboundKind,
-        occurred_at: DateTime<Utc>,
+        occurred_at: Option<DateTime<Utc>>,
     ) -> Self {
         Self {
             provider,
@@ -103,4 +104,16 @@ pub enum Inbound {
     /// Verified, but nothing to record (SNS `UnsubscribeConfirmation`, SES's plain-text topic
     /// validation message, unknown record types). Answer 2xx.
     Ignored,
+}
+
+/// A signed value the provider makes single-use (Mailgun's `signature.token`), with a digest
+/// of the payload it came with and when it may be forgotten (after that, the signed timestamp
+/// is refused as stale anyway).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SingleUseToken {
+    pub token: String,
+    /// SHA-256 of the payload as parsed and re-serialised, so that a byte-different retry of
+    /// the same payload (whitespace, key order) is still recognised as the same.
+    pub payload_sha256: [u8; 32],
+    pub forget_at: DateTime<Utc>,
 }

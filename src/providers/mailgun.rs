@@ -7,21 +7,17 @@ use hmac::{Hmac, KeyInit, Mac};
 use http::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use super::fields::{code_from, message_id, owned, scalar_string, text, unix_time};
-use super::replay::ReplayGuard;
-use super::{Inbound, InboundEvent, InboundKind, Provider, WebhookError};
+use super::{Inbound, InboundEvent, InboundKind, Provider, SingleUseToken, WebhookError};
 
 /// The `X-Mailgun-Variables` key carrying rapport's delivery id.
 const DELIVERY_VARIABLE: &str = "rapport_delivery";
-/// Tokens remembered at most; each is ~50 bytes, so this is a few MiB at worst.
-const REPLAY_CAPACITY: usize = 100_000;
 
 pub struct Mailgun {
     signing_key: SecretString,
     tolerance: TimeDelta,
-    replays: ReplayGuard,
 }
 
 impl Mailgun {
@@ -30,7 +26,6 @@ impl Mailgun {
         Self {
             signing_key,
             tolerance: tolerance.abs(),
-            replays: ReplayGuard::new(REPLAY_CAPACITY),
         }
     }
 
@@ -91,14 +86,27 @@ impl Provider for Mailgun {
                 tolerance_seconds: self.tolerance.num_seconds(),
             });
         }
-        // Checked: a configured tolerance of "forever" must not overflow the clock.
-        let forget_at = signed_at
-            .checked_add_signed(self.tolerance)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        if !self.replays.check_and_remember(token, forget_at, now) {
-            return Err(WebhookError::Replayed);
-        }
+        // The token is not remembered here but with the events (`single_use_token`).
         Ok(())
+    }
+
+    fn single_use_token(&self, body: &[u8]) -> Option<SingleUseToken> {
+        let value: Value = serde_json::from_slice(body).ok()?;
+        let block = value.get("signature")?;
+        let token = text(block, "token")?.to_owned();
+        let signed_at = unix_time(&Value::String(
+            block.get("timestamp").and_then(scalar_string)?,
+        ))?;
+        let payload = value.get("event-data").map(canonical).unwrap_or_default();
+        let payload_sha256 = Sha256::digest(payload.to_string().as_bytes()).into();
+        Some(SingleUseToken {
+            token,
+            payload_sha256,
+            // Checked: a configured tolerance of "forever" must not overflow the clock.
+            forget_at: signed_at
+                .checked_add_signed(self.tolerance)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        })
     }
 
     fn parse(&self, body: &[u8]) -> Result<Inbound, WebhookError> {
@@ -127,17 +135,19 @@ pub fn parse(body: &[u8]) -> Result<Option<InboundEvent>, WebhookError> {
         "rejected" => InboundKind::Dropped,
         // Mailgun retries temporary failures itself: a deferral, not yet a bounce.
         "failed" if severity == Some("temporary") => InboundKind::Deferred,
-        // Not sent at all because the address is on a suppression list.
-        "failed" if reason_code.starts_with("suppress-") => InboundKind::Dropped,
-        // "old" = gave up after retrying temporary failures: soft, the address may be fine.
+        // Every permanent failure suppresses, whatever its reason: a hard bounce, a refusal
+        // because the address bounced, unsubscribed or complained before (`suppress-*`), an
+        // ESP block, or the retry limit reached (`old`).
+        "failed" if severity == Some("permanent") => InboundKind::Bounce { hard: true },
+        // Without a severity (older payloads), "old" = gave up after retrying temporary
+        // failures: soft, the address may be fine.
         "failed" if reason_code == "old" => InboundKind::Bounce { hard: false },
         "failed" => InboundKind::Bounce { hard: true },
         _ => return Ok(None),
     };
-    let occurred_at = data
-        .get("timestamp")
-        .and_then(unix_time)
-        .ok_or_else(|| WebhookError::malformed(format!("{event} event has no valid timestamp")))?;
+    // A missing or unreadable time is not a reason to refuse a signed event (the provider
+    // would retry it for nothing): the HTTP layer records it at receipt and logs it.
+    let occurred_at = data.get("timestamp").and_then(unix_time);
     let headers = data.get("message").and_then(|m| m.get("headers"));
     let msg_id = headers
         .and_then(|h| text(h, "message-id"))
@@ -183,6 +193,23 @@ pub fn parse(body: &[u8]) -> Result<Option<InboundEvent>, WebhookError> {
         }
     }
     Ok(Some(out))
+}
+
+/// `v` with every object's keys in sorted order, whatever serde_json's map keeps.
+fn canonical(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), canonical(&map[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
 }
 
 /// `user-variables` is normally an object, but Mailgun substitutes an error string when the

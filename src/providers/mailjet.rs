@@ -53,7 +53,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
     super::fields::each_event(body, parse_event)
 }
 
-fn parse_event(item: &Value, index: usize) -> Result<Option<InboundEvent>, WebhookError> {
+fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, WebhookError> {
     let event = text(item, "event").unwrap_or_default();
     let kind = match event {
         // "sent" = accepted by the receiving server: what the other providers call delivered.
@@ -67,9 +67,9 @@ fn parse_event(item: &Value, index: usize) -> Result<Option<InboundEvent>, Webho
         "unsub" => InboundKind::Unsubscribe,
         _ => return Ok(None),
     };
-    let occurred_at = item.get("time").and_then(unix_time).ok_or_else(|| {
-        WebhookError::malformed(format!("event {index} ({event}) has no valid time"))
-    })?;
+    // A missing or unreadable time is not a reason to refuse a signed event (the provider
+    // would retry it for nothing): the HTTP layer records it at receipt and logs it.
+    let occurred_at = item.get("time").and_then(unix_time);
     let recipient = owned(item, "email");
     // `MessageID` is an integer above 2^53: serde_json keeps it exact as u64.
     let mailjet_id = item
@@ -81,7 +81,7 @@ fn parse_event(item: &Value, index: usize) -> Result<Option<InboundEvent>, Webho
     let event_id = format!(
         "{event}:{}:{}:{}:{}",
         mailjet_id.as_deref().unwrap_or_default(),
-        occurred_at.timestamp(),
+        occurred_at.map(|t| t.timestamp()).unwrap_or_default(),
         recipient.as_deref().unwrap_or_default(),
         url.as_deref().unwrap_or_default(),
     );

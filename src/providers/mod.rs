@@ -25,6 +25,7 @@
 //! | `TopicNotAllowed` | 403 | – | – | – | no retry | – | – |
 //! | `UnknownProvider` | 404 | retries | retries | retries | no retry | retries | no retry |
 //! | `CertificateUnavailable` | 503 | – | – | – | retries (3 × 20 s by default) | – | – |
+//! | our store failed ([`Provider::retry_status`]) | 503 (Brevo: 429) | retries | retries | retries | retries | retries | retries (429 only) |
 //!
 //! Mailgun stops only on 406, Postmark stops on 403, SNS treats every 4xx as final, Mailjet
 //! retries anything but 200 every 30 s for 24 h, and Brevo discards on any 4xx but 429 and on
@@ -33,8 +34,12 @@
 //!
 //! # Idempotency and replay
 //! `InboundEvent::event_id` is stable across a provider's retries; store `(provider,
-//! event_id)` once. Mailgun tokens are refused a second time within the tolerance window (the
-//! signature does not cover the body). SendGrid and SNS timestamps are not checked for age:
+//! event_id)` once. Mailgun tokens are single-use within the tolerance window (the signature
+//! does not cover the body): [`Provider::single_use_token`] hands the token and a digest of
+//! the payload to the HTTP layer, which records them in the transaction that stores the
+//! events. A token counts as used only once its events are committed; the same token with
+//! the same payload again (a retry after a lost answer) is answered 200 and stores nothing;
+//! with another payload it is a replay (401). SendGrid and SNS timestamps are not checked for age:
 //! neither provider documents a tolerance, and dedup on the event id makes a replay inert.
 //! Postmark (records without an `ID`), Mailjet and Brevo have no event id; their keys are
 //! composites of event name, provider message id or Message-ID, recipient, time and link,
@@ -49,7 +54,6 @@ mod fields;
 pub mod mailgun;
 pub mod mailjet;
 pub mod postmark;
-pub mod replay;
 pub mod sendgrid;
 pub mod ses;
 mod settings;
@@ -70,11 +74,10 @@ pub use certificate::{
     CertificateStore, ReqwestSns, SnsHttp, SnsUrl, confirm_subscription, public_key_from_pem,
 };
 pub use error::WebhookError;
-pub use event::{Inbound, InboundEvent, InboundKind};
+pub use event::{Inbound, InboundEvent, InboundKind, SingleUseToken};
 pub use mailgun::Mailgun;
 pub use mailjet::Mailjet;
 pub use postmark::Postmark;
-pub use replay::ReplayGuard;
 pub use sendgrid::Sendgrid;
 pub use ses::Ses;
 pub use settings::{
@@ -105,6 +108,20 @@ pub trait Provider: Send + Sync {
 
     /// Normalises a verified body. Never panics, whatever the bytes.
     fn parse(&self, body: &[u8]) -> Result<Inbound, WebhookError>;
+
+    /// The value of a verified body that its signature makes single-use (Mailgun's token),
+    /// if the provider has one. It is not remembered here: the HTTP layer records it in the
+    /// transaction that stores the body's events, so a request we fail leaves nothing that
+    /// would make the provider's retry be refused as a replay.
+    fn single_use_token(&self, _body: &[u8]) -> Option<SingleUseToken> {
+        None
+    }
+
+    /// The status to answer when we fail to store a verified request, chosen so that the
+    /// provider retries it (Brevo discards on every 5xx and retries only 429 and timeouts).
+    fn retry_status(&self) -> http::StatusCode {
+        http::StatusCode::SERVICE_UNAVAILABLE
+    }
 }
 
 /// Route name → provider. The HTTP layer looks providers up here instead of matching names.

@@ -72,9 +72,9 @@ pub fn parse(body: &[u8]) -> Result<Option<InboundEvent>, WebhookError> {
         },
         _ => return Ok(None),
     };
-    let occurred_at = value.get(time_key).and_then(rfc3339).ok_or_else(|| {
-        WebhookError::malformed(format!("{record_type} without a valid {time_key}"))
-    })?;
+    // A missing or unreadable time is not a reason to refuse a signed event (the provider
+    // would retry it for nothing): the HTTP layer records it at receipt and logs it.
+    let occurred_at = value.get(time_key).and_then(rfc3339);
     let recipient = owned(&value, "Recipient").or_else(|| owned(&value, "Email"));
     let postmark_id = owned(&value, "MessageID");
     // Bounce and SpamComplaint records have a numeric ID; other records have none, so the

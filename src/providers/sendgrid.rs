@@ -89,7 +89,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
     super::fields::each_event(body, parse_event)
 }
 
-fn parse_event(item: &Value, index: usize) -> Result<Option<InboundEvent>, WebhookError> {
+fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, WebhookError> {
     let event = text(item, "event").unwrap_or_default();
     let kind = match event {
         "delivered" => InboundKind::Delivered,
@@ -106,9 +106,9 @@ fn parse_event(item: &Value, index: usize) -> Result<Option<InboundEvent>, Webho
         // processed, group_resubscribe, account events, fragments: nothing to record.
         _ => return Ok(None),
     };
-    let occurred_at = item.get("timestamp").and_then(unix_time).ok_or_else(|| {
-        WebhookError::malformed(format!("event {index} ({event}) has no valid timestamp"))
-    })?;
+    // A missing or unreadable time is not a reason to refuse a signed event (the provider
+    // would retry it for nothing): the HTTP layer records it at receipt and logs it.
+    let occurred_at = item.get("timestamp").and_then(unix_time);
     let recipient = owned(item, "email");
     let smtp_id = text(item, "smtp-id").and_then(message_id);
     let event_id = owned(item, "sg_event_id").unwrap_or_else(|| {
@@ -116,7 +116,7 @@ fn parse_event(item: &Value, index: usize) -> Result<Option<InboundEvent>, Webho
         format!(
             "{event}:{}:{}:{}",
             recipient.as_deref().unwrap_or_default(),
-            occurred_at.timestamp(),
+            occurred_at.map(|t| t.timestamp()).unwrap_or_default(),
             smtp_id.as_deref().unwrap_or_default()
         )
     });

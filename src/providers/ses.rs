@@ -210,8 +210,7 @@ pub fn parse_record(record: &Value, sns_message_id: &str) -> Result<Inbound, Web
     let occurred_at = detail
         .get("timestamp")
         .and_then(rfc3339)
-        .or_else(|| mail.get("timestamp").and_then(rfc3339))
-        .ok_or_else(|| WebhookError::malformed(format!("SES {record_type} without a timestamp")))?;
+        .or_else(|| mail.get("timestamp").and_then(rfc3339));
     let ses_id = owned(mail, "messageId");
     let rfc_id = original_message_id(mail, ses_id.as_deref());
     let delivery_id = delivery_id(mail);

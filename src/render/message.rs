@@ -50,6 +50,29 @@ pub fn clean_display_name(name: &str) -> String {
     cleaned.chars().take(100).collect()
 }
 
+/// Characters of a subject as sent. A subject is rendered from customer data (a name, an
+/// order id, an attribute), so its length is whatever an import let through; mail clients
+/// show about 60 characters, and RFC 5322 allows 998 octets per header line. Capped here,
+/// where the header is written, whatever the template and data.
+pub const MAX_SUBJECT_CHARS: usize = 250;
+
+/// The subject as sent: one line (line breaks and control characters become spaces, runs of
+/// whitespace one space) of at most [`MAX_SUBJECT_CHARS`] characters, `…` marking a cut.
+pub fn clean_subject(subject: &str) -> String {
+    let words: Vec<&str> = subject
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let one_line = words.join(" ");
+    if one_line.chars().count() <= MAX_SUBJECT_CHARS {
+        return one_line;
+    }
+    let mut cut: String = one_line.chars().take(MAX_SUBJECT_CHARS - 1).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
 fn header(name: &'static str, value: String) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
 }
@@ -98,7 +121,7 @@ pub fn build_message(
         .envelope(envelope)
         .from(meta.from.clone())
         .to(to)
-        .subject(email.subject.as_str())
+        .subject(clean_subject(&email.subject))
         .date(meta.date.into())
         .message_id(Some(meta.message_id.to_string()))
         .raw_header(header("List-Unsubscribe", list_unsubscribe))
@@ -252,6 +275,18 @@ mod tests {
     fn line_ends_become_crlf_and_control_characters_spaces() {
         assert_eq!(wire_lines("a\nb\r\nc").unwrap(), b"a\r\nb\r\nc");
         assert_eq!(wire_lines("a\rb\0c\td").unwrap(), b"a b c\td");
+    }
+
+    #[test]
+    fn subjects_are_one_line_and_cut_with_an_ellipsis() {
+        assert_eq!(
+            clean_subject("Thanks,\r\nBcc: x@evil.test"),
+            "Thanks, Bcc: x@evil.test"
+        );
+        let long = clean_subject(&"Sara".repeat(10_000));
+        assert_eq!(long.chars().count(), MAX_SUBJECT_CHARS);
+        assert!(long.ends_with('…'));
+        assert_eq!(clean_subject("  short  "), "short");
     }
 
     #[test]

@@ -22,7 +22,9 @@ pub use dkim::DkimSigner;
 pub use error::RenderError;
 pub use links::{Links, Tracking};
 pub use locale_format::{date as format_date, level_name, localize_digits, money as format_money};
-pub use message::{MessageMeta, build_message, clean_display_name, parse_mailbox};
+pub use message::{
+    MAX_SUBJECT_CHARS, MessageMeta, build_message, clean_display_name, clean_subject, parse_mailbox,
+};
 pub use renderer::{DeliveryMeta, RenderedEmail, Renderer};
 
 use std::collections::BTreeMap;

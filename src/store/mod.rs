@@ -11,6 +11,7 @@ mod postgres_engagement;
 mod postgres_notify;
 mod postgres_report;
 mod postgres_tracking;
+mod postgres_webhook;
 mod sqlite;
 mod sqlite_bulk;
 mod sqlite_cycle;
@@ -18,6 +19,7 @@ mod sqlite_engagement;
 mod sqlite_notify;
 mod sqlite_report;
 mod sqlite_tracking;
+mod sqlite_webhook;
 mod suggestions;
 mod time;
 
@@ -152,7 +154,26 @@ pub trait ImportTx: Send {
         &mut self,
         rows: &[crate::notify::NewNotification],
     ) -> Result<u64>;
+    /// Records a provider's single-use webhook token in this transaction, so that it counts
+    /// as used exactly when the events stored with it are committed; forgets expired ones.
+    async fn use_webhook_token(
+        &mut self,
+        provider: &str,
+        token: &crate::providers::SingleUseToken,
+        now: DateTime<Utc>,
+    ) -> Result<TokenUse>;
     async fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// What recording a single-use webhook token found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenUse {
+    /// First use: recorded (and committed with the events).
+    New,
+    /// Already used with the same payload, whose events are therefore stored: a retry.
+    SamePayload,
+    /// Already used with another payload: a replay of the signature.
+    OtherPayload,
 }
 
 #[async_trait]
@@ -284,6 +305,13 @@ pub trait Store: Send + Sync {
         &self,
         message_ids: &[String],
     ) -> Result<HashMap<String, TrackedDelivery>>;
+    /// Provider message id → (customer, delivery) of the earliest stored event of that
+    /// provider's message: for events that carry nothing else we can correlate by.
+    async fn owners_by_provider_message(
+        &self,
+        provider: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, (String, Option<uuid::Uuid>)>>;
     /// Email address → customer id (the lowest id when several customers share an address).
     async fn customers_by_email(&self, emails: &[String]) -> Result<HashMap<String, String>>;
     /// Sets `data.comment` on the stored event with this dedupe key; false when there is none.

@@ -274,6 +274,14 @@ impl Store for PgStore {
     ) -> Result<std::collections::HashMap<String, super::TrackedDelivery>> {
         self.t_deliveries_by_message_id(m).await
     }
+    async fn owners_by_provider_message(
+        &self,
+        provider: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, (String, Option<uuid::Uuid>)>> {
+        super::postgres_webhook::owners_by_provider_message(&self.pool, provider, ids).await
+    }
+
     async fn customers_by_email(
         &self,
         e: &[String],
@@ -617,6 +625,15 @@ impl ImportTx for PgImport {
         rows: &[crate::notify::NewNotification],
     ) -> Result<u64> {
         super::postgres_notify::insert_notifications(&mut self.tx, rows).await
+    }
+
+    async fn use_webhook_token(
+        &mut self,
+        provider: &str,
+        token: &crate::providers::SingleUseToken,
+        now: DateTime<Utc>,
+    ) -> Result<super::TokenUse> {
+        super::postgres_webhook::use_token(&mut self.tx, provider, token, now).await
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {

@@ -282,6 +282,14 @@ impl Store for SqliteStore {
     ) -> Result<std::collections::HashMap<String, super::TrackedDelivery>> {
         self.t_deliveries_by_message_id(m).await
     }
+    async fn owners_by_provider_message(
+        &self,
+        provider: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, (String, Option<uuid::Uuid>)>> {
+        super::sqlite_webhook::owners_by_provider_message(&self.pool, provider, ids).await
+    }
+
     async fn customers_by_email(
         &self,
         e: &[String],
@@ -635,6 +643,15 @@ impl ImportTx for SqliteImport {
         rows: &[crate::notify::NewNotification],
     ) -> Result<u64> {
         super::sqlite_notify::insert_notifications(&mut self.tx, rows).await
+    }
+
+    async fn use_webhook_token(
+        &mut self,
+        provider: &str,
+        token: &crate::providers::SingleUseToken,
+        now: DateTime<Utc>,
+    ) -> Result<super::TokenUse> {
+        super::sqlite_webhook::use_token(&mut self.tx, provider, token, now).await
     }
 
     async fn commit(mut self: Box<Self>) -> Result<()> {

@@ -220,6 +220,7 @@ pub fn defaults() -> RecordDefaults {
         base_currency: rapport::domain::Currency::parse("EUR").unwrap(),
         rates: Default::default(),
         now: Utc::now(),
+        input: Default::default(),
     }
 }
 
@@ -236,7 +237,11 @@ pub fn state_with_config(store: Arc<dyn Store>, config: rapport::config::Config)
 
 /// The test secret, API keys and webhook keys.
 fn settings() -> (HttpSettings, Registry) {
-    let webhooks = WebhookSettings {
+    settings_with(|_| {})
+}
+
+fn settings_with(edit: impl FnOnce(&mut WebhookSettings)) -> (HttpSettings, Registry) {
+    let mut webhooks = WebhookSettings {
         sendgrid: Some(SendgridSettings {
             public_key: SG_KEY_1.into(),
         }),
@@ -254,6 +259,7 @@ fn settings() -> (HttpSettings, Registry) {
         }),
         ..Default::default()
     };
+    edit(&mut webhooks);
     let registry = Registry::from_settings(&webhooks).expect("test webhook settings");
     let settings = HttpSettings {
         signer: Signer::new(SECRET),
@@ -267,12 +273,28 @@ fn settings() -> (HttpSettings, Registry) {
         base_currency: rapport::domain::Currency::parse("EUR").unwrap(),
         currency_rates: Default::default(),
         sns_auto_confirm: false,
+        input: Default::default(),
     };
     (settings, registry)
 }
 
 pub async fn app(db: support::TestDb) -> App {
     let state = state(db.store.clone());
+    App {
+        router: rapport::http::router(state.clone()),
+        state,
+        db,
+        signer: Signer::new(SECRET),
+    }
+}
+
+/// [`app`] with the webhook settings changed by `edit` (e.g. Postmark configured).
+pub async fn app_with_webhooks(
+    db: support::TestDb,
+    edit: impl FnOnce(&mut WebhookSettings),
+) -> App {
+    let (settings, registry) = settings_with(edit);
+    let state = AppState::new(db.store.clone(), settings, registry);
     App {
         router: rapport::http::router(state.clone()),
         state,
