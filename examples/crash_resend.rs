@@ -185,7 +185,7 @@ fn spawn(
     log: &str,
 ) -> anyhow::Result<Child> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    Ok(Command::new(binary)
+    Command::new(binary)
         .arg("--config")
         .arg(root.join("config/rapport.toml"))
         .args(["run", "--once", "--now", &now.to_rfc3339()])
@@ -199,7 +199,7 @@ fn spawn(
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(work.join(log))?)
         .spawn()
-        .context("spawn rapport")?)
+        .context("spawn rapport")
 }
 
 /// Message-IDs of the deliveries still leased (`sending`).
