@@ -121,8 +121,13 @@ async fn measure(
     );
     let mut arrived = Arrivals::default();
     let mut resent = Vec::new();
-    // Kill points spread over the queue, a little past the start of each run.
-    let step = args.recipients / (args.kills + 2);
+    // Kill points spread over the queue; an odd step, so that kills land at every position
+    // within a claimed batch of 500, not always at a batch boundary (where nothing is in
+    // flight).
+    let step = (args.recipients / (args.kills + 2))
+        .saturating_sub(173)
+        .max(1)
+        | 1;
     for k in 0..args.kills {
         let mut child = spawn(binary, args, url, &smtp, now, work, &format!("run-{k}.log"))?;
         let target = sink.count() + step;
