@@ -176,6 +176,7 @@ mod daemon {
         loop {
             let wait = (next.0 - Utc::now()).to_std().unwrap_or_default();
             if nap(&mut stop, wait).await {
+                release_scheduler_lease(&app, &owner).await;
                 return;
             }
             let now = Utc::now();
@@ -218,7 +219,22 @@ mod daemon {
             }
             match schedule.next(Utc::now()) {
                 Some(n) => next = n,
-                None => return,
+                None => {
+                    release_scheduler_lease(&app, &owner).await;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// On a graceful stop: without this the lease stays ours until it expires
+    /// (`scheduler.lease`, 5 minutes by default) and every other replica skips its ticks.
+    async fn release_scheduler_lease(app: &App, owner: &str) {
+        match app.store.release_lease(LEASE, owner).await {
+            Ok(true) => tracing::info!("Released the scheduler lease."),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot release the scheduler lease; it expires on its own.")
             }
         }
     }

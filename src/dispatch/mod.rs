@@ -1,11 +1,15 @@
 //! Sender workers: claim a batch of due deliveries (with a lease) → render → send over each
-//! worker's own connection → record the results in one batch. Nothing is sent inside a
-//! database transaction, and a crash leaves claimed rows to be re-claimed when the lease ends.
+//! worker's own connection → hand each result to the recorder, which writes them in small
+//! groups within milliseconds (group commit, `recorder`). Nothing is sent inside a database
+//! transaction, and a crash leaves claimed rows to be re-claimed when the lease ends; what a
+//! crash sends twice is only what SMTP had accepted and the recorder had not yet written.
 
 mod compose;
+mod recorder;
 mod retry;
 
 pub use compose::{ComposeError, Composer, Envelope, Prepared};
+pub use recorder::Limits as RecordLimits;
 pub use retry::RetryPolicy;
 
 use crate::mailer::{Sender, Transport};
@@ -13,11 +17,14 @@ use crate::store::{ClaimedDelivery, DeliveryResult, Store, StoreError};
 use chrono::{DateTime, Utc};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
+use recorder::{Claim, Recorder};
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::Mutex;
 
-/// Deliveries claimed per round trip.
+/// Deliveries claimed per round trip. A claim's size no longer bounds what a crash re-sends
+/// (each result is written within milliseconds of SMTP's answer); rows claimed and not yet
+/// sent when a process dies are only delayed until their lease ends.
 const CLAIM_BATCH: u32 = 500;
 
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
@@ -44,6 +51,13 @@ impl DispatchReport {
             DeliveryResult::Suppressed { .. } => self.suppressed += 1,
         }
     }
+
+    fn merge(&mut self, o: &DispatchReport) {
+        self.sent += o.sent;
+        self.retried += o.retried;
+        self.failed += o.failed;
+        self.suppressed += o.suppressed;
+    }
 }
 
 pub struct Dispatcher {
@@ -55,9 +69,10 @@ pub struct Dispatcher {
     lease: chrono::TimeDelta,
     /// Names this process in `lease_owner`, for operators reading the outbox.
     owner: String,
-    /// The previous batch's results being written while the next batch is claimed and sent
-    /// (recording is fenced per claim, so the overlap is safe).
-    recording: Mutex<Option<tokio::task::JoinHandle<Result<(), StoreError>>>>,
+    /// Writes results in small groups as they come (started on first use, inside the
+    /// runtime). Recording is fenced per claim, so writes overlapping the next claim are safe.
+    recorder: OnceLock<Recorder>,
+    record_limits: recorder::Limits,
     /// `run --once --now T`: the clock of everything this dispatcher records (sent_at, retry
     /// times, the Date header), so that a replay at T reads as if it ran at T.
     replay_clock: Option<DateTime<Utc>>,
@@ -85,7 +100,8 @@ impl Dispatcher {
             limiter,
             lease: chrono::TimeDelta::minutes(5),
             owner: format!("{}:{}", hostname(), std::process::id()),
-            recording: Mutex::new(None),
+            recorder: OnceLock::new(),
+            record_limits: recorder::Limits::DEFAULT,
             replay_clock: None,
         }
     }
@@ -96,17 +112,38 @@ impl Dispatcher {
         self
     }
 
+    /// Other group-commit limits than [`RecordLimits::DEFAULT`] (before the first batch).
+    pub fn with_record_limits(mut self, limits: RecordLimits) -> Self {
+        self.record_limits = limits;
+        self
+    }
+
+    fn recorder(&self) -> &Recorder {
+        self.recorder
+            .get_or_init(|| Recorder::spawn(self.store.clone(), self.record_limits))
+    }
+
     /// Claims and sends one batch of deliveries due at `now`; returns how many were claimed.
+    /// Each result is handed to the recorder as it comes; [`Dispatcher::flush`] waits until
+    /// they are written.
     pub async fn run_batch(
         &self,
         now: DateTime<Utc>,
         report: &mut DispatchReport,
     ) -> Result<usize, StoreError> {
+        let recorder = self.recorder().clone();
+        if let Some(e) = recorder.take_failure() {
+            return Err(e);
+        }
         // A token per claim: results are recorded only for rows this claim still holds.
-        let claim = format!("{}/{}", self.owner, uuid::Uuid::now_v7());
+        let claim = Arc::new(Claim {
+            token: format!("{}/{}", self.owner, uuid::Uuid::now_v7()),
+            now,
+            replay: self.replay_clock,
+        });
         let claimed = self
             .store
-            .claim_due(now, CLAIM_BATCH, self.lease, &claim)
+            .claim_due(now, CLAIM_BATCH, self.lease, &claim.token)
             .await?;
         if claimed.is_empty() {
             self.flush().await?;
@@ -134,19 +171,19 @@ impl Dispatcher {
                 Some(at) => Clock::Fixed(at),
                 None => Clock::Wall { not_before: now },
             };
+            let recorder = recorder.clone();
+            let claim = claim.clone();
             tasks.push(tokio::spawn(async move {
                 let mut sender = sender.lock().await;
-                let mut results = Vec::with_capacity(part.len());
+                let mut report = DispatchReport::default();
                 for d in part {
-                    if std::time::Instant::now() > deadline {
-                        results.push(DeliveryResult::Retry {
+                    let result = if std::time::Instant::now() > deadline {
+                        DeliveryResult::Retry {
                             id: d.id,
                             next_attempt_at: clock.now(),
                             error: "not sent: the batch ran out of lease time".into(),
-                        });
-                        continue;
-                    }
-                    results.push(
+                        }
+                    } else {
                         send_one(
                             &composer,
                             &prepared,
@@ -156,43 +193,31 @@ impl Dispatcher {
                             &d,
                             clock,
                         )
-                        .await,
-                    );
+                        .await
+                    };
+                    report.add(&result);
+                    // Before the next email: SMTP accepted this one, and until it is written
+                    // a crash sends it again.
+                    recorder.record(&claim, result).await;
                 }
-                results
+                report
             }));
         }
-        let mut results = Vec::with_capacity(n);
         for t in tasks {
             match t.await {
-                Ok(r) => results.extend(r),
+                Ok(r) => report.merge(&r),
                 // A panicking worker leaves its rows leased: they are re-claimed later.
                 Err(e) => tracing::error!(error = %e, "Sender worker failed."),
             }
         }
-        for r in &results {
-            report.add(r);
-        }
-        self.flush().await?;
-        let store = self.store.clone();
-        let at = self.replay_clock.unwrap_or_else(|| Utc::now().max(now));
-        *self.recording.lock().await = Some(tokio::spawn(async move {
-            store.record_results(&results, &claim, at).await
-        }));
         Ok(n)
     }
 
-    /// Waits until the last batch's results are written. `drain` and `close` call it; a
-    /// process that exits without it leaves that batch leased, to be re-sent after the lease.
+    /// Waits until every result handed over so far is written. `drain` and `close` call it;
+    /// a process killed before a result is written sends that email again after the lease.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        let pending = self.recording.lock().await.take();
-        match pending {
-            Some(h) => match h.await {
-                Ok(r) => r,
-                Err(e) => Err(StoreError::Invalid(format!(
-                    "recording results failed: {e}"
-                ))),
-            },
+        match self.recorder.get() {
+            Some(r) => r.flush().await,
             None => Ok(()),
         }
     }
@@ -209,7 +234,7 @@ impl Dispatcher {
     /// Writes what is still pending and ends every worker's session (SMTP QUIT).
     pub async fn close(&self) {
         if let Err(e) = self.flush().await {
-            tracing::error!(error = %e, "Cannot record the last batch; its rows are re-sent after the lease.");
+            tracing::error!(error = %e, "Cannot record the last results; their rows are re-sent after the lease.");
         }
         for s in &self.senders {
             s.lock().await.close().await;

@@ -293,6 +293,9 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool>;
+    /// Gives up the named lease if `owner` holds it, so another replica can take it at once
+    /// (a graceful stop); false when `owner` did not hold it.
+    async fn release_lease(&self, name: &str, owner: &str) -> Result<bool>;
 
     // --- the HTTP endpoint: tracking links, unsubscribe, surveys, webhook correlation ---
     /// The deliveries with these ids that exist, with what a tracking hit needs.

@@ -240,6 +240,17 @@ impl Store for PgStore {
         .await?;
         Ok(got.is_some())
     }
+    async fn release_lease(&self, name: &str, owner: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE engine_state SET lease_owner = NULL, lease_until = NULL \
+             WHERE name = $1 AND lease_owner = $2",
+        )
+        .bind(name)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
     async fn customer(&self, id: &str) -> Result<Option<super::CustomerProfile>> {
         let Some(r) = sqlx::query(
             "SELECT id, email, name, locale, timezone, attributes::text, subscribed, current_level::int8, target_level::int8 FROM customers WHERE id = $1",

@@ -248,6 +248,19 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(got.is_some())
     }
+    async fn release_lease(&self, name: &str, owner: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE engine_state SET lease_owner = NULL, lease_until = NULL \
+             WHERE name = ?1 AND lease_owner = ?2",
+        )
+        .bind(name)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
     async fn customer(&self, id: &str) -> Result<Option<super::CustomerProfile>> {
         let Some(r) = sqlx::query(
             "SELECT id, email, name, locale, timezone, attributes, subscribed, current_level, target_level FROM customers WHERE id = ?",
