@@ -200,7 +200,7 @@ async fn run_backend(
         if fresh {
             "freshly imported by this run (no VACUUM, no manual ANALYZE)"
         } else {
-            "imported by an earlier run (aged: earlier cycles and autovacuum ran on it)"
+            "imported by an earlier run (aged: earlier cycles ran on it)"
         }
     );
     reset_peak_rss();
