@@ -32,6 +32,8 @@ fn renderer(cfg: &Config) -> Renderer {
             campaign: c.id.clone(),
             template: c.template.clone(),
             subjects: c.subjects.clone(),
+            // Where each subject sits in its TOML file only matters for error messages.
+            subject_sources: Default::default(),
         })
         .collect();
     let tracking = Tracking::new("https://mail.shop.example", Signer::new(SECRET));
