@@ -30,6 +30,16 @@ fn demo_levels_per_locale() -> BTreeMap<(&'static str, i64), BTreeMap<String, i6
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    // The summary itself shows the spread, so a newcomer sees it without SQL.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("partnership")
+                && l.contains("(en ")
+                && l.contains(", fa ")),
+        "the demo's level summary shows each level per locale:\n{stdout}"
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -188,14 +188,32 @@ fn clear_outbox(config: &Config) -> Result<String, Failure> {
 
 async fn print_levels(store: &dyn Store, now: DateTime<Utc>) -> Result<(), Failure> {
     let counts = store.level_counts(now).await?;
-    println!("\n  {:<12} {:>8} {:>8}", "level", "current", "target");
+    // Per locale too: a sample (or a shop) whose levels all land in one language is a
+    // pricing or data problem a marketer should see at once.
+    let locales: Vec<&String> = counts.by_locale.keys().collect();
+    let per_locale = |i: usize, current: bool| -> String {
+        locales
+            .iter()
+            .map(|l| {
+                let (c, t) = &counts.by_locale[*l];
+                format!("{l} {}", if current { c[i] } else { t[i] })
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "\n  {:<12} {:>8} {:<20} {:>8} {:<20}",
+        "level", "current", "", "target", ""
+    );
     for l in Level::ALL {
         let i = (l.rank() - 1) as usize;
         println!(
-            "  {:<12} {:>8} {:>8}",
+            "  {:<12} {:>8} {:<20} {:>8} {:<20}",
             l.as_str(),
             counts.current[i],
-            counts.target[i]
+            format!("({})", per_locale(i, true)),
+            counts.target[i],
+            format!("({})", per_locale(i, false))
         );
     }
     Ok(())

@@ -164,8 +164,25 @@ pub struct HistoryEntry {
 pub struct LevelCounts {
     pub current: [u64; 5],
     pub target: [u64; 5],
+    /// The same per locale (`demo` shows how the levels spread across the shop's languages).
+    pub by_locale: std::collections::BTreeMap<String, ([u64; 5], [u64; 5])>,
     pub climbed_30d: u64,
     pub dropped_30d: u64,
+}
+
+impl LevelCounts {
+    /// Adds `n` customers of `locale` at current level `current` and target `target`.
+    pub(crate) fn add(&mut self, locale: String, current: i64, target: i64, n: u64) {
+        let (c, t) = (
+            (level_of(current).rank() - 1) as usize,
+            (level_of(target).rank() - 1) as usize,
+        );
+        self.current[c] += n;
+        self.target[t] += n;
+        let entry = self.by_locale.entry(locale).or_default();
+        entry.0[c] += n;
+        entry.1[t] += n;
+    }
 }
 
 pub(crate) fn level_of(rank: i64) -> Level {

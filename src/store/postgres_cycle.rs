@@ -381,14 +381,13 @@ impl PgStore {
     pub(super) async fn c_level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts> {
         let mut counts = LevelCounts::default();
         for r in sqlx::query(
-            "SELECT current_level::int8, target_level::int8, COUNT(*) FROM customers GROUP BY 1, 2",
+            "SELECT locale, current_level::int8, target_level::int8, COUNT(*) FROM customers \
+             GROUP BY 1, 2, 3",
         )
         .fetch_all(&self.pool)
         .await?
         {
-            let n = r.get::<i64, _>(2) as u64;
-            counts.current[(level_of(r.get(0)).rank() - 1) as usize] += n;
-            counts.target[(level_of(r.get(1)).rank() - 1) as usize] += n;
+            counts.add(r.get(0), r.get(1), r.get(2), r.get::<i64, _>(3) as u64);
         }
         let r = sqlx::query(
             "SELECT COUNT(*) FILTER (WHERE to_level > from_level), COUNT(*) FILTER (WHERE to_level < from_level) \

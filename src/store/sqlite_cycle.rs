@@ -456,14 +456,13 @@ impl SqliteStore {
 
     pub(super) async fn c_level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts> {
         let mut counts = LevelCounts::default();
-        for r in
-            sqlx::query("SELECT current_level, target_level, COUNT(*) FROM customers GROUP BY 1, 2")
-                .fetch_all(&self.pool)
-                .await?
+        for r in sqlx::query(
+            "SELECT locale, current_level, target_level, COUNT(*) FROM customers GROUP BY 1, 2, 3",
+        )
+        .fetch_all(&self.pool)
+        .await?
         {
-            let n = r.get::<i64, _>(2) as u64;
-            counts.current[(level_of(r.get(0)).rank() - 1) as usize] += n;
-            counts.target[(level_of(r.get(1)).rank() - 1) as usize] += n;
+            counts.add(r.get(0), r.get(1), r.get(2), r.get::<i64, _>(3) as u64);
         }
         let r = sqlx::query(
             "SELECT COALESCE(SUM(to_level > from_level), 0), COALESCE(SUM(to_level < from_level), 0) \
