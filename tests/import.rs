@@ -4,9 +4,8 @@
 mod support;
 
 use rapport::domain::{Locale, Timezone};
-use rapport::import::{Entity, ImportOptions, ImportReport, RecordDefaults, import_file};
+use rapport::import::{Entity, ImportReport, RecordDefaults};
 use rapport::store::Store;
-use std::io::Write;
 
 fn defaults() -> RecordDefaults {
     RecordDefaults {
@@ -20,28 +19,10 @@ fn defaults() -> RecordDefaults {
     }
 }
 
-fn file(dir: &tempfile::TempDir, name: &str, body: &str) -> String {
-    let path = dir.path().join(name);
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(body.as_bytes())
-        .unwrap();
-    path.display().to_string()
-}
+use support::import::file;
 
 async fn import(store: &dyn Store, entity: Entity, path: &str, skip_invalid: bool) -> ImportReport {
-    import_file(
-        store,
-        entity,
-        path,
-        &defaults(),
-        &ImportOptions {
-            skip_invalid,
-            progress: false,
-        },
-    )
-    .await
-    .expect("import runs")
+    support::import::import_with(store, entity, path, &defaults(), skip_invalid).await
 }
 
 const CUSTOMERS_CSV: &str = "id,email,name,locale,timezone,subscribed,created_at,attributes

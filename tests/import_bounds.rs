@@ -14,25 +14,10 @@ fn defaults() -> RecordDefaults {
     )
 }
 
-fn file(dir: &tempfile::TempDir, name: &str, body: &str) -> String {
-    let path = dir.path().join(name);
-    std::fs::write(&path, body).unwrap();
-    path.display().to_string()
-}
+use support::import::file;
 
 async fn import(store: &dyn Store, entity: Entity, path: &str) -> ImportReport {
-    import_file(
-        store,
-        entity,
-        path,
-        &defaults(),
-        &ImportOptions {
-            skip_invalid: false,
-            progress: false,
-        },
-    )
-    .await
-    .expect("import runs")
+    support::import::import_with(store, entity, path, &defaults(), false).await
 }
 
 fn problems(r: &ImportReport) -> Vec<String> {

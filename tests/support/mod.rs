@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod delivery;
+pub mod import;
 pub mod process;
 pub mod smtp_server;
 pub mod tools;
