@@ -612,3 +612,45 @@ async fn a_full_cycle_on_a_one_connection_pool_does_not_wait_for_itself() {
         assert_eq!(again.queued, 0, "{}", db.backend);
     }
 }
+
+#[tokio::test]
+async fn a_cycle_that_rewrites_many_levels_vacuums_customers_on_postgres() {
+    // Without autovacuum (off on some servers, behind on busy ones) the next full cycle
+    // would read every dead version the first cycle's level writes left behind.
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,email,name\n");
+    for i in 0..10_500 {
+        csv.push_str(&format!("c{i},c{i}@example.com,Customer {i}\n"));
+    }
+    let path = support::import::file(&dir, "customers.csv", &csv);
+    let r = support::import::import_with(
+        &*db.store,
+        rapport::import::Entity::Customers,
+        &path,
+        &defaults(),
+        false,
+    )
+    .await;
+    assert!(r.committed, "{:?}", r.rejected.first());
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let vacuums = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'customers'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let before = vacuums().await;
+    // Every customer's first assessment is written: 10,500 level changes.
+    let report = cycle_at(&*db.store, Scope::All, now()).await;
+    assert!(report.level_changes >= 10_000, "{report:?}");
+    assert!(
+        vacuums().await > before,
+        "customers was not vacuumed after the cycle"
+    );
+    pool.close().await;
+}
