@@ -3,19 +3,33 @@
 
 mod customer_id;
 mod email;
+pub mod engagement;
 mod event_kind;
+mod facts;
 mod level;
 mod locale;
 mod money;
+mod movement;
+mod notification;
+mod record;
+pub mod report;
 mod timezone;
+mod webhook_token;
 
 pub use customer_id::CustomerId;
 pub use email::EmailAddress;
 pub use event_kind::EventKind;
+pub use facts::CustomerFacts;
 pub use level::Level;
 pub use locale::Locale;
 pub use money::{Currency, Money};
+pub use movement::{LevelMovement, Transition};
+pub use notification::{
+    ClaimedNotification, NewNotification, NotificationCounts, NotificationResult,
+};
+pub use record::{CustomerRecord, EventRecord, OrderRecord};
 pub use timezone::Timezone;
+pub use webhook_token::SingleUseToken;
 
 /// Why a value could not be parsed; the message is written for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,9 +4,9 @@
 mod record;
 mod source;
 
+pub use crate::domain::{CustomerRecord, EventRecord, OrderRecord};
 pub use record::{
-    CUSTOMER_FIELDS, CustomerRecord, EVENT_FIELDS, EventRecord, FieldError, ORDER_FIELDS,
-    OrderRecord, RecordDefaults, Row, RowErrors,
+    CUSTOMER_FIELDS, EVENT_FIELDS, FieldError, ORDER_FIELDS, RecordDefaults, Row, RowErrors,
 };
 pub use source::Format;
 

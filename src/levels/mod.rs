@@ -5,12 +5,11 @@
 //! points it computes; this module only decides, and says why.
 
 mod assess;
-mod facts;
 mod tiers;
 pub(crate) mod wording;
 
 pub use assess::{Assessment, assess, assess_levels};
-pub use facts::CustomerFacts;
+pub use crate::domain::CustomerFacts;
 pub use tiers::{Breadth, MarginTiers, Tier};
 
 #[cfg(test)]

@@ -13,11 +13,12 @@
 //! has a `secret`, `X-Rapport-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`
 //! (see [`signature::verify`] for the receiving side).
 
-mod outbox;
 pub mod signature;
 mod worker;
 
-pub use outbox::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
+pub use crate::domain::{
+    ClaimedNotification, NewNotification, NotificationCounts, NotificationResult,
+};
 pub use worker::{RetryPolicy, Worker, WorkerOptions, send_sample};
 
 use crate::config::NotifyConfig;

@@ -74,7 +74,8 @@ pub use certificate::{
     CertificateStore, ReqwestSns, SnsHttp, SnsUrl, confirm_subscription, public_key_from_pem,
 };
 pub use error::WebhookError;
-pub use event::{Inbound, InboundEvent, InboundKind, SingleUseToken};
+pub use crate::domain::SingleUseToken;
+pub use event::{Inbound, InboundEvent, InboundKind};
 pub use mailgun::Mailgun;
 pub use mailjet::Mailjet;
 pub use postmark::Postmark;

@@ -18,14 +18,12 @@
 //!   `strategy.currency_rates` (an order in a currency without a rate is left out of the sum
 //!   and counted in `unpriced_orders`, which the table shows).
 
-pub mod engagement;
-mod figures;
+pub use crate::domain::engagement;
 mod format;
-mod movement;
 
-pub use figures::{ConversionRow, FunnelRow, ReportFilter, SurveyRow};
+pub use crate::domain::report::{ConversionRow, FunnelRow, ReportFilter, ReportRows, SurveyRow};
 pub use format::{write_csv, write_table};
-pub use movement::{LevelMovement, Transition};
+pub use crate::domain::{LevelMovement, Transition};
 
 use crate::config::Config;
 use crate::store::{Store, StoreError};
@@ -216,8 +214,9 @@ pub async fn build(
     cfg: &Config,
     f: &ReportFilter,
 ) -> Result<Report, StoreError> {
+    let rows = store.report(f).await?;
     Ok(Report {
-        campaigns: store.report(f).await?,
+        campaigns: merge(rows.funnel, rows.surveys, rows.conversions),
         currency: cfg.strategy.base_currency.as_str().to_string(),
     })
 }

@@ -199,7 +199,7 @@ where
 mod tests {
     use super::*;
     use crate::domain::Level;
-    use crate::levels::CustomerFacts;
+    use crate::domain::CustomerFacts;
     use futures::stream;
 
     fn customer(id: &str) -> FactsRow {

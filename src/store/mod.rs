@@ -50,7 +50,7 @@ impl StatsTable {
     }
 }
 
-use crate::import::{CustomerRecord, EventRecord, OrderRecord};
+use crate::domain::{CustomerRecord, EventRecord, OrderRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -152,14 +152,14 @@ pub trait ImportTx: Send {
     /// together with the change they announce. Returns how many were new.
     async fn enqueue_notifications(
         &mut self,
-        rows: &[crate::notify::NewNotification],
+        rows: &[crate::domain::NewNotification],
     ) -> Result<u64>;
     /// Records a provider's single-use webhook token in this transaction, so that it counts
     /// as used exactly when the events stored with it are committed; forgets expired ones.
     async fn use_webhook_token(
         &mut self,
         provider: &str,
-        token: &crate::providers::SingleUseToken,
+        token: &crate::domain::SingleUseToken,
         now: DateTime<Utc>,
     ) -> Result<TokenUse>;
     async fn commit(self: Box<Self>) -> Result<()>;
@@ -225,7 +225,7 @@ pub trait Store: Send + Sync {
         &self,
         changes: &[LevelChange],
         deliveries: &[NewDelivery],
-        notifications: &[crate::notify::NewNotification],
+        notifications: &[crate::domain::NewNotification],
         at: DateTime<Utc>,
     ) -> Result<u64>;
     async fn level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts>;
@@ -324,19 +324,19 @@ pub trait Store: Send + Sync {
     /// Per-campaign figures of `rapport report` (set-based: a few aggregate queries).
     async fn report(
         &self,
-        filter: &crate::report::ReportFilter,
-    ) -> Result<Vec<crate::report::CampaignReport>>;
+        filter: &crate::domain::report::ReportFilter,
+    ) -> Result<crate::domain::report::ReportRows>;
     /// Level changes in `[since, until)` by (from, to), with the mean time at `from` before.
     async fn level_movement(
         &self,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<crate::report::LevelMovement>;
+    ) -> Result<crate::domain::LevelMovement>;
 
     // --- notifications to other systems (issue 8) ---
     /// Stores notifications (one row per event and endpoint; see `notify::fan_out`) for the
     /// worker to POST; returns how many were new.
-    async fn enqueue_notifications(&self, rows: &[crate::notify::NewNotification]) -> Result<u64>;
+    async fn enqueue_notifications(&self, rows: &[crate::domain::NewNotification]) -> Result<u64>;
     /// Claims up to `limit` due notifications for the named endpoints, with a lease.
     async fn claim_notifications(
         &self,
@@ -345,15 +345,15 @@ pub trait Store: Send + Sync {
         lease: chrono::TimeDelta,
         owner: &str,
         endpoints: &[String],
-    ) -> Result<Vec<crate::notify::ClaimedNotification>>;
+    ) -> Result<Vec<crate::domain::ClaimedNotification>>;
     /// Records what became of claimed notifications (ignored where the lease is no longer ours).
     async fn record_notifications(
         &self,
-        results: &[crate::notify::NotificationResult],
+        results: &[crate::domain::NotificationResult],
         owner: &str,
         now: DateTime<Utc>,
     ) -> Result<()>;
-    async fn notification_counts(&self) -> Result<crate::notify::NotificationCounts>;
+    async fn notification_counts(&self) -> Result<crate::domain::NotificationCounts>;
 }
 
 /// A sent (or queued) delivery as the HTTP endpoint sees it: who it went to, and the click

@@ -2,7 +2,7 @@
 //! statement over `UNNEST`ed arrays — one round trip per few thousand rows.
 
 use super::{ImportTx, Result, Store, TableCounts, UpsertCounts, batches};
-use crate::import::{CustomerRecord, EventRecord, OrderRecord};
+use crate::domain::{CustomerRecord, EventRecord, OrderRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -128,7 +128,7 @@ impl Store for PgStore {
         &self,
         ch: &[super::LevelChange],
         d: &[super::NewDelivery],
-        n: &[crate::notify::NewNotification],
+        n: &[crate::domain::NewNotification],
         at: DateTime<Utc>,
     ) -> Result<u64> {
         self.c_apply_cycle(ch, d, n, at).await
@@ -304,18 +304,18 @@ impl Store for PgStore {
     }
     async fn report(
         &self,
-        f: &crate::report::ReportFilter,
-    ) -> Result<Vec<crate::report::CampaignReport>> {
+        f: &crate::domain::report::ReportFilter,
+    ) -> Result<crate::domain::report::ReportRows> {
         self.r_report(f).await
     }
     async fn level_movement(
         &self,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<crate::report::LevelMovement> {
+    ) -> Result<crate::domain::LevelMovement> {
         self.r_level_movement(since, until).await
     }
-    async fn enqueue_notifications(&self, rows: &[crate::notify::NewNotification]) -> Result<u64> {
+    async fn enqueue_notifications(&self, rows: &[crate::domain::NewNotification]) -> Result<u64> {
         self.n_enqueue(rows).await
     }
     async fn claim_notifications(
@@ -325,18 +325,18 @@ impl Store for PgStore {
         lease: chrono::TimeDelta,
         owner: &str,
         endpoints: &[String],
-    ) -> Result<Vec<crate::notify::ClaimedNotification>> {
+    ) -> Result<Vec<crate::domain::ClaimedNotification>> {
         self.n_claim(now, limit, lease, owner, endpoints).await
     }
     async fn record_notifications(
         &self,
-        r: &[crate::notify::NotificationResult],
+        r: &[crate::domain::NotificationResult],
         owner: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.n_record(r, owner, now).await
     }
-    async fn notification_counts(&self) -> Result<crate::notify::NotificationCounts> {
+    async fn notification_counts(&self) -> Result<crate::domain::NotificationCounts> {
         self.n_counts().await
     }
 }
@@ -595,7 +595,7 @@ impl ImportTx for PgImport {
                 .await?;
             }
         }
-        let deltas = crate::report::engagement::fold(
+        let deltas = crate::domain::engagement::fold(
             new.iter().map(|&i| &rows[i]).zip(seqs.iter().copied()),
         );
         super::postgres_engagement::merge(&mut self.tx, &deltas).await?;
@@ -633,7 +633,7 @@ impl ImportTx for PgImport {
 
     async fn enqueue_notifications(
         &mut self,
-        rows: &[crate::notify::NewNotification],
+        rows: &[crate::domain::NewNotification],
     ) -> Result<u64> {
         super::postgres_notify::insert_notifications(&mut self.tx, rows).await
     }
@@ -641,7 +641,7 @@ impl ImportTx for PgImport {
     async fn use_webhook_token(
         &mut self,
         provider: &str,
-        token: &crate::providers::SingleUseToken,
+        token: &crate::domain::SingleUseToken,
         now: DateTime<Utc>,
     ) -> Result<super::TokenUse> {
         super::postgres_webhook::use_token(&mut self.tx, provider, token, now).await

@@ -10,7 +10,7 @@ use super::{
     LevelChange, LevelCounts, NewDelivery, OccurrenceData, OutboxCounts, PgStore, PlanContext,
     Result, Scope, batches,
 };
-use crate::levels::CustomerFacts;
+use crate::domain::CustomerFacts;
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 use sqlx::postgres::{PgArguments, PgRow};
@@ -317,7 +317,7 @@ impl PgStore {
         &self,
         changes: &[LevelChange],
         deliveries: &[NewDelivery],
-        notifications: &[crate::notify::NewNotification],
+        notifications: &[crate::domain::NewNotification],
         at: DateTime<Utc>,
     ) -> Result<u64> {
         let mut tx = self.pool.begin().await?;

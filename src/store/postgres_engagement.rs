@@ -1,7 +1,7 @@
 //! PostgreSQL side of the per-delivery engagement rollup (report::engagement, migration 0011).
 
 use super::{Result, batches};
-use crate::report::engagement::EngagementDelta;
+use crate::domain::engagement::EngagementDelta;
 use sqlx::PgConnection;
 
 /// Merges new events' deltas into `delivery_engagement` on the caller's connection (the

@@ -2,7 +2,7 @@
 //! number of replicas' workers share it without taking the same row.
 
 use super::{PgStore, Result, batches};
-use crate::notify::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
+use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 

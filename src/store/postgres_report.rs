@@ -2,8 +2,10 @@
 
 use super::cycle::level_of;
 use super::{PgStore, Result};
-use crate::report::{
-    CampaignReport, ConversionRow, FunnelRow, LevelMovement, ReportFilter, SurveyRow, Transition,
+use crate::domain::report::{
+    ConversionRow, FunnelRow, ReportFilter, ReportRows, SurveyRow,
+};
+use crate::domain::{LevelMovement, Transition
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -28,7 +30,7 @@ fn n(r: &sqlx::postgres::PgRow, i: usize) -> Result<u64, sqlx::Error> {
 }
 
 impl PgStore {
-    pub(super) async fn r_report(&self, f: &ReportFilter) -> Result<Vec<CampaignReport>> {
+    pub(super) async fn r_report(&self, f: &ReportFilter) -> Result<ReportRows> {
         let since = f.since;
         let locale = f.locale.as_deref();
         let campaign = f.campaign.as_deref();
@@ -111,7 +113,11 @@ impl PgStore {
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        Ok(crate::report::merge(funnel, surveys, conversions))
+        Ok(ReportRows {
+            funnel,
+            surveys,
+            conversions,
+        })
     }
 
     pub(super) async fn r_level_movement(

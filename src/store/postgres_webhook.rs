@@ -2,7 +2,7 @@
 //! events of the same provider message.
 
 use super::{Result, TokenUse};
-use crate::providers::SingleUseToken;
+use crate::domain::SingleUseToken;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;

@@ -13,7 +13,7 @@ use super::{
     LevelChange, LevelCounts, NewDelivery, OccurrenceData, OutboxCounts, PlanContext, Result,
     Scope, SqliteStore, batches,
 };
-use crate::levels::CustomerFacts;
+use crate::domain::CustomerFacts;
 use chrono::{DateTime, Utc};
 use rusqlite::params_from_iter;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
@@ -378,7 +378,7 @@ impl SqliteStore {
         &self,
         changes: &[LevelChange],
         deliveries: &[NewDelivery],
-        notifications: &[crate::notify::NewNotification],
+        notifications: &[crate::domain::NewNotification],
         at: DateTime<Utc>,
     ) -> Result<u64> {
         let mut tx = self.begin_write().await?;

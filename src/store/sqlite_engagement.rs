@@ -2,7 +2,7 @@
 
 use super::time::to_ms;
 use super::{Result, batches};
-use crate::report::engagement::EngagementDelta;
+use crate::domain::engagement::EngagementDelta;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 /// Merges new events' deltas into `delivery_engagement` on the caller's connection (the

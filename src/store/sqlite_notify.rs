@@ -2,7 +2,7 @@
 
 use super::time::to_ms;
 use super::{Result, SqliteStore, batches};
-use crate::notify::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
+use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 

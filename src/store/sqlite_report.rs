@@ -3,8 +3,10 @@
 use super::cycle::level_of;
 use super::time::to_ms;
 use super::{Result, SqliteStore};
-use crate::report::{
-    CampaignReport, ConversionRow, FunnelRow, LevelMovement, ReportFilter, SurveyRow, Transition,
+use crate::domain::report::{
+    ConversionRow, FunnelRow, ReportFilter, ReportRows, SurveyRow,
+};
+use crate::domain::{LevelMovement, Transition
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -14,7 +16,7 @@ fn n(r: &sqlx::sqlite::SqliteRow, i: usize) -> Result<u64, sqlx::Error> {
 }
 
 impl SqliteStore {
-    pub(super) async fn r_report(&self, f: &ReportFilter) -> Result<Vec<CampaignReport>> {
+    pub(super) async fn r_report(&self, f: &ReportFilter) -> Result<ReportRows> {
         let since = f.since.map(to_ms);
         let locale = f.locale.as_deref();
         let campaign = f.campaign.as_deref();
@@ -94,7 +96,11 @@ impl SqliteStore {
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        Ok(crate::report::merge(funnel, surveys, conversions))
+        Ok(ReportRows {
+            funnel,
+            surveys,
+            conversions,
+        })
     }
 
     pub(super) async fn r_level_movement(

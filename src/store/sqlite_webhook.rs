@@ -3,7 +3,7 @@
 
 use super::time::to_ms;
 use super::{Result, TokenUse, batches};
-use crate::providers::SingleUseToken;
+use crate::domain::SingleUseToken;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::HashMap;

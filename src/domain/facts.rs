@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 /// without a person behind them), so they can never be evidence.
 ///
 /// Counts and sums are already limited to their windows by the query (see each field);
-/// last-seen times are not, and [`assess`](super::assess) compares them with `now`.
+/// last-seen times are not, and the assessment (`levels::assess`) compares them with `now`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomerFacts {
     /// Orders within `levels.proactive_order_window`.

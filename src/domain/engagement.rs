@@ -11,7 +11,7 @@
 //! are folded, so an event delivered twice (webhook retries, re-imports) counts once.
 
 use crate::domain::EventKind;
-use crate::import::EventRecord;
+use crate::domain::EventRecord;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 

@@ -75,3 +75,11 @@ pub struct ConversionRow {
     pub revenue: f64,
     pub unpriced: u64,
 }
+
+/// The three row families of one report query, for `report::merge`.
+#[derive(Debug, Clone, Default)]
+pub struct ReportRows {
+    pub funnel: Vec<FunnelRow>,
+    pub surveys: Vec<SurveyRow>,
+    pub conversions: Vec<ConversionRow>,
+}
