@@ -8,7 +8,6 @@ use crate::domain::{
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 /// Defaults applied to fields a row leaves out.
 #[derive(Debug, Clone)]

@@ -8,8 +8,8 @@ mod assess;
 mod tiers;
 pub(crate) mod wording;
 
-pub use assess::{Assessment, assess, assess_levels};
 pub use crate::domain::CustomerFacts;
+pub use assess::{Assessment, assess, assess_levels};
 pub use tiers::{Breadth, MarginTiers, Tier};
 
 #[cfg(test)]

@@ -105,4 +105,3 @@ pub enum Inbound {
     /// validation message, unknown record types). Answer 2xx.
     Ignored,
 }
-

@@ -68,13 +68,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
 
+pub use crate::domain::SingleUseToken;
 pub use basic_auth::BasicAuth;
 pub use brevo::Brevo;
 pub use certificate::{
     CertificateStore, ReqwestSns, SnsHttp, SnsUrl, confirm_subscription, public_key_from_pem,
 };
 pub use error::WebhookError;
-pub use crate::domain::SingleUseToken;
 pub use event::{Inbound, InboundEvent, InboundKind};
 pub use mailgun::Mailgun;
 pub use mailjet::Mailjet;

@@ -1,7 +1,7 @@
 //! Rows the assess + plan cycle reads and writes. SQL aggregates, Rust decides.
 
-use crate::domain::Level;
 use crate::domain::CustomerFacts;
+use crate::domain::Level;
 use chrono::{DateTime, Utc};
 
 /// Window starts (absolute instants) for the facts query, computed from `now` and config.

@@ -198,8 +198,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Level;
     use crate::domain::CustomerFacts;
+    use crate::domain::Level;
     use futures::stream;
 
     fn customer(id: &str) -> FactsRow {

@@ -325,7 +325,7 @@ pub trait Store: Send + Sync {
     async fn report(
         &self,
         filter: &crate::domain::report::ReportFilter,
-    ) -> Result<crate::domain::report::ReportRows>;
+    ) -> Result<Vec<crate::domain::report::CampaignReport>>;
     /// Level changes in `[since, until)` by (from, to), with the mean time at `from` before.
     async fn level_movement(
         &self,

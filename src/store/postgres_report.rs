@@ -3,10 +3,9 @@
 use super::cycle::level_of;
 use super::{PgStore, Result};
 use crate::domain::report::{
-    ConversionRow, FunnelRow, ReportFilter, ReportRows, SurveyRow,
+    CampaignReport, ConversionRow, FunnelRow, ReportFilter, SurveyRow, merge,
 };
-use crate::domain::{LevelMovement, Transition
-};
+use crate::domain::{LevelMovement, Transition};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -30,7 +29,7 @@ fn n(r: &sqlx::postgres::PgRow, i: usize) -> Result<u64, sqlx::Error> {
 }
 
 impl PgStore {
-    pub(super) async fn r_report(&self, f: &ReportFilter) -> Result<ReportRows> {
+    pub(super) async fn r_report(&self, f: &ReportFilter) -> Result<Vec<CampaignReport>> {
         let since = f.since;
         let locale = f.locale.as_deref();
         let campaign = f.campaign.as_deref();
@@ -113,11 +112,7 @@ impl PgStore {
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        Ok(ReportRows {
-            funnel,
-            surveys,
-            conversions,
-        })
+        Ok(merge(funnel, surveys, conversions))
     }
 
     pub(super) async fn r_level_movement(

@@ -315,7 +315,7 @@ impl Store for SqliteStore {
     async fn report(
         &self,
         f: &crate::domain::report::ReportFilter,
-    ) -> Result<crate::domain::report::ReportRows> {
+    ) -> Result<Vec<crate::domain::report::CampaignReport>> {
         self.r_report(f).await
     }
     async fn level_movement(

@@ -4,10 +4,9 @@ use super::cycle::level_of;
 use super::time::to_ms;
 use super::{Result, SqliteStore};
 use crate::domain::report::{
-    ConversionRow, FunnelRow, ReportFilter, ReportRows, SurveyRow,
+    CampaignReport, ConversionRow, FunnelRow, ReportFilter, SurveyRow, merge,
 };
-use crate::domain::{LevelMovement, Transition
-};
+use crate::domain::{LevelMovement, Transition};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -16,7 +15,7 @@ fn n(r: &sqlx::sqlite::SqliteRow, i: usize) -> Result<u64, sqlx::Error> {
 }
 
 impl SqliteStore {
-    pub(super) async fn r_report(&self, f: &ReportFilter) -> Result<ReportRows> {
+    pub(super) async fn r_report(&self, f: &ReportFilter) -> Result<Vec<CampaignReport>> {
         let since = f.since.map(to_ms);
         let locale = f.locale.as_deref();
         let campaign = f.campaign.as_deref();
@@ -96,11 +95,7 @@ impl SqliteStore {
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        Ok(ReportRows {
-            funnel,
-            surveys,
-            conversions,
-        })
+        Ok(merge(funnel, surveys, conversions))
     }
 
     pub(super) async fn r_level_movement(
