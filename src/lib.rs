@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod domain;
 pub mod http;
 pub mod import;
+pub mod ingest;
 pub mod levels;
 pub mod mailer;
 pub mod notify;

@@ -13,12 +13,12 @@ mod api;
 mod buffer;
 mod customer;
 mod error;
-pub mod machine;
 pub mod metrics;
 mod pages;
 mod track;
 mod webhooks;
 
+pub use crate::ingest::machine;
 pub use buffer::{EventBuffer, Hit, HitKind};
 pub use error::ApiError;
 pub use track::PIXEL;
@@ -181,8 +181,6 @@ impl AppState {
     }
 
     /// The `[[notify]]` endpoints stored events are announced to (none without a config).
-    /// Callers queue the notifications in the transaction that stores the events
-    /// (`notify::store_events`).
     pub(crate) fn notify_endpoints(&self) -> &[crate::config::NotifyConfig] {
         self.config().map(|c| c.notify.as_slice()).unwrap_or(&[])
     }
@@ -193,6 +191,14 @@ impl AppState {
             || crate::config::WebhooksConfig::default().soft_bounce_limit,
             |c| c.webhooks.soft_bounce_limit,
         )
+    }
+
+    /// Who stored events are announced to, and when soft bounces suppress.
+    pub(crate) fn ingest_rules(&self) -> crate::ingest::Rules<'_> {
+        crate::ingest::Rules {
+            endpoints: self.notify_endpoints(),
+            soft_bounce_limit: self.soft_bounce_limit(),
+        }
     }
 
     /// The configuration the state was built from, when it was built from one.

@@ -1,5 +1,6 @@
-//! `rapport import customers|orders|events FILE`: CSV or JSONL, upserted in batches inside
-//! one transaction per file. Without `--skip-invalid` one bad row rejects the whole file.
+//! `rapport import customers|orders|events FILE`: CSV or JSONL, parsed here into records
+//! and written in batches by [`crate::ingest::records`] inside one transaction per file.
+//! Without `--skip-invalid` one bad row rejects the whole file.
 
 mod record;
 mod source;
@@ -10,6 +11,7 @@ pub use record::{
 };
 pub use source::Format;
 
+use crate::ingest::{Rules, records};
 use crate::store::{ImportTx, Store, StoreError, UpsertCounts};
 use source::SourceRow;
 use std::collections::{HashMap, HashSet};
@@ -282,25 +284,25 @@ async fn write_chunk(
         return Ok(());
     }
     // Orders and events must name an existing customer.
-    let unknown: Vec<&str> = chunk
+    let unknown = chunk
         .iter()
         .filter_map(|(_, p)| p.customer_ref())
-        .filter(|id| !known.contains(*id))
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    if !unknown.is_empty() {
-        let found = tx.existing_customers(&unknown).await?;
-        known.extend(found);
-    }
-    let mut good = Vec::with_capacity(chunk.len());
+        .filter(|id| !known.contains(*id));
+    let found = records::existing_customers(tx, unknown).await?;
+    known.extend(found);
+    let (mut customers, mut orders, mut events) = (Vec::new(), Vec::new(), Vec::new());
     for (line, p) in chunk.drain(..) {
-        match p.customer_ref() {
-            Some(id) if !known.contains(id) => report.rejected.push(RowProblem {
+        if let Some(id) = p.customer_ref().filter(|id| !known.contains(*id)) {
+            report.rejected.push(RowProblem {
                 line,
                 message: format!("customer_id: unknown customer `{id}` (import customers first)"),
-            }),
-            _ => good.push(p),
+            });
+            continue;
+        }
+        match p {
+            Parsed::Customer(c) => customers.push(c),
+            Parsed::Order(o) => orders.push(o),
+            Parsed::Event(e) => events.push(e),
         }
     }
     // Once a row is bad and bad rows are not skipped, the file will be rolled back:
@@ -309,72 +311,17 @@ async fn write_chunk(
         return Ok(());
     }
     let now = chrono::Utc::now();
-    let counts = match good.first() {
-        None => UpsertCounts::default(),
-        Some(Parsed::Customer(_)) => {
-            let rows: Vec<CustomerRecord> = good
-                .into_iter()
-                .filter_map(|p| match p {
-                    Parsed::Customer(c) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            let rows = last_per_key(rows, |c| c.id.as_str().to_string());
-            for c in &rows {
-                known.insert(c.id.as_str().to_string());
-            }
-            tx.upsert_customers(&rows, now).await?
-        }
-        Some(Parsed::Order(_)) => {
-            let rows: Vec<OrderRecord> = good
-                .into_iter()
-                .filter_map(|p| match p {
-                    Parsed::Order(o) => Some(o),
-                    _ => None,
-                })
-                .collect();
-            let rows = last_per_key(rows, |o| o.id.clone());
-            tx.upsert_orders(&rows, now).await?
-        }
-        Some(Parsed::Event(_)) => {
-            let rows: Vec<EventRecord> = good
-                .into_iter()
-                .filter_map(|p| match p {
-                    Parsed::Event(e) => Some(e),
-                    _ => None,
-                })
-                .collect();
-            tx.insert_events(&rows, now).await?
-        }
-    };
-    report.stored += counts;
+    // A file holds one entity: at most one of these is not empty.
+    if !customers.is_empty() {
+        known.extend(customers.iter().map(|c| c.id.as_str().to_string()));
+        report.stored += records::customers(tx, customers, now).await?;
+    }
+    if !orders.is_empty() {
+        report.stored += records::orders(tx, orders, now).await?;
+    }
+    if !events.is_empty() {
+        // An import back-fills history: its events are not announced.
+        report.stored += records::events(tx, &Rules::silent(), events, now).await?;
+    }
     Ok(())
-}
-
-/// Keeps the last row for each id, in their original order: a file (or an API request) that
-/// lists a customer twice means its last line. Multi-row upserts need distinct ids.
-pub fn last_per_key<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
-    let mut last: HashMap<String, usize> = HashMap::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        last.insert(key(r), i);
-    }
-    let keep: HashSet<usize> = last.into_values().collect();
-    rows.into_iter()
-        .enumerate()
-        .filter_map(|(i, r)| keep.contains(&i).then_some(r))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::last_per_key;
-
-    #[test]
-    fn a_row_listed_twice_keeps_its_last_version_in_order() {
-        let rows = vec![("a", 1), ("b", 1), ("a", 2), ("c", 1)];
-        assert_eq!(
-            last_per_key(rows, |r| r.0.to_string()),
-            vec![("b", 1), ("a", 2), ("c", 1)]
-        );
-    }
 }
