@@ -42,7 +42,8 @@ async fn delivery(
 
 /// Stores a customer's action through [`crate::ingest`]; returns how many events were new.
 async fn store(s: &AppState, batch: &Batch) -> Result<u64, IngestError> {
-    action::store_batch(&**s.store(), &s.ingest_rules(), batch, Utc::now()).await
+    let applied = crate::ingest::apply(&**s.store(), &s.ingest_rules(), batch, Utc::now()).await?;
+    Ok(applied.new_events)
 }
 
 fn count(kind: &'static str, n: u64) {

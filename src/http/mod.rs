@@ -180,24 +180,15 @@ impl AppState {
         ))
     }
 
-    /// The `[[notify]]` endpoints stored events are announced to (none without a config).
-    pub(crate) fn notify_endpoints(&self) -> &[crate::config::NotifyConfig] {
-        self.config().map(|c| c.notify.as_slice()).unwrap_or(&[])
-    }
-
-    /// `webhooks.soft_bounce_limit` (its default without a configuration).
-    pub(crate) fn soft_bounce_limit(&self) -> u32 {
-        self.config().map_or_else(
-            || crate::config::WebhooksConfig::default().soft_bounce_limit,
-            |c| c.webhooks.soft_bounce_limit,
-        )
-    }
-
-    /// Who stored events are announced to, and when soft bounces suppress.
+    /// The `[[notify]]` endpoints stored events are announced to (none without a config),
+    /// and `webhooks.soft_bounce_limit` (its default without a configuration).
     pub(crate) fn ingest_rules(&self) -> crate::ingest::Rules<'_> {
         crate::ingest::Rules {
-            endpoints: self.notify_endpoints(),
-            soft_bounce_limit: self.soft_bounce_limit(),
+            endpoints: self.config().map_or(&[], |c| c.notify.as_slice()),
+            soft_bounce_limit: self.config().map_or_else(
+                || crate::config::WebhooksConfig::default().soft_bounce_limit,
+                |c| c.webhooks.soft_bounce_limit,
+            ),
         }
     }
 

@@ -172,11 +172,10 @@ async fn import_rows(
         committed: false,
     };
     let mut tx = store.begin_import().await?;
-    let mut known_customers: HashSet<String> = HashSet::new();
+    let mut chunk = Chunk::default();
     // Id → the line it first appeared on: a second row with the same id is an error, not
     // a silent "the last one wins".
     let mut first_line: HashMap<String, u64> = HashMap::new();
-    let mut chunk: Vec<(u64, Parsed)> = Vec::with_capacity(CHUNK);
     for row in rows {
         report.rows += 1;
         match row {
@@ -199,9 +198,9 @@ async fn import_rows(
                         }),
                         Some((id, None)) => {
                             first_line.insert(id.to_string(), line);
-                            chunk.push((line, p));
+                            chunk.rows.push((line, p));
                         }
-                        None => chunk.push((line, p)),
+                        None => chunk.rows.push((line, p)),
                     },
                     Err(errors) => report.rejected.extend(errors.iter().map(|e| RowProblem {
                         line,
@@ -210,29 +209,15 @@ async fn import_rows(
                 }
             }
         }
-        if chunk.len() >= CHUNK {
-            write_chunk(
-                &mut *tx,
-                &mut chunk,
-                &mut known_customers,
-                &mut report,
-                opts,
-            )
-            .await?;
+        if chunk.rows.len() >= CHUNK {
+            chunk.write(&mut *tx, &mut report, opts).await?;
             if let Some(b) = &bar {
                 b.set_position(report.rows);
                 b.tick();
             }
         }
     }
-    write_chunk(
-        &mut *tx,
-        &mut chunk,
-        &mut known_customers,
-        &mut report,
-        opts,
-    )
-    .await?;
+    chunk.write(&mut *tx, &mut report, opts).await?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -273,55 +258,69 @@ async fn refresh_statistics_after(
     Ok(())
 }
 
-async fn write_chunk(
-    tx: &mut dyn ImportTx,
-    chunk: &mut Vec<(u64, Parsed)>,
-    known: &mut HashSet<String>,
-    report: &mut ImportReport,
-    opts: &ImportOptions,
-) -> Result<(), ImportError> {
-    if chunk.is_empty() {
-        return Ok(());
-    }
-    // Orders and events must name an existing customer.
-    let unknown = chunk
-        .iter()
-        .filter_map(|(_, p)| p.customer_ref())
-        .filter(|id| !known.contains(*id));
-    let found = records::existing_customers(tx, unknown).await?;
-    known.extend(found);
-    let (mut customers, mut orders, mut events) = (Vec::new(), Vec::new(), Vec::new());
-    for (line, p) in chunk.drain(..) {
-        if let Some(id) = p.customer_ref().filter(|id| !known.contains(*id)) {
-            report.rejected.push(RowProblem {
-                line,
-                message: format!("customer_id: unknown customer `{id}` (import customers first)"),
-            });
-            continue;
+/// Rows parsed and not yet written, and the customers known to exist.
+#[derive(Default)]
+struct Chunk {
+    rows: Vec<(u64, Parsed)>,
+    known: HashSet<String>,
+}
+
+impl Chunk {
+    /// Writes the rows through [`crate::ingest::records`]; rows naming an unknown customer
+    /// are rejected.
+    async fn write(
+        &mut self,
+        tx: &mut dyn ImportTx,
+        report: &mut ImportReport,
+        opts: &ImportOptions,
+    ) -> Result<(), ImportError> {
+        if self.rows.is_empty() {
+            return Ok(());
         }
-        match p {
-            Parsed::Customer(c) => customers.push(c),
-            Parsed::Order(o) => orders.push(o),
-            Parsed::Event(e) => events.push(e),
+        let known = &mut self.known;
+        // Orders and events must name an existing customer.
+        let unknown = self
+            .rows
+            .iter()
+            .filter_map(|(_, p)| p.customer_ref())
+            .filter(|id| !known.contains(*id));
+        let found = records::existing_customers(tx, unknown).await?;
+        known.extend(found);
+        let (mut customers, mut orders, mut events) = (Vec::new(), Vec::new(), Vec::new());
+        for (line, p) in self.rows.drain(..) {
+            if let Some(id) = p.customer_ref().filter(|id| !known.contains(*id)) {
+                report.rejected.push(RowProblem {
+                    line,
+                    message: format!(
+                        "customer_id: unknown customer `{id}` (import customers first)"
+                    ),
+                });
+                continue;
+            }
+            match p {
+                Parsed::Customer(c) => customers.push(c),
+                Parsed::Order(o) => orders.push(o),
+                Parsed::Event(e) => events.push(e),
+            }
         }
+        // Once a row is bad and bad rows are not skipped, the file will be rolled back:
+        // keep reading to report every problem, but stop writing.
+        if !report.rejected.is_empty() && !opts.skip_invalid {
+            return Ok(());
+        }
+        let now = chrono::Utc::now();
+        // A file holds one entity: at most one of these is not empty.
+        if !customers.is_empty() {
+            known.extend(customers.iter().map(|c| c.id.as_str().to_string()));
+            report.stored += records::customers(tx, customers, now).await?;
+        }
+        if !orders.is_empty() {
+            report.stored += records::orders(tx, orders, now).await?;
+        }
+        if !events.is_empty() {
+            // An import back-fills history: its events are not announced.
+            report.stored += records::events(tx, &Rules::silent(), events, now).await?;
+        }
+        Ok(())
     }
-    // Once a row is bad and bad rows are not skipped, the file will be rolled back:
-    // keep reading to report every problem, but stop writing.
-    if !report.rejected.is_empty() && !opts.skip_invalid {
-        return Ok(());
-    }
-    let now = chrono::Utc::now();
-    // A file holds one entity: at most one of these is not empty.
-    if !customers.is_empty() {
-        known.extend(customers.iter().map(|c| c.id.as_str().to_string()));
-        report.stored += records::customers(tx, customers, now).await?;
-    }
-    if !orders.is_empty() {
-        report.stored += records::orders(tx, orders, now).await?;
-    }
-    if !events.is_empty() {
-        // An import back-fills history: its events are not announced.
-        report.stored += records::events(tx, &Rules::silent(), events, now).await?;
-    }
-    Ok(())
 }

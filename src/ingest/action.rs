@@ -104,23 +104,13 @@ pub async fn survey_comment(
     comment: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, IngestError> {
-    let new = store_batch(store, rules, answer, now).await?;
+    let new = apply(store, rules, answer, now).await?.new_events;
     if new == 0
         && let Some(e) = answer.events.first()
     {
         store.add_event_comment(&e.dedupe_key(), comment).await?;
     }
     Ok(new)
-}
-
-/// Stores a customer's action; returns how many events were new.
-pub async fn store_batch(
-    store: &dyn Store,
-    rules: &Rules<'_>,
-    batch: &Batch,
-    now: DateTime<Utc>,
-) -> Result<u64, IngestError> {
-    Ok(apply(store, rules, batch, now).await?.new_events)
 }
 
 #[cfg(test)]
