@@ -1,6 +1,12 @@
-//! `rapport run` as operators start it: the HTTP endpoint answers, SIGTERM stops it cleanly.
+//! The daemon: in-process through `rapport::app::Application` on a manual clock (a customer
+//! imported, one scheduler tick plans their email, the sender delivers it, the endpoint
+//! answers, a stop gives the scheduler lease back), and `rapport run` as operators start it
+//! (the HTTP endpoint answers, SIGTERM stops it cleanly).
 
 mod support;
+
+use chrono::TimeDelta;
+use rapport::app::{ManualClock, SCHEDULER_LEASE};
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -58,4 +64,105 @@ fn the_daemon_serves_the_endpoint_and_stops_cleanly_on_sigterm() {
     daemon.terminate();
     let status = daemon.wait_exit(Duration::from_secs(40));
     assert!(status.success(), "{status:?}");
+}
+
+/// [`get`] from async code.
+async fn get_async(address: SocketAddr, path: &str) -> Option<String> {
+    let path = path.to_string();
+    tokio::task::spawn_blocking(move || get(address, &path))
+        .await
+        .expect("the request thread")
+}
+
+/// The `/t/o/…` open-pixel path in a raw message (quoted-printable undone).
+fn pixel_path(raw: &str) -> Option<String> {
+    let text = raw
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let start = text.find("/t/o/")?;
+    let tail = &text[start..];
+    let end = tail
+        .find(|c: char| c == '"' || c == '<' || c == '>' || c == '\'' || c.is_whitespace())
+        .unwrap_or(tail.len());
+    Some(tail[..end].to_string())
+}
+
+fn emails_in(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_a_tick_plans_the_sender_delivers_the_endpoint_answers_and_stop_releases_the_lease()
+ {
+    for db in support::all_backends().await {
+        let outbox = tempfile::tempdir().unwrap();
+        let cfg = support::daemon::config(&db, &format!("file://{}", outbox.path().display()));
+        let t0 = support::delivery::t0();
+        support::daemon::survey_due(&*db.store, &cfg, "c1", t0).await;
+        let clock = ManualClock::new(t0);
+        let daemon = support::daemon::start(&db, cfg, &clock, "replica-a").await;
+
+        // The first tick runs at start, at the clock's time, holding the lease.
+        support::daemon::ticked(&daemon, 1).await;
+        let later = t0 + TimeDelta::minutes(1);
+        assert!(
+            !db.store
+                .try_lease(SCHEDULER_LEASE, "replica-b", later, later)
+                .await
+                .unwrap(),
+            "{}: the running daemon holds the scheduler lease",
+            db.backend
+        );
+        support::wait::until(
+            &format!("{}: the survey in the outbox folder", db.backend),
+            Duration::from_secs(30),
+            || emails_in(outbox.path()).len() == 1,
+        )
+        .await;
+        let email = emails_in(outbox.path()).remove(0);
+        assert!(email.contains("c1@example.org"), "{email}");
+        let dbr = &db;
+        support::wait::until_async(
+            &format!("{}: the delivery recorded as sent", db.backend),
+            Duration::from_secs(30),
+            move || async move {
+                let rows = support::delivery::outbox(dbr).await;
+                rows.values().all(|r| r.status == "sent") && rows.len() == 1
+            },
+        )
+        .await;
+
+        let address = daemon.address();
+        let health = get_async(address, "/healthz")
+            .await
+            .expect("an answer from /healthz");
+        assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+        let pixel = pixel_path(&email).expect("an open pixel in the email");
+        let open = get_async(address, &pixel)
+            .await
+            .expect("an answer from the pixel");
+        assert!(
+            open.starts_with("HTTP/1.1 200") && open.contains("image/gif"),
+            "{open}"
+        );
+
+        daemon.shutdown().await;
+        assert!(
+            db.store
+                .try_lease(SCHEDULER_LEASE, "replica-b", t0, later)
+                .await
+                .unwrap(),
+            "{}: a stopped daemon gave the scheduler lease back",
+            db.backend
+        );
+    }
 }
