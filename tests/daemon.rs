@@ -166,3 +166,45 @@ async fn in_process_a_tick_plans_the_sender_delivers_the_endpoint_answers_and_st
         );
     }
 }
+
+/// SIGHUP's reload, in-process: campaigns that do not validate are refused and the running
+/// ones stay; once fixed, the reload takes.
+#[tokio::test]
+async fn in_process_a_reload_keeps_the_campaigns_in_use_when_the_new_ones_do_not_validate() {
+    let db = support::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let campaigns = dir.path().join("campaigns");
+    std::fs::create_dir(&campaigns).unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/campaigns");
+    for entry in std::fs::read_dir(shipped).unwrap().flatten() {
+        std::fs::copy(entry.path(), campaigns.join(entry.file_name())).unwrap();
+    }
+    let mut cfg = support::daemon::config(&db, &format!("file://{}", dir.path().display()));
+    cfg.paths.campaigns = campaigns.clone();
+    let clock = ManualClock::new(support::delivery::t0());
+    let daemon = support::daemon::start(&db, cfg, &clock, "replica-a").await;
+    daemon.reload().expect("the shipped campaigns reload");
+
+    std::fs::write(
+        campaigns.join("broken.toml"),
+        "name = \"Broken\"\npriority =\n",
+    )
+    .unwrap();
+    match daemon.reload() {
+        Err(rapport::app::Failure::User(e)) => {
+            assert!(format!("{e:#}").contains("broken.toml"), "{e:#}")
+        }
+        other => panic!("a broken campaign is a user error: {other:?}"),
+    }
+    let health = get_async(daemon.address(), "/healthz")
+        .await
+        .expect("an answer");
+    assert!(
+        health.starts_with("HTTP/1.1 200"),
+        "still serving: {health}"
+    );
+
+    std::fs::remove_file(campaigns.join("broken.toml")).unwrap();
+    daemon.reload().expect("fixed, the reload takes");
+    daemon.shutdown().await;
+}

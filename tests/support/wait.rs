@@ -28,10 +28,24 @@ where
 }
 
 /// [`until`] from a thread that is not in a runtime (or may block it).
-pub fn until_blocking(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
+pub fn until_blocking(what: &str, within: Duration, condition: impl FnMut() -> bool) {
+    assert!(
+        within_blocking(within, condition),
+        "{what}: not within {within:?}"
+    );
+}
+
+/// Whether `condition` turns true within `within`, looked at until then (blocking); for a
+/// caller that has something to do before it fails.
+pub fn within_blocking(within: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + within;
-    while !condition() {
-        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
         std::thread::sleep(POLL);
     }
 }
