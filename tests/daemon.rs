@@ -28,9 +28,12 @@ fn get(address: SocketAddr, path: &str) -> Option<String> {
     (!buf.is_empty()).then(|| String::from_utf8_lossy(&buf).into_owned())
 }
 
+/// The one stdout line (`listening on http://ADDR`, the address bound for `http.bind` port 0),
+/// the log lines, the endpoint, and SIGTERM's clean exit.
 #[test]
 fn the_daemon_serves_the_endpoint_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
+    let log = std::fs::File::create(dir.path().join("daemon.log")).unwrap();
     let mut daemon = Running::spawn(
         Command::new(env!("CARGO_BIN_EXE_rapport"))
             .arg("run")
@@ -45,7 +48,7 @@ fn the_daemon_serves_the_endpoint_and_stops_cleanly_on_sigterm() {
             )
             .env("RAPPORT__HTTP__BIND", "127.0.0.1:0")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null()),
+            .stderr(log),
         "rapport run",
     );
     // Ready when it prints the address it bound: no polling, no race for a port.
@@ -63,7 +66,19 @@ fn the_daemon_serves_the_endpoint_and_stops_cleanly_on_sigterm() {
     assert!(metrics.contains("rapport_"), "{metrics}");
     daemon.terminate();
     let status = daemon.wait_exit(Duration::from_secs(40));
-    assert!(status.success(), "{status:?}");
+    let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();
+    assert!(status.success(), "{status:?}:\n{log}");
+    assert!(
+        address.ip().is_loopback() && address.port() != 0,
+        "{address}"
+    );
+    assert!(
+        log.contains("Listening.") && log.contains(&address.to_string()),
+        "the log names the address too:\n{log}"
+    );
+    for line in ["Running.", "Stopping:", "Stopped."] {
+        assert!(log.contains(line), "{line:?} in the log:\n{log}");
+    }
 }
 
 /// [`get`] from async code.

@@ -1,7 +1,8 @@
 //! `rapport run` end to end (issue 6): the daemon with a capturing SMTP server and a real HTTP
 //! client for the links in the captured emails — the real binary where what is tested is the
-//! process (its printed address, three replicas, `explain`), in-process
-//! (`rapport::app`) where it is the engine (a graceful stop, `run --once` between steps).
+//! process (three replicas, `explain`), in-process (`rapport::app`) where it is the engine (a
+//! graceful stop, `run --once` between steps). `tests/daemon.rs` checks the binary's printed
+//! address, log lines and SIGTERM.
 
 mod support;
 
@@ -279,41 +280,6 @@ async fn one_click_unsubscribe_stops_the_next_cycle() {
             db.backend
         );
     }
-}
-
-/// `rapport run` serves its HTTP endpoint (tracking, unsubscribe, surveys) on `[http] bind`;
-/// with port 0 it binds a free port and prints the address it got.
-#[tokio::test]
-async fn rapport_run_answers_http_on_the_address_it_prints_for_bind_port_0() {
-    let db = support::sqlite().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = CaptureServer::start(CaptureOptions::default());
-    let smtp = format!("smtp://127.0.0.1:{}", server.port);
-    let mut daemon = spawn_daemon(dir.path(), &db.url, &smtp, "daemon.log");
-    let address = daemon.http_address(Duration::from_secs(30));
-    let healthz = match &address {
-        Ok(address) => http_client(reqwest::redirect::Policy::none())
-            .get(format!("http://{address}/healthz"))
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .ok(),
-        Err(_) => None,
-    };
-    daemon.terminate();
-    let status = daemon.wait_exit(Duration::from_secs(30));
-    let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();
-    assert!(status.success(), "{status}:\n{log}");
-    let address = address.unwrap_or_else(|e| panic!("{e}:\n{log}"));
-    assert!(
-        address.ip().is_loopback() && address.port() != 0,
-        "{address}"
-    );
-    assert!(
-        log.contains("Listening.") && log.contains(&address.to_string()),
-        "the log names the address too:\n{log}"
-    );
-    assert_eq!(healthz, Some(200), "GET /healthz");
 }
 
 /// Every `http://127.0.0.1:{port}/…` link in a raw message, quoted-printable undone.
