@@ -13,6 +13,7 @@ pub mod http;
 pub mod import;
 pub mod levels;
 pub mod mailer;
+pub mod metric_names;
 pub mod notify;
 pub mod planner;
 pub mod providers;
