@@ -1,3 +1,6 @@
+//! `rapport run`: the command-line side of the engine in `app` — the summary line of
+//! `--once`, and for the daemon the signals, the printed address and the dashboard hint.
+
 use super::{App, CmdResult, Failure};
 use crate::app::{Application, Once, Options, run_once};
 use chrono::{DateTime, Utc};
