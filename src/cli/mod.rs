@@ -223,10 +223,7 @@ pub async fn run(cli: Cli) -> CmdResult {
             )
             .await
         }
-        Command::Run { once: false, .. } => {
-            let app = App::open(config).await?;
-            run::daemon(app).await
-        }
+        Command::Run { once: false, .. } => run::daemon(config).await,
         Command::Preview {
             campaign,
             customer,

@@ -3,6 +3,7 @@
 
 use super::{App, CmdResult, Failure};
 use crate::app::{Application, Once, Options, run_once};
+use crate::config::Config;
 use chrono::{DateTime, Utc};
 
 /// `rapport run --once [--now T]`: one incremental assess + plan cycle, then send everything
@@ -25,7 +26,7 @@ pub async fn once(app: &App, now: DateTime<Utc>, replay: bool, full: bool) -> Cm
 
 /// `rapport run`: the daemon ([`Application`]) until SIGTERM or SIGINT. SIGHUP reloads
 /// campaigns and templates, keeping the old ones when the new ones do not validate.
-pub async fn daemon(app: App) -> CmdResult {
+pub async fn daemon(config: Config) -> CmdResult {
     use tokio::signal::unix::{SignalKind, signal};
 
     // Signal handlers before the endpoint answers: a SIGTERM sent as soon as /healthz
@@ -36,7 +37,7 @@ pub async fn daemon(app: App) -> CmdResult {
         sig(SignalKind::interrupt())?,
         sig(SignalKind::hangup())?,
     );
-    let daemon = Application::start(app, Options::default()).await?;
+    let daemon = Application::build(config, Options::default()).await?;
     {
         // `http.bind` may name port 0: the address actually bound is what clients need, so
         // it is the daemon's one stdout line, which tests read instead of racing for a free
