@@ -1,6 +1,7 @@
 //! rapport: email-marketing automation that grows each customer relationship one
 //! Kotler level at a time. The binary (`main.rs`) is thin; everything lives here.
 
+pub mod app;
 pub mod campaigns;
 pub mod cli;
 pub mod config;
@@ -19,7 +20,6 @@ pub mod planner;
 pub mod providers;
 pub mod render;
 pub mod report;
-pub mod scheduler;
 pub mod store;
 pub mod telemetry;
 pub mod tracking;
