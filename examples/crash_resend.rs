@@ -1,4 +1,4 @@
-//! Crash re-send measurement (SPEC.md "Guarantees": a killed sender re-sends at most about
+//! Crash re-send measurement (docs/architecture.md, "The outbox and its guarantees": a killed sender re-sends at most about
 //! one connection pool plus one flush of emails, ≤ 100 per kill): the real `rapport run
 //! --once` binary sends a queue to Postfix's `smtp-sink` on loopback at full speed and is
 //! killed with SIGKILL `--kills` times mid-send, on SQLite and on PostgreSQL; each restart

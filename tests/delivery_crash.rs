@@ -166,7 +166,7 @@ async fn sigkill_mid_run_loses_nothing_and_resends_at_most_what_was_in_flight() 
     }
 }
 
-/// SPEC.md "Guarantees": each result is written within milliseconds of SMTP's answer (group
+/// The crash guarantee (docs/architecture.md, "The outbox and its guarantees"): each result is written within milliseconds of SMTP's answer (group
 /// commit), so a SIGKILL re-sends at most the emails on the wire (one per connection) plus
 /// the results gathered and not yet written — never a claimed batch (500 before). Killed
 /// three times at full speed, then run to the end; the capture server counts what arrived.

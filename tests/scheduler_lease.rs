@@ -1,4 +1,4 @@
-//! The scheduler lease (one replica per tick, SPEC.md "Guarantees") is given up on a graceful
+//! The scheduler lease (one replica per tick; docs/architecture.md, "The outbox and its guarantees") is given up on a graceful
 //! stop: another replica can run the next tick at once instead of skipping ticks until the
 //! stopped replica's lease expires (`scheduler.lease`, 5 minutes by default).
 //!

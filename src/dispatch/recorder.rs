@@ -34,8 +34,9 @@ pub struct Limits {
 
 impl Limits {
     /// 32 + 32 + one per connection (8 by default): at most ~72 emails to send again after a
-    /// kill, under SPEC.md's 100. At 8,000 emails/s a group of 32 gathers in 4 ms, about
-    /// what one write takes, so the workers rarely wait for the database.
+    /// kill, under the guaranteed 100 (docs/architecture.md). At 8,000 emails/s a group of
+    /// 32 gathers in 4 ms, about what one write takes, so the workers rarely wait for the
+    /// database.
     pub const DEFAULT: Limits = Limits {
         max_results: 32,
         max_wait: Duration::from_millis(10),
