@@ -1,8 +1,9 @@
 //! SQLite side of the per-delivery engagement rollup (report::engagement, migration 0011).
 
-use super::time::to_ms;
-use super::{Result, batches};
+use super::BATCH;
 use crate::domain::engagement::EngagementDelta;
+use crate::store::time::to_ms;
+use crate::store::{Result, batches};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 /// Merges new events' deltas into `delivery_engagement` on the caller's connection (the
@@ -10,8 +11,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 /// replaced only by a later one, by (occurred_at, seq). The campaign comes from the delivery;
 /// deltas for deliveries that do not exist are dropped by the join.
 pub(super) async fn merge(conn: &mut SqliteConnection, deltas: &[EngagementDelta]) -> Result<()> {
-    // 11 columns × 500 rows stays far below SQLite's 32,766 variables.
-    for chunk in batches(deltas, 500) {
+    for chunk in batches(deltas, BATCH) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "WITH v (delivery_id, delivered, opened, opened_all, clicked, unsubscribed, bounced, \
              complained, survey_at, survey_seq, survey_score) AS (",

@@ -1,10 +1,14 @@
-//! SQLite side of the notifications outbox.
+//! SQLite: the notifications outbox.
 
-use super::time::to_ms;
-use super::{Result, SqliteStore, batches};
+use super::{BATCH, SqliteStore};
 use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
+use crate::store::columns::Columns;
+use crate::store::rows::claimed_notification;
+use crate::store::time::to_ms;
+use crate::store::{Notifications, Result, batches};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 /// Writes outbox rows on the caller's connection: inside the transaction that makes the change
 /// they announce (the cycle's level write, an event insert, a suppression), so they commit or
@@ -14,8 +18,7 @@ pub(super) async fn insert_notifications(
     rows: &[NewNotification],
 ) -> Result<u64> {
     let mut n = 0;
-    // 7 columns × 500 rows stays far below SQLite's 32,766 variables.
-    for chunk in batches(rows, 500) {
+    for chunk in batches(rows, BATCH) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO notifications (id, event_id, endpoint, event, body, next_attempt_at, created_at) ",
         );
@@ -34,8 +37,9 @@ pub(super) async fn insert_notifications(
     Ok(n)
 }
 
-impl SqliteStore {
-    pub(super) async fn n_enqueue(&self, rows: &[NewNotification]) -> Result<u64> {
+#[async_trait]
+impl Notifications for SqliteStore {
+    async fn enqueue_notifications(&self, rows: &[NewNotification]) -> Result<u64> {
         if rows.is_empty() {
             return Ok(0);
         }
@@ -45,7 +49,7 @@ impl SqliteStore {
         Ok(n)
     }
 
-    pub(super) async fn n_claim(
+    async fn claim_notifications(
         &self,
         now: DateTime<Utc>,
         limit: u32,
@@ -56,39 +60,19 @@ impl SqliteStore {
         let mut tx = self.begin_write().await?;
         // Due and pending, not leased (or the lease ran out: a worker that died mid-way).
         // notifications_due (status, next_attempt_at) gives them in time order.
-        let rows = sqlx::query(
-            "UPDATE notifications SET lease_owner = ?1, lease_until = ?2, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM notifications \
-                 WHERE status = 'pending' AND next_attempt_at <= ?3 \
-                   AND (lease_until IS NULL OR lease_until < ?3) \
-                   AND endpoint IN (SELECT value FROM json_each(?4)) \
-                 ORDER BY next_attempt_at LIMIT ?5) \
-             RETURNING id, endpoint, event, body, attempts",
-        )
-        .bind(owner)
-        .bind(to_ms(now + lease))
-        .bind(to_ms(now))
-        .bind(serde_json::to_string(endpoints).unwrap_or_else(|_| "[]".into()))
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = sqlx::query(include_str!("../sql/sqlite_claim_notifications.sql"))
+            .bind(owner)
+            .bind(to_ms(now + lease))
+            .bind(to_ms(now))
+            .bind(serde_json::to_string(endpoints).unwrap_or_else(|_| "[]".into()))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ClaimedNotification {
-                    id: r.try_get::<&str, _>(0)?.parse().map_err(|e| {
-                        super::StoreError::Invalid(format!("bad notification id: {e}"))
-                    })?,
-                    endpoint: r.try_get(1)?,
-                    event: r.try_get(2)?,
-                    body: r.try_get(3)?,
-                    attempts: r.try_get(4)?,
-                })
-            })
-            .collect()
+        rows.iter().map(claimed_notification).collect()
     }
 
-    pub(super) async fn n_record(
+    async fn record_notifications(
         &self,
         results: &[NotificationResult],
         owner: &str,
@@ -133,7 +117,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) async fn n_counts(&self) -> Result<NotificationCounts> {
+    async fn notification_counts(&self) -> Result<NotificationCounts> {
         let r = sqlx::query(
             "SELECT COALESCE(SUM(status = 'pending'), 0), COALESCE(SUM(status = 'delivered'), 0), \
              COALESCE(SUM(status = 'failed'), 0) FROM notifications",
@@ -141,9 +125,9 @@ impl SqliteStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(NotificationCounts {
-            pending: r.try_get::<i64, _>(0)? as u64,
-            delivered: r.try_get::<i64, _>(1)? as u64,
-            failed: r.try_get::<i64, _>(2)? as u64,
+            pending: r.count(0)?,
+            delivered: r.count(1)?,
+            failed: r.count(2)?,
         })
     }
 }

@@ -11,7 +11,7 @@
 //! Connections are read-only in spirit (`query_only`), opened on the store's file beside the
 //! sqlx pool (WAL: readers never block the writer), kept in a small idle list for reuse.
 
-use super::StoreError;
+use crate::store::StoreError;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, Row, params_from_iter};
 use std::path::PathBuf;
@@ -154,7 +154,7 @@ impl BulkReader {
 pub(crate) trait RowFold: Send + 'static {
     type Item: Send + 'static;
     /// Reads one row; pushes any finished items to `out`.
-    fn row(&mut self, row: &Row<'_>, out: &mut Vec<Self::Item>) -> rusqlite::Result<()>;
+    fn row(&mut self, row: &Row<'_>, out: &mut Vec<Self::Item>) -> Result<(), StoreError>;
     /// After the last row: pushes what is still open.
     fn finish(&mut self, out: &mut Vec<Self::Item>);
 }
@@ -165,10 +165,10 @@ pub(crate) struct EachRow<F>(pub F);
 impl<T, F> RowFold for EachRow<F>
 where
     T: Send + 'static,
-    F: Fn(&Row<'_>) -> rusqlite::Result<T> + Send + 'static,
+    F: Fn(&Row<'_>) -> Result<T, StoreError> + Send + 'static,
 {
     type Item = T;
-    fn row(&mut self, row: &Row<'_>, out: &mut Vec<T>) -> rusqlite::Result<()> {
+    fn row(&mut self, row: &Row<'_>, out: &mut Vec<T>) -> Result<(), StoreError> {
         out.push((self.0)(row)?);
         Ok(())
     }
@@ -238,7 +238,7 @@ mod tests {
         let rows: Vec<i64> = unbatch(reader.stream(
             "SELECT n FROM t WHERE n >= ? ORDER BY n".into(),
             vec![Value::Integer(0)],
-            EachRow(|r: &Row<'_>| r.get::<_, i64>(0)),
+            EachRow(|r: &Row<'_>| Ok(r.get::<_, i64>(0)?)),
         ))
         .try_collect()
         .await
@@ -252,7 +252,7 @@ mod tests {
         let got: Result<Vec<i64>, _> = unbatch(reader.stream(
             "SELECT missing FROM t".into(),
             vec![],
-            EachRow(|r: &Row<'_>| r.get::<_, i64>(0)),
+            EachRow(|r: &Row<'_>| Ok(r.get::<_, i64>(0)?)),
         ))
         .try_collect()
         .await;

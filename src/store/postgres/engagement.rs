@@ -1,7 +1,8 @@
 //! PostgreSQL side of the per-delivery engagement rollup (report::engagement, migration 0011).
 
-use super::{Result, batches};
+use super::BATCH;
 use crate::domain::engagement::EngagementDelta;
+use crate::store::{Result, batches};
 use sqlx::PgConnection;
 
 /// Merges new events' deltas into `delivery_engagement` on the caller's connection (the
@@ -13,7 +14,7 @@ use sqlx::PgConnection;
 pub(super) async fn merge(conn: &mut PgConnection, deltas: &[EngagementDelta]) -> Result<()> {
     const NEWER: &str = "excluded.survey_at IS NOT NULL AND (delivery_engagement.survey_at IS NULL \
          OR (excluded.survey_at, excluded.survey_seq) > (delivery_engagement.survey_at, delivery_engagement.survey_seq))";
-    for chunk in batches(deltas, 5_000) {
+    for chunk in batches(deltas, BATCH) {
         let col = |f: fn(&EngagementDelta) -> bool| chunk.iter().map(f).collect::<Vec<bool>>();
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO delivery_engagement (delivery_id, campaign, delivered, opened, opened_all, \

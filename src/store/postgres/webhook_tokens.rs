@@ -1,11 +1,9 @@
-//! PostgreSQL side of webhook bookkeeping: single-use tokens and correlation through earlier
-//! events of the same provider message.
+//! PostgreSQL: single-use webhook tokens, recorded in the import transaction of their events.
 
-use super::{Result, TokenUse};
 use crate::domain::SingleUseToken;
+use crate::store::{Result, TokenUse};
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
-use std::collections::HashMap;
+use sqlx::PgConnection;
 
 /// Records `token` on the caller's transaction and forgets expired tokens. Two requests
 /// with one token: the second insert waits for the first transaction, then finds its row
@@ -40,29 +38,5 @@ pub(super) async fn use_token(
     .bind(&token.token)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(if seen == token.payload_sha256 {
-        TokenUse::SamePayload
-    } else {
-        TokenUse::OtherPayload
-    })
-}
-
-/// Provider message id → (customer, delivery) of the earliest stored event of that message.
-pub(super) async fn owners_by_provider_message(
-    pool: &PgPool,
-    provider: &str,
-    ids: &[String],
-) -> Result<HashMap<String, (String, Option<uuid::Uuid>)>> {
-    // The expression is the one `events_provider_message` indexes.
-    let rows: Vec<(String, String, Option<uuid::Uuid>)> = sqlx::query_as(
-        "SELECT DISTINCT ON (data->>'provider_message_id') data->>'provider_message_id', \
-         customer_id, delivery_id FROM events \
-         WHERE (data->>'provider_message_id') = ANY($1) AND data->>'provider' = $2 \
-         ORDER BY data->>'provider_message_id', seq",
-    )
-    .bind(ids)
-    .bind(provider)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(m, c, d)| (m, (c, d))).collect())
+    Ok(TokenUse::of_seen(&seen, token))
 }

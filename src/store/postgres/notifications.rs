@@ -1,10 +1,14 @@
-//! PostgreSQL side of the notifications outbox: claims with FOR UPDATE SKIP LOCKED, so any
-//! number of replicas' workers share it without taking the same row.
+//! PostgreSQL: the notifications outbox. Claims use FOR UPDATE SKIP LOCKED, so any number
+//! of replicas' workers share it without taking the same row.
 
-use super::{PgStore, Result, batches};
+use super::{BATCH, PgStore};
 use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
+use crate::store::columns::Columns;
+use crate::store::rows::claimed_notification;
+use crate::store::{Notifications, Result, batches};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 /// Writes outbox rows on the caller's connection: inside the transaction that makes the change
 /// they announce (the cycle's level write, an event insert, a suppression), so they commit or
@@ -14,7 +18,7 @@ pub(super) async fn insert_notifications(
     rows: &[NewNotification],
 ) -> Result<u64> {
     let mut n = 0;
-    for chunk in batches(rows, 5_000) {
+    for chunk in batches(rows, BATCH) {
         n += sqlx::query(
             "INSERT INTO notifications (id, event_id, endpoint, event, body, next_attempt_at, created_at) \
              SELECT id, eid, ep, ev, body, at, at \
@@ -35,8 +39,9 @@ pub(super) async fn insert_notifications(
     Ok(n)
 }
 
-impl PgStore {
-    pub(super) async fn n_enqueue(&self, rows: &[NewNotification]) -> Result<u64> {
+#[async_trait]
+impl Notifications for PgStore {
+    async fn enqueue_notifications(&self, rows: &[NewNotification]) -> Result<u64> {
         if rows.is_empty() {
             return Ok(0);
         }
@@ -47,7 +52,7 @@ impl PgStore {
         Ok(n)
     }
 
-    pub(super) async fn n_claim(
+    async fn claim_notifications(
         &self,
         now: DateTime<Utc>,
         limit: u32,
@@ -56,37 +61,18 @@ impl PgStore {
         endpoints: &[String],
     ) -> Result<Vec<ClaimedNotification>> {
         // Due and pending, not leased (or the lease ran out: a worker that died mid-way).
-        let rows = sqlx::query(
-            "UPDATE notifications n SET lease_owner = $1, lease_until = $2, attempts = n.attempts + 1 \
-             FROM (SELECT id FROM notifications \
-                   WHERE status = 'pending' AND next_attempt_at <= $3 \
-                     AND (lease_until IS NULL OR lease_until < $3) AND endpoint = ANY($4) \
-                   ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED) due \
-             WHERE n.id = due.id \
-             RETURNING n.id, n.endpoint, n.event, n.body, n.attempts",
-        )
-        .bind(owner)
-        .bind(now + lease)
-        .bind(now)
-        .bind(endpoints)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ClaimedNotification {
-                    id: r.try_get(0)?,
-                    endpoint: r.try_get(1)?,
-                    event: r.try_get(2)?,
-                    body: r.try_get(3)?,
-                    attempts: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(Into::into)
+        let rows = sqlx::query(include_str!("../sql/postgres_claim_notifications.sql"))
+            .bind(owner)
+            .bind(now + lease)
+            .bind(now)
+            .bind(endpoints)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(claimed_notification).collect()
     }
 
-    pub(super) async fn n_record(
+    async fn record_notifications(
         &self,
         results: &[NotificationResult],
         owner: &str,
@@ -130,7 +116,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub(super) async fn n_counts(&self) -> Result<NotificationCounts> {
+    async fn notification_counts(&self) -> Result<NotificationCounts> {
         let r = sqlx::query(
             "SELECT COUNT(*) FILTER (WHERE status = 'pending'), COUNT(*) FILTER (WHERE status = 'delivered'), \
              COUNT(*) FILTER (WHERE status = 'failed') FROM notifications",
@@ -138,9 +124,9 @@ impl PgStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(NotificationCounts {
-            pending: r.try_get::<i64, _>(0)? as u64,
-            delivered: r.try_get::<i64, _>(1)? as u64,
-            failed: r.try_get::<i64, _>(2)? as u64,
+            pending: r.count(0)?,
+            delivered: r.count(1)?,
+            failed: r.count(2)?,
         })
     }
 }
