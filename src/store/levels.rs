@@ -2,7 +2,6 @@
 //! levels` and `explain` read back.
 
 use super::columns::Columns;
-use super::rows::level_of;
 use super::{Result, StatsTable};
 use crate::domain::{Level, NewNotification};
 use async_trait::async_trait;
@@ -109,16 +108,13 @@ pub struct LevelCounts {
 impl LevelCounts {
     /// Adds a (locale, current level, target level, count) row.
     pub(crate) fn add_row(&mut self, r: &impl Columns) -> Result<()> {
-        self.add(r.text(0)?, r.int(1)?, r.int(2)?, r.count(3)?);
+        self.add(r.text(0)?, r.level(1)?, r.level(2)?, r.count(3)?);
         Ok(())
     }
 
     /// Adds `n` customers of `locale` at current level `current` and target `target`.
-    pub(crate) fn add(&mut self, locale: String, current: i64, target: i64, n: u64) {
-        let (c, t) = (
-            (level_of(current).rank() - 1) as usize,
-            (level_of(target).rank() - 1) as usize,
-        );
+    pub(crate) fn add(&mut self, locale: String, current: Level, target: Level, n: u64) {
+        let (c, t) = ((current.rank() - 1) as usize, (target.rank() - 1) as usize);
         self.current[c] += n;
         self.target[t] += n;
         let entry = self.by_locale.entry(locale).or_default();

@@ -15,6 +15,7 @@ mod import;
 mod levels;
 mod notifications;
 mod outbox;
+mod portable;
 mod postgres;
 mod products;
 mod reports;
@@ -83,6 +84,16 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Invalid(String),
+    /// A value read from the database that the engine cannot use (an unknown level rank,
+    /// JSON that does not parse, a malformed UUID): named where it is, so that it can be
+    /// repaired, instead of read as a default.
+    #[error("bad value in {table}, row {row}, column {column}: {problem}")]
+    Corrupt {
+        table: &'static str,
+        row: String,
+        column: String,
+        problem: String,
+    },
 }
 
 /// The one object the engine holds: every concern, plus what concerns the database itself.

@@ -2,7 +2,6 @@
 //! movement and table sizes.
 
 use super::Result;
-use super::columns::Columns;
 use crate::domain::LevelMovement;
 use crate::domain::report::{CampaignReport, ReportFilter};
 use async_trait::async_trait;
@@ -27,21 +26,4 @@ pub struct TableCounts {
     pub orders: u64,
     pub events: u64,
     pub suppressions: u64,
-}
-
-/// Both backends' table sizes, one statement.
-pub(crate) const COUNTS: &str = "SELECT (SELECT COUNT(*) FROM customers), \
-     (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM events), \
-     (SELECT COUNT(*) FROM suppressions)";
-
-impl TableCounts {
-    /// The row of [`COUNTS`].
-    pub(crate) fn of(r: &impl Columns) -> Result<Self> {
-        Ok(TableCounts {
-            customers: r.count(0)?,
-            orders: r.count(1)?,
-            events: r.count(2)?,
-            suppressions: r.count(3)?,
-        })
-    }
 }

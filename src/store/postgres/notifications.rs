@@ -3,7 +3,7 @@
 
 use super::{BATCH, PgStore};
 use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
-use crate::store::columns::Columns;
+use crate::store::portable;
 use crate::store::rows::claimed_notification;
 use crate::store::{Notifications, Result, batches};
 use async_trait::async_trait;
@@ -117,16 +117,6 @@ impl Notifications for PgStore {
     }
 
     async fn notification_counts(&self) -> Result<NotificationCounts> {
-        let r = sqlx::query(
-            "SELECT COUNT(*) FILTER (WHERE status = 'pending'), COUNT(*) FILTER (WHERE status = 'delivered'), \
-             COUNT(*) FILTER (WHERE status = 'failed') FROM notifications",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(NotificationCounts {
-            pending: r.count(0)?,
-            delivered: r.count(1)?,
-            failed: r.count(2)?,
-        })
+        portable::notification_counts(&self.pool).await
     }
 }

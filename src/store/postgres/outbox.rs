@@ -1,8 +1,7 @@
 //! PostgreSQL: the deliveries outbox — claims, results, and what rendering a claim needs.
 
 use super::{BATCH, PgStore};
-use crate::store::columns::Columns;
-use crate::store::outbox::fold_outbox_counts;
+use crate::store::portable;
 use crate::store::rows::{
     claimed_delivery, complaint_occurrence, customer_profile, order_occurrence,
 };
@@ -171,25 +170,11 @@ impl Outbox for PgStore {
     }
 
     async fn outbox_counts(&self) -> Result<Vec<OutboxCounts>> {
-        let rows = sqlx::query(
-            "SELECT campaign, status, COUNT(*) FROM deliveries GROUP BY 1, 2 ORDER BY 1",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let rows = rows
-            .iter()
-            .map(|r| Ok((r.text(0)?, r.text(1)?, r.int(2)?)))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(fold_outbox_counts(rows.into_iter()))
+        portable::outbox_counts(&self.pool).await
     }
 
     async fn pending_deliveries(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM deliveries WHERE status IN ('queued', 'sending')",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(n as u64)
+        portable::pending_deliveries(&self.pool).await
     }
 
     async fn customer(&self, id: &str) -> Result<Option<CustomerProfile>> {

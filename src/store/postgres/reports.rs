@@ -4,7 +4,7 @@
 use super::PgStore;
 use crate::domain::LevelMovement;
 use crate::domain::report::{CampaignReport, ReportFilter};
-use crate::store::reports::COUNTS;
+use crate::store::portable;
 use crate::store::rows::{report_rows, transition};
 use crate::store::{Reports, Result, TableCounts};
 use async_trait::async_trait;
@@ -30,8 +30,7 @@ async fn fetch_tuned(
 #[async_trait]
 impl Reports for PgStore {
     async fn counts(&self) -> Result<TableCounts> {
-        let row = sqlx::query(COUNTS).fetch_one(&self.pool).await?;
-        TableCounts::of(&row)
+        portable::table_counts(&self.pool).await
     }
 
     async fn report(&self, f: &ReportFilter) -> Result<Vec<CampaignReport>> {

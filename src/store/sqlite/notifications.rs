@@ -2,7 +2,7 @@
 
 use super::{BATCH, SqliteStore};
 use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
-use crate::store::columns::Columns;
+use crate::store::portable;
 use crate::store::rows::claimed_notification;
 use crate::store::time::to_ms;
 use crate::store::{Notifications, Result, batches};
@@ -118,16 +118,6 @@ impl Notifications for SqliteStore {
     }
 
     async fn notification_counts(&self) -> Result<NotificationCounts> {
-        let r = sqlx::query(
-            "SELECT COALESCE(SUM(status = 'pending'), 0), COALESCE(SUM(status = 'delivered'), 0), \
-             COALESCE(SUM(status = 'failed'), 0) FROM notifications",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(NotificationCounts {
-            pending: r.count(0)?,
-            delivered: r.count(1)?,
-            failed: r.count(2)?,
-        })
+        portable::notification_counts(&self.pool).await
     }
 }

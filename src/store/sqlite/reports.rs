@@ -3,7 +3,7 @@
 use super::SqliteStore;
 use crate::domain::LevelMovement;
 use crate::domain::report::{CampaignReport, ReportFilter};
-use crate::store::reports::COUNTS;
+use crate::store::portable;
 use crate::store::rows::{report_rows, transition};
 use crate::store::time::to_ms;
 use crate::store::{Reports, Result, TableCounts};
@@ -13,8 +13,7 @@ use chrono::{DateTime, Utc};
 #[async_trait]
 impl Reports for SqliteStore {
     async fn counts(&self) -> Result<TableCounts> {
-        let row = sqlx::query(COUNTS).fetch_one(&self.pool).await?;
-        TableCounts::of(&row)
+        portable::table_counts(&self.pool).await
     }
 
     async fn report(&self, f: &ReportFilter) -> Result<Vec<CampaignReport>> {

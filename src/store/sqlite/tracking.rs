@@ -3,7 +3,7 @@
 //! events of the same provider message.
 
 use super::{BATCH, SqliteStore, push_list};
-use crate::store::columns::Columns;
+use crate::store::columns::{Columns, located};
 use crate::store::rows::tracked_delivery;
 use crate::store::{Result, TrackedDelivery, Tracking, batches};
 use async_trait::async_trait;
@@ -73,12 +73,12 @@ impl Tracking for SqliteStore {
                 .push_bind(provider)
                 .push(" ORDER BY seq DESC");
             for row in q.build().fetch_all(&self.pool).await? {
-                let delivery = row.opt_text(2)?;
+                let columns = ["provider_message_id", "customer_id", "delivery_id"];
+                let (message, owner) = located(&row, "events", &columns, |r| {
+                    Ok((r.text(0)?, (r.text(1)?, r.opt_uuid(2)?)))
+                })?;
                 // Ordered newest first: the earliest event of a message wins the insert last.
-                out.insert(
-                    row.text(0)?,
-                    (row.text(1)?, delivery.and_then(|d| d.parse().ok())),
-                );
+                out.insert(message, owner);
             }
         }
         Ok(out)
