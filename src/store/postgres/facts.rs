@@ -33,6 +33,36 @@ async fn recent_complaints(pool: &sqlx::PgPool, since: DateTime<Utc>) -> Result<
     Ok(out)
 }
 
+/// The suppressions the scope needs (email → reason).
+async fn suppressed(pool: &sqlx::PgPool, scope: &Scope) -> Result<HashMap<String, String>> {
+    let q = bind_scope(
+        sqlx::query(sqlx::AssertSqlSafe(suppressions_sql(scope, "$1"))),
+        scope,
+    );
+    suppressions(q.fetch(pool).map(|r| {
+        let r = r?;
+        Ok::<_, StoreError>((r.text(0)?, r.text(1)?))
+    }))
+    .await
+}
+
+/// The deliveries stream's transaction, when the facts bring the deliveries.
+async fn deliveries_transaction(
+    streams: &sqlx::PgPool,
+    wanted: bool,
+) -> Result<Option<sqlx::Transaction<'static, sqlx::Postgres>>> {
+    if !wanted {
+        return Ok(None);
+    }
+    let mut t = facts_transaction(streams).await?;
+    // Walk the unique key in order: a sort of the whole outbox (what the costs pick for a
+    // table read in full) holds every row before the first is sent.
+    sqlx::query("SET LOCAL enable_sort = off")
+        .execute(&mut *t)
+        .await?;
+    Ok(Some(t))
+}
+
 #[async_trait]
 impl Facts for PgStore {
     async fn margins(&self, since: DateTime<Utc>) -> Result<Vec<f64>> {
@@ -62,61 +92,28 @@ impl Facts for PgStore {
         tokio::spawn(async move {
             // Three (four) statements on connections of the streams pool: server processes
             // scan side by side while the merge consumes their rows in customer-id order.
-            let q = bind_scope(
-                sqlx::query(sqlx::AssertSqlSafe(suppressions_sql(&scope, "$1"))),
-                &scope,
-            );
-            let rows = q.fetch(&pool).map(|r| {
-                let r = r?;
-                Ok::<_, StoreError>((r.text(0)?, r.text(1)?))
-            });
-            let suppressed = match suppressions(rows).await {
-                Ok(s) => s,
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
+            let up_front = async {
+                let suppressed = suppressed(&pool, &scope).await?;
+                let recent_complaints = match w.recent_complaints_since {
+                    Some(since) => Some(recent_complaints(&pool, since).await?),
+                    None => None,
+                };
+                let txs = (
+                    facts_transaction(&streams).await?,
+                    facts_transaction(&streams).await?,
+                    facts_transaction(&streams).await?,
+                    deliveries_transaction(&streams, w.deliveries).await?,
+                );
+                Ok::<_, StoreError>((suppressed, recent_complaints, txs))
             };
-            let recent_complaints = match w.recent_complaints_since {
-                Some(since) => match recent_complaints(&pool, since).await {
-                    Ok(c) => Some(c),
+            let (suppressed, recent_complaints, (mut ct, mut ot, mut et, mut dt)) =
+                match up_front.await {
+                    Ok(read) => read,
                     Err(e) => {
                         let _ = tx.send(Err(e)).await;
                         return;
                     }
-                },
-                None => None,
-            };
-            let txs = async {
-                Ok::<_, StoreError>((
-                    facts_transaction(&streams).await?,
-                    facts_transaction(&streams).await?,
-                    facts_transaction(&streams).await?,
-                ))
-            };
-            let with_deliveries = w.deliveries;
-            let dt = async {
-                if !with_deliveries {
-                    return Ok(None);
-                }
-                let mut t = facts_transaction(&streams).await?;
-                // Walk the unique key in order: a sort of the whole outbox (what the costs
-                // pick for a table read in full) holds every row before the first is sent.
-                sqlx::query("SET LOCAL enable_sort = off")
-                    .execute(&mut *t)
-                    .await?;
-                Ok::<_, StoreError>(Some(t))
-            };
-            let (mut ct, mut ot, mut et, mut dt) = match async { Ok((txs.await?, dt.await?)) }
-                .await
-                .map(|((c, o, e), d)| (c, o, e, d))
-            {
-                Ok(t) => t,
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            };
+                };
             let sql = |t: &str, p: &str| facts_sql(t, &scope, p);
             let customers_sql = sql(include_str!("../sql/postgres_facts_customers.sql"), "$1");
             let orders_sql = sql(include_str!("../sql/postgres_facts_orders.sql"), "$4");
