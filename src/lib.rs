@@ -1,6 +1,7 @@
 //! rapport: email-marketing automation that grows each customer relationship one
 //! Kotler level at a time. The binary (`main.rs`) is thin; everything lives here.
 
+pub mod app;
 pub mod campaigns;
 pub mod cli;
 pub mod config;
@@ -10,14 +11,15 @@ pub mod dispatch;
 pub mod domain;
 pub mod http;
 pub mod import;
+pub mod ingest;
 pub mod levels;
 pub mod mailer;
+pub mod metric_names;
 pub mod notify;
 pub mod planner;
 pub mod providers;
 pub mod render;
 pub mod report;
-pub mod scheduler;
 pub mod store;
 pub mod telemetry;
 pub mod tracking;

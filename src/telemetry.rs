@@ -1,9 +1,18 @@
 //! Logging: human-readable on a terminal, one JSON object per line with `--log-format json`.
 //! `RUST_LOG` sets the filter (default `info`).
 
-use crate::cli::LogFormat;
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
+
+/// How log lines are written: `--log-format text` (human-readable, coloured on a terminal)
+/// or `json` (one object per line, for log collectors). Here rather than in `cli` so that
+/// logging depends on nothing above it; the variants carry no doc comments because clap
+/// would print them in `--help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 pub fn init(format: LogFormat) {
     let filter =

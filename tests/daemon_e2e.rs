@@ -1,13 +1,17 @@
-//! `rapport run` end to end (issue 6): the real binary as operators deploy it, a capturing
-//! SMTP server, and a real HTTP client for the links in the captured emails.
+//! `rapport run` end to end (issue 6): the daemon with a capturing SMTP server and a real HTTP
+//! client for the links in the captured emails — the real binary where what is tested is the
+//! process (three replicas, `explain`), in-process (`rapport::app`) where it is the engine (a
+//! graceful stop, `run --once` between steps). `tests/daemon.rs` checks the binary's printed
+//! address, log lines and SIGTERM.
 
 mod support;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use rapport::app::{App, ManualClock, Once};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::delivery::{arrivals, config_parts, outbox, queue};
 use support::process::{DiesWithTest, Running};
 use support::smtp_server::{CaptureOptions, CaptureServer};
@@ -54,15 +58,26 @@ fn spawn_daemon(dir: &Path, db_url: &str, smtp_url: &str, log: &str) -> Running 
     )
 }
 
-fn run_once(dir: &Path, db_url: &str, smtp_url: &str, now: DateTime<Utc>, log: &str) {
-    let file = std::fs::File::create(dir.join(log)).expect("log file");
-    let status = rapport(dir, db_url, smtp_url)
-        .args(["run", "--once", "--now", &now.to_rfc3339()])
-        .stderr(file)
-        .status()
-        .expect("run --once");
-    let text = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
-    assert!(status.success(), "run --once failed ({status}):\n{text}");
+/// `rapport run --once --now NOW --full?` in-process: one cycle, then everything due sent,
+/// recorded at `now`.
+async fn run_once(
+    db: &support::TestDb,
+    cfg: &rapport::config::Config,
+    now: DateTime<Utc>,
+    full: bool,
+) {
+    let app = App {
+        config: cfg.clone(),
+        store: db.store.clone(),
+    };
+    let once = Once {
+        now,
+        replay: true,
+        full,
+    };
+    if let Err(e) = rapport::app::run_once(&app, once).await {
+        panic!("{}: run --once at {now}: {e:?}", db.backend);
+    }
 }
 
 /// The `List-Unsubscribe` URL (http…) of a raw message, folded headers unfolded.
@@ -82,40 +97,33 @@ fn list_unsubscribe_url(raw: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-#[tokio::test]
-async fn sigterm_during_sending_loses_nothing() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_during_sending_loses_nothing() {
     // More than one claim batch (500): a graceful stop finishes the claimed batch, not the rest.
     const EMAILS: usize = 1500;
     for db in support::all_backends().await {
-        let dir = tempfile::tempdir().expect("tempdir");
         let server = CaptureServer::start(CaptureOptions {
             delay: Some(Duration::from_millis(20)),
             ..Default::default()
         });
         let smtp = format!("smtp://127.0.0.1:{}", server.port);
-        let now = wall_now();
+        let mut cfg = support::daemon::config(&db, &smtp);
+        cfg.smtp.pool_size = 4;
+        let now = support::delivery::t0();
         let queued = queue(&*db.store, EMAILS, now).await;
 
-        let mut daemon = spawn_daemon(dir.path(), &db.url, &smtp, "daemon.log");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while server.count() < 50 {
-            assert!(
-                daemon.ended().is_none(),
-                "{}: rapport run ended before SIGTERM:\n{}",
-                db.backend,
-                std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default()
-            );
-            assert!(Instant::now() < deadline, "{}: too slow", db.backend);
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        daemon.terminate();
-        let status = daemon.wait_exit(Duration::from_secs(60));
-        let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();
-        assert!(
-            status.success(),
-            "{}: SIGTERM must exit 0, got {status}:\n{log}",
-            db.backend
-        );
+        let clock = ManualClock::new(now);
+        let daemon = support::daemon::start(&db, cfg.clone(), &clock, "replica-a").await;
+        support::wait::until(
+            &format!("{}: 50 emails at the relay", db.backend),
+            Duration::from_secs(120),
+            || server.count() >= 50,
+        )
+        .await;
+        // What SIGTERM does.
+        tokio::time::timeout(Duration::from_secs(60), daemon.shutdown())
+            .await
+            .unwrap_or_else(|_| panic!("{}: the daemon did not stop", db.backend));
         // No wait for stragglers: a graceful stop finished what it claimed, and the relay
         // writes each message before it answers 250.
 
@@ -129,7 +137,7 @@ async fn sigterm_during_sending_loses_nothing() {
         );
         assert!(
             count("queued") > 0,
-            "{}: SIGTERM landed after everything was sent; the test proves nothing",
+            "{}: the stop landed after everything was sent; the test proves nothing",
             db.backend
         );
         let arrived = arrivals(server.messages().iter().map(|m| m.content.as_str()));
@@ -147,13 +155,7 @@ async fn sigterm_during_sending_loses_nothing() {
 
         // Later, the rest goes out; nothing is lost and, after a graceful stop, nothing
         // arrives twice.
-        run_once(
-            dir.path(),
-            &db.url,
-            &smtp,
-            now + TimeDelta::minutes(6),
-            "once.log",
-        );
+        run_once(&db, &cfg, now + TimeDelta::minutes(6), false).await;
         let got = arrivals(server.messages().iter().map(|m| m.content.as_str()));
         let missing: Vec<&String> = queued
             .values()
@@ -173,45 +175,9 @@ async fn sigterm_during_sending_loses_nothing() {
     }
 }
 
-/// An order and a click for an imported customer (making them reactive).
-async fn order_and_click(
-    store: &dyn rapport::store::Store,
-    cfg: &rapport::config::Config,
-    customer: &str,
-    order_at: DateTime<Utc>,
-    click_at: DateTime<Utc>,
-) {
-    use rapport::domain::{CustomerId, EventKind};
-    use rapport::import::{EventRecord, OrderRecord, RecordDefaults, Row};
-    let defaults = RecordDefaults::from_config(cfg, order_at);
-    let o = OrderRecord::parse(
-        &Row::new(&import_row(
-            serde_json::json!({"id": format!("o-{customer}"),
-            "customer_id": customer, "occurred_at": order_at.to_rfc3339(),
-            "amount": 80, "currency": "EUR"}),
-        )),
-        &defaults,
-    )
-    .expect("order");
-    let click = EventRecord {
-        id: None,
-        customer_id: CustomerId::parse(customer).expect("id"),
-        kind: EventKind::EmailClick,
-        occurred_at: click_at,
-        data: serde_json::Map::new(),
-        machine: false,
-        delivery_id: None,
-    };
-    let mut tx = store.begin_import().await.expect("begin");
-    tx.upsert_orders(&[o], order_at).await.expect("orders");
-    tx.insert_events(&[click], order_at).await.expect("events");
-    tx.commit().await.expect("commit");
-}
-
 #[tokio::test]
 async fn one_click_unsubscribe_stops_the_next_cycle() {
     for db in support::all_backends().await {
-        let dir = tempfile::tempdir().expect("tempdir");
         let server = CaptureServer::start(CaptureOptions::default());
         let smtp = format!("smtp://127.0.0.1:{}", server.port);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -224,27 +190,13 @@ async fn one_click_unsubscribe_stops_the_next_cycle() {
         let cfg =
             rapport::config::load_str("config/rapport.toml", &text, &overrides).expect("config");
         let now = support::delivery::t0();
-        let once = |at: DateTime<Utc>, full: bool| {
-            let mut cmd = rapport(dir.path(), &db.url, &smtp);
-            cmd.env("RAPPORT__HTTP__PUBLIC_URL", &public).args([
-                "run",
-                "--once",
-                "--now",
-                &at.to_rfc3339(),
-            ]);
-            if full {
-                cmd.arg("--full");
-            }
-            let status = cmd.stderr(Stdio::inherit()).status().expect("run --once");
-            assert!(status.success(), "run --once {status}");
-        };
 
         // Two customers, each with a queued email; both reactive, with a satisfaction survey
         // due ten days after their order, i.e. in nine days. c0 unsubscribes, c1 is the
         // control that shows the later cycle does queue for customers like them.
         queue(&*db.store, 2, now).await;
         for c in ["c0", "c1"] {
-            order_and_click(
+            support::daemon::order_and_click(
                 &*db.store,
                 &cfg,
                 c,
@@ -253,7 +205,7 @@ async fn one_click_unsubscribe_stops_the_next_cycle() {
             )
             .await;
         }
-        once(now, false);
+        run_once(&db, &cfg, now, false).await;
         let unsubscriber = support::delivery::address(0);
         let control = support::delivery::address(1);
         let first = server.messages();
@@ -307,14 +259,14 @@ async fn one_click_unsubscribe_stops_the_next_cycle() {
         let sent_to = |addr: &str| server.messages().iter().filter(|m| m.to == addr).count();
         let (control_before, unsub_before) = (sent_to(&control), sent_to(&unsubscriber));
         // A full cycle: the survey became due by time passing, not by new data.
-        once(now + TimeDelta::days(10), true);
+        run_once(&db, &cfg, now + TimeDelta::days(10), true).await;
         // The capture server writes each message after answering; give it a moment to land.
-        let waited = std::time::Instant::now();
-        while sent_to(&control) == control_before
-            && waited.elapsed() < std::time::Duration::from_secs(10)
-        {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        support::wait::until(
+            &format!("{}: the survey to the control customer", db.backend),
+            Duration::from_secs(10),
+            || sent_to(&control) > control_before,
+        )
+        .await;
         assert_eq!(
             sent_to(&control),
             control_before + 1,
@@ -328,41 +280,6 @@ async fn one_click_unsubscribe_stops_the_next_cycle() {
             db.backend
         );
     }
-}
-
-/// `rapport run` serves its HTTP endpoint (tracking, unsubscribe, surveys) on `[http] bind`;
-/// with port 0 it binds a free port and prints the address it got.
-#[tokio::test]
-async fn rapport_run_answers_http_on_the_address_it_prints_for_bind_port_0() {
-    let db = support::sqlite().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = CaptureServer::start(CaptureOptions::default());
-    let smtp = format!("smtp://127.0.0.1:{}", server.port);
-    let mut daemon = spawn_daemon(dir.path(), &db.url, &smtp, "daemon.log");
-    let address = daemon.http_address(Duration::from_secs(30));
-    let healthz = match &address {
-        Ok(address) => http_client(reqwest::redirect::Policy::none())
-            .get(format!("http://{address}/healthz"))
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .ok(),
-        Err(_) => None,
-    };
-    daemon.terminate();
-    let status = daemon.wait_exit(Duration::from_secs(30));
-    let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();
-    assert!(status.success(), "{status}:\n{log}");
-    let address = address.unwrap_or_else(|e| panic!("{e}:\n{log}"));
-    assert!(
-        address.ip().is_loopback() && address.port() != 0,
-        "{address}"
-    );
-    assert!(
-        log.contains("Listening.") && log.contains(&address.to_string()),
-        "the log names the address too:\n{log}"
-    );
-    assert_eq!(healthz, Some(200), "GET /healthz");
 }
 
 /// Every `http://127.0.0.1:{port}/…` link in a raw message, quoted-printable undone.
@@ -386,16 +303,8 @@ fn links(raw: &str, port: u16) -> Vec<String> {
     out
 }
 
-fn import_row(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
-    v.as_object().expect("object").clone()
-}
-
 #[tokio::test]
 async fn a_survey_answer_from_a_sent_email_makes_the_customer_accountable() {
-    use rapport::domain::{CustomerId, EventKind};
-    use rapport::import::{CustomerRecord, EventRecord, OrderRecord, RecordDefaults, Row};
-    use serde_json::json;
-
     for db in support::all_backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
         let server = CaptureServer::start(CaptureOptions::default());
@@ -413,34 +322,7 @@ async fn a_survey_answer_from_a_sent_email_makes_the_customer_accountable() {
 
         // A reactive customer: an order 12 days ago (the survey is due 10 days after it),
         // a click 20 days ago.
-        let defaults = RecordDefaults::from_config(&cfg, now);
-        let c = CustomerRecord::parse(
-            &Row::new(&import_row(json!({"id": "c1", "email": "c1@example.org",
-                "name": "Survey Person", "timezone": "UTC", "locale": "en"}))),
-            &defaults,
-        )
-        .expect("customer");
-        let o = OrderRecord::parse(
-            &Row::new(&import_row(json!({"id": "o1", "customer_id": "c1",
-                "occurred_at": (now - TimeDelta::days(12)).to_rfc3339(),
-                "amount": 80, "currency": "EUR"}))),
-            &defaults,
-        )
-        .expect("order");
-        let click = EventRecord {
-            id: None,
-            customer_id: CustomerId::parse("c1").expect("id"),
-            kind: EventKind::EmailClick,
-            occurred_at: now - TimeDelta::days(20),
-            data: serde_json::Map::new(),
-            machine: false,
-            delivery_id: None,
-        };
-        let mut tx = db.store.begin_import().await.expect("begin");
-        tx.upsert_customers(&[c], now).await.expect("customers");
-        tx.upsert_orders(&[o], now).await.expect("orders");
-        tx.insert_events(&[click], now).await.expect("events");
-        tx.commit().await.expect("commit");
+        support::daemon::survey_due(&*db.store, &cfg, "c1", now).await;
 
         let explain = |at: DateTime<Utc>| {
             let out = rapport(dir.path(), &db.url, &smtp)
@@ -468,14 +350,7 @@ async fn a_survey_answer_from_a_sent_email_makes_the_customer_accountable() {
         assert_eq!(explain(now), "reactive", "{}: starts reactive", db.backend);
 
         // Plan + send: the satisfaction survey reaches the capture server.
-        let mut once = rapport(dir.path(), &db.url, &smtp);
-        let status = once
-            .env("RAPPORT__HTTP__PUBLIC_URL", &public)
-            .args(["run", "--once", "--now", &now.to_rfc3339()])
-            .stderr(Stdio::inherit())
-            .status()
-            .expect("run --once");
-        assert!(status.success());
+        run_once(&db, &cfg, now, false).await;
         let messages = server.messages();
         assert_eq!(messages.len(), 1, "{}: one email", db.backend);
         let found = links(&messages[0].content, port);
@@ -520,14 +395,7 @@ async fn a_survey_answer_from_a_sent_email_makes_the_customer_accountable() {
         http.await.expect("join").expect("serve");
 
         let later = now + TimeDelta::minutes(5);
-        let mut once = rapport(dir.path(), &db.url, &smtp);
-        let status = once
-            .env("RAPPORT__HTTP__PUBLIC_URL", &public)
-            .args(["run", "--once", "--now", &later.to_rfc3339()])
-            .stderr(Stdio::inherit())
-            .status()
-            .expect("run --once");
-        assert!(status.success());
+        run_once(&db, &cfg, later, false).await;
         assert_eq!(
             explain(later),
             "accountable",
@@ -601,18 +469,21 @@ async fn three_daemons_on_one_postgres_send_3000_emails_once_each() {
             spawn_daemon(&own, &db.url, &smtp, "daemon.log")
         })
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(240);
-    while server.count() < EMAILS && Instant::now() < deadline {
-        for (i, d) in daemons.iter_mut().enumerate() {
-            if let Some(status) = d.ended() {
-                let log =
-                    std::fs::read_to_string(dir.path().join(format!("replica-{i}/daemon.log")))
-                        .unwrap_or_default();
-                panic!("replica {i} ended ({status}):\n{log}");
+    support::wait::until_blocking(
+        &format!("{EMAILS} emails at the relay"),
+        Duration::from_secs(240),
+        || {
+            for (i, d) in daemons.iter_mut().enumerate() {
+                if let Some(status) = d.ended() {
+                    let log =
+                        std::fs::read_to_string(dir.path().join(format!("replica-{i}/daemon.log")))
+                            .unwrap_or_default();
+                    panic!("replica {i} ended ({status}):\n{log}");
+                }
             }
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+            server.count() >= EMAILS
+        },
+    );
     // No fixed wait for duplicates: a graceful stop finishes every send in flight, and the
     // relay writes each message before it answers, so once the replicas have exited all
     // they sent is in the capture folder.

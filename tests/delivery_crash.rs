@@ -13,7 +13,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::delivery::{arrivals, config_parts, outbox, queue, t0};
 use support::process::Running;
 use support::smtp_server::{CaptureOptions, CaptureServer};
@@ -63,16 +63,18 @@ async fn sigkill_mid_run_loses_nothing_and_resends_at_most_what_was_in_flight() 
         let mut first = spawn_once(dir.path(), &db.url, &smtp, now, "first.log");
         // Past the first claim batch (500) so that some results are recorded, well before
         // the last batch.
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while server.count() < 600 {
-            assert!(
-                first.ended().is_none(),
-                "{}: rapport ended before it could be killed",
-                db.backend
-            );
-            assert!(Instant::now() < deadline, "{}: too slow", db.backend);
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        support::wait::until_blocking(
+            &format!("{}: 600 emails at the relay", db.backend),
+            Duration::from_secs(120),
+            || {
+                assert!(
+                    first.ended().is_none(),
+                    "{}: rapport ended before it could be killed",
+                    db.backend
+                );
+                server.count() >= 600
+            },
+        );
         first.kill(); // SIGKILL, then reap
         // Messages the relay was still holding in its delay land now; they were in flight.
         std::thread::sleep(Duration::from_millis(300));
@@ -186,16 +188,18 @@ async fn each_sigkill_mid_send_resends_at_most_a_pool_and_a_group_of_emails() {
             let log = format!("run-{k}.log");
             let mut child = spawn_once(dir.path(), &db.url, &smtp, now, &log);
             let target = server.count() + 250;
-            let deadline = Instant::now() + Duration::from_secs(120);
-            while server.count() < target {
-                assert!(
-                    child.ended().is_none(),
-                    "{}: run {k} ended before it could be killed",
-                    db.backend
-                );
-                assert!(Instant::now() < deadline, "{}: too slow", db.backend);
-                std::thread::sleep(Duration::from_millis(2));
-            }
+            support::wait::until_blocking(
+                &format!("{}: {target} emails at the relay", db.backend),
+                Duration::from_secs(120),
+                || {
+                    assert!(
+                        child.ended().is_none(),
+                        "{}: run {k} ended before it could be killed",
+                        db.backend
+                    );
+                    server.count() >= target
+                },
+            );
             child.kill();
             std::thread::sleep(Duration::from_millis(300));
             // What this kill makes us send again: emails that arrived while their rows are

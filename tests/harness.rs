@@ -6,7 +6,7 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::process::Running;
 use support::smtp_server::{CaptureOptions, CaptureServer};
 
@@ -25,14 +25,7 @@ fn is_gone(pid: u32) -> bool {
 }
 
 fn gone_within(pid: u32, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if is_gone(pid) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    is_gone(pid)
+    support::wait::within_blocking(within, || is_gone(pid))
 }
 
 /// `rapport run` on SQLite and the file transport, HTTP on port 0.

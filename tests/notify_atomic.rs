@@ -89,7 +89,7 @@ async fn events_and_their_notifications_commit_or_roll_back_together() {
 
             // Written, then rolled back (the transaction is dropped, as on a crash).
             let mut tx = s.begin_import().await.unwrap();
-            let n = notify::store_events(&mut *tx, &eps, std::slice::from_ref(&e), now())
+            let n = rapport::ingest::store_events(&mut *tx, &eps, std::slice::from_ref(&e), now())
                 .await
                 .unwrap();
             assert_eq!(n, 1, "{what}");
@@ -104,7 +104,7 @@ async fn events_and_their_notifications_commit_or_roll_back_together() {
             let mut tx = s.begin_import().await.unwrap();
             let bad = event(kind.clone(), "nobody", &format!("{name}-bad"));
             assert!(
-                notify::store_events(&mut *tx, &eps, &[e.clone(), bad], now())
+                rapport::ingest::store_events(&mut *tx, &eps, &[e.clone(), bad], now())
                     .await
                     .is_err(),
                 "{what}"
@@ -121,7 +121,7 @@ async fn events_and_their_notifications_commit_or_roll_back_together() {
 
             // Committed: announced once.
             let mut tx = s.begin_import().await.unwrap();
-            notify::store_events(&mut *tx, &eps, std::slice::from_ref(&e), now())
+            rapport::ingest::store_events(&mut *tx, &eps, std::slice::from_ref(&e), now())
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
@@ -136,7 +136,7 @@ async fn events_and_their_notifications_commit_or_roll_back_together() {
 
             // Stored again (a retry, a re-import): the event is not new, nothing more is told.
             let mut tx = s.begin_import().await.unwrap();
-            let n = notify::store_events(&mut *tx, &eps, &[e], now())
+            let n = rapport::ingest::store_events(&mut *tx, &eps, &[e], now())
                 .await
                 .unwrap();
             tx.commit().await.unwrap();

@@ -53,3 +53,32 @@ async fn a_replayed_send_records_sent_at_as_the_replay_clock_not_the_wall_clock(
         }
     }
 }
+
+/// The daemon on a manual clock is the same replay: what its sender records happens at the
+/// clock's time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_on_a_manual_clock_records_sent_at_as_that_clock() {
+    for db in support::all_backends().await {
+        let outbox = tempfile::tempdir().unwrap();
+        let cfg = support::daemon::config(&db, &format!("file://{}", outbox.path().display()));
+        let at = Utc::now() - TimeDelta::days(30);
+        queue(&*db.store, 3, at).await;
+        let clock = rapport::app::ManualClock::new(at);
+        let daemon = support::daemon::start(&db, cfg, &clock, "replica-a").await;
+        let dbr = &db;
+        support::wait::until_async(
+            &format!("{}: three sent", db.backend),
+            std::time::Duration::from_secs(30),
+            move || async move { sent_at(dbr).await.len() >= 3 },
+        )
+        .await;
+        daemon.shutdown().await;
+        for t in sent_at(&db).await {
+            assert!(
+                (t - at).num_milliseconds().abs() < 1,
+                "{}: sent_at {t}, daemon clock {at}",
+                db.backend
+            );
+        }
+    }
+}

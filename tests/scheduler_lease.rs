@@ -1,13 +1,16 @@
 //! The scheduler lease (one replica per tick, SPEC.md "Guarantees") is given up on a graceful
 //! stop: another replica can run the next tick at once instead of skipping ticks until the
 //! stopped replica's lease expires (`scheduler.lease`, 5 minutes by default).
+//!
+//! The replicas run in-process (`rapport::app::Application`) on a manual clock: the test
+//! moves the clock to the next tick instead of waiting for it. `tests/daemon.rs` stops the
+//! real binary with SIGTERM, which calls the same stop.
 
 mod support;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use rapport::app::{ManualClock, SCHEDULER_LEASE};
 use sqlx::Row;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 use support::TestDb;
 
 /// (owner, until) of the scheduler lease row, if the row exists.
@@ -34,90 +37,62 @@ async fn scheduler_lease(db: &TestDb) -> Option<(Option<String>, Option<DateTime
     }
 }
 
-#[tokio::test]
-async fn sigterm_releases_the_scheduler_lease_for_the_other_replicas() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_releases_the_scheduler_lease_for_the_other_replicas() {
     for db in support::all_backends().await {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = env!("CARGO_MANIFEST_DIR");
-        let log = std::fs::File::create(dir.path().join("run.log")).expect("log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rapport"))
-            .arg("run")
-            .current_dir(root)
-            .env("RAPPORT__DATABASE__URL", &db.url)
-            .env(
-                "RAPPORT__SMTP__URL",
-                format!("file://{}/outbox", dir.path().display()),
-            )
-            // Port 0: any free port; this test never calls the endpoint.
-            .env("RAPPORT__HTTP__BIND", "127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn rapport run");
-        let log = || std::fs::read_to_string(dir.path().join("run.log")).unwrap_or_default();
+        let outbox = tempfile::tempdir().expect("tempdir");
+        let cfg = support::daemon::config(&db, &format!("file://{}", outbox.path().display()));
+        let lease = cfg.scheduler.lease.chrono();
+        let t0 = support::delivery::t0();
+        let clock = ManualClock::new(t0);
 
-        // The daemon runs a cycle at start, holding the lease for `scheduler.lease`.
-        let started = Instant::now();
-        let held_until = loop {
-            if let Some((Some(_), Some(until))) = scheduler_lease(&db).await {
-                break until;
-            }
-            assert!(
-                child.try_wait().expect("poll").is_none(),
-                "{}: rapport run ended:\n{}",
-                db.backend,
-                log()
-            );
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "{}: the daemon never took the scheduler lease:\n{}",
-                db.backend,
-                log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        assert!(held_until > Utc::now() + TimeDelta::minutes(1));
-        let now = Utc::now();
-        assert!(
-            !db.store
-                .try_lease("scheduler", "replica-b", now, now + TimeDelta::minutes(5))
-                .await
-                .expect("try lease"),
-            "{}: held by the running daemon",
+        // Replica A runs a cycle at start, holding the lease for `scheduler.lease`.
+        let a = support::daemon::start(&db, cfg.clone(), &clock, "replica-a").await;
+        support::daemon::ticked(&a, 1).await;
+        assert_eq!(
+            scheduler_lease(&db).await,
+            Some((Some("replica-a".into()), Some(t0 + lease))),
+            "{}: held by the daemon that ticked",
+            db.backend
+        );
+        // Replica B ticks too, and skips the cycle: the lease is A's.
+        let b = support::daemon::start(&db, cfg, &clock, "replica-b").await;
+        support::daemon::ticked(&b, 1).await;
+        assert_eq!(
+            scheduler_lease(&db).await.and_then(|(owner, _)| owner),
+            Some("replica-a".into()),
+            "{}: B did not take A's live lease",
             db.backend
         );
 
-        // SAFETY: plain kill(2) on our own child.
-        unsafe {
-            libc::kill(child.id() as i32, libc::SIGTERM);
-        }
-        let status = loop {
-            if let Some(s) = child.try_wait().expect("poll") {
-                break s;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(90),
-                "{}: did not stop on SIGTERM",
-                db.backend
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        assert!(status.success(), "{}: {status:?}\n{}", db.backend, log());
-
+        a.shutdown().await;
         assert_eq!(
             scheduler_lease(&db).await,
             Some((None, None)),
             "{}: the stopped daemon gave the lease up",
             db.backend
         );
+        // B's next tick, a minute later (the shipped tick), takes the lease at once, not
+        // after A's would have expired.
+        clock.advance(TimeDelta::minutes(1));
+        support::daemon::ticked(&b, 2).await;
+        assert_eq!(
+            scheduler_lease(&db).await,
+            Some((
+                Some("replica-b".into()),
+                Some(t0 + TimeDelta::minutes(1) + lease)
+            )),
+            "{}: the other replica took the lease on its next tick",
+            db.backend
+        );
+        b.shutdown().await;
         let now = Utc::now();
         assert!(
             db.store
-                .try_lease("scheduler", "replica-b", now, now + TimeDelta::minutes(5))
+                .try_lease(SCHEDULER_LEASE, "replica-c", now, now + lease)
                 .await
                 .expect("try lease"),
-            "{}: another replica takes the lease at once, not after it would have expired",
+            "{}: free again after B stopped",
             db.backend
         );
     }

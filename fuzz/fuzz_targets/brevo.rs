@@ -4,12 +4,12 @@
 
 use chrono::DateTime;
 use libfuzzer_sys::fuzz_target;
-use rapport::providers::{Brevo, Provider, brevo};
+use rapport::providers::{Provider, brevo};
 use secrecy::SecretString;
 
 fuzz_target!(|data: &[u8]| {
     let _ = brevo::parse(data);
-    let provider = Brevo::new(SecretString::from("u"), SecretString::from("p"));
+    let provider = brevo::provider(SecretString::from("u"), SecretString::from("p"));
     let _ = provider.parse(data);
     let mut headers = http::HeaderMap::new();
     if let Ok(value) = http::HeaderValue::from_bytes(data) {

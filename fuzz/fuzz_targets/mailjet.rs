@@ -4,12 +4,12 @@
 
 use chrono::DateTime;
 use libfuzzer_sys::fuzz_target;
-use rapport::providers::{Mailjet, Provider, mailjet};
+use rapport::providers::{Provider, mailjet};
 use secrecy::SecretString;
 
 fuzz_target!(|data: &[u8]| {
     let _ = mailjet::parse(data);
-    let provider = Mailjet::new(SecretString::from("u"), SecretString::from("p"));
+    let provider = mailjet::provider(SecretString::from("u"), SecretString::from("p"));
     let _ = provider.parse(data);
     let mut headers = http::HeaderMap::new();
     if let Ok(value) = http::HeaderValue::from_bytes(data) {

@@ -3,12 +3,12 @@
 
 use chrono::DateTime;
 use libfuzzer_sys::fuzz_target;
-use rapport::providers::{Postmark, Provider, postmark};
+use rapport::providers::{Provider, postmark};
 use secrecy::SecretString;
 
 fuzz_target!(|data: &[u8]| {
     let _ = postmark::parse(data);
-    let provider = Postmark::new(SecretString::from("u"), SecretString::from("p"));
+    let provider = postmark::provider(SecretString::from("u"), SecretString::from("p"));
     let mut headers = http::HeaderMap::new();
     if let Ok(value) = http::HeaderValue::from_bytes(data) {
         headers.insert("authorization", value);

@@ -4,6 +4,7 @@
 use crate::config::Duration;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use toml::Spanned;
 
 #[derive(Debug, Deserialize)]
@@ -40,4 +41,18 @@ pub(super) struct RawTrigger {
     pub schedule: Option<Spanned<String>>,
     pub window: Option<Spanned<Duration>>,
     pub occurrence: Option<Spanned<String>>,
+}
+
+impl RawTrigger {
+    /// The optional keys and where each is written (`None` when absent), in the order their
+    /// problems are reported.
+    pub fn optional_keys(&self) -> [(&'static str, Option<Range<usize>>); 5] {
+        [
+            ("delay", self.delay.as_ref().map(Spanned::span)),
+            ("max_age", self.max_age.as_ref().map(Spanned::span)),
+            ("schedule", self.schedule.as_ref().map(Spanned::span)),
+            ("window", self.window.as_ref().map(Spanned::span)),
+            ("occurrence", self.occurrence.as_ref().map(Spanned::span)),
+        ]
+    }
 }

@@ -208,27 +208,22 @@ fn levels(raw: &[Spanned<String>], problems: &mut Vec<Problem>) -> Option<Vec<Le
 
 fn trigger(raw: &RawTrigger, span: Range<usize>, problems: &mut Vec<Problem>) -> Option<Trigger> {
     let on = raw.on.get_ref().as_str();
-    let not_for = |key: &str, value: Option<Range<usize>>, problems: &mut Vec<Problem>| {
-        if let Some(at) = value {
+    let meaningless: &[&str] = match on {
+        "order" | "complaint" => &["schedule", "window", "occurrence"],
+        "schedule" => &["delay", "max_age"],
+        "eligible" => &["delay", "max_age", "schedule", "window", "occurrence"],
+        _ => &[],
+    };
+    for (key, written) in raw.optional_keys() {
+        if let Some(at) = written.filter(|_| meaningless.contains(&key)) {
             problems.push((
                 at,
                 format!("`{key}` has no meaning for `on = \"{on}\"`: remove it"),
             ));
         }
-    };
+    }
     match on {
         "order" | "complaint" => {
-            not_for(
-                "schedule",
-                raw.schedule.as_ref().map(Spanned::span),
-                problems,
-            );
-            not_for("window", raw.window.as_ref().map(Spanned::span), problems);
-            not_for(
-                "occurrence",
-                raw.occurrence.as_ref().map(Spanned::span),
-                problems,
-            );
             let delay = raw
                 .delay
                 .as_ref()
@@ -254,8 +249,6 @@ fn trigger(raw: &RawTrigger, span: Range<usize>, problems: &mut Vec<Problem>) ->
             })
         }
         "schedule" => {
-            not_for("delay", raw.delay.as_ref().map(Spanned::span), problems);
-            not_for("max_age", raw.max_age.as_ref().map(Spanned::span), problems);
             let Some(expr) = &raw.schedule else {
                 problems.push((span, "add `schedule`, a cron expression with seconds in the customer's local time, e.g. `schedule = \"0 0 10 * * Sat\"`".into()));
                 return None;
@@ -299,22 +292,7 @@ fn trigger(raw: &RawTrigger, span: Range<usize>, problems: &mut Vec<Problem>) ->
                 period,
             })))
         }
-        "eligible" => {
-            not_for("delay", raw.delay.as_ref().map(Spanned::span), problems);
-            not_for("max_age", raw.max_age.as_ref().map(Spanned::span), problems);
-            not_for(
-                "schedule",
-                raw.schedule.as_ref().map(Spanned::span),
-                problems,
-            );
-            not_for("window", raw.window.as_ref().map(Spanned::span), problems);
-            not_for(
-                "occurrence",
-                raw.occurrence.as_ref().map(Spanned::span),
-                problems,
-            );
-            Some(Trigger::Eligible)
-        }
+        "eligible" => Some(Trigger::Eligible),
         other => {
             problems.push((
                 raw.on.span(),

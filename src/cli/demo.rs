@@ -1,4 +1,4 @@
-use super::engine::Engine;
+use super::Engine;
 use super::hints;
 use super::{CmdResult, Failure};
 use crate::config::{Config, SecretUrl};

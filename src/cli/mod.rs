@@ -1,9 +1,7 @@
 //! The `rapport` command line: clap definitions and one small function per command that
 //! calls the library. Exit codes (README "Commands"): 0 ok, 1 user error, 2 runtime failure.
 
-mod app;
 mod demo;
-mod engine;
 mod explain;
 mod hints;
 mod import;
@@ -14,8 +12,8 @@ mod preview;
 mod report;
 mod run;
 
-pub use app::{App, load_campaigns};
-pub use engine::Engine;
+pub use crate::app::{App, Engine, Failure, load_campaigns};
+pub use crate::telemetry::LogFormat;
 
 use crate::config::{self, Config};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -42,12 +40,6 @@ pub struct Cli {
     pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 /// Output format of `levels`, `explain`, `plan` and `report`.
@@ -187,30 +179,6 @@ it. Revenue is in strategy.base_currency, converted with strategy.currency_rates
     NotifyTest { name: String },
 }
 
-/// Why a command failed, which decides the exit code.
-#[derive(Debug)]
-pub enum Failure {
-    /// Bad configuration or bad input: exit 1.
-    User(anyhow::Error),
-    /// The database, the network or the disk failed: exit 2.
-    Runtime(anyhow::Error),
-}
-
-impl Failure {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Failure::User(_) => 1,
-            Failure::Runtime(_) => 2,
-        }
-    }
-}
-
-impl From<crate::store::StoreError> for Failure {
-    fn from(e: crate::store::StoreError) -> Self {
-        Failure::Runtime(e.into())
-    }
-}
-
 pub type CmdResult = Result<(), Failure>;
 
 pub fn load_config(cli: &Cli) -> Result<Config, Failure> {
@@ -255,10 +223,7 @@ pub async fn run(cli: Cli) -> CmdResult {
             )
             .await
         }
-        Command::Run { once: false, .. } => {
-            let app = App::open(config).await?;
-            run::daemon(app).await
-        }
+        Command::Run { once: false, .. } => run::daemon(config).await,
         Command::Preview {
             campaign,
             customer,

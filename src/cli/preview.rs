@@ -1,4 +1,4 @@
-use super::engine::Engine;
+use super::Engine;
 use super::{App, CmdResult, Failure};
 use crate::campaigns::Trigger;
 use crate::dispatch::Envelope;

@@ -6,12 +6,14 @@ mod input;
 mod load;
 mod sections;
 mod values;
+mod webhooks;
 
 pub use duration::Duration;
 pub use input::InputConfig;
 pub use load::{ConfigError, env_overrides, load, load_str};
 pub use sections::*;
 pub use values::{QuietHours, SecretUrl};
+pub use webhooks::*;
 
 use serde::Deserialize;
 

@@ -37,7 +37,7 @@ pub struct DispatchReport {
 
 impl DispatchReport {
     fn add(&mut self, r: &DeliveryResult) {
-        use crate::http::metrics::{EMAILS_FAILED, EMAILS_SENT};
+        use crate::metric_names::{EMAILS_FAILED, EMAILS_SENT};
         match r {
             DeliveryResult::Sent { .. } => {
                 self.sent += 1;

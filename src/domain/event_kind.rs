@@ -72,62 +72,51 @@ impl EventKind {
         }
     }
 
+    /// Every kind but `Custom`, in code order: the kind with code `n` is at `n - 1`.
+    const BUILTIN: [EventKind; 13] = [
+        EventKind::EmailOpen,
+        EventKind::EmailClick,
+        EventKind::Reply,
+        EventKind::SupportContact,
+        EventKind::Complaint,
+        EventKind::ComplaintResolved,
+        EventKind::SurveyResponse,
+        EventKind::Referral,
+        EventKind::PartnershipAccepted,
+        EventKind::Unsubscribe,
+        EventKind::Bounce,
+        EventKind::SpamComplaint,
+        EventKind::Delivered,
+    ];
+
     pub fn from_code(code: i16, custom_name: Option<&str>) -> Option<EventKind> {
-        const BUILTIN: [&str; 13] = [
-            "email_open",
-            "email_click",
-            "reply",
-            "support_contact",
-            "complaint",
-            "complaint_resolved",
-            "survey_response",
-            "referral",
-            "partnership_accepted",
-            "unsubscribe",
-            "bounce",
-            "spam_complaint",
-            "delivered",
-        ];
         if code == Self::CUSTOM_CODE {
             return Some(EventKind::Custom(format!("custom:{}", custom_name?)));
         }
-        let name = BUILTIN.get(usize::try_from(code).ok()?.checked_sub(1)?)?;
-        EventKind::parse(name).ok()
+        let kind = Self::BUILTIN.get(usize::try_from(code).ok()?.checked_sub(1)?)?;
+        Some(kind.clone())
     }
 
+    /// A built-in kind by its [`EventKind::name`], or `custom:NAME`.
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         let s = input.trim();
-        Ok(match s {
-            "email_open" => EventKind::EmailOpen,
-            "email_click" => EventKind::EmailClick,
-            "reply" => EventKind::Reply,
-            "support_contact" => EventKind::SupportContact,
-            "complaint" => EventKind::Complaint,
-            "complaint_resolved" => EventKind::ComplaintResolved,
-            "survey_response" => EventKind::SurveyResponse,
-            "referral" => EventKind::Referral,
-            "partnership_accepted" => EventKind::PartnershipAccepted,
-            "unsubscribe" => EventKind::Unsubscribe,
-            "bounce" => EventKind::Bounce,
-            "spam_complaint" => EventKind::SpamComplaint,
-            "delivered" => EventKind::Delivered,
-            _ => match s.strip_prefix("custom:") {
-                Some(name)
-                    if !name.is_empty()
-                        && name.len() <= 64
-                        && name
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) =>
-                {
-                    EventKind::Custom(s.to_string())
-                }
-                _ => {
-                    return Err(ParseError::new(format!(
-                        "unknown event kind `{s}`: expected email_open, email_click, reply, support_contact, complaint, complaint_resolved, survey_response, referral, partnership_accepted, unsubscribe, bounce, spam_complaint, or custom:NAME"
-                    )));
-                }
-            },
-        })
+        if let Some(kind) = Self::BUILTIN.iter().find(|kind| kind.name() == s) {
+            return Ok(kind.clone());
+        }
+        match s.strip_prefix("custom:") {
+            Some(name)
+                if !name.is_empty()
+                    && name.len() <= 64
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) =>
+            {
+                Ok(EventKind::Custom(s.to_string()))
+            }
+            _ => Err(ParseError::new(format!(
+                "unknown event kind `{s}`: expected email_open, email_click, reply, support_contact, complaint, complaint_resolved, survey_response, referral, partnership_accepted, unsubscribe, bounce, spam_complaint, or custom:NAME"
+            ))),
+        }
     }
 }
 

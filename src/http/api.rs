@@ -4,19 +4,19 @@
 
 use super::AppState;
 use super::error::ApiError;
-use crate::import::last_per_key;
-use crate::import::{CustomerRecord, EventRecord, OrderRecord, RecordDefaults, Row, RowErrors};
-use crate::store::UpsertCounts;
+use crate::domain::{CustomerRecord, EventKind, EventRecord, OrderRecord};
+use crate::import::{RecordDefaults, Row, RowErrors};
+use crate::ingest::records;
+use crate::store::{ImportTx, UpsertCounts};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 use subtle::ConstantTimeEq;
 
 fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -130,16 +130,11 @@ fn stored(received: usize, c: UpsertCounts) -> Response {
 
 /// Orders and events must name existing customers; the unknown ones are reported by index.
 async fn check_customers(
-    tx: &mut dyn crate::store::ImportTx,
-    ids: &[&str],
+    tx: &mut dyn ImportTx,
+    ids: impl Iterator<Item = &str>,
 ) -> Result<(), ApiError> {
-    let wanted: Vec<&str> = ids
-        .iter()
-        .copied()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let found = tx.existing_customers(&wanted).await?;
+    let ids: Vec<&str> = ids.collect();
+    let found = records::existing_customers(tx, ids.iter().copied()).await?;
     let problems: Vec<String> = ids
         .iter()
         .enumerate()
@@ -155,26 +150,33 @@ async fn check_customers(
     }
 }
 
+/// The request's items parsed into records, or the error to answer (401, 415, 400, 422).
+fn parsed<T>(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    now: DateTime<Utc>,
+    parse: impl Fn(&Row, &RecordDefaults) -> Result<T, RowErrors>,
+) -> Result<(usize, Vec<T>), ApiError> {
+    authorize(s, headers)?;
+    require_json(headers)?;
+    let items = items(body)?;
+    let rows = parse_all(&items, &s.record_defaults(now), parse)?;
+    Ok((items.len(), rows))
+}
+
 pub async fn customers(
     State(s): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&s, &headers)?;
-    require_json(&headers)?;
-    let items = items(body)?;
     let now = Utc::now();
-    let rows = parse_all(&items, &s.record_defaults(now), CustomerRecord::parse)?;
-    let rows = last_per_key(rows, |c| c.id.as_str().to_string());
+    let (received, rows) = parsed(&s, &headers, body, now, CustomerRecord::parse)?;
     let mut tx = s.store().begin_import().await?;
-    let counts = tx.upsert_customers(&rows, now).await?;
+    let counts = records::customers(&mut *tx, rows, now).await?;
     tx.commit().await?;
-    tracing::info!(
-        received = items.len(),
-        written = counts.written,
-        "API stored customers."
-    );
-    Ok(stored(items.len(), counts))
+    tracing::info!(received, written = counts.written, "API stored customers.");
+    Ok(stored(received, counts))
 }
 
 pub async fn orders(
@@ -182,24 +184,15 @@ pub async fn orders(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&s, &headers)?;
-    require_json(&headers)?;
-    let items = items(body)?;
     let now = Utc::now();
-    let rows = parse_all(&items, &s.record_defaults(now), OrderRecord::parse)?;
+    let (received, rows) = parsed(&s, &headers, body, now, OrderRecord::parse)?;
     let mut tx = s.store().begin_import().await?;
-    let ids: Vec<&str> = rows.iter().map(|o| o.customer_id.as_str()).collect();
     // On error the transaction is dropped, which rolls it back.
-    check_customers(&mut *tx, &ids).await?;
-    let rows = last_per_key(rows, |o| o.id.clone());
-    let counts = tx.upsert_orders(&rows, now).await?;
+    check_customers(&mut *tx, rows.iter().map(|o| o.customer_id.as_str())).await?;
+    let counts = records::orders(&mut *tx, rows, now).await?;
     tx.commit().await?;
-    tracing::info!(
-        received = items.len(),
-        written = counts.written,
-        "API stored orders."
-    );
-    Ok(stored(items.len(), counts))
+    tracing::info!(received, written = counts.written, "API stored orders.");
+    Ok(stored(received, counts))
 }
 
 pub async fn events(
@@ -207,35 +200,26 @@ pub async fn events(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&s, &headers)?;
-    require_json(&headers)?;
-    let items = items(body)?;
     let now = Utc::now();
-    let rows = parse_all(&items, &s.record_defaults(now), EventRecord::parse)?;
+    let (received, rows) = parsed(&s, &headers, body, now, EventRecord::parse)?;
+    // Custom kinds share one label: integrators choose their names freely.
+    let kinds: Vec<String> = rows
+        .iter()
+        .map(|r| match r.kind {
+            EventKind::Custom(_) => "custom".to_string(),
+            ref k => k.name().to_string(),
+        })
+        .collect();
     let mut tx = s.store().begin_import().await?;
-    let ids: Vec<&str> = rows.iter().map(|e| e.customer_id.as_str()).collect();
-    check_customers(&mut *tx, &ids).await?;
+    check_customers(&mut *tx, rows.iter().map(|e| e.customer_id.as_str())).await?;
     // The notifications for complaints, answers, partnerships and unsubscribes commit with
     // the events.
-    let written = crate::notify::store_events(&mut *tx, s.notify_endpoints(), &rows, now).await?;
-    let counts = crate::store::UpsertCounts {
-        written,
-        unchanged: rows.len() as u64 - written,
-    };
+    let counts = records::events(&mut *tx, &s.ingest_rules(), rows, now).await?;
     tx.commit().await?;
-    for r in &rows {
-        // Custom kinds share one label: integrators choose their names freely.
-        let kind = match r.kind {
-            crate::domain::EventKind::Custom(_) => "custom".to_string(),
-            ref k => k.name().to_string(),
-        };
+    for kind in kinds {
         ::metrics::counter!(super::metrics::EVENTS_IN, "kind" => kind, "source" => "api")
             .increment(1);
     }
-    tracing::info!(
-        received = items.len(),
-        written = counts.written,
-        "API stored events."
-    );
-    Ok(stored(items.len(), counts))
+    tracing::info!(received, written = counts.written, "API stored events.");
+    Ok(stored(received, counts))
 }

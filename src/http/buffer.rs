@@ -3,13 +3,13 @@
 //! handlers wait (back-pressure) rather than grow memory or drop hits; `flush` writes
 //! everything queued before it (the server calls it on shutdown).
 
-use super::machine::{early_open, machine_agent};
 use super::metrics as m;
-use crate::domain::{CustomerId, EventKind};
-use crate::import::EventRecord;
+use crate::domain::{EventKind, EventRecord};
+pub use crate::ingest::tracking::{Hit, HitKind};
+use crate::ingest::tracking::{OpenTarget, hit_record};
+use crate::ingest::{Batch, Rules};
 use crate::store::Store;
-use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,28 +35,6 @@ const WRITE_ATTEMPTS: u32 = 6;
 /// Delivery lookups remembered by the writer (a busy campaign is opened by the same few
 /// thousand deliveries over and over).
 const CACHE_LIMIT: usize = 20_000;
-
-/// One tracking hit, as the handler saw it.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub delivery_id: Uuid,
-    pub at: DateTime<Utc>,
-    pub user_agent: Option<String>,
-    pub what: HitKind,
-}
-
-#[derive(Debug, Clone)]
-pub enum HitKind {
-    /// The writer looks the delivery up (the pixel answers before any database call).
-    Open,
-    /// The click handler already looked the delivery up to redirect.
-    Click {
-        customer_id: String,
-        link: u16,
-        url: String,
-        honeypot: bool,
-    },
-}
 
 enum Msg {
     Hit(Hit),
@@ -119,16 +97,9 @@ impl EventBuffer {
     }
 }
 
-/// Who an open belongs to and when the email went out (for the early-open rule).
-#[derive(Clone)]
-struct Target {
-    customer_id: String,
-    sent_at: Option<DateTime<Utc>>,
-}
-
 struct Writer {
     store: Arc<dyn Store>,
-    cache: HashMap<Uuid, Option<Target>>,
+    cache: HashMap<Uuid, Option<OpenTarget>>,
 }
 
 impl Writer {
@@ -187,7 +158,7 @@ impl Writer {
 
     /// The rows for these hits (with retries of the delivery lookup), or None when there is
     /// nothing to write or the lookup failed for good.
-    async fn prepare(&mut self, hits: &[Hit]) -> Option<Vec<EventRecord>> {
+    async fn prepare(&mut self, hits: &[Hit]) -> Option<Batch> {
         if hits.is_empty() {
             return None;
         }
@@ -196,7 +167,7 @@ impl Writer {
             attempt += 1;
             match self.records(hits).await {
                 Ok(records) if records.is_empty() => return None,
-                Ok(records) => return Some(records),
+                Ok(records) => return Some(Batch::events(records)),
                 Err(e) => {
                     if !retry(attempt, hits.len(), &e).await {
                         return None;
@@ -206,8 +177,8 @@ impl Writer {
         }
     }
 
-    /// Turns hits into event rows, looking up the deliveries opens belong to. Hits for a
-    /// delivery that does not exist (a valid token for a deleted row) are skipped.
+    /// Turns hits into event rows ([`hit_record`]), looking up the deliveries opens belong
+    /// to (remembered: a busy campaign is opened by the same deliveries over and over).
     async fn records(&mut self, hits: &[Hit]) -> crate::store::Result<Vec<EventRecord>> {
         let unknown: Vec<Uuid> = hits
             .iter()
@@ -222,91 +193,40 @@ impl Writer {
             }
             let found = self.store.tracked_deliveries(&unknown).await?;
             for id in unknown {
-                let target = found.get(&id).map(|d| Target {
+                let target = found.get(&id).map(|d| OpenTarget {
                     customer_id: d.customer_id.clone(),
                     sent_at: d.sent_at,
                 });
                 self.cache.insert(id, target);
             }
         }
-        let mut out = Vec::with_capacity(hits.len());
-        for hit in hits {
-            let ua = hit.user_agent.as_deref();
-            let (customer_id, kind, machine, mut data) = match &hit.what {
-                HitKind::Open => {
-                    let Some(Some(t)) = self.cache.get(&hit.delivery_id) else {
-                        tracing::debug!(delivery_id = %hit.delivery_id, "Open for an unknown delivery; skipped.");
-                        continue;
-                    };
-                    let machine = machine_agent(ua) || early_open(t.sent_at, hit.at);
-                    (
-                        t.customer_id.clone(),
-                        EventKind::EmailOpen,
-                        machine,
-                        Map::new(),
-                    )
-                }
-                HitKind::Click {
-                    customer_id,
-                    link,
-                    url,
-                    honeypot,
-                } => {
-                    let mut data = Map::new();
-                    data.insert("link".into(), Value::from(*link));
-                    data.insert("url".into(), Value::from(url.as_str()));
-                    if *honeypot {
-                        data.insert("honeypot".into(), Value::Bool(true));
-                    }
-                    let machine = *honeypot || machine_agent(ua);
-                    (customer_id.clone(), EventKind::EmailClick, machine, data)
-                }
-            };
-            let Ok(customer_id) = CustomerId::parse(&customer_id) else {
-                continue;
-            };
-            if let Some(ua) = ua {
-                data.insert(
-                    "user_agent".into(),
-                    Value::from(ua.chars().take(300).collect::<String>()),
-                );
-            }
-            out.push(EventRecord {
-                // Every hit is its own event: two opens in the same millisecond are two opens.
-                id: Some(format!("t:{}", Uuid::now_v7())),
-                customer_id,
-                kind,
-                occurred_at: hit.at,
-                data,
-                machine,
-                delivery_id: Some(hit.delivery_id),
-            });
-        }
-        Ok(out)
+        Ok(hits
+            .iter()
+            .filter_map(|hit| {
+                let target = self.cache.get(&hit.delivery_id).and_then(Option::as_ref);
+                hit_record(hit, target)
+            })
+            .collect())
     }
 }
 
 /// Stores one batch in one transaction, retrying. Rows got their ids before, so a retried
 /// commit that had in fact succeeded stores nothing twice.
-async fn write(store: Arc<dyn Store>, records: Vec<EventRecord>) {
+/// Opens and clicks announce nothing, so no `[[notify]]` endpoint is needed.
+async fn write(store: Arc<dyn Store>, batch: Batch) {
     let mut attempt = 0;
     loop {
-        let result = async {
-            let mut tx = store.begin_import().await?;
-            tx.insert_events(&records, Utc::now()).await?;
-            tx.commit().await
-        }
-        .await;
-        match result {
-            Ok(()) => break,
+        match crate::ingest::apply(&*store, &Rules::silent(), &batch, Utc::now()).await {
+            Ok(_) => break,
             Err(e) => {
                 attempt += 1;
-                if !retry(attempt, records.len(), &e).await {
+                if !retry(attempt, batch.events.len(), &e).await {
                     return;
                 }
             }
         }
     }
+    let records = &batch.events;
     let opens = records
         .iter()
         .filter(|r| r.kind == EventKind::EmailOpen)
@@ -320,7 +240,7 @@ async fn write(store: Arc<dyn Store>, records: Vec<EventRecord>) {
 }
 
 /// Waits before another attempt, or gives up (logged and counted) after the last one.
-async fn retry(attempt: u32, hits: usize, e: &crate::store::StoreError) -> bool {
+async fn retry(attempt: u32, hits: usize, e: &(dyn std::fmt::Display + Sync)) -> bool {
     if attempt >= WRITE_ATTEMPTS {
         tracing::error!(error = %e, hits, "Writing tracking events failed for good; these hits are lost.");
         metrics::counter!(m::EVENTS_DROPPED).increment(hits as u64);

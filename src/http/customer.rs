@@ -3,12 +3,11 @@
 //! the page is answered.
 
 use super::AppState;
-use super::machine::scanner_agent;
 use super::pages::{self, Lang};
 use super::track::user_agent;
-use crate::domain::{CustomerId, EventKind};
-use crate::import::EventRecord;
-use crate::store::{StoreError, TrackedDelivery};
+use crate::ingest::action;
+use crate::ingest::{Batch, IngestError};
+use crate::store::TrackedDelivery;
 use crate::tracking::Purpose;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -16,7 +15,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Utc;
-use serde_json::{Map, Value};
 
 /// Longest survey comment kept, in characters.
 pub const MAX_COMMENT: usize = 2_000;
@@ -42,61 +40,14 @@ async fn delivery(
     }
 }
 
-/// One event from a customer's action, idempotent by `id`.
-fn event(
-    d: &TrackedDelivery,
-    id: String,
-    kind: EventKind,
-    data: Map<String, Value>,
-    machine: bool,
-) -> Option<EventRecord> {
-    Some(EventRecord {
-        id: Some(id),
-        customer_id: CustomerId::parse(&d.customer_id).ok()?,
-        kind,
-        occurred_at: Utc::now(),
-        data,
-        machine,
-        delivery_id: Some(d.id),
-    })
-}
-
-/// Stores events in one transaction; returns how many were new.
-pub(super) async fn store_events(s: &AppState, events: &[EventRecord]) -> Result<u64, StoreError> {
-    if events.is_empty() {
-        return Ok(0);
-    }
-    let mut tx = s.store().begin_import().await?;
-    let written =
-        crate::notify::store_events(&mut *tx, s.notify_endpoints(), events, Utc::now()).await?;
-    tx.commit().await?;
-    Ok(written)
-}
-
-/// Suppresses the delivery's address and stores the unsubscribe event (with its
-/// notifications) in one transaction; returns how many events were new.
-async fn unsubscribe_tx(
-    s: &AppState,
-    d: &TrackedDelivery,
-    source: &str,
-    events: &[EventRecord],
-) -> Result<u64, StoreError> {
-    let now = Utc::now();
-    let mut tx = s.store().begin_import().await?;
-    tx.suppress(&d.email, "unsubscribe", source, now).await?;
-    let written = crate::notify::store_events(&mut *tx, s.notify_endpoints(), events, now).await?;
-    tx.commit().await?;
-    Ok(written)
+/// Stores a customer's action through [`crate::ingest`]; returns how many events were new.
+async fn store(s: &AppState, batch: &Batch) -> Result<u64, IngestError> {
+    let applied = crate::ingest::apply(&**s.store(), &s.ingest_rules(), batch, Utc::now()).await?;
+    Ok(applied.new_events)
 }
 
 fn count(kind: &'static str, n: u64) {
     ::metrics::counter!(super::metrics::EVENTS_IN, "kind" => kind, "source" => "page").increment(n);
-}
-
-fn campaign_data(d: &TrackedDelivery) -> Map<String, Value> {
-    let mut data = Map::new();
-    data.insert("campaign".into(), Value::from(d.campaign.as_str()));
-    data
 }
 
 /// `GET /u/{token}`: the confirmation page. Never unsubscribes: link scanners and
@@ -126,19 +77,8 @@ pub async fn unsubscribe(
     let one_click = url::form_urlencoded::parse(&body)
         .any(|(k, v)| k == "List-Unsubscribe" && v == "One-Click");
     let source = if one_click { "one-click" } else { "page" };
-    let mut data = campaign_data(&d);
-    data.insert("source".into(), Value::from(source));
-    let ev = event(
-        &d,
-        format!("unsubscribe:{}", d.id),
-        EventKind::Unsubscribe,
-        data,
-        false,
-    );
-    // The suppression, the event and its `unsubscribed` notification in one transaction,
-    // committed before the answer: the next send already skips the address, and a
-    // notification exists exactly when the suppression does.
-    match unsubscribe_tx(&s, &d, source, ev.as_slice()).await {
+    // Committed before the answer: the next send already skips the address.
+    match store(&s, &action::unsubscribe(&d, source, Utc::now())).await {
         Ok(n) => count("unsubscribe", n),
         Err(e) => {
             tracing::error!(error = %e, delivery_id = %d.id, "Unsubscribe failed.");
@@ -151,31 +91,6 @@ pub async fn unsubscribe(
 
 fn parse_score(v: Option<&str>) -> Option<u8> {
     v?.trim().parse::<u8>().ok().filter(|s| *s <= 10)
-}
-
-fn survey_event(
-    d: &TrackedDelivery,
-    score: u8,
-    comment: Option<&str>,
-    headers: &HeaderMap,
-) -> Option<EventRecord> {
-    let mut data = campaign_data(d);
-    data.insert("score".into(), Value::from(score));
-    if let Some(c) = comment {
-        data.insert("comment".into(), Value::from(c));
-    }
-    // One answer per delivery and score: clicking the same score twice records it once.
-    event(
-        d,
-        survey_key(d, score),
-        EventKind::SurveyResponse,
-        data,
-        scanner_agent(user_agent(headers).as_deref()),
-    )
-}
-
-fn survey_key(d: &TrackedDelivery, score: u8) -> String {
-    format!("survey:{}:{score}", d.id)
 }
 
 /// `GET /s/{token}?score=N`: records the answer, then thanks with a comment form.
@@ -197,8 +112,8 @@ pub async fn survey_answer(
     let Some(score) = parse_score(score.as_deref()) else {
         return pages::bad_score(lang);
     };
-    let ev = survey_event(&d, score, None, &headers);
-    match store_events(&s, ev.as_slice()).await {
+    let answer = action::survey(&d, score, None, user_agent(&headers).as_deref(), Utc::now());
+    match store(&s, &answer).await {
         Ok(n) => count("survey_response", n),
         Err(e) => {
             tracing::error!(error = %e, delivery_id = %d.id, "Survey answer not stored.");
@@ -242,18 +157,17 @@ pub async fn survey_comment(
     if comment.is_empty() {
         return pages::comment_thanks(lang);
     }
-    let ev = survey_event(&d, score, Some(&comment), &headers);
-    let stored = async {
-        let key = ev.as_ref().map(EventRecord::dedupe_key);
-        let new = store_events(&s, ev.as_slice()).await?;
-        if new == 0
-            && let Some(key) = key
-        {
-            s.store().add_event_comment(&key, &comment).await?;
-        }
-        Ok::<_, StoreError>(new)
-    };
-    if let Err(e) = stored.await {
+    let now = Utc::now();
+    let answer = action::survey(
+        &d,
+        score,
+        Some(&comment),
+        user_agent(&headers).as_deref(),
+        now,
+    );
+    let stored =
+        action::survey_comment(&**s.store(), &s.ingest_rules(), &answer, &comment, now).await;
+    if let Err(e) = stored {
         tracing::error!(error = %e, delivery_id = %d.id, "Survey comment not stored.");
         return pages::try_later(lang);
     }
@@ -272,14 +186,8 @@ pub async fn partnership(
         Err(page) => return page,
     };
     let lang = Lang::of(&d.locale);
-    let ev = event(
-        &d,
-        format!("partnership:{}", d.id),
-        EventKind::PartnershipAccepted,
-        campaign_data(&d),
-        scanner_agent(user_agent(&headers).as_deref()),
-    );
-    match store_events(&s, ev.as_slice()).await {
+    let accepted = action::partnership(&d, user_agent(&headers).as_deref(), Utc::now());
+    match store(&s, &accepted).await {
         Ok(n) => count("partnership_accepted", n),
         Err(e) => {
             tracing::error!(error = %e, delivery_id = %d.id, "Partnership acceptance not stored.");

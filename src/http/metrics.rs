@@ -1,28 +1,13 @@
 //! Prometheus metrics: one global recorder for the whole process (the dispatch loop's
 //! `metrics::counter!` calls land in it too), exposed at `GET /metrics`.
 //!
-//! Metric names are constants here so that every module counts under the same name.
+//! The metric names are constants in `crate::metric_names`, below every module that counts.
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// Emails accepted by the mail transport (dispatch).
-pub const EMAILS_SENT: &str = "rapport_emails_sent_total";
-/// Deliveries that failed for good (dispatch).
-pub const EMAILS_FAILED: &str = "rapport_emails_failed_total";
-/// Deliveries still queued or in flight, refreshed on every scrape.
-pub const QUEUE_DEPTH: &str = "rapport_queue_depth";
-/// Events stored by the HTTP endpoint, by `kind` and `source` (tracking, webhook, api, page).
-pub const EVENTS_IN: &str = "rapport_events_in_total";
-/// Webhook requests refused, by `provider` and `status`.
-pub const WEBHOOK_REJECTS: &str = "rapport_webhook_rejects_total";
-/// Tracking hits waiting in the event buffer.
-pub const BUFFER_DEPTH: &str = "rapport_event_buffer_depth";
-/// Tracking hits that could not be written after every retry (logged as errors too).
-pub const EVENTS_DROPPED: &str = "rapport_events_dropped_total";
-/// HTTP request latency by `route` (the route template, never the token) and `status`.
-pub const REQUEST_SECONDS: &str = "rapport_http_request_duration_seconds";
+pub use crate::metric_names::*;
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,

@@ -12,13 +12,14 @@
 mod api;
 mod buffer;
 mod customer;
+mod dashboard_page;
 mod error;
-pub mod machine;
 pub mod metrics;
 mod pages;
 mod track;
 mod webhooks;
 
+pub use crate::ingest::machine;
 pub use buffer::{EventBuffer, Hit, HitKind};
 pub use error::ApiError;
 pub use track::PIXEL;
@@ -180,19 +181,16 @@ impl AppState {
         ))
     }
 
-    /// The `[[notify]]` endpoints stored events are announced to (none without a config).
-    /// Callers queue the notifications in the transaction that stores the events
-    /// (`notify::store_events`).
-    pub(crate) fn notify_endpoints(&self) -> &[crate::config::NotifyConfig] {
-        self.config().map(|c| c.notify.as_slice()).unwrap_or(&[])
-    }
-
-    /// `webhooks.soft_bounce_limit` (its default without a configuration).
-    pub(crate) fn soft_bounce_limit(&self) -> u32 {
-        self.config().map_or_else(
-            || crate::config::WebhooksConfig::default().soft_bounce_limit,
-            |c| c.webhooks.soft_bounce_limit,
-        )
+    /// The `[[notify]]` endpoints stored events are announced to (none without a config),
+    /// and `webhooks.soft_bounce_limit` (its default without a configuration).
+    pub(crate) fn ingest_rules(&self) -> crate::ingest::Rules<'_> {
+        crate::ingest::Rules {
+            endpoints: self.config().map_or(&[], |c| c.notify.as_slice()),
+            soft_bounce_limit: self.config().map_or_else(
+                || crate::config::WebhooksConfig::default().soft_bounce_limit,
+                |c| c.webhooks.soft_bounce_limit,
+            ),
+        }
     }
 
     /// The configuration the state was built from, when it was built from one.
@@ -243,7 +241,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/customers", post(api::customers))
         .route("/api/v1/orders", post(api::orders))
         .route("/api/v1/events", post(api::events))
-        .route("/dashboard", get(dashboard_page))
+        .route("/dashboard", get(dashboard_page::dashboard_page))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
@@ -284,66 +282,6 @@ pub async fn serve_router(
     state.events().flush().await;
     tracing::info!(%addr, "HTTP endpoint stopped; tracking events flushed.");
     served
-}
-
-/// `GET /dashboard`: the marketer's one-page overview, behind the API keys (Bearer, or Basic
-/// with a key as the password so a browser's login prompt works); `?lang=fa` for Persian.
-async fn dashboard_page(
-    State(s): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
-    headers: axum::http::HeaderMap,
-) -> Response {
-    use crate::dashboard;
-    let Some(cfg) = s.config().cloned() else {
-        return error::json_error(StatusCode::NOT_FOUND, "not found");
-    };
-    let header =
-        |name: axum::http::header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    if !dashboard::authorized(
-        header(axum::http::header::AUTHORIZATION),
-        &cfg.security.api_keys,
-    ) {
-        // Say what to do: with no key configured nobody can log in, whatever they type.
-        let message = if cfg.security.api_keys.is_empty() {
-            "an API key is required, and none is configured: set security.api_keys (e.g. \
-             RAPPORT__SECURITY__API_KEYS='[\"a-key-of-your-choice\"]'), restart, and log in with \
-             any user name and the key as the password"
-        } else {
-            "an API key is required: log in with any user name and one of security.api_keys as \
-             the password"
-        };
-        let mut r = error::json_error(StatusCode::UNAUTHORIZED, message);
-        r.headers_mut().insert(
-            axum::http::header::WWW_AUTHENTICATE,
-            axum::http::HeaderValue::from_static(dashboard::WWW_AUTHENTICATE),
-        );
-        return r;
-    }
-    let lang = dashboard::Lang::pick(
-        q.get("lang").map(String::as_str),
-        header(axum::http::header::ACCEPT_LANGUAGE),
-    );
-    match dashboard::handler_data(&**s.store(), &cfg, Utc::now()).await {
-        Ok(data) => (
-            [
-                (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (axum::http::header::CACHE_CONTROL, "no-store"),
-                (axum::http::header::REFERRER_POLICY, "no-referrer"),
-                (axum::http::header::X_FRAME_OPTIONS, "DENY"),
-                // Server-rendered with inline SVG and styles, no script at all.
-                (
-                    axum::http::header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-                ),
-            ],
-            dashboard::page(&data, lang),
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "Dashboard query failed.");
-            error::json_error(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
-        }
-    }
 }
 
 async fn healthz(State(s): State<AppState>) -> Response {

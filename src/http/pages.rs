@@ -6,6 +6,8 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::render::escape_html as escape;
+
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
                    form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -38,16 +40,71 @@ impl Lang {
     }
 }
 
-/// Each page's words, per language.
-struct Words {
-    title: &'static str,
-    body: &'static str,
+/// The pages that are a title and one paragraph.
+#[derive(Debug, Clone, Copy)]
+enum Notice {
+    ConfirmUnsubscribe,
+    Unsubscribed,
+    CommentThanks,
+    PartnershipThanks,
+    BadScore,
+    TryLater,
 }
 
-fn words(lang: Lang, en: Words, fa: Words) -> Words {
-    match lang {
-        Lang::En => en,
-        Lang::Fa => fa,
+impl Notice {
+    /// The title and the paragraph, in the page's language.
+    fn words(self, lang: Lang) -> (&'static str, &'static str) {
+        use Lang::{En, Fa};
+        use Notice::*;
+        match (self, lang) {
+            (ConfirmUnsubscribe, En) => {
+                ("Unsubscribe", "Do you want to stop receiving our emails?")
+            }
+            (ConfirmUnsubscribe, Fa) => {
+                ("لغو اشتراک", "می‌خواهید دیگر ایمیل‌های ما را دریافت نکنید؟")
+            }
+            (Unsubscribed, En) => (
+                "You are unsubscribed",
+                "You will not receive any more emails from us.",
+            ),
+            (Unsubscribed, Fa) => ("اشتراک شما لغو شد", "دیگر ایمیلی از ما دریافت نخواهید کرد."),
+            (CommentThanks, En) => ("Thank you", "We have your comment."),
+            (CommentThanks, Fa) => ("سپاسگزاریم", "نظر شما ثبت شد."),
+            (PartnershipThanks, En) => (
+                "Welcome aboard",
+                "Thank you for accepting our invitation. We will be in touch soon.",
+            ),
+            (PartnershipThanks, Fa) => (
+                "خوش آمدید",
+                "از پذیرش دعوت ما سپاسگزاریم. به‌زودی با شما تماس می‌گیریم.",
+            ),
+            (BadScore, En) => (
+                "Invalid answer",
+                "The score must be a whole number from 0 to 10.",
+            ),
+            (BadScore, Fa) => ("پاسخ نامعتبر", "امتیاز باید عددی صحیح از ۰ تا ۱۰ باشد."),
+            (TryLater, En) => (
+                "Please try again",
+                "Something went wrong on our side and nothing was changed. Please try again in a minute.",
+            ),
+            (TryLater, Fa) => (
+                "لطفاً دوباره تلاش کنید",
+                "مشکلی از سوی ما پیش آمد و چیزی تغییر نکرد. لطفاً کمی بعد دوباره تلاش کنید.",
+            ),
+        }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            Notice::BadScore => StatusCode::BAD_REQUEST,
+            Notice::TryLater => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::OK,
+        }
+    }
+
+    fn page(self, lang: Lang) -> Response {
+        let (title, body) = self.words(lang);
+        page(self.status(), lang, title, &paragraph(body))
     }
 }
 
@@ -95,39 +152,18 @@ fn paragraph(text: &str) -> String {
 
 /// `GET /u/{token}`: asks; only the POST unsubscribes (link scanners follow every GET).
 pub fn unsubscribe_confirm(lang: Lang) -> Response {
-    let w = words(
-        lang,
-        Words {
-            title: "Unsubscribe",
-            body: "Do you want to stop receiving our emails?",
-        },
-        Words {
-            title: "لغو اشتراک",
-            body: "می‌خواهید دیگر ایمیل‌های ما را دریافت نکنید؟",
-        },
-    );
+    let (title, body) = Notice::ConfirmUnsubscribe.words(lang);
     let form = format!(
         "{}<form method=\"post\"><input type=\"hidden\" name=\"confirm\" value=\"yes\">\
          <button type=\"submit\">{}</button></form>",
-        paragraph(w.body),
-        escape(w.title)
+        paragraph(body),
+        escape(title)
     );
-    page(StatusCode::OK, lang, w.title, &form)
+    page(StatusCode::OK, lang, title, &form)
 }
 
 pub fn unsubscribed(lang: Lang) -> Response {
-    let w = words(
-        lang,
-        Words {
-            title: "You are unsubscribed",
-            body: "You will not receive any more emails from us.",
-        },
-        Words {
-            title: "اشتراک شما لغو شد",
-            body: "دیگر ایمیلی از ما دریافت نخواهید کرد.",
-        },
-    );
-    page(StatusCode::OK, lang, w.title, &paragraph(w.body))
+    Notice::Unsubscribed.page(lang)
 }
 
 /// The thank-you page after a score, with an optional comment POSTed back to the same URL.
@@ -159,48 +195,15 @@ pub fn survey_thanks(lang: Lang, score: u8) -> Response {
 }
 
 pub fn comment_thanks(lang: Lang) -> Response {
-    let w = words(
-        lang,
-        Words {
-            title: "Thank you",
-            body: "We have your comment.",
-        },
-        Words {
-            title: "سپاسگزاریم",
-            body: "نظر شما ثبت شد.",
-        },
-    );
-    page(StatusCode::OK, lang, w.title, &paragraph(w.body))
+    Notice::CommentThanks.page(lang)
 }
 
 pub fn partnership_thanks(lang: Lang) -> Response {
-    let w = words(
-        lang,
-        Words {
-            title: "Welcome aboard",
-            body: "Thank you for accepting our invitation. We will be in touch soon.",
-        },
-        Words {
-            title: "خوش آمدید",
-            body: "از پذیرش دعوت ما سپاسگزاریم. به‌زودی با شما تماس می‌گیریم.",
-        },
-    );
-    page(StatusCode::OK, lang, w.title, &paragraph(w.body))
+    Notice::PartnershipThanks.page(lang)
 }
 
 pub fn bad_score(lang: Lang) -> Response {
-    let w = words(
-        lang,
-        Words {
-            title: "Invalid answer",
-            body: "The score must be a whole number from 0 to 10.",
-        },
-        Words {
-            title: "پاسخ نامعتبر",
-            body: "امتیاز باید عددی صحیح از ۰ تا ۱۰ باشد.",
-        },
-    );
-    page(StatusCode::BAD_REQUEST, lang, w.title, &paragraph(w.body))
+    Notice::BadScore.page(lang)
 }
 
 /// A token that does not verify, or a delivery that no longer exists. Both languages:
@@ -216,38 +219,7 @@ pub fn invalid_link() -> Response {
 
 /// The database did not answer: nothing was recorded, and the customer may retry.
 pub fn try_later(lang: Lang) -> Response {
-    let w = words(
-        lang,
-        Words {
-            title: "Please try again",
-            body: "Something went wrong on our side and nothing was changed. Please try again in a minute.",
-        },
-        Words {
-            title: "لطفاً دوباره تلاش کنید",
-            body: "مشکلی از سوی ما پیش آمد و چیزی تغییر نکرد. لطفاً کمی بعد دوباره تلاش کنید.",
-        },
-    );
-    page(
-        StatusCode::SERVICE_UNAVAILABLE,
-        lang,
-        w.title,
-        &paragraph(w.body),
-    )
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    Notice::TryLater.page(lang)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! `rapport import customers|orders|events FILE`: CSV or JSONL, upserted in batches inside
-//! one transaction per file. Without `--skip-invalid` one bad row rejects the whole file.
+//! `rapport import customers|orders|events FILE`: CSV or JSONL, parsed here into records
+//! and written in batches by [`crate::ingest::records`] inside one transaction per file.
+//! Without `--skip-invalid` one bad row rejects the whole file.
 
 mod record;
 mod source;
@@ -10,6 +11,7 @@ pub use record::{
 };
 pub use source::Format;
 
+use crate::ingest::{Rules, records};
 use crate::store::{ImportTx, Store, StoreError, UpsertCounts};
 use source::SourceRow;
 use std::collections::{HashMap, HashSet};
@@ -170,11 +172,10 @@ async fn import_rows(
         committed: false,
     };
     let mut tx = store.begin_import().await?;
-    let mut known_customers: HashSet<String> = HashSet::new();
+    let mut chunk = Chunk::default();
     // Id → the line it first appeared on: a second row with the same id is an error, not
     // a silent "the last one wins".
     let mut first_line: HashMap<String, u64> = HashMap::new();
-    let mut chunk: Vec<(u64, Parsed)> = Vec::with_capacity(CHUNK);
     for row in rows {
         report.rows += 1;
         match row {
@@ -197,9 +198,9 @@ async fn import_rows(
                         }),
                         Some((id, None)) => {
                             first_line.insert(id.to_string(), line);
-                            chunk.push((line, p));
+                            chunk.rows.push((line, p));
                         }
-                        None => chunk.push((line, p)),
+                        None => chunk.rows.push((line, p)),
                     },
                     Err(errors) => report.rejected.extend(errors.iter().map(|e| RowProblem {
                         line,
@@ -208,29 +209,15 @@ async fn import_rows(
                 }
             }
         }
-        if chunk.len() >= CHUNK {
-            write_chunk(
-                &mut *tx,
-                &mut chunk,
-                &mut known_customers,
-                &mut report,
-                opts,
-            )
-            .await?;
+        if chunk.rows.len() >= CHUNK {
+            chunk.write(&mut *tx, &mut report, opts).await?;
             if let Some(b) = &bar {
                 b.set_position(report.rows);
                 b.tick();
             }
         }
     }
-    write_chunk(
-        &mut *tx,
-        &mut chunk,
-        &mut known_customers,
-        &mut report,
-        opts,
-    )
-    .await?;
+    chunk.write(&mut *tx, &mut report, opts).await?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -271,110 +258,69 @@ async fn refresh_statistics_after(
     Ok(())
 }
 
-async fn write_chunk(
-    tx: &mut dyn ImportTx,
-    chunk: &mut Vec<(u64, Parsed)>,
-    known: &mut HashSet<String>,
-    report: &mut ImportReport,
-    opts: &ImportOptions,
-) -> Result<(), ImportError> {
-    if chunk.is_empty() {
-        return Ok(());
-    }
-    // Orders and events must name an existing customer.
-    let unknown: Vec<&str> = chunk
-        .iter()
-        .filter_map(|(_, p)| p.customer_ref())
-        .filter(|id| !known.contains(*id))
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    if !unknown.is_empty() {
-        let found = tx.existing_customers(&unknown).await?;
+/// Rows parsed and not yet written, and the customers known to exist.
+#[derive(Default)]
+struct Chunk {
+    rows: Vec<(u64, Parsed)>,
+    known: HashSet<String>,
+}
+
+impl Chunk {
+    /// Writes the rows through [`crate::ingest::records`]; rows naming an unknown customer
+    /// are rejected.
+    async fn write(
+        &mut self,
+        tx: &mut dyn ImportTx,
+        report: &mut ImportReport,
+        opts: &ImportOptions,
+    ) -> Result<(), ImportError> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let known = &mut self.known;
+        // Orders and events must name an existing customer.
+        let unknown = self
+            .rows
+            .iter()
+            .filter_map(|(_, p)| p.customer_ref())
+            .filter(|id| !known.contains(*id));
+        let found = records::existing_customers(tx, unknown).await?;
         known.extend(found);
-    }
-    let mut good = Vec::with_capacity(chunk.len());
-    for (line, p) in chunk.drain(..) {
-        match p.customer_ref() {
-            Some(id) if !known.contains(id) => report.rejected.push(RowProblem {
-                line,
-                message: format!("customer_id: unknown customer `{id}` (import customers first)"),
-            }),
-            _ => good.push(p),
-        }
-    }
-    // Once a row is bad and bad rows are not skipped, the file will be rolled back:
-    // keep reading to report every problem, but stop writing.
-    if !report.rejected.is_empty() && !opts.skip_invalid {
-        return Ok(());
-    }
-    let now = chrono::Utc::now();
-    let counts = match good.first() {
-        None => UpsertCounts::default(),
-        Some(Parsed::Customer(_)) => {
-            let rows: Vec<CustomerRecord> = good
-                .into_iter()
-                .filter_map(|p| match p {
-                    Parsed::Customer(c) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            let rows = last_per_key(rows, |c| c.id.as_str().to_string());
-            for c in &rows {
-                known.insert(c.id.as_str().to_string());
+        let (mut customers, mut orders, mut events) = (Vec::new(), Vec::new(), Vec::new());
+        for (line, p) in self.rows.drain(..) {
+            if let Some(id) = p.customer_ref().filter(|id| !known.contains(*id)) {
+                report.rejected.push(RowProblem {
+                    line,
+                    message: format!(
+                        "customer_id: unknown customer `{id}` (import customers first)"
+                    ),
+                });
+                continue;
             }
-            tx.upsert_customers(&rows, now).await?
+            match p {
+                Parsed::Customer(c) => customers.push(c),
+                Parsed::Order(o) => orders.push(o),
+                Parsed::Event(e) => events.push(e),
+            }
         }
-        Some(Parsed::Order(_)) => {
-            let rows: Vec<OrderRecord> = good
-                .into_iter()
-                .filter_map(|p| match p {
-                    Parsed::Order(o) => Some(o),
-                    _ => None,
-                })
-                .collect();
-            let rows = last_per_key(rows, |o| o.id.clone());
-            tx.upsert_orders(&rows, now).await?
+        // Once a row is bad and bad rows are not skipped, the file will be rolled back:
+        // keep reading to report every problem, but stop writing.
+        if !report.rejected.is_empty() && !opts.skip_invalid {
+            return Ok(());
         }
-        Some(Parsed::Event(_)) => {
-            let rows: Vec<EventRecord> = good
-                .into_iter()
-                .filter_map(|p| match p {
-                    Parsed::Event(e) => Some(e),
-                    _ => None,
-                })
-                .collect();
-            tx.insert_events(&rows, now).await?
+        let now = chrono::Utc::now();
+        // A file holds one entity: at most one of these is not empty.
+        if !customers.is_empty() {
+            known.extend(customers.iter().map(|c| c.id.as_str().to_string()));
+            report.stored += records::customers(tx, customers, now).await?;
         }
-    };
-    report.stored += counts;
-    Ok(())
-}
-
-/// Keeps the last row for each id, in their original order: a file (or an API request) that
-/// lists a customer twice means its last line. Multi-row upserts need distinct ids.
-pub fn last_per_key<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
-    let mut last: HashMap<String, usize> = HashMap::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        last.insert(key(r), i);
-    }
-    let keep: HashSet<usize> = last.into_values().collect();
-    rows.into_iter()
-        .enumerate()
-        .filter_map(|(i, r)| keep.contains(&i).then_some(r))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::last_per_key;
-
-    #[test]
-    fn a_row_listed_twice_keeps_its_last_version_in_order() {
-        let rows = vec![("a", 1), ("b", 1), ("a", 2), ("c", 1)];
-        assert_eq!(
-            last_per_key(rows, |r| r.0.to_string()),
-            vec![("b", 1), ("a", 2), ("c", 1)]
-        );
+        if !orders.is_empty() {
+            report.stored += records::orders(tx, orders, now).await?;
+        }
+        if !events.is_empty() {
+            // An import back-fills history: its events are not announced.
+            report.stored += records::events(tx, &Rules::silent(), events, now).await?;
+        }
+        Ok(())
     }
 }

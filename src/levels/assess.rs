@@ -87,6 +87,29 @@ struct Evidence<'a> {
 
 type Seen = (&'static str, TimeDelta);
 
+/// A kind of evidence and where the facts keep its latest time.
+type Signal = (&'static str, fn(&CustomerFacts) -> Option<DateTime<Utc>>);
+
+/// What shows a two-way relationship for proactive.
+const ENGAGEMENT: &[Signal] = &[
+    ("click", |f| f.last_click_at),
+    ("reply", |f| f.last_reply_at),
+];
+
+/// What shows the customer holds the shop to account.
+const ACCOUNTABILITY: &[Signal] = &[
+    ("survey answer", |f| f.last_survey_response_at),
+    ("complaint resolved", |f| f.last_complaint_resolved_at),
+];
+
+/// What shows the customer reacts to the shop at all.
+const REACTION: &[Signal] = &[
+    ("click", |f| f.last_click_at),
+    ("reply", |f| f.last_reply_at),
+    ("support contact", |f| f.last_support_contact_at),
+    ("complaint", |f| f.last_complaint_at),
+];
+
 impl Evidence<'_> {
     /// The highest level whose evidence is present.
     fn current_level(&self) -> Level {
@@ -114,47 +137,23 @@ impl Evidence<'_> {
 
     /// The latest click or reply within the engagement window.
     fn engagement(&self) -> Option<Seen> {
-        let f = self.facts;
-        self.latest_within(
-            &[("click", f.last_click_at), ("reply", f.last_reply_at)],
-            self.cfg.proactive_engagement_window,
-        )
+        self.latest_within(ENGAGEMENT, self.cfg.proactive_engagement_window)
     }
 
     fn accountable(&self) -> Option<Seen> {
-        let f = self.facts;
-        self.latest_within(
-            &[
-                ("survey answer", f.last_survey_response_at),
-                ("complaint resolved", f.last_complaint_resolved_at),
-            ],
-            self.cfg.accountable_window,
-        )
+        self.latest_within(ACCOUNTABILITY, self.cfg.accountable_window)
     }
 
     fn reactive(&self) -> Option<Seen> {
-        let f = self.facts;
-        self.latest_within(
-            &[
-                ("click", f.last_click_at),
-                ("reply", f.last_reply_at),
-                ("support contact", f.last_support_contact_at),
-                ("complaint", f.last_complaint_at),
-            ],
-            self.cfg.reactive_window,
-        )
+        self.latest_within(REACTION, self.cfg.reactive_window)
     }
 
-    /// The most recent of `seen` if it lies within `window` of now. A timestamp slightly in
+    /// The most recent of `signals` if it lies within `window` of now. A timestamp slightly in
     /// the future (clock skew between systems) counts as just now.
-    fn latest_within(
-        &self,
-        seen: &[(&'static str, Option<DateTime<Utc>>)],
-        window: Duration,
-    ) -> Option<Seen> {
-        let (what, at) = seen
+    fn latest_within(&self, signals: &[Signal], window: Duration) -> Option<Seen> {
+        let (what, at) = signals
             .iter()
-            .filter_map(|(what, at)| at.map(|at| (*what, at)))
+            .filter_map(|(what, at)| at(self.facts).map(|at| (*what, at)))
             .max_by_key(|(_, at)| *at)?;
         let age = (self.now - at).max(TimeDelta::zero());
         (age <= window.chrono()).then_some((what, age))

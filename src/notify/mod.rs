@@ -22,7 +22,7 @@ pub use crate::domain::{
 pub use worker::{RetryPolicy, Worker, WorkerOptions, send_sample};
 
 use crate::config::NotifyConfig;
-use crate::store::{ImportTx, LevelChange, Store, StoreError};
+use crate::store::{LevelChange, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -148,8 +148,9 @@ pub fn fan_out(
     rows
 }
 
-/// Writes the notifications to the outbox for the endpoints that want them; what the cycle
-/// and the HTTP layer call. Returns how many rows were written (0 without `[[notify]]`).
+/// Writes the notifications to the outbox for the endpoints that want them, in a
+/// transaction of their own. Events announce theirs through [`crate::ingest`], in the
+/// transaction that stores them. Returns how many rows were written (0 without `[[notify]]`).
 pub async fn enqueue(
     store: &dyn Store,
     endpoints: &[NotifyConfig],
@@ -163,32 +164,10 @@ pub async fn enqueue(
     store.enqueue_notifications(&rows).await
 }
 
-/// Stores events in the caller's transaction together with the notifications they stand
-/// for: the outbox rows commit or roll back with the events (and the suppressions an
-/// unsubscribe or complaint implies), and only events that were new are announced — an
-/// answer clicked twice, or a webhook retried, is told once. Returns how many were new.
-pub async fn store_events(
-    tx: &mut dyn ImportTx,
-    endpoints: &[NotifyConfig],
-    events: &[crate::import::EventRecord],
-    now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    let new = tx.insert_new_events(events, now).await?;
-    if !endpoints.is_empty() && !new.is_empty() {
-        let rows = fan_out(
-            endpoints,
-            &from_events(new.iter().map(|&i| &events[i])),
-            now,
-        );
-        tx.enqueue_notifications(&rows).await?;
-    }
-    Ok(new.len() as u64)
-}
-
 /// The notifications stored events stand for: a complaint, a survey answer, an accepted
 /// partnership, an unsubscribe (other kinds notify nobody).
 pub fn from_events<'a>(
-    events: impl IntoIterator<Item = &'a crate::import::EventRecord>,
+    events: impl IntoIterator<Item = &'a crate::domain::EventRecord>,
 ) -> Vec<Notification> {
     use crate::domain::EventKind;
     events

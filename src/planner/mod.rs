@@ -11,9 +11,9 @@
 //! 3. trigger: a due occurrence that was never sent (see [`crate::campaigns::Trigger`]): for
 //!    orders and complaints, the newest one whose delay has passed and that is within
 //!    `max_age`; one older than an occurrence already sent is covered by it;
-//! 4. the campaign's cool-down since its last send;
-//! 5. `planner.min_gap` since the last marketing email (service emails ignore it and do not
-//!    count towards it);
+//! 4. the campaign's cool-down since its last send (a failed delivery is no send);
+//! 5. `planner.min_gap` since the last email of any kind that did not fail (service emails
+//!    ignore it themselves, but marketing emails wait after them);
 //! 6. of what is left, service campaigns first, then the highest priority (ties: by id).
 //!
 //! The pick is sent now, or at the end of quiet hours in the customer's timezone.
@@ -52,6 +52,19 @@ pub struct PastDelivery {
     pub at: DateTime<Utc>,
     /// A service email (complaint follow-up): it ignores `min_gap` itself, but marketing emails wait `min_gap` after it.
     pub service: bool,
+    /// It failed for good (`deliveries.status = 'failed'`: rejected, bounced, retries used
+    /// up, or could not be rendered): it never reached the customer, so it holds back no
+    /// other email (neither `min_gap` nor cool-downs count it), but its occurrence stays
+    /// taken (the outbox's unique key), so the same occurrence is not sent again.
+    pub failed: bool,
+}
+
+impl PastDelivery {
+    /// Whether the customer got (or is about to get) this email: what `min_gap` and
+    /// cool-downs count from.
+    pub(crate) fn reached(&self) -> bool {
+        !self.failed
+    }
 }
 
 /// Everything the planner knows about one customer.
@@ -134,6 +147,31 @@ pub fn pick(
         }
     }
     best.map(|(i, due)| due.planned(&campaigns[i], input, cfg, now))
+}
+
+/// Whether [`pick`] would pick something for this customer if they had no recent orders,
+/// complaints or deliveries, without building the pick. History only ever blocks a schedule
+/// or eligibility campaign, never enables one, so a customer with no recent order or
+/// complaint for whom this is false gets nothing whatever their deliveries: the cycle looks
+/// up the context of the others only.
+pub fn due_without_history(
+    assessment: &Assessment,
+    timezone: chrono_tz::Tz,
+    campaigns: &[Campaign],
+    cfg: &PlannerConfig,
+    now: DateTime<Utc>,
+) -> bool {
+    let input = PlanInput {
+        assessment,
+        timezone,
+        suppressed: None,
+        recent_orders: &[],
+        recent_complaints: &[],
+        deliveries: &[],
+    };
+    campaigns
+        .iter()
+        .any(|c| rules::check(&input, c, cfg, now).is_ok())
 }
 
 #[cfg(test)]

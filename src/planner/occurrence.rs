@@ -57,7 +57,7 @@ pub(super) fn find<'a>(
             newest_due("complaint", COMPLAINT, complaints, &sent, timing, now).map(Due::Complaint)
         }
         Trigger::Schedule(schedule) => slot(schedule, input, &sent, now),
-        Trigger::Eligible => eligible(campaign, &sent),
+        Trigger::Eligible => eligible(campaign, &sent, now),
     }
 }
 
@@ -163,15 +163,31 @@ fn slot<'a>(
 }
 
 /// `eligible:first`, then one key per cool-down period: the date the last one ended. Without
-/// a cool-down the campaign goes to a customer once.
-fn eligible<'a>(campaign: &Campaign, sent: &Sent<'a>) -> Result<Due<'a>, Blocked<'a>> {
+/// a cool-down the campaign goes to a customer once (one attempt: a failed `eligible:first`
+/// is taken like any failed occurrence).
+///
+/// A failed last delivery holds back nothing (see [`PastDelivery::failed`]): the period it
+/// was for is tried again, keyed by today's date. Not by the date its cool-down would have
+/// ended: a retry sent today would then leave the next period's key (today plus the
+/// cool-down) the same date as its own, taken for good. A retry that fails too waits for
+/// the next day's key.
+fn eligible<'a>(
+    campaign: &Campaign,
+    sent: &Sent<'a>,
+    now: DateTime<Utc>,
+) -> Result<Due<'a>, Blocked<'a>> {
     let Some(last) = sent.latest() else {
         return Ok(Due::Eligible(None));
     };
     let Some(cooldown) = campaign.cooldown else {
         return Err(Blocked::AlreadySent(Cow::Borrowed(&last.occurrence)));
     };
-    let due = Due::Eligible(Some((last.at + cooldown.chrono()).date_naive()));
+    let period = if last.reached() {
+        last.at + cooldown.chrono()
+    } else {
+        now
+    };
+    let due = Due::Eligible(Some(period.date_naive()));
     let key = due.key();
     if sent.all().any(|d| d.occurrence == key) {
         return Err(Blocked::AlreadySent(Cow::Owned(key)));

@@ -88,7 +88,12 @@ fn customer() -> impl Strategy<Value = Customer> {
         prop::collection::vec((0u8..6, age()), 0..5),
         prop::collection::vec((0u8..3, age()), 0..3),
         prop::collection::vec(
-            (prop::sample::select(CAMPAIGN_IDS.to_vec()), 0u8..6, age()),
+            (
+                prop::sample::select(CAMPAIGN_IDS.to_vec()),
+                0u8..6,
+                age(),
+                any::<bool>(),
+            ),
             0..5,
         ),
         quiet_hours(),
@@ -121,7 +126,7 @@ fn customer() -> impl Strategy<Value = Customer> {
                         .collect(),
                     deliveries: sent
                         .into_iter()
-                        .map(|(campaign, n, a)| PastDelivery {
+                        .map(|(campaign, n, a, failed)| PastDelivery {
                             campaign: campaign.to_string(),
                             occurrence: match campaign {
                                 "complaint-follow-up" => format!("complaint:c-{n}"),
@@ -131,6 +136,7 @@ fn customer() -> impl Strategy<Value = Customer> {
                             },
                             at: when(a),
                             service: campaign == "complaint-follow-up",
+                            failed,
                         })
                         .collect(),
                     cfg: PlannerConfig {
@@ -174,6 +180,25 @@ proptest! {
         }
         prop_assert!(d.not_picked.values().all(|r| !r.is_empty()));
         prop_assert_eq!(d.pick, quick);
+    }
+
+    #[test]
+    fn history_never_enables_what_is_not_due_without_it(c in customer()) {
+        let (d, _) = decide(&c);
+        let assessment = Assessment { current: c.current, target: c.target, reasons: vec![] };
+        let bare = due_without_history(&assessment, c.timezone, shipped(), &c.cfg, c.now);
+        let empty = PlanInput {
+            assessment: &assessment,
+            timezone: c.timezone,
+            suppressed: None,
+            recent_orders: &[],
+            recent_complaints: &[],
+            deliveries: &[],
+        };
+        prop_assert_eq!(bare, pick(&empty, shipped(), &c.cfg, c.now).is_some());
+        if c.orders.is_empty() && c.complaints.is_empty() && d.pick.is_some() {
+            prop_assert!(bare, "{:?}", d.pick);
+        }
     }
 
     #[test]

@@ -56,7 +56,7 @@ fn cooldown<'a>(
     let last = input
         .deliveries
         .iter()
-        .filter(|d| d.campaign == campaign.id)
+        .filter(|d| d.campaign == campaign.id && d.reached())
         .map(|d| d.at)
         .max();
     match last {
@@ -70,12 +70,18 @@ fn cooldown<'a>(
 /// Marketing emails keep `min_gap` from the last email of any kind — a survey the day after
 /// an apology for a complaint would undo the apology; an email queued for later (deferred by
 /// quiet hours) counts from when it will be sent. Service emails themselves ignore min_gap.
+/// A failed delivery never reached the customer: there is no gap to keep after it.
 fn min_gap<'a>(
     input: &PlanInput<'a>,
     cfg: &PlannerConfig,
     now: DateTime<Utc>,
 ) -> Result<(), Blocked<'a>> {
-    let last = input.deliveries.iter().map(|d| d.at).max();
+    let last = input
+        .deliveries
+        .iter()
+        .filter(|d| d.reached())
+        .map(|d| d.at)
+        .max();
     match last {
         Some(at) if at > now => Err(Blocked::MinGapQueued { at }),
         Some(at) if now - at < cfg.min_gap.chrono() => Err(Blocked::MinGap {

@@ -53,7 +53,13 @@ fn delivery(campaign: &str, occurrence: &str, days_ago: i64, service: bool) -> P
         occurrence: occurrence.into(),
         at: now() - TimeDelta::days(days_ago),
         service,
+        failed: false,
     }
+}
+
+/// The same delivery as the outbox records it after it failed for good.
+fn failed(d: PastDelivery) -> PastDelivery {
+    PastDelivery { failed: true, ..d }
 }
 
 fn input<'a>(
@@ -237,4 +243,87 @@ fn no_campaigns_means_no_pick_and_no_reasons() {
         plan(&input(&a, &[], &[]), &[], &cfg(), now()),
         Decision::default()
     );
+}
+
+#[test]
+fn a_failed_delivery_does_not_count_towards_min_gap() {
+    let a = basic();
+    let o = orders(&[("o-2", 1)]);
+    let sent = [failed(delivery("other", "order:o-1", 1, false))];
+    let d = plan(&input(&a, &o, &sent), &[on_order("x", 1)], &cfg(), now());
+    assert_eq!(d.pick.unwrap().occurrence, "order:o-2");
+    // The email that did reach the customer still holds the next one back.
+    let sent = [
+        failed(delivery("other", "order:o-1", 0, false)),
+        delivery("other", "order:o-0", 2, false),
+    ];
+    let d = plan(&input(&a, &o, &sent), &[on_order("x", 1)], &cfg(), now());
+    assert_eq!(d.not_picked["x"], "min_gap: last email 2 d ago < 3 d");
+}
+
+#[test]
+fn a_failed_delivery_does_not_start_a_cool_down_but_keeps_its_occurrence() {
+    let a = basic();
+    let c = campaign(
+        "x",
+        1,
+        "climb = [\"basic\"]",
+        "on = \"order\"\nmax_age = \"30d\"",
+        "cooldown = \"30d\"",
+    );
+    let o = orders(&[("o-1", 10), ("o-2", 4)]);
+    let sent = [failed(delivery("x", "order:o-1", 5, false))];
+    let d = plan(
+        &input(&a, &o, &sent),
+        std::slice::from_ref(&c),
+        &cfg(),
+        now(),
+    );
+    assert_eq!(d.pick.unwrap().occurrence, "order:o-2");
+    // Its own occurrence is not sent again: the outbox's unique key holds it.
+    let o = orders(&[("o-1", 10)]);
+    let d = plan(&input(&a, &o, &sent), &[c], &cfg(), now());
+    assert_eq!(d.not_picked["x"], "already sent for order:o-1");
+}
+
+#[test]
+fn a_failed_eligible_delivery_is_tried_again_under_the_date_of_the_retry() {
+    let a = basic();
+    let c = campaign(
+        "hello",
+        1,
+        "climb = [\"basic\"]",
+        "on = \"eligible\"",
+        "cooldown = \"30d\"",
+    );
+    let cs = std::slice::from_ref(&c);
+    let sent = [failed(delivery("hello", "eligible:first", 0, false))];
+    let retry = plan(&input(&a, &[], &sent), cs, &cfg(), now());
+    assert_eq!(retry.pick.unwrap().occurrence, "eligible:2026-11-25");
+    // A retry that failed too waits for the next day's key.
+    let sent = [
+        failed(delivery("hello", "eligible:first", 0, false)),
+        failed(delivery("hello", "eligible:2026-11-25", 0, false)),
+    ];
+    let again = plan(&input(&a, &[], &sent), cs, &cfg(), now());
+    assert_eq!(
+        again.not_picked["hello"],
+        "already sent for eligible:2026-11-25"
+    );
+    // A retry that went through starts the next period: its key is free.
+    let sent = [
+        failed(delivery("hello", "eligible:first", 32, false)),
+        delivery("hello", "eligible:2026-10-25", 31, false),
+    ];
+    let next = plan(&input(&a, &[], &sent), cs, &cfg(), now());
+    assert_eq!(next.pick.unwrap().occurrence, "eligible:2026-11-24");
+}
+
+#[test]
+fn a_failed_eligible_delivery_without_cool_down_is_not_sent_again() {
+    let a = basic();
+    let c = campaign("hello", 1, "climb = [\"basic\"]", "on = \"eligible\"", "");
+    let sent = [failed(delivery("hello", "eligible:first", 1, false))];
+    let d = plan(&input(&a, &[], &sent), &[c], &cfg(), now());
+    assert_eq!(d.not_picked["hello"], "already sent for eligible:first");
 }

@@ -3,55 +3,28 @@
 //! account's), so the idempotency key is a composite.
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use http::HeaderMap;
+use http::StatusCode;
 use secrecy::SecretString;
 use serde_json::Value;
 
-use super::basic_auth::BasicAuth;
-use super::fields::{code_from, delivery_in_custom, message_id, owned, text, unix_time};
-use super::{Inbound, InboundEvent, InboundKind, Provider, WebhookError};
+use super::fields::{
+    code_from, composite_id, delivery_in_custom, message_id, owned, text, unix_time,
+};
+use super::{Inbound, InboundEvent, InboundKind, UnsignedProvider, WebhookError};
 
 /// Our emails carry `X-Mailin-custom: {"rapport_delivery":"…"}`, echoed verbatim as the
 /// `X-Mailin-custom` field; a `rapport_delivery=…` tag is read too.
 const DELIVERY_KEY: &str = "rapport_delivery";
 const CUSTOM_FIELD: &str = "X-Mailin-custom";
 
-pub struct Brevo {
-    auth: BasicAuth,
-}
-
-impl Brevo {
-    pub fn new(username: SecretString, password: SecretString) -> Self {
-        Self {
-            auth: BasicAuth::new(username, password),
-        }
-    }
-}
-
-impl Provider for Brevo {
-    fn name(&self) -> &'static str {
-        "brevo"
-    }
-
-    fn verify(
-        &self,
-        headers: &HeaderMap,
-        _body: &[u8],
-        _now: DateTime<Utc>,
-    ) -> Result<(), WebhookError> {
-        self.auth.verify(headers)
-    }
-
-    fn parse(&self, body: &[u8]) -> Result<Inbound, WebhookError> {
+/// The `brevo` webhook. Brevo discards a webhook answered with any 5xx or 4xx but 429, and
+/// retries 429 and timeouts (10 min, 1 h, 2 h, 8 h; developers.brevo.com/docs/retry-mechanism):
+/// when we fail to store, 429 is the only answer that keeps the event.
+pub fn provider(username: SecretString, password: SecretString) -> UnsignedProvider {
+    UnsignedProvider::new("brevo", username, password, |body| {
         parse(body).map(Inbound::Events)
-    }
-
-    /// Brevo discards a webhook answered with any 5xx or 4xx but 429, and retries 429 and
-    /// timeouts (10 min, 1 h, 2 h, 8 h; developers.brevo.com/docs/retry-mechanism): when we
-    /// fail to store, 429 is the only answer that keeps the event.
-    fn retry_status(&self) -> http::StatusCode {
-        http::StatusCode::TOO_MANY_REQUESTS
-    }
+    })
+    .retrying_with(StatusCode::TOO_MANY_REQUESTS)
 }
 
 /// Parses one event (an array of events is accepted too; Brevo documents one per request).
@@ -59,8 +32,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
     super::fields::each_event(body, parse_event)
 }
 
-fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, WebhookError> {
-    let event = text(item, "event").unwrap_or_default();
+fn parse_event(item: &Value, event: &str) -> Option<InboundEvent> {
     let (kind, proxy) = match event {
         "delivered" => (InboundKind::Delivered, false),
         "deferred" => (InboundKind::Deferred, false),
@@ -78,7 +50,7 @@ fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, Webh
         "blocked" | "error" => (InboundKind::Dropped, false),
         // "request" = accepted by Brevo only (like SendGrid's processed); marketing and
         // contact events are not about one of our emails.
-        _ => return Ok(None),
+        _ => return None,
     };
     // A missing or unreadable time is not a reason to refuse a signed event (the provider
     // would retry it for nothing): the HTTP layer records it at receipt and logs it.
@@ -86,14 +58,15 @@ fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, Webh
     let recipient = owned(item, "email");
     let message = text(item, "message-id").and_then(message_id);
     let url = owned(item, "link").filter(|_| kind == InboundKind::Click);
-    let event_id = format!(
-        "{event}:{}:{}:{}:{}",
-        message.as_deref().unwrap_or_default(),
-        recipient.as_deref().unwrap_or_default(),
-        occurred_at
-            .map(|t| t.timestamp_millis())
-            .unwrap_or_default(),
-        url.as_deref().unwrap_or_default(),
+    let millis = occurred_at.map_or(0, |t| t.timestamp_millis()).to_string();
+    let event_id = composite_id(
+        event,
+        &[
+            message.as_deref(),
+            recipient.as_deref(),
+            Some(&millis),
+            url.as_deref(),
+        ],
     );
 
     let mut out = InboundEvent::new("brevo", event_id, kind, occurred_at);
@@ -111,7 +84,7 @@ fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, Webh
         out.reason = owned(item, "reason");
         out.enhanced_code = code_from(None, out.reason.as_deref());
     }
-    Ok(Some(out))
+    Some(out)
 }
 
 /// `ts_epoch` (UTC milliseconds; seconds in one doc sample, which [`unix_time`] tells apart),

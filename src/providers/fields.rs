@@ -147,11 +147,25 @@ pub(crate) fn delivery_in_custom(custom: &str, key: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// A JSON body holding one event object or an array of them, each given to `parse_event`
-/// with its index (for error messages); events it skips (`None`) are left out.
-pub fn each_event(
+/// The idempotency key of an event its provider gives no id (or, for Postmark, the record
+/// type and id): the event's name and the parts that tell one event from another, joined by
+/// `:`, a missing part left empty. A provider's retry carries the same parts, so it gets the
+/// same key; keys already stored depend on this exact form.
+pub(crate) fn composite_id(event: &str, parts: &[Option<&str>]) -> String {
+    parts.iter().fold(event.to_owned(), |mut id, part| {
+        id.push(':');
+        id.push_str(part.unwrap_or_default());
+        id
+    })
+}
+
+/// A JSON body holding one event object or an array of them (the batch providers: SendGrid,
+/// Mailjet, Brevo), each given to the provider's `parse_event` with its `event` name (empty
+/// when missing); events it does not track (`None`) are left out. Anything but objects is
+/// malformed.
+pub(crate) fn each_event(
     body: &[u8],
-    parse_event: impl Fn(&Value, usize) -> Result<Option<InboundEvent>, WebhookError>,
+    parse_event: impl Fn(&Value, &str) -> Option<InboundEvent>,
 ) -> Result<Vec<InboundEvent>, WebhookError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| WebhookError::malformed(format!("not JSON: {e}")))?;
@@ -171,9 +185,7 @@ pub fn each_event(
                 "event {index} is not an object"
             )));
         }
-        if let Some(event) = parse_event(item, index)? {
-            events.push(event);
-        }
+        events.extend(parse_event(item, text(item, "event").unwrap_or_default()));
     }
     Ok(events)
 }

@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::fields::{code_from, message_id, owned, scalar_string, text, unix_time};
+use super::fields::{code_from, composite_id, message_id, owned, scalar_string, text, unix_time};
 use super::{Inbound, InboundEvent, InboundKind, Provider, SingleUseToken, WebhookError};
 
 /// The `X-Mailgun-Variables` key carrying rapport's delivery id.
@@ -154,14 +154,11 @@ pub fn parse(body: &[u8]) -> Result<Option<InboundEvent>, WebhookError> {
         .and_then(message_id);
     let recipient = owned(data, "recipient");
     let event_id = owned(data, "id").unwrap_or_else(|| {
-        format!(
-            "{event}:{}:{}:{}",
-            recipient.as_deref().unwrap_or_default(),
-            // The timestamp as sent: re-rendering the float could differ between versions.
-            data.get("timestamp")
-                .and_then(scalar_string)
-                .unwrap_or_default(),
-            msg_id.as_deref().unwrap_or_default()
+        // The timestamp as sent: re-rendering the float could differ between versions.
+        let sent_at = data.get("timestamp").and_then(scalar_string);
+        composite_id(
+            event,
+            &[recipient.as_deref(), sent_at.as_deref(), msg_id.as_deref()],
         )
     });
 

@@ -2,50 +2,23 @@
 //! (ungrouped). Mailjet does not sign; the webhook URL carries basic-auth credentials.
 //! No event id either, so the idempotency key is a composite of what makes an event unique.
 
-use chrono::{DateTime, Utc};
-use http::HeaderMap;
 use secrecy::SecretString;
 use serde_json::Value;
 
-use super::basic_auth::BasicAuth;
-use super::fields::{code_from, delivery_in_custom, owned, scalar_string, text, unix_time};
-use super::{Inbound, InboundEvent, InboundKind, Provider, WebhookError};
+use super::fields::{
+    code_from, composite_id, delivery_in_custom, owned, scalar_string, text, unix_time,
+};
+use super::{Inbound, InboundEvent, InboundKind, UnsignedProvider, WebhookError};
 
 /// Our emails carry `X-MJ-CustomID: <delivery id>`, echoed as `CustomID`; a `Payload`
 /// (`X-MJ-EventPayload`) JSON object with this key is read too.
 const DELIVERY_KEY: &str = "rapport_delivery";
 
-pub struct Mailjet {
-    auth: BasicAuth,
-}
-
-impl Mailjet {
-    pub fn new(username: SecretString, password: SecretString) -> Self {
-        Self {
-            auth: BasicAuth::new(username, password),
-        }
-    }
-}
-
-impl Provider for Mailjet {
-    fn name(&self) -> &'static str {
-        "mailjet"
-    }
-
-    /// No timestamp is signed, so there is no freshness check: a replayed request repeats
-    /// composite event ids that are already stored.
-    fn verify(
-        &self,
-        headers: &HeaderMap,
-        _body: &[u8],
-        _now: DateTime<Utc>,
-    ) -> Result<(), WebhookError> {
-        self.auth.verify(headers)
-    }
-
-    fn parse(&self, body: &[u8]) -> Result<Inbound, WebhookError> {
+/// The `mailjet` webhook. Mailjet retries anything but 200, so the default 503 will do.
+pub fn provider(username: SecretString, password: SecretString) -> UnsignedProvider {
+    UnsignedProvider::new("mailjet", username, password, |body| {
         parse(body).map(Inbound::Events)
-    }
+    })
 }
 
 /// Parses a grouped array or a single event.
@@ -53,8 +26,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
     super::fields::each_event(body, parse_event)
 }
 
-fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, WebhookError> {
-    let event = text(item, "event").unwrap_or_default();
+fn parse_event(item: &Value, event: &str) -> Option<InboundEvent> {
     let kind = match event {
         // "sent" = accepted by the receiving server: what the other providers call delivered.
         "sent" => InboundKind::Delivered,
@@ -65,7 +37,7 @@ fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, Webh
         "blocked" => InboundKind::Dropped,
         "spam" => InboundKind::SpamComplaint,
         "unsub" => InboundKind::Unsubscribe,
-        _ => return Ok(None),
+        _ => return None,
     };
     // A missing or unreadable time is not a reason to refuse a signed event (the provider
     // would retry it for nothing): the HTTP layer records it at receipt and logs it.
@@ -78,12 +50,15 @@ fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, Webh
         .or_else(|| owned(item, "Message_GUID"))
         .or_else(|| owned(item, "mj_message_id"));
     let url = owned(item, "url").filter(|_| kind == InboundKind::Click);
-    let event_id = format!(
-        "{event}:{}:{}:{}:{}",
-        mailjet_id.as_deref().unwrap_or_default(),
-        occurred_at.map(|t| t.timestamp()).unwrap_or_default(),
-        recipient.as_deref().unwrap_or_default(),
-        url.as_deref().unwrap_or_default(),
+    let seconds = occurred_at.map_or(0, |t| t.timestamp()).to_string();
+    let event_id = composite_id(
+        event,
+        &[
+            mailjet_id.as_deref(),
+            Some(&seconds),
+            recipient.as_deref(),
+            url.as_deref(),
+        ],
     );
 
     let mut out = InboundEvent::new("mailjet", event_id, kind, occurred_at);
@@ -102,7 +77,7 @@ fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, Webh
         InboundKind::SpamComplaint => out.reason = owned(item, "source"),
         InboundKind::Delivered => {}
     }
-    Ok(Some(out))
+    Some(out)
 }
 
 /// `hard_bounce` decides; greylisting that is not hard is Mailjet retrying ("Delivery will be

@@ -58,6 +58,7 @@ pub mod sendgrid;
 pub mod ses;
 mod settings;
 pub mod sns_signature;
+mod unsigned;
 
 #[cfg(test)]
 mod tests;
@@ -70,15 +71,12 @@ use http::HeaderMap;
 
 pub use crate::domain::SingleUseToken;
 pub use basic_auth::BasicAuth;
-pub use brevo::Brevo;
 pub use certificate::{
     CertificateStore, ReqwestSns, SnsHttp, SnsUrl, confirm_subscription, public_key_from_pem,
 };
 pub use error::WebhookError;
 pub use event::{Inbound, InboundEvent, InboundKind};
 pub use mailgun::Mailgun;
-pub use mailjet::Mailjet;
-pub use postmark::Postmark;
 pub use sendgrid::Sendgrid;
 pub use ses::Ses;
 pub use settings::{
@@ -86,6 +84,7 @@ pub use settings::{
     SendgridSettings, SesSettings, SettingsError, WebhookSettings,
 };
 pub use sns_signature::{MessageType, SnsEnvelope};
+pub use unsigned::UnsignedProvider;
 
 /// One email provider's webhook: authenticity check and parsing, both synchronous.
 pub trait Provider: Send + Sync {
@@ -154,20 +153,15 @@ impl Registry {
         if let Some(s) = &settings.mailgun {
             registry.register(Box::new(Mailgun::new(s.signing_key.clone(), s.tolerance)));
         }
-        if let Some(s) = &settings.postmark {
-            registry.register(Box::new(Postmark::new(
-                s.username.clone(),
-                s.password.clone(),
-            )));
-        }
-        if let Some(s) = &settings.mailjet {
-            registry.register(Box::new(Mailjet::new(
-                s.username.clone(),
-                s.password.clone(),
-            )));
-        }
-        if let Some(s) = &settings.brevo {
-            registry.register(Box::new(Brevo::new(s.username.clone(), s.password.clone())));
+        let unsigned: [(_, fn(_, _) -> UnsignedProvider); 3] = [
+            (&settings.postmark, postmark::provider),
+            (&settings.mailjet, mailjet::provider),
+            (&settings.brevo, brevo::provider),
+        ];
+        for (settings, provider) in unsigned {
+            if let Some(s) = settings {
+                registry.register(Box::new(provider(s.username.clone(), s.password.clone())));
+            }
         }
         if let Some(s) = &settings.ses {
             let store = Arc::new(CertificateStore::new(s.cert_dir.clone(), sns_http));

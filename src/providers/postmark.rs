@@ -1,50 +1,24 @@
 //! Postmark webhooks: one JSON object per request, dispatched on `RecordType` (and `Type` for
 //! bounces). Postmark does not sign; the endpoint URL carries basic-auth credentials.
 
-use chrono::{DateTime, Utc};
-use http::HeaderMap;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 
-use super::basic_auth::BasicAuth;
-use super::fields::{code_from, owned, rfc3339, scalar_string, text};
-use super::{Inbound, InboundEvent, InboundKind, Provider, WebhookError};
+use super::fields::{code_from, composite_id, owned, rfc3339, scalar_string, text};
+use super::{Inbound, InboundEvent, InboundKind, UnsignedProvider, WebhookError};
 
 /// `X-PM-Metadata-rapport-delivery` arrives as this `Metadata` key.
 const DELIVERY_METADATA: &str = "rapport-delivery";
 
-pub struct Postmark {
-    auth: BasicAuth,
-}
-
-impl Postmark {
-    pub fn new(username: SecretString, password: SecretString) -> Self {
-        Self {
-            auth: BasicAuth::new(username, password),
-        }
-    }
-}
-
-impl Provider for Postmark {
-    fn name(&self) -> &'static str {
-        "postmark"
-    }
-
-    fn verify(
-        &self,
-        headers: &HeaderMap,
-        _body: &[u8],
-        _now: DateTime<Utc>,
-    ) -> Result<(), WebhookError> {
-        self.auth.verify(headers)
-    }
-
-    fn parse(&self, body: &[u8]) -> Result<Inbound, WebhookError> {
+/// The `postmark` webhook. Postmark retries anything that is not 2xx but 403, so the default
+/// 503 will do.
+pub fn provider(username: SecretString, password: SecretString) -> UnsignedProvider {
+    UnsignedProvider::new("postmark", username, password, |body| {
         Ok(match parse(body)? {
             Some(event) => Inbound::Events(vec![event]),
             None => Inbound::Ignored,
         })
-    }
+    })
 }
 
 /// Parses one record; `None` for records rapport does not track (resubscribes,
@@ -80,13 +54,15 @@ pub fn parse(body: &[u8]) -> Result<Option<InboundEvent>, WebhookError> {
     // Bounce and SpamComplaint records have a numeric ID; other records have none, so the
     // key is built from what makes a record unique (an open at another time is another open).
     let event_id = match value.get("ID").and_then(scalar_string) {
-        Some(id) => format!("{record_type}:{id}"),
-        None => format!(
-            "{record_type}:{}:{}:{}:{}",
-            postmark_id.as_deref().unwrap_or_default(),
-            recipient.as_deref().unwrap_or_default(),
-            text(&value, time_key).unwrap_or_default(),
-            text(&value, "OriginalLink").unwrap_or_default(),
+        Some(id) => composite_id(record_type, &[Some(&id)]),
+        None => composite_id(
+            record_type,
+            &[
+                postmark_id.as_deref(),
+                recipient.as_deref(),
+                text(&value, time_key),
+                text(&value, "OriginalLink"),
+            ],
         ),
     };
 

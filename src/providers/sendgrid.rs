@@ -8,7 +8,7 @@ use p256::ecdsa::{DerSignature, VerifyingKey};
 use p256::pkcs8::DecodePublicKey;
 use serde_json::Value;
 
-use super::fields::{code_from, message_id, owned, scalar_string, text, unix_time};
+use super::fields::{code_from, composite_id, message_id, owned, scalar_string, text, unix_time};
 use super::{Inbound, InboundEvent, InboundKind, Provider, WebhookError, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -89,8 +89,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
     super::fields::each_event(body, parse_event)
 }
 
-fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, WebhookError> {
-    let event = text(item, "event").unwrap_or_default();
+fn parse_event(item: &Value, event: &str) -> Option<InboundEvent> {
     let kind = match event {
         "delivered" => InboundKind::Delivered,
         "deferred" => InboundKind::Deferred,
@@ -104,7 +103,7 @@ fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, Webh
         "spamreport" => InboundKind::SpamComplaint,
         "unsubscribe" | "group_unsubscribe" => InboundKind::Unsubscribe,
         // processed, group_resubscribe, account events, fragments: nothing to record.
-        _ => return Ok(None),
+        _ => return None,
     };
     // A missing or unreadable time is not a reason to refuse a signed event (the provider
     // would retry it for nothing): the HTTP layer records it at receipt and logs it.
@@ -113,11 +112,10 @@ fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, Webh
     let smtp_id = text(item, "smtp-id").and_then(message_id);
     let event_id = owned(item, "sg_event_id").unwrap_or_else(|| {
         // No id (old samples): same fields → same key, so a retried batch still dedupes.
-        format!(
-            "{event}:{}:{}:{}",
-            recipient.as_deref().unwrap_or_default(),
-            occurred_at.map(|t| t.timestamp()).unwrap_or_default(),
-            smtp_id.as_deref().unwrap_or_default()
+        let seconds = occurred_at.map_or(0, |t| t.timestamp()).to_string();
+        composite_id(
+            event,
+            &[recipient.as_deref(), Some(&seconds), smtp_id.as_deref()],
         )
     });
 
@@ -138,5 +136,5 @@ fn parse_event(item: &Value, _index: usize) -> Result<Option<InboundEvent>, Webh
         }
         _ => {}
     }
-    Ok(Some(out))
+    Some(out)
 }

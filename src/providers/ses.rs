@@ -110,14 +110,11 @@ pub fn parse_record(record: &Value, sns_message_id: &str) -> Result<Inbound, Web
             let bounce = section("bounce");
             // Permanent → hard; Transient and Undetermined → soft (counted, not suppressed).
             let hard = text(bounce, "bounceType") == Some("Permanent");
-            for r in list(bounce.get("bouncedRecipients")) {
-                let diagnostic = owned(r, "diagnosticCode");
-                drafts.push(Draft {
-                    recipient: owned(r, "emailAddress"),
-                    code: code_from(text(r, "status"), diagnostic.as_deref()),
-                    reason: diagnostic.or_else(|| owned(bounce, "bounceSubType")),
-                });
-            }
+            drafts.extend(
+                list(bounce.get("bouncedRecipients"))
+                    .iter()
+                    .map(|r| Draft::diagnosed(r, || owned(bounce, "bounceSubType"))),
+            );
             (InboundKind::Bounce { hard }, bounce)
         }
         "Complaint" => {
@@ -148,14 +145,11 @@ pub fn parse_record(record: &Value, sns_message_id: &str) -> Result<Inbound, Web
         }
         "DeliveryDelay" => {
             let delay = section("deliveryDelay");
-            for r in list(delay.get("delayedRecipients")) {
-                let diagnostic = owned(r, "diagnosticCode");
-                drafts.push(Draft {
-                    recipient: owned(r, "emailAddress"),
-                    code: code_from(text(r, "status"), diagnostic.as_deref()),
-                    reason: diagnostic.or_else(|| owned(delay, "delayType")),
-                });
-            }
+            drafts.extend(
+                list(delay.get("delayedRecipients"))
+                    .iter()
+                    .map(|r| Draft::diagnosed(r, || owned(delay, "delayType"))),
+            );
             (InboundKind::Deferred, delay)
         }
         "Reject" | "Rendering Failure" => {
@@ -258,6 +252,18 @@ impl Draft {
             recipient,
             reason: None,
             code: None,
+        }
+    }
+
+    /// A bounced or delayed recipient (`{emailAddress, status, diagnosticCode}`): the SMTP
+    /// diagnostic is the reason, else the record's own classification (`fallback`); the
+    /// enhanced code is `status`, else the one in the diagnostic.
+    fn diagnosed(entry: &Value, fallback: impl FnOnce() -> Option<String>) -> Self {
+        let diagnostic = owned(entry, "diagnosticCode");
+        Self {
+            recipient: owned(entry, "emailAddress"),
+            code: code_from(text(entry, "status"), diagnostic.as_deref()),
+            reason: diagnostic.or_else(fallback),
         }
     }
 }

@@ -6,102 +6,119 @@
 use super::locale_format;
 use crate::domain::Level;
 use handlebars::{
-    Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderErrorReason,
+    Context, Handlebars, Helper, HelperDef, HelperResult, JsonRender, Output, RenderContext,
+    RenderErrorReason,
 };
 use serde_json::Value;
 
+/// The four helpers, each a [`LocaleHelper`] around the function that formats its value.
 pub fn register(reg: &mut Handlebars<'_>) {
-    reg.register_helper("money", Box::new(money));
-    reg.register_helper("date", Box::new(date));
-    reg.register_helper("digits", Box::new(digits));
-    reg.register_helper("level_name", Box::new(level_name));
-}
-
-fn lang(ctx: &Context) -> &str {
-    ctx.data()
-        .get("lang")
-        .and_then(Value::as_str)
-        .unwrap_or("en")
-}
-
-/// The value of parameter `idx`; in strict mode a missing variable is an error naming it.
-fn param<'a>(
-    h: &'a Helper<'_>,
-    r: &Handlebars<'_>,
-    idx: usize,
-) -> Result<&'a Value, RenderErrorReason> {
-    let p = h
-        .param(idx)
-        .ok_or(RenderErrorReason::ParamNotFoundForIndex(
-            leak_name(h.name()),
-            idx,
-        ))?;
-    if r.strict_mode() && p.is_value_missing() {
-        return Err(RenderErrorReason::MissingVariable(
-            p.relative_path().cloned(),
-        ));
-    }
-    Ok(p.value())
-}
-
-/// Helper names are the four `&'static str`s registered above; map back to them so the
-/// error type (which wants `'static`) needs no allocation that lives forever.
-fn leak_name(name: &str) -> &'static str {
-    match name {
-        "money" => "money",
-        "date" => "date",
-        "digits" => "digits",
-        _ => "level_name",
+    let helpers: [(&'static str, Format); 4] = [
+        ("money", money),
+        ("date", date),
+        ("digits", digits),
+        ("level_name", level_name),
+    ];
+    for (name, format) in helpers {
+        reg.register_helper(name, Box::new(LocaleHelper { name, format }));
     }
 }
 
-fn write(r: &Handlebars<'_>, out: &mut dyn Output, s: &str) -> HelperResult {
-    out.write(&(r.get_escape_fn())(s))?;
-    Ok(())
+/// How a helper turns its call into text (escaped afterwards by [`LocaleHelper`]).
+type Format = fn(&Call<'_, '_, '_>) -> Result<String, RenderErrorReason>;
+
+/// A helper that formats a value for the template's language. What all four share lives
+/// here: reading parameters, the language, and writing the escaped result.
+struct LocaleHelper {
+    name: &'static str,
+    format: Format,
 }
 
-fn invalid(helper: &'static str, what: String) -> RenderErrorReason {
-    RenderErrorReason::Other(format!("{helper}: {what}"))
+impl HelperDef for LocaleHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        helper: &Helper<'rc>,
+        registry: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let call = Call {
+            name: self.name,
+            helper,
+            registry,
+            ctx,
+        };
+        let text = (self.format)(&call)?;
+        out.write(&(registry.get_escape_fn())(&text))?;
+        Ok(())
+    }
+}
+
+/// One call of a helper: its parameters and the template's root data.
+struct Call<'a, 'reg, 'rc> {
+    name: &'static str,
+    helper: &'a Helper<'rc>,
+    registry: &'reg Handlebars<'reg>,
+    ctx: &'rc Context,
+}
+
+impl Call<'_, '_, '_> {
+    /// The value of parameter `idx`; in strict mode a missing variable is an error naming it.
+    fn param(&self, idx: usize) -> Result<&Value, RenderErrorReason> {
+        let p = self
+            .helper
+            .param(idx)
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex(self.name, idx))?;
+        if self.registry.strict_mode() && p.is_value_missing() {
+            return Err(RenderErrorReason::MissingVariable(
+                p.relative_path().cloned(),
+            ));
+        }
+        Ok(p.value())
+    }
+
+    /// The root `lang` field, `en` when absent.
+    fn lang(&self) -> &str {
+        self.ctx
+            .data()
+            .get("lang")
+            .and_then(Value::as_str)
+            .unwrap_or("en")
+    }
+
+    fn invalid(&self, what: String) -> RenderErrorReason {
+        RenderErrorReason::Other(format!("{}: {what}", self.name))
+    }
 }
 
 /// `{{money occurrence.amount occurrence.currency}}` → `€49.90` / `۴۹٫۹۰ یورو`.
-fn money(
-    h: &Helper,
-    r: &Handlebars,
-    ctx: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let amount = param(h, r, 0)?;
+fn money(call: &Call) -> Result<String, RenderErrorReason> {
+    let amount = call.param(0)?;
     let amount = match amount {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse::<f64>().ok(),
         _ => None,
     }
-    .ok_or_else(|| invalid("money", format!("`{amount}` is not an amount")))?;
-    let currency = param(h, r, 1)?;
+    .ok_or_else(|| call.invalid(format!("`{amount}` is not an amount")))?;
+    let currency = call.param(1)?;
     let currency = currency
         .as_str()
-        .ok_or_else(|| invalid("money", format!("`{currency}` is not a currency code")))?;
-    write(r, out, &locale_format::money(lang(ctx), amount, currency))
+        .ok_or_else(|| call.invalid(format!("`{currency}` is not a currency code")))?;
+    Ok(locale_format::money(call.lang(), amount, currency))
 }
 
 /// `{{date occurrence.occurred_at}}` (RFC 3339) → `20 November 2026` / `۲۹ آبان ۱۴۰۵`, in the
 /// customer's timezone when it is known.
-fn date(
-    h: &Helper,
-    r: &Handlebars,
-    ctx: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let v = param(h, r, 0)?;
+fn date(call: &Call) -> Result<String, RenderErrorReason> {
+    let v = call.param(0)?;
     let s = v
         .as_str()
-        .ok_or_else(|| invalid("date", format!("`{v}` is not a date")))?;
+        .ok_or_else(|| call.invalid(format!("`{v}` is not a date")))?;
     let at = chrono::DateTime::parse_from_rfc3339(s)
-        .map_err(|e| invalid("date", format!("`{s}` is not an RFC 3339 time: {e}")))?;
-    let tz = ctx
+        .map_err(|e| call.invalid(format!("`{s}` is not an RFC 3339 time: {e}")))?;
+    let tz = call
+        .ctx
         .data()
         .pointer("/customer/timezone")
         .and_then(Value::as_str)
@@ -110,37 +127,21 @@ fn date(
         Some(tz) => at.with_timezone(&tz).fixed_offset(),
         None => at,
     };
-    write(r, out, &locale_format::date(lang(ctx), &at))
+    Ok(locale_format::date(call.lang(), &at))
 }
 
 /// `{{digits @index}}` → `3` / `۳`.
-fn digits(
-    h: &Helper,
-    r: &Handlebars,
-    ctx: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let v = param(h, r, 0)?;
-    write(
-        r,
-        out,
-        &locale_format::localize_digits(lang(ctx), &v.render()),
-    )
+fn digits(call: &Call) -> Result<String, RenderErrorReason> {
+    let v = call.param(0)?;
+    Ok(locale_format::localize_digits(call.lang(), &v.render()))
 }
 
 /// `{{level_name level.target}}` → `Accountable` / `مسئولانه`.
-fn level_name(
-    h: &Helper,
-    r: &Handlebars,
-    ctx: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let v = param(h, r, 0)?;
+fn level_name(call: &Call) -> Result<String, RenderErrorReason> {
+    let v = call.param(0)?;
     let level: Level = v
         .as_str()
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| invalid("level_name", format!("`{v}` is not a level")))?;
-    write(r, out, locale_format::level_name(lang(ctx), level))
+        .ok_or_else(|| call.invalid(format!("`{v}` is not a level")))?;
+    Ok(locale_format::level_name(call.lang(), level).to_owned())
 }

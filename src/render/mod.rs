@@ -7,6 +7,7 @@ mod context;
 mod diagnose;
 mod dkim;
 mod error;
+mod escape;
 mod helpers;
 mod inline;
 mod links;
@@ -20,6 +21,7 @@ pub use context::{CustomerView, EmailContext, LevelView, Suggestion};
 pub use diagnose::{SyntaxProblem, syntax_problem};
 pub use dkim::DkimSigner;
 pub use error::RenderError;
+pub use escape::escape_html;
 pub use links::{Links, Tracking};
 pub use locale_format::{date as format_date, level_name, localize_digits, money as format_money};
 pub use message::{

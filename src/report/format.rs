@@ -7,34 +7,38 @@ fn opt(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into())
 }
 
+/// The table's columns: header and width. The campaign column is left-aligned, the others
+/// right-aligned; the revenue header is followed by the report's currency.
+const TABLE_COLUMNS: [(&str, usize); 16] = [
+    ("campaign", 26),
+    ("queued", 7),
+    ("sent", 7),
+    ("failed", 6),
+    ("delivered", 9),
+    ("opened", 7),
+    ("(all)", 7),
+    ("clicked", 7),
+    ("answers", 7),
+    ("avg", 5),
+    ("nps", 6),
+    ("unsub", 6),
+    ("bounced", 7),
+    ("complnd", 7),
+    ("converted", 9),
+    ("revenue", 12),
+];
+
 /// A fixed-width table; the survey average and unpriced orders appear only here and in CSV.
 pub fn write_table(out: &mut impl Write, r: &Report) -> io::Result<()> {
-    writeln!(
-        out,
-        "{:<26} {:>7} {:>7} {:>6} {:>9} {:>7} {:>7} {:>7} {:>7} {:>5} {:>6} {:>6} {:>7} {:>7} {:>9} {:>12}",
-        "campaign",
-        "queued",
-        "sent",
-        "failed",
-        "delivered",
-        "opened",
-        "(all)",
-        "clicked",
-        "answers",
-        "avg",
-        "nps",
-        "unsub",
-        "bounced",
-        "complnd",
-        "converted",
-        format!("revenue {}", r.currency),
-    )?;
+    let mut header = TABLE_COLUMNS.map(|(name, _)| name.to_owned());
+    header[15] = format!("{} {}", header[15], r.currency);
+    table_line(out, &header)?;
     for c in &r.campaigns {
-        row(out, c)?;
+        table_line(out, &table_cells(c))?;
     }
     let total = r.total();
     if r.campaigns.len() > 1 {
-        row(out, &total)?;
+        table_line(out, &table_cells(&total))?;
     }
     if r.campaigns.is_empty() {
         writeln!(out, "(no deliveries match)")?;
@@ -49,27 +53,38 @@ pub fn write_table(out: &mut impl Write, r: &Report) -> io::Result<()> {
     Ok(())
 }
 
-fn row(out: &mut impl Write, c: &CampaignReport) -> io::Result<()> {
-    writeln!(
-        out,
-        "{:<26} {:>7} {:>7} {:>6} {:>9} {:>7} {:>7} {:>7} {:>7} {:>5} {:>6} {:>6} {:>7} {:>7} {:>9} {:>12.2}",
-        c.campaign,
-        c.queued,
-        c.sent,
-        c.failed,
-        c.delivered,
-        c.opened,
-        c.opened_all,
-        c.clicked,
-        c.survey_answers,
+/// One campaign's cells, in the order of [`TABLE_COLUMNS`].
+fn table_cells(c: &CampaignReport) -> [String; 16] {
+    [
+        c.campaign.clone(),
+        c.queued.to_string(),
+        c.sent.to_string(),
+        c.failed.to_string(),
+        c.delivered.to_string(),
+        c.opened.to_string(),
+        c.opened_all.to_string(),
+        c.clicked.to_string(),
+        c.survey_answers.to_string(),
         opt(c.survey_average),
         opt(c.nps),
-        c.unsubscribed,
-        c.bounced,
-        c.complained,
-        c.converted,
-        c.revenue,
-    )
+        c.unsubscribed.to_string(),
+        c.bounced.to_string(),
+        c.complained.to_string(),
+        c.converted.to_string(),
+        format!("{:.2}", c.revenue),
+    ]
+}
+
+/// One line of the table: each cell padded to its column's width, separated by spaces.
+fn table_line(out: &mut impl Write, cells: &[String; 16]) -> io::Result<()> {
+    for (i, (cell, (_, width))) in cells.iter().zip(TABLE_COLUMNS).enumerate() {
+        if i == 0 {
+            write!(out, "{cell:<width$}")?;
+        } else {
+            write!(out, " {cell:>width$}")?;
+        }
+    }
+    writeln!(out)
 }
 
 /// CSV with the JSON keys first, then `suppressed`, `survey_average`, `unpriced_orders`.

@@ -105,8 +105,9 @@ pub struct Story {
     now: &'static str,
     timezone: chrono_tz::Tz,
     events: Vec<Ev>,
-    /// (campaign, occurrence, days before now it was sent; negative = queued for later)
-    sent: Vec<(&'static str, &'static str, f64)>,
+    /// (campaign, occurrence, days before now it was sent; negative = queued for later,
+    /// whether it failed for good)
+    sent: Vec<(&'static str, &'static str, f64, bool)>,
     suppressed: Option<Suppression>,
     target_override: Option<Level>,
     levels: (Level, Level),
@@ -146,7 +147,17 @@ impl Story {
         self
     }
     pub fn sent(mut self, campaign: &'static str, occurrence: &'static str, days_ago: f64) -> Self {
-        self.sent.push((campaign, occurrence, days_ago));
+        self.sent.push((campaign, occurrence, days_ago, false));
+        self
+    }
+    /// A delivery the outbox marked `failed` (rejected, bounced, retries used up).
+    pub fn failed(
+        mut self,
+        campaign: &'static str,
+        occurrence: &'static str,
+        days_ago: f64,
+    ) -> Self {
+        self.sent.push((campaign, occurrence, days_ago, true));
         self
     }
     pub fn suppressed(mut self, s: Suppression) -> Self {
@@ -263,11 +274,12 @@ impl Story {
         let deliveries: Vec<PastDelivery> = self
             .sent
             .iter()
-            .map(|(campaign, occurrence, d)| PastDelivery {
+            .map(|(campaign, occurrence, d, failed)| PastDelivery {
                 campaign: campaign.to_string(),
                 occurrence: occurrence.to_string(),
                 at: now - days(*d),
                 service: *campaign == "complaint-follow-up",
+                failed: *failed,
             })
             .collect();
         let input = PlanInput {

@@ -82,6 +82,18 @@ stories! {
         .levels(Basic, Reactive)
         .because("post-sale-follow-up", "min_gap: last email 2 d ago < 3 d");
 
+    a_failed_follow_up_does_not_hold_back_the_next_order_for_min_gap => story()
+        .events([order("o-1", 6.0), order("o-2", 4.0)])
+        .failed("post-sale-follow-up", "order:o-1", 2.0)
+        .levels(Basic, Reactive)
+        .picks("post-sale-follow-up", "order:o-2");
+
+    a_failed_follow_up_is_not_sent_again_for_the_same_order => story()
+        .events([order("o-1", 4.0)])
+        .failed("post-sale-follow-up", "order:o-1", 1.0)
+        .levels(Basic, Reactive)
+        .because("post-sale-follow-up", "already sent for order:o-1");
+
     an_email_queued_for_later_holds_back_the_next_one => story()
         .events([order("o-1", 6.0), order("o-2", 4.0)])
         .sent("post-sale-follow-up", "order:o-1", -0.5)
@@ -126,6 +138,12 @@ stories! {
         .sent("satisfaction-survey", "order:o-1", 30.0)
         .levels(Reactive, Accountable)
         .because("satisfaction-survey", "cooling down until 2027-01-24 12:00 UTC");
+
+    a_failed_survey_does_not_start_its_cool_down => story()
+        .events([order_worth("o-1", 40.0, 200.0), order_worth("o-2", 12.0, 200.0), Ev::Click(20.0)])
+        .failed("satisfaction-survey", "order:o-1", 30.0)
+        .levels(Reactive, Accountable)
+        .picks("satisfaction-survey", "order:o-2");
 
     // ── Accountable ───────────────────────────────────────────────────────────────────────
     a_survey_answer_at_the_target_gets_no_climb => story()
@@ -200,6 +218,12 @@ stories! {
         .sent("partnership-invitation", "eligible:first", 200.0)
         .levels(Proactive, Partnership)
         .picks("partnership-invitation", "eligible:2026-11-05");
+
+    a_failed_partnership_invitation_is_tried_again_without_waiting_its_cool_down => story()
+        .events([order_worth("o-1", 200.0, 500.0), order_worth("o-2", 90.0, 500.0), order_worth("o-3", 60.0, 500.0), Ev::Reply(30.0)])
+        .failed("partnership-invitation", "eligible:first", 100.0)
+        .levels(Proactive, Partnership)
+        .picks("partnership-invitation", "eligible:2026-11-25");
 
     a_target_level_override_invites_a_small_spender_to_partnership => story()
         .events([order("o-1", 200.0), order("o-2", 90.0), order("o-3", 60.0), Ev::Click(5.0)])

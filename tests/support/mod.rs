@@ -5,11 +5,13 @@
 //! `CI=true`, where a missing PostgreSQL is a failure, never a silent skip.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod delivery;
 pub mod import;
 pub mod process;
 pub mod smtp_server;
 pub mod tools;
+pub mod wait;
 
 use rapport::store::{self, Store};
 use std::sync::Arc;

@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A command whose process is killed when the test process (its spawning thread) dies.
 pub trait DiesWithTest {
@@ -153,17 +153,15 @@ impl Running {
 
     /// Waits for the process to end; past `within` it is killed and the test fails.
     pub fn wait_exit(&mut self, within: Duration) -> ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.ended() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                self.kill();
-                panic!("{} did not exit within {within:?}", self.what);
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let mut status = None;
+        if !super::wait::within_blocking(within, || {
+            status = self.ended();
+            status.is_some()
+        }) {
+            self.kill();
+            panic!("{} did not exit within {within:?}", self.what);
         }
+        status.expect("ended")
     }
 
     /// SIGKILL, then reap.

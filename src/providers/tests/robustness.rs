@@ -209,15 +209,18 @@ fn providers() -> Vec<Box<dyn Provider>> {
             SecretString::from("k"),
             MailgunSettings::DEFAULT_TOLERANCE,
         )),
-        Box::new(Postmark::new(
+        Box::new(postmark::provider(
             SecretString::from("u"),
             SecretString::from("p"),
         )),
-        Box::new(Mailjet::new(
+        Box::new(mailjet::provider(
             SecretString::from("u"),
             SecretString::from("p"),
         )),
-        Box::new(Brevo::new(SecretString::from("u"), SecretString::from("p"))),
+        Box::new(brevo::provider(
+            SecretString::from("u"),
+            SecretString::from("p"),
+        )),
         Box::new(Ses::new(vec![], store)),
     ]
 }

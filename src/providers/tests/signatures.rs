@@ -289,7 +289,7 @@ fn basic(user: &str, pass: &str) -> HeaderMap {
 
 #[test]
 fn postmark_accepts_only_the_configured_basic_auth() {
-    let provider = Postmark::new(SecretString::from("hook"), SecretString::from("s3cr:et"));
+    let provider = postmark::provider(SecretString::from("hook"), SecretString::from("s3cr:et"));
     assert_eq!(
         provider.verify(&basic("hook", "s3cr:et"), b"{}", now()),
         Ok(())

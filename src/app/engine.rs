@@ -1,6 +1,8 @@
+//! The sending side of the engine, loaded from configuration: campaigns, templates and the
+//! mail transport. The daemon reloads it on SIGHUP; one-shot commands load it once.
+
 use super::Failure;
-use super::app::load_campaigns;
-use crate::campaigns::Campaign;
+use crate::campaigns::{self, Campaign};
 use crate::config::Config;
 use crate::dispatch::{Composer, Dispatcher, RetryPolicy};
 use crate::mailer::Transport;
@@ -72,4 +74,14 @@ impl Engine {
             },
         )
     }
+}
+
+/// Loads `paths.campaigns`; every problem is reported as `file:line:col: message`.
+pub fn load_campaigns(config: &Config) -> Result<Vec<Campaign>, Failure> {
+    let templates = config.paths.templates.clone();
+    let exists = move |t: &str| templates.join("en").join(format!("{t}.html.hbs")).is_file();
+    campaigns::load_dir(&config.paths.campaigns, &exists).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        Failure::User(anyhow::anyhow!("invalid campaigns:\n{}", lines.join("\n")))
+    })
 }

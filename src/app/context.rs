@@ -1,5 +1,9 @@
+//! The opened engine: configuration and a migrated store, what every command that touches
+//! the database starts from (the daemon included).
+
 use super::Failure;
-use crate::campaigns::{self, Campaign};
+use super::engine::load_campaigns;
+use crate::campaigns::Campaign;
 use crate::config::Config;
 use crate::store::{self, Store};
 use anyhow::Context;
@@ -32,14 +36,4 @@ impl App {
     pub fn campaigns(&self) -> Result<Vec<Campaign>, Failure> {
         load_campaigns(&self.config)
     }
-}
-
-/// Loads `paths.campaigns`; every problem is reported as `file:line:col: message`.
-pub fn load_campaigns(config: &Config) -> Result<Vec<Campaign>, Failure> {
-    let templates = config.paths.templates.clone();
-    let exists = move |t: &str| templates.join("en").join(format!("{t}.html.hbs")).is_file();
-    campaigns::load_dir(&config.paths.campaigns, &exists).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        Failure::User(anyhow::anyhow!("invalid campaigns:\n{}", lines.join("\n")))
-    })
 }

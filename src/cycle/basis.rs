@@ -1,0 +1,91 @@
+//! What every decision of one cycle is made with: the configuration, the campaigns, the
+//! margin tiers and the instant, and the time windows that follow from them.
+
+use crate::campaigns::{Campaign, Trigger};
+use crate::config::Config;
+use crate::levels::MarginTiers;
+use crate::store::{FactsWindows, Scope};
+use chrono::{DateTime, TimeDelta, Utc};
+
+pub struct Basis<'a> {
+    pub cfg: &'a Config,
+    pub tiers: &'a MarginTiers,
+    pub campaigns: &'a [Campaign],
+    /// The instant the cycle decides for.
+    pub now: DateTime<Utc>,
+    /// Orders before this trigger no campaign: the largest order `max_age` back.
+    pub orders_since: DateTime<Utc>,
+    /// Complaints before this trigger no campaign: the largest complaint `max_age` back.
+    pub complaints_since: DateTime<Utc>,
+    /// The domain Message-IDs are generated under.
+    pub message_domain: String,
+}
+
+impl<'a> Basis<'a> {
+    pub fn new(
+        cfg: &'a Config,
+        tiers: &'a MarginTiers,
+        campaigns: &'a [Campaign],
+        now: DateTime<Utc>,
+    ) -> Self {
+        let (orders_back, complaints_back) = lookback(campaigns);
+        Basis {
+            cfg,
+            tiers,
+            campaigns,
+            now,
+            orders_since: now - orders_back,
+            complaints_since: now - complaints_back,
+            message_domain: message_id_domain(cfg),
+        }
+    }
+
+    /// The facts query of a cycle over `scope`, bringing what the planner needs with it.
+    pub fn facts_windows(&self, scope: &Scope) -> FactsWindows {
+        FactsWindows {
+            recent_orders_since: Some(self.orders_since),
+            recent_complaints_since: Some(self.complaints_since),
+            // A full cycle plans for a third of all customers: their deliveries come with
+            // the facts in one ordered scan.
+            deliveries: matches!(scope, Scope::All),
+            ..windows(self.cfg, self.now)
+        }
+    }
+}
+
+/// The windows of the facts query, as absolute instants before `now`.
+pub fn windows(cfg: &Config, now: DateTime<Utc>) -> FactsWindows {
+    FactsWindows {
+        orders_since: now - cfg.levels.proactive_order_window.chrono(),
+        margin_since: now - cfg.strategy.margin_window.chrono(),
+        referrals_since: now - cfg.levels.partnership_referral_window.chrono(),
+        recent_orders_since: None,
+        recent_complaints_since: None,
+        deliveries: false,
+    }
+}
+
+/// How far back the planner needs orders and complaints: the largest `max_age`.
+fn lookback(campaigns: &[Campaign]) -> (TimeDelta, TimeDelta) {
+    let mut orders = TimeDelta::zero();
+    let mut complaints = TimeDelta::zero();
+    for c in campaigns {
+        match &c.trigger {
+            Trigger::Order(t) => orders = orders.max(t.max_age.chrono()),
+            Trigger::Complaint(t) => complaints = complaints.max(t.max_age.chrono()),
+            _ => {}
+        }
+    }
+    (orders, complaints)
+}
+
+/// The domain Message-IDs are generated under: the sending domain of `mail.from`.
+pub fn message_id_domain(cfg: &Config) -> String {
+    cfg.mail
+        .from
+        .rsplit('@')
+        .next()
+        .map(|d| d.trim_end_matches('>').trim().to_string())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "rapport.invalid".into())
+}

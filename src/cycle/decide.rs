@@ -1,0 +1,122 @@
+//! The cycle's decision for one chunk, without I/O: given the assessed customers and the plan
+//! contexts the store looked up, which levels to write (with history), which emails to
+//! queue, which notifications announce the moves, and the counts for the log.
+
+use super::assessed::{Assessed, AssessedChunk};
+use super::basis::Basis;
+use super::plan_parts::{PlanParts, timezone_of};
+use super::report::PlannedEmail;
+use crate::domain::NewNotification;
+use crate::planner::{self, PlanInput, Planned};
+use crate::store::{LevelChange, NewDelivery, PlanContext};
+use std::collections::HashMap;
+
+/// What one chunk's cycle writes and reports.
+#[derive(Debug, Default)]
+pub struct Decisions {
+    /// Level changes (and first assessments) to write, each with its history row.
+    pub changes: Vec<LevelChange>,
+    /// Emails to queue, at most one per customer.
+    pub deliveries: Vec<NewDelivery>,
+    /// The same emails as `rapport plan` shows them.
+    pub planned: Vec<PlannedEmail>,
+    /// Outbox rows for `[[notify]]` endpoints announcing the level moves, written in the
+    /// transaction that writes the levels they announce.
+    pub notifications: Vec<NewNotification>,
+    pub assessed: u64,
+    /// Customers whose plan context was looked at.
+    pub candidates: u64,
+}
+
+impl Decisions {
+    /// Whether the chunk writes nothing (most chunks of a steady-state cycle).
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.deliveries.is_empty()
+    }
+}
+
+impl Basis<'_> {
+    /// Plans every candidate of `chunk` once, with its context from `contexts` or from the
+    /// facts row (which wins: it is what a full cycle's facts brought).
+    pub fn decide(
+        &self,
+        chunk: AssessedChunk,
+        mut contexts: HashMap<String, PlanContext>,
+    ) -> Decisions {
+        let mut decisions = Decisions {
+            assessed: chunk.customers.len() as u64,
+            candidates: chunk.candidates(),
+            ..Decisions::default()
+        };
+        for mut customer in chunk.customers.into_iter().filter(|c| c.candidate) {
+            let context = contexts.remove(&customer.row.customer_id);
+            if let Some(planned) = self.plan(&mut customer, context.unwrap_or_default()) {
+                let service = self.is_service(&planned.campaign);
+                decisions.queue(&customer, planned, service, &self.message_domain);
+            }
+        }
+        decisions.notifications = crate::notify::fan_out(
+            &self.cfg.notify,
+            &crate::notify::level_changes(&chunk.changes, self.now),
+            self.now,
+        );
+        decisions.changes = chunk.changes;
+        decisions
+    }
+
+    fn plan(&self, customer: &mut Assessed, mut ctx: PlanContext) -> Option<Planned> {
+        let row = &mut customer.row;
+        if let Some(orders) = row.recent_orders.take() {
+            ctx.orders = orders;
+        }
+        if let Some(complaints) = row.recent_complaints.take() {
+            ctx.complaints = complaints;
+        }
+        if let Some(deliveries) = row.deliveries.take() {
+            ctx.deliveries = deliveries;
+        }
+        let parts = PlanParts::from(ctx);
+        let input = PlanInput {
+            assessment: &customer.assessment,
+            timezone: timezone_of(&row.timezone, self.cfg.defaults.timezone),
+            suppressed: customer.suppression,
+            recent_orders: &parts.orders,
+            recent_complaints: &parts.complaints,
+            deliveries: &parts.deliveries,
+        };
+        planner::pick(&input, self.campaigns, &self.cfg.planner, self.now)
+    }
+
+    fn is_service(&self, campaign: &str) -> bool {
+        self.campaigns
+            .iter()
+            .any(|c| c.id == campaign && c.is_service())
+    }
+}
+
+impl Decisions {
+    /// Queues the pick for a customer (and lists it for `rapport plan`).
+    fn queue(&mut self, customer: &Assessed, p: Planned, service: bool, message_domain: &str) {
+        let (a, customer_id) = (&customer.assessment, &customer.row.customer_id);
+        let id = uuid::Uuid::now_v7();
+        self.planned.push(PlannedEmail {
+            customer_id: customer_id.clone(),
+            campaign: p.campaign.clone(),
+            current_level: a.current,
+            target_level: a.target,
+            send_at: p.send_at,
+            occurrence: p.occurrence.clone(),
+        });
+        self.deliveries.push(NewDelivery {
+            id,
+            customer_id: customer_id.clone(),
+            service,
+            campaign: p.campaign,
+            occurrence: p.occurrence,
+            current: a.current,
+            target: a.target,
+            send_at: p.send_at,
+            message_id: format!("<{id}@{message_domain}>"),
+        });
+    }
+}

@@ -1,0 +1,66 @@
+//! The planner's view of one customer: the store's rows turned into the planner's types.
+
+use crate::domain::Timezone;
+use crate::planner::{ComplaintRef, OrderRef, PastDelivery, Suppression};
+use crate::store::{DeliveryRef, PlanContext};
+
+/// The planner's view of one customer's context.
+#[derive(Default)]
+pub struct PlanParts {
+    pub orders: Vec<OrderRef>,
+    pub complaints: Vec<ComplaintRef>,
+    pub deliveries: Vec<PastDelivery>,
+}
+
+impl From<PlanContext> for PlanParts {
+    fn from(ctx: PlanContext) -> Self {
+        PlanParts {
+            orders: ctx
+                .orders
+                .into_iter()
+                .map(|(id, occurred_at)| OrderRef { id, occurred_at })
+                .collect(),
+            complaints: ctx
+                .complaints
+                .into_iter()
+                .map(|(event_id, occurred_at)| ComplaintRef {
+                    event_id,
+                    occurred_at,
+                })
+                .collect(),
+            deliveries: ctx.deliveries.into_iter().map(past_delivery).collect(),
+        }
+    }
+}
+
+/// A delivery as the planner weighs it. Of the outbox's statuses (`queued`, `sending`,
+/// `sent`, `failed`, `suppressed`) only `failed` holds back nothing: the email was given up
+/// on and never reached the customer. Queued and sending ones will reach them. A
+/// `suppressed` one did not reach them either, yet keeps counting, as it always has: it
+/// means the customer unsubscribed, complained or hard-bounced after it was planned; while
+/// that lasts the planner plans nothing for them anyway, and should the address come back,
+/// the cadence runs from the email they were last meant to get, not as if they had never
+/// been written to.
+fn past_delivery(d: DeliveryRef) -> PastDelivery {
+    PastDelivery {
+        failed: d.status == "failed",
+        campaign: d.campaign,
+        occurrence: d.occurrence,
+        at: d.at,
+        service: d.service,
+    }
+}
+
+pub fn suppression_of(row_suppression: Option<&str>, subscribed: bool) -> Option<Suppression> {
+    match row_suppression {
+        Some(r) if r.contains("bounce") => Some(Suppression::Bounced),
+        Some(r) if r.contains("complain") || r.contains("spam") => Some(Suppression::Complained),
+        Some(_) => Some(Suppression::Unsubscribed),
+        None if !subscribed => Some(Suppression::Unsubscribed),
+        None => None,
+    }
+}
+
+pub fn timezone_of(name: &str, fallback: Timezone) -> chrono_tz::Tz {
+    Timezone::parse(name).unwrap_or(fallback).tz()
+}

@@ -1,0 +1,89 @@
+//! Customers, orders and events given whole by an integrator: a file (`rapport import`) or
+//! an API request. Both parse rows the same way ([`crate::import`]), then write them here, in
+//! the caller's transaction (a file is one transaction, a request another).
+
+use super::apply::{Rules, store_events};
+use crate::domain::{CustomerRecord, EventRecord, OrderRecord};
+use crate::store::{ImportTx, StoreError, UpsertCounts};
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+
+/// Upserts customers; a customer listed twice is its last row.
+pub async fn customers(
+    tx: &mut dyn ImportTx,
+    rows: Vec<CustomerRecord>,
+    now: DateTime<Utc>,
+) -> Result<UpsertCounts, StoreError> {
+    let rows = last_per_key(rows, |c| c.id.as_str().to_string());
+    tx.upsert_customers(&rows, now).await
+}
+
+/// Upserts orders (of existing customers: the caller checked); an order listed twice is its
+/// last row.
+pub async fn orders(
+    tx: &mut dyn ImportTx,
+    rows: Vec<OrderRecord>,
+    now: DateTime<Utc>,
+) -> Result<UpsertCounts, StoreError> {
+    let rows = last_per_key(rows, |o| o.id.clone());
+    tx.upsert_orders(&rows, now).await
+}
+
+/// Stores events (of existing customers: the caller checked) with their notifications;
+/// an event stored before counts as unchanged.
+pub async fn events(
+    tx: &mut dyn ImportTx,
+    rules: &Rules<'_>,
+    rows: Vec<EventRecord>,
+    now: DateTime<Utc>,
+) -> Result<UpsertCounts, StoreError> {
+    let written = store_events(tx, rules.endpoints, &rows, now).await?;
+    Ok(UpsertCounts {
+        written,
+        unchanged: rows.len() as u64 - written,
+    })
+}
+
+/// Which of the customers these rows name exist (each id asked once).
+pub async fn existing_customers(
+    tx: &mut dyn ImportTx,
+    ids: impl IntoIterator<Item = &str>,
+) -> Result<HashSet<String>, StoreError> {
+    let wanted: Vec<&str> = ids
+        .into_iter()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    if wanted.is_empty() {
+        return Ok(HashSet::new());
+    }
+    tx.existing_customers(&wanted).await
+}
+
+/// Keeps the last row for each id, in their original order: a file (or an API request) that
+/// lists a customer twice means its last line. Multi-row upserts need distinct ids.
+pub fn last_per_key<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
+    let mut last: HashMap<String, usize> = HashMap::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        last.insert(key(r), i);
+    }
+    let keep: HashSet<usize> = last.into_values().collect();
+    rows.into_iter()
+        .enumerate()
+        .filter_map(|(i, r)| keep.contains(&i).then_some(r))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_per_key;
+
+    #[test]
+    fn a_row_listed_twice_keeps_its_last_version_in_order() {
+        let rows = vec![("a", 1), ("b", 1), ("a", 2), ("c", 1)];
+        assert_eq!(
+            last_per_key(rows, |r| r.0.to_string()),
+            vec![("b", 1), ("a", 2), ("c", 1)]
+        );
+    }
+}

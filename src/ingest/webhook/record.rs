@@ -1,0 +1,99 @@
+//! The rows one provider event becomes, and the reason a suppressing event gives. Pure.
+
+use super::correlate::Owner;
+use crate::domain::{CustomerId, EventKind, EventRecord};
+use crate::ingest::machine::{early_open, machine_agent};
+use crate::providers::{InboundEvent, InboundKind};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+/// `hard_bounce`, `spam_complaint` or `unsubscribe`, then the provider's code and reason.
+pub fn suppression_reason(e: &InboundEvent) -> String {
+    let mut reason = match e.kind {
+        InboundKind::SpamComplaint => "spam_complaint".to_string(),
+        InboundKind::Unsubscribe => "unsubscribe".to_string(),
+        _ => "hard_bounce".to_string(),
+    };
+    if let Some(code) = &e.enhanced_code {
+        reason.push_str(": ");
+        reason.push_str(code);
+    }
+    if let Some(r) = &e.reason {
+        reason.push_str(if e.enhanced_code.is_some() { " " } else { ": " });
+        reason.extend(r.chars().filter(|c| !c.is_control()).take(200));
+    }
+    reason
+}
+
+/// One row, and for a spam complaint also a `complaint` behaviour event (the customer
+/// complained, whatever the channel). Stored once each: `id = provider:event_id`.
+pub fn event_records(e: &InboundEvent, owner: &Owner<'_>, now: DateTime<Utc>) -> Vec<EventRecord> {
+    let occurred_at = e.occurred_at.unwrap_or(now);
+    let Ok(customer_id) = CustomerId::parse(&owner.customer_id) else {
+        return Vec::new();
+    };
+    let mut data = Map::new();
+    data.insert("provider".into(), Value::from(e.provider));
+    let put = |data: &mut Map<String, Value>, k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            data.insert(
+                k.into(),
+                Value::from(v.chars().take(500).collect::<String>()),
+            );
+        }
+    };
+    put(&mut data, "reason", &e.reason);
+    put(&mut data, "enhanced_code", &e.enhanced_code);
+    put(&mut data, "url", &e.url);
+    put(&mut data, "user_agent", &e.user_agent);
+    put(&mut data, "provider_message_id", &e.provider_message_id);
+    if let Some(d) = owner.delivery {
+        data.insert("campaign".into(), Value::from(d.campaign.as_str()));
+    }
+    let sent_at = owner.delivery.and_then(|d| d.sent_at);
+    let ua_machine = || e.user_agent.is_some() && machine_agent(e.user_agent.as_deref());
+    let (kind, machine) = match e.kind {
+        InboundKind::Delivered => (EventKind::Delivered, false),
+        InboundKind::Open => (
+            EventKind::EmailOpen,
+            e.machine.unwrap_or(false) || ua_machine() || early_open(sent_at, occurred_at),
+        ),
+        InboundKind::Click => (
+            EventKind::EmailClick,
+            e.machine.unwrap_or(false) || ua_machine(),
+        ),
+        InboundKind::Bounce { hard } => {
+            data.insert(
+                "type".into(),
+                Value::from(if hard { "hard" } else { "soft" }),
+            );
+            (EventKind::Bounce, false)
+        }
+        InboundKind::SpamComplaint => (EventKind::SpamComplaint, false),
+        InboundKind::Unsubscribe => (EventKind::Unsubscribe, false),
+        InboundKind::Deferred => (EventKind::Custom("custom:deferred".into()), false),
+        InboundKind::Dropped => (EventKind::Custom("custom:dropped".into()), false),
+    };
+    let id = format!("{}:{}", e.provider, e.event_id);
+    let record =
+        |id: String, kind: EventKind, data: Map<String, Value>, machine: bool| EventRecord {
+            id: Some(id),
+            customer_id: customer_id.clone(),
+            kind,
+            occurred_at,
+            data,
+            machine,
+            delivery_id: owner.delivery.map(|d| d.id),
+        };
+    let mut out = Vec::with_capacity(2);
+    if e.kind == InboundKind::SpamComplaint {
+        out.push(record(
+            format!("{id}:complaint"),
+            EventKind::Complaint,
+            data.clone(),
+            false,
+        ));
+    }
+    out.push(record(id, kind, data, machine));
+    out
+}
