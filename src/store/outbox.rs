@@ -1,8 +1,43 @@
 //! The outbox (docs/architecture.md): deliveries claimed with a lease, sent outside any transaction,
 //! and their results recorded in batches.
 
+use super::Result;
 use crate::domain::Level;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// What the senders (`dispatch`) and `preview` read and write.
+#[async_trait]
+pub trait Outbox {
+    /// Claims up to `limit` due deliveries (queued and due, or with an expired lease).
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: chrono::TimeDelta,
+        owner: &str,
+    ) -> Result<Vec<ClaimedDelivery>>;
+    /// Records results of a claim made as `owner`. Fenced: a row whose lease was taken over by
+    /// another claim (this worker outlived its lease) is left alone, so a late result never
+    /// overwrites a newer one.
+    async fn record_results(
+        &self,
+        results: &[DeliveryResult],
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Orders (by id) and complaints (by event seq) named by occurrences.
+    async fn occurrence_data(
+        &self,
+        order_ids: &[String],
+        complaint_seqs: &[i64],
+    ) -> Result<HashMap<String, OccurrenceData>>;
+    async fn outbox_counts(&self) -> Result<Vec<OutboxCounts>>;
+    /// Deliveries still queued or in flight.
+    async fn pending_deliveries(&self) -> Result<u64>;
+    async fn customer(&self, id: &str) -> Result<Option<CustomerProfile>>;
+}
 
 /// A delivery taken by a sender, with what is needed to render and address it.
 #[derive(Debug, Clone)]
@@ -82,4 +117,29 @@ pub struct CustomerProfile {
     pub subscribed: bool,
     pub current: Level,
     pub target: Level,
+}
+
+/// Folds (campaign, status, count) rows, ordered by campaign, into one row per campaign.
+pub(crate) fn fold_outbox_counts(
+    rows: impl Iterator<Item = (String, String, i64)>,
+) -> Vec<OutboxCounts> {
+    let mut out: Vec<OutboxCounts> = Vec::new();
+    for (campaign, status, n) in rows {
+        if out.last().map(|c| c.campaign != campaign).unwrap_or(true) {
+            out.push(OutboxCounts {
+                campaign: campaign.clone(),
+                ..Default::default()
+            });
+        }
+        let c = out.last_mut().expect("pushed above");
+        let n = n as u64;
+        match status.as_str() {
+            "queued" => c.queued += n,
+            "sending" => c.sending += n,
+            "sent" => c.sent += n,
+            "failed" => c.failed += n,
+            _ => c.suppressed += n,
+        }
+    }
+    out
 }

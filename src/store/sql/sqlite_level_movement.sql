@@ -1,9 +1,9 @@
--- Level movement between ?1 and ?2 (ms): moves per (from, to) and the mean time since the
+-- Level movement between ?1 and ?2 (ms): moves per (from, to) and the mean time (seconds) since the
 -- customer's previous level change (or sign-up) before each move. Only customers who moved
 -- in the period are read (level_history_at finds them; level_history_customer (customer_id,
 -- at) then gives each one's whole history in order for LAG).
 SELECT x.from_level, x.to_level, COUNT(*),
-       AVG(MAX(0, x.at - COALESCE(x.prev_at, c.created_at)))
+       AVG(MAX(0, x.at - COALESCE(x.prev_at, c.created_at))) / 1000.0
 FROM (
     SELECT customer_id, from_level, to_level, at,
            LAG(at) OVER (PARTITION BY customer_id ORDER BY at, seq) AS prev_at

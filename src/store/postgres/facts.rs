@@ -1,0 +1,214 @@
+//! PostgreSQL: the cycle's reads — facts streams on the streams pool, plan contexts,
+//! margins — and the watermark.
+
+use super::facts_rows::{
+    bind_scope, customer_delivery, event_facts, facts_transaction, order_facts,
+};
+use super::{BATCH, PgStore};
+use crate::store::columns::Columns;
+use crate::store::facts_merge::{FactsStreams, RecentComplaints, merge_in_chunks, suppressions};
+use crate::store::facts_parts::add_recent_complaint;
+use crate::store::facts_sql::{DELIVERIES_BY_CUSTOMER_SQL, facts_sql, suppressions_sql};
+use crate::store::rows::{ContextRow, facts_customer};
+use crate::store::{
+    ContextRequest, Facts, FactsRow, FactsWindows, PlanContext, Result, Scope, StoreError, batches,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
+use std::collections::HashMap;
+
+/// Every complaint since `since`, machine-flagged ones too, off the partial index
+/// `events_complaints`.
+async fn recent_complaints(pool: &sqlx::PgPool, since: DateTime<Utc>) -> Result<RecentComplaints> {
+    let mut out = RecentComplaints::new();
+    let mut rows = sqlx::query(
+        "SELECT customer_id, seq, occurred_at FROM events WHERE kind = 5 AND occurred_at >= $1",
+    )
+    .bind(since)
+    .fetch(pool);
+    while let Some(r) = rows.try_next().await? {
+        add_recent_complaint(&mut out, &r)?;
+    }
+    Ok(out)
+}
+
+/// The suppressions the scope needs (email → reason).
+async fn suppressed(pool: &sqlx::PgPool, scope: &Scope) -> Result<HashMap<String, String>> {
+    let q = bind_scope(
+        sqlx::query(sqlx::AssertSqlSafe(suppressions_sql(scope, "$1"))),
+        scope,
+    );
+    suppressions(q.fetch(pool).map(|r| {
+        let r = r?;
+        Ok::<_, StoreError>((r.text(0)?, r.text(1)?))
+    }))
+    .await
+}
+
+/// The deliveries stream's transaction, when the facts bring the deliveries.
+async fn deliveries_transaction(
+    streams: &sqlx::PgPool,
+    wanted: bool,
+) -> Result<Option<sqlx::Transaction<'static, sqlx::Postgres>>> {
+    if !wanted {
+        return Ok(None);
+    }
+    let mut t = facts_transaction(streams).await?;
+    // Walk the unique key in order: a sort of the whole outbox (what the costs pick for a
+    // table read in full) holds every row before the first is sent.
+    sqlx::query("SET LOCAL enable_sort = off")
+        .execute(&mut *t)
+        .await?;
+    Ok(Some(t))
+}
+
+#[async_trait]
+impl Facts for PgStore {
+    async fn margins(&self, since: DateTime<Utc>) -> Result<Vec<f64>> {
+        let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+            .fetch_one(&self.pool)
+            .await?;
+        let mut margins: Vec<f64> = sqlx::query_scalar::<_, f64>(
+            "SELECT SUM(margin)::float8 FROM orders WHERE occurred_at >= $1 GROUP BY customer_id",
+        )
+        .bind(since)
+        .fetch(&self.streams)
+        .try_collect()
+        .await?;
+        margins.resize(margins.len().max(customers as usize), 0.0);
+        Ok(margins)
+    }
+
+    fn facts_chunks(
+        &self,
+        scope: Scope,
+        w: FactsWindows,
+        chunk: usize,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<FactsRow>>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let pool = self.pool.clone();
+        let streams = self.streams.clone();
+        tokio::spawn(async move {
+            // Three (four) statements on connections of the streams pool: server processes
+            // scan side by side while the merge consumes their rows in customer-id order.
+            let up_front = async {
+                let suppressed = suppressed(&pool, &scope).await?;
+                let recent_complaints = match w.recent_complaints_since {
+                    Some(since) => Some(recent_complaints(&pool, since).await?),
+                    None => None,
+                };
+                let txs = (
+                    facts_transaction(&streams).await?,
+                    facts_transaction(&streams).await?,
+                    facts_transaction(&streams).await?,
+                    deliveries_transaction(&streams, w.deliveries).await?,
+                );
+                Ok::<_, StoreError>((suppressed, recent_complaints, txs))
+            };
+            let (suppressed, recent_complaints, (mut ct, mut ot, mut et, mut dt)) =
+                match up_front.await {
+                    Ok(read) => read,
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                };
+            let sql = |t: &str, p: &str| facts_sql(t, &scope, p);
+            let customers_sql = sql(include_str!("../sql/postgres_facts_customers.sql"), "$1");
+            let orders_sql = sql(include_str!("../sql/postgres_facts_orders.sql"), "$4");
+            let events_sql = sql(include_str!("../sql/postgres_facts_events.sql"), "$2");
+            let customers = bind_scope(sqlx::query(sqlx::AssertSqlSafe(customers_sql)), &scope)
+                .fetch(&mut *ct)
+                .map(|r| facts_customer(&r?));
+            let orders = bind_scope(
+                sqlx::query(sqlx::AssertSqlSafe(orders_sql))
+                    .bind(w.orders_since)
+                    .bind(w.margin_since)
+                    .bind(w.recent_orders_since),
+                &scope,
+            )
+            .fetch(&mut *ot)
+            .map(|r| order_facts(&r?, w.recent_orders_since.is_some()));
+            let events = bind_scope(
+                sqlx::query(sqlx::AssertSqlSafe(events_sql)).bind(w.referrals_since),
+                &scope,
+            )
+            .fetch(&mut *et)
+            .map(|r| event_facts(&r?));
+            let deliveries = dt.as_mut().map(|t| {
+                sqlx::query(DELIVERIES_BY_CUSTOMER_SQL)
+                    .fetch(&mut **t)
+                    .map(|r| customer_delivery(&r?))
+                    .boxed()
+            });
+            let streams = FactsStreams {
+                customers,
+                orders,
+                events,
+                deliveries,
+                recent_complaints,
+            };
+            merge_in_chunks(streams, &suppressed, &tx, chunk).await;
+        });
+        rx
+    }
+
+    async fn plan_contexts(
+        &self,
+        req: &ContextRequest<'_>,
+    ) -> Result<HashMap<String, PlanContext>> {
+        let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(req.ids.len());
+        let reads = [
+            (
+                "SELECT customer_id, id, occurred_at FROM orders \
+                 WHERE occurred_at >= $2 AND customer_id = ANY($1)",
+                Some(req.orders_since),
+                req.ordered_recently,
+                ContextRow::Order,
+            ),
+            (
+                "SELECT customer_id, seq, occurred_at FROM events \
+                 WHERE kind = 5 AND occurred_at >= $2 AND customer_id = ANY($1)",
+                Some(req.complaints_since),
+                req.complained_recently,
+                ContextRow::Complaint,
+            ),
+            (
+                "SELECT customer_id, campaign, occurrence, COALESCE(sent_at, send_at), \
+                 service, status FROM deliveries WHERE customer_id = ANY($1)",
+                None,
+                req.ids,
+                ContextRow::Delivery,
+            ),
+        ];
+        for (sql, since, ids, row) in reads {
+            for chunk in batches(ids, BATCH) {
+                let mut q = sqlx::query(sql).bind(chunk);
+                if let Some(since) = since {
+                    q = q.bind(since);
+                }
+                for r in q.fetch_all(&self.pool).await? {
+                    row.add(&r, &mut out)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+    async fn cycle_watermark(&self) -> Result<Option<DateTime<Utc>>> {
+        // Writers stamp `touched_at` with clock_timestamp() as they write. A write this
+        // cycle cannot see either had already begun (its transaction holds an xid now, and
+        // its stamps are no older than its start) or will stamp after this instant. So the
+        // watermark is now, or the start of the oldest writing transaction if earlier; the
+        // cycle need not wait for it. One clock (the database's) for every replica.
+        let mark: DateTime<Utc> = sqlx::query_scalar(
+            "SELECT LEAST(clock_timestamp(), \
+               (SELECT MIN(xact_start) FROM pg_stat_activity \
+                WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() \
+                  AND datname = current_database()))",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Some(mark))
+    }
+}

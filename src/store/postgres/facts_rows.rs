@@ -1,0 +1,81 @@
+//! PostgreSQL: the facts statements' rows, the transactions they run in, and their scope
+//! parameter.
+
+use crate::store::columns::Columns;
+use crate::store::facts_merge::{CustomerDelivery, EventFacts, OrderFacts};
+use crate::store::rows::delivery_ref;
+use crate::store::{Result, Scope};
+use sqlx::Postgres;
+use sqlx::postgres::{PgArguments, PgRow};
+
+/// One row of postgres_facts_orders.sql; `recent_wanted`: whether the statement was asked
+/// for the recent orders (a NULL list then means none, not "not read").
+pub(super) fn order_facts(r: &PgRow, recent_wanted: bool) -> Result<OrderFacts> {
+    use sqlx::Row;
+    let ids: Option<Vec<String>> = r.try_get(4)?;
+    let times: Option<Vec<chrono::DateTime<chrono::Utc>>> = r.try_get(5)?;
+    let recent_orders = recent_wanted.then(|| {
+        ids.unwrap_or_default()
+            .into_iter()
+            .zip(times.unwrap_or_default())
+            .collect()
+    });
+    Ok(OrderFacts {
+        customer_id: r.text(0)?,
+        orders_in_window: r.int(1)? as u32,
+        margin_in_window: r.float(2)?,
+        last_order_at: r.opt_time(3)?,
+        recent_orders,
+    })
+}
+
+/// One row of postgres_facts_events.sql.
+pub(super) fn event_facts(r: &PgRow) -> Result<EventFacts> {
+    Ok(EventFacts {
+        customer_id: r.text(0)?,
+        last_click_at: r.opt_time(1)?,
+        last_reply_at: r.opt_time(2)?,
+        last_support_contact_at: r.opt_time(3)?,
+        last_complaint_at: r.opt_time(4)?,
+        last_complaint_resolved_at: r.opt_time(5)?,
+        last_survey_response_at: r.opt_time(6)?,
+        partnership_accepted_at: r.opt_time(7)?,
+        referrals_in_window: r.int(8)? as u32,
+        any_complaint_at: r.opt_time(9)?,
+    })
+}
+
+/// (customer, delivery as in `rows::delivery_ref`)
+pub(super) fn customer_delivery(r: &PgRow) -> Result<CustomerDelivery> {
+    Ok(CustomerDelivery {
+        customer_id: r.text(0)?,
+        delivery: delivery_ref(r, 1)?,
+    })
+}
+
+/// A transaction for one of the facts streams, with the settings its plan needs: no JIT (it
+/// compiled each statement for longer than the statement ran), no parallel workers (three
+/// streams already share two cores, and with workers the customers were sorted instead of
+/// read in primary-key order). `SET LOCAL` ends with the transaction, not the connection.
+pub(super) async fn facts_transaction(
+    pool: &sqlx::PgPool,
+) -> Result<sqlx::Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
+    sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// Binds the scope's parameter, if it has one.
+pub(super) fn bind_scope<'q>(
+    q: sqlx::query::Query<'q, Postgres, PgArguments>,
+    scope: &Scope,
+) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+    match scope {
+        Scope::All => q,
+        Scope::TouchedSince(t) => q.bind(*t),
+        Scope::One(id) => q.bind(id.clone()),
+    }
+}

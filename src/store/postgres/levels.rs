@@ -1,0 +1,138 @@
+//! PostgreSQL: the cycle's writes (levels, history, queued deliveries), the level reads, and
+//! the statistics refresh after bulk writes.
+
+use super::notifications::insert_notifications;
+use super::{BATCH, PgStore};
+use crate::domain::NewNotification;
+use crate::store::columns::Columns;
+use crate::store::rows::history_entry;
+use crate::store::{
+    HistoryEntry, LevelChange, LevelCounts, Levels, NewDelivery, Result, StatsTable, batches,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[async_trait]
+impl Levels for PgStore {
+    async fn apply_cycle_notifying(
+        &self,
+        changes: &[LevelChange],
+        deliveries: &[NewDelivery],
+        notifications: &[NewNotification],
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in batches(changes, BATCH) {
+            sqlx::query(
+                "UPDATE customers c SET current_level = t.cur, target_level = t.tgt, \
+                 level_reasons = t.reasons::jsonb, assessed_at = $5 \
+                 FROM UNNEST($1::text[], $2::int2[], $3::int2[], $4::text[]) AS t(id, cur, tgt, reasons) \
+                 WHERE c.id = t.id",
+            )
+            .bind(chunk.iter().map(|c| c.customer_id.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.current.rank()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.target.rank()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.reasons_json()).collect::<Vec<_>>())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            let moved: Vec<&LevelChange> = chunk.iter().filter(|c| c.writes_history()).collect();
+            sqlx::query(
+                "INSERT INTO level_history (customer_id, from_level, to_level, at, reasons) \
+                 SELECT id, f, t, $4, r::jsonb FROM UNNEST($1::text[], $2::int2[], $3::int2[], $5::text[]) AS x(id, f, t, r)",
+            )
+            .bind(moved.iter().map(|c| c.customer_id.as_str()).collect::<Vec<_>>())
+            .bind(moved.iter().map(|c| c.from.map(crate::domain::Level::rank)).collect::<Vec<_>>())
+            .bind(moved.iter().map(|c| c.current.rank()).collect::<Vec<_>>())
+            .bind(at)
+            .bind(moved.iter().map(|c| c.reasons_json()).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut queued = 0;
+        for chunk in batches(deliveries, BATCH) {
+            queued += sqlx::query(
+                "INSERT INTO deliveries (id, customer_id, campaign, occurrence, service, status, current_level, \
+                 target_level, send_at, next_attempt_at, message_id, created_at, updated_at) \
+                 SELECT id, cid, campaign, occ, svc, 'queued', cur, tgt, send_at, send_at, mid, $10, $10 \
+                 FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::int2[], \
+                 $7::int2[], $8::timestamptz[], $9::text[]) AS t(id, cid, campaign, occ, svc, cur, tgt, send_at, mid) \
+                 ON CONFLICT (customer_id, campaign, occurrence) DO NOTHING",
+            )
+            .bind(chunk.iter().map(|d| d.id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.customer_id.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.campaign.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.occurrence.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.service).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.current.rank()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.target.rank()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.send_at).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.message_id.as_str()).collect::<Vec<_>>())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        // The level_changed notifications commit with the levels they announce.
+        insert_notifications(&mut tx, notifications).await?;
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    async fn level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts> {
+        let mut counts = LevelCounts::default();
+        for r in sqlx::query(
+            "SELECT locale, current_level::int8, target_level::int8, COUNT(*) FROM customers \
+             GROUP BY 1, 2, 3",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        {
+            counts.add_row(r)?;
+        }
+        let r = sqlx::query(
+            "SELECT COUNT(*) FILTER (WHERE to_level > from_level), COUNT(*) FILTER (WHERE to_level < from_level) \
+             FROM level_history WHERE at >= $1",
+        )
+        .bind(now - chrono::TimeDelta::days(30))
+        .fetch_one(&self.pool)
+        .await?;
+        counts.climbed_30d = r.count(0)?;
+        counts.dropped_30d = r.count(1)?;
+        Ok(counts)
+    }
+
+    async fn level_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
+        let rows = sqlx::query(
+            "SELECT from_level::int8, to_level::int8, at, reasons FROM level_history WHERE customer_id = $1 ORDER BY at, seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(history_entry).collect()
+    }
+
+    async fn refresh_statistics(&self, tables: &[StatsTable]) -> Result<()> {
+        // VACUUM (ANALYZE), not only ANALYZE: the facts are read by index-only scans, which
+        // visit the table for every row of a page the visibility map does not mark all-visible
+        // — every page of a freshly imported or rewritten table until a vacuum. Measured on
+        // 1M customers / 4M orders / 6M events just imported, with autovacuum off (as on the
+        // development machine; a busy server's autovacuum can lag as long): steady full cycle
+        // 18.7 s before, 8.7 s after (both at load 6), vacuuming orders 1.0 s, events 1.7 s.
+        // ANALYZE: `deliveries` analysed while empty looked like a table to scan and made the
+        // next cycle's lookups take ~1.4 s each.
+        if tables.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = tables.iter().map(|t| t.name()).collect();
+        // Simple-query protocol: VACUUM cannot run inside a transaction block.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "VACUUM (ANALYZE) {}",
+            names.join(", ")
+        )))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

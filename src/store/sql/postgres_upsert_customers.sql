@@ -1,0 +1,15 @@
+INSERT INTO customers (id, email, name, locale, timezone, subscribed, created_at,
+attributes, target_override, touched_at)
+SELECT id, email, name, locale, timezone, subscribed, created_at, attributes::jsonb,
+target_override, clock_timestamp()
+FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[],
+$7::timestamptz[], $8::text[], $9::int2[])
+AS t(id, email, name, locale, timezone, subscribed, created_at, attributes, target_override)
+ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name,
+locale = EXCLUDED.locale, timezone = EXCLUDED.timezone, subscribed = EXCLUDED.subscribed,
+created_at = EXCLUDED.created_at, attributes = EXCLUDED.attributes,
+target_override = EXCLUDED.target_override, touched_at = EXCLUDED.touched_at
+WHERE (customers.email, customers.name, customers.locale, customers.timezone,
+customers.subscribed, customers.created_at, customers.attributes, customers.target_override)
+IS DISTINCT FROM (EXCLUDED.email, EXCLUDED.name, EXCLUDED.locale, EXCLUDED.timezone,
+EXCLUDED.subscribed, EXCLUDED.created_at, EXCLUDED.attributes, EXCLUDED.target_override)

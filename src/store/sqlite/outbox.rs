@@ -1,0 +1,171 @@
+//! SQLite: the deliveries outbox — claims, results, and what rendering a claim needs.
+
+use super::{SqliteStore, push_list};
+use crate::store::portable;
+use crate::store::rows::{
+    claimed_delivery, complaint_occurrence, customer_profile, order_occurrence,
+};
+use crate::store::time::to_ms;
+use crate::store::{
+    ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, Outbox, OutboxCounts, Result,
+    batches,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Sqlite};
+use std::collections::HashMap;
+
+/// Rows per IN list (SQLite allows 32,766 variables).
+const BATCH: usize = 2_000;
+
+#[async_trait]
+impl Outbox for SqliteStore {
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: chrono::TimeDelta,
+        owner: &str,
+    ) -> Result<Vec<ClaimedDelivery>> {
+        // BEGIN IMMEDIATE takes the write lock up front, so two workers (or processes) never
+        // claim the same row; a live lease is only taken over once it has expired.
+        let mut tx = self.begin_write().await?;
+        let ids: Vec<String> = sqlx::query_scalar(include_str!("../sql/sqlite_claim_due.sql"))
+            .bind(to_ms(now + lease))
+            .bind(owner)
+            .bind(to_ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut claimed = Vec::with_capacity(ids.len());
+        for chunk in batches(&ids, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT d.id, d.customer_id, c.email, c.name, c.locale, c.timezone, c.attributes, c.subscribed, \
+                 s.reason, d.campaign, d.occurrence, d.current_level, d.target_level, d.attempts, d.message_id \
+                 FROM deliveries d JOIN customers c ON c.id = d.customer_id \
+                 LEFT JOIN suppressions s ON s.email = c.email WHERE d.id IN ",
+            );
+            push_list(&mut q, chunk.iter().map(String::as_str));
+            for r in q.build().fetch_all(&mut *tx).await? {
+                claimed.push(claimed_delivery(&r)?);
+            }
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn record_results(
+        &self,
+        results: &[DeliveryResult],
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        // One transaction, one cached statement per row: SQLite executes these in
+        // microseconds. `status = 'sending' AND lease_owner = ?` fences out a worker whose
+        // lease was taken over.
+        const FENCE: &str = " WHERE id = ? AND status = 'sending' AND lease_owner = ?";
+        let mut tx = self.begin_write().await?;
+        let now = to_ms(now);
+        for r in results {
+            let set = |columns: &str| {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE deliveries SET {columns}, lease_until = NULL, updated_at = ?{FENCE}"
+                )))
+            };
+            let (q, id) = match r {
+                DeliveryResult::Sent { id, links } => (
+                    set("status = 'sent', sent_at = ?, links = ?, last_error = NULL")
+                        .bind(now)
+                        .bind(serde_json::to_string(links).unwrap_or_default()),
+                    id,
+                ),
+                DeliveryResult::Retry {
+                    id,
+                    next_attempt_at,
+                    error,
+                } => (
+                    set("status = 'queued', next_attempt_at = ?, last_error = ?")
+                        .bind(to_ms(*next_attempt_at))
+                        .bind(error),
+                    id,
+                ),
+                DeliveryResult::Failed { id, error, .. } => {
+                    (set("status = 'failed', last_error = ?").bind(error), id)
+                }
+                DeliveryResult::Suppressed { id, reason } => (
+                    set("status = 'suppressed', last_error = ?").bind(reason),
+                    id,
+                ),
+            };
+            q.bind(now)
+                .bind(id.to_string())
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+            if let DeliveryResult::Failed {
+                suppress: Some((email, reason)),
+                ..
+            } = r
+            {
+                sqlx::query(
+                    "INSERT INTO suppressions (email, reason, source, created_at) \
+                     VALUES (?, ?, 'smtp', ?) ON CONFLICT (email) DO NOTHING",
+                )
+                .bind(email)
+                .bind(reason)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn occurrence_data(
+        &self,
+        order_ids: &[String],
+        seqs: &[i64],
+    ) -> Result<HashMap<String, OccurrenceData>> {
+        let mut out = HashMap::new();
+        for chunk in batches(order_ids, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT id, occurred_at, amount, currency, items FROM orders WHERE id IN ",
+            );
+            push_list(&mut q, chunk.iter().map(String::as_str));
+            for r in q.build().fetch_all(&self.pool).await? {
+                out.extend([order_occurrence(&r)?]);
+            }
+        }
+        for chunk in batches(seqs, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT seq, occurred_at, data FROM events WHERE seq IN ",
+            );
+            push_list(&mut q, chunk.iter().copied());
+            for r in q.build().fetch_all(&self.pool).await? {
+                out.extend([complaint_occurrence(&r)?]);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn outbox_counts(&self) -> Result<Vec<OutboxCounts>> {
+        portable::outbox_counts(&self.pool).await
+    }
+
+    async fn pending_deliveries(&self) -> Result<u64> {
+        portable::pending_deliveries(&self.pool).await
+    }
+
+    async fn customer(&self, id: &str) -> Result<Option<CustomerProfile>> {
+        sqlx::query(
+            "SELECT id, email, name, locale, timezone, attributes, subscribed, current_level, \
+             target_level FROM customers WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| customer_profile(&r))
+        .transpose()
+    }
+}

@@ -1,0 +1,68 @@
+//! SQLite: `rapport report`, level movement and table sizes (SQL in `sql/sqlite_report_*.sql`).
+
+use super::SqliteStore;
+use crate::domain::LevelMovement;
+use crate::domain::report::{CampaignReport, ReportFilter};
+use crate::store::portable;
+use crate::store::rows::{report_rows, transition};
+use crate::store::time::to_ms;
+use crate::store::{Reports, Result, TableCounts};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[async_trait]
+impl Reports for SqliteStore {
+    async fn counts(&self) -> Result<TableCounts> {
+        portable::table_counts(&self.pool).await
+    }
+
+    async fn report(&self, f: &ReportFilter) -> Result<Vec<CampaignReport>> {
+        let since = f.since.map(to_ms);
+        let locale = f.locale.as_deref();
+        let campaign = f.campaign.as_deref();
+        // Three independent read queries on pooled connections: WAL readers run side by
+        // side, so the report takes as long as the slowest of them, not their sum.
+        // Without --since/--locale the cheaper variants need no row of deliveries but the
+        // campaign (see the SQL files for the measurements).
+        let filtered = since.is_some() || locale.is_some();
+        let status = if filtered {
+            sqlx::query(include_str!("../sql/sqlite_report_status.sql"))
+                .bind(campaign)
+                .bind(since)
+                .bind(locale)
+        } else {
+            sqlx::query(include_str!("../sql/sqlite_report_status_all.sql")).bind(campaign)
+        }
+        .fetch_all(&self.pool);
+        let engagement = sqlx::query(include_str!("../sql/sqlite_report_engagement.sql"))
+            .bind(campaign)
+            .bind(since)
+            .bind(locale)
+            .fetch_all(&self.pool);
+        let rates = f.rates_json();
+        let conversions = sqlx::query(include_str!("../sql/sqlite_report_conversions.sql"))
+            .bind(campaign)
+            .bind(since)
+            .bind(locale)
+            .bind(&rates)
+            .bind(f.conversion_window.num_milliseconds())
+            .fetch_all(&self.pool);
+        let (status, engagement, conversions) = tokio::try_join!(status, engagement, conversions)?;
+        report_rows(&status, &engagement, &conversions)
+    }
+
+    async fn level_movement(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<LevelMovement> {
+        let rows = sqlx::query(include_str!("../sql/sqlite_level_movement.sql"))
+            .bind(to_ms(since))
+            .bind(to_ms(until))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut m = LevelMovement::empty(since, until);
+        m.transitions = rows.iter().map(transition).collect::<Result<_>>()?;
+        Ok(m)
+    }
+}
