@@ -53,9 +53,7 @@ fn past_delivery(d: DeliveryRef) -> PastDelivery {
 
 pub fn suppression_of(row_suppression: Option<&str>, subscribed: bool) -> Option<Suppression> {
     match row_suppression {
-        Some(r) if r.contains("bounce") => Some(Suppression::Bounced),
-        Some(r) if r.contains("complain") || r.contains("spam") => Some(Suppression::Complained),
-        Some(_) => Some(Suppression::Unsubscribed),
+        Some(reason) => Some(Suppression::of_reason(reason)),
         None if !subscribed => Some(Suppression::Unsubscribed),
         None => None,
     }

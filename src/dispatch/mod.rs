@@ -277,7 +277,7 @@ async fn send_one(
     if !d.subscribed {
         return DeliveryResult::Suppressed {
             id: d.id,
-            reason: "unsubscribed".into(),
+            reason: crate::domain::suppression::reason::UNSUBSCRIBED.into(),
         };
     }
     let (email, links) = match composer.compose(d, prepared, clock.now()) {

@@ -1,6 +1,7 @@
 //! Retry policy (which outcome becomes which delivery state), separate from the mechanics
 //! of sending (Vector's split). Pure: `now` and the jitter source are arguments.
 
+use crate::domain::suppression::reason;
 use crate::mailer::SendOutcome;
 use crate::store::DeliveryResult;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -34,12 +35,8 @@ impl RetryPolicy {
             SendOutcome::Failed { hard_bounce, .. } => DeliveryResult::Failed {
                 id,
                 error: outcome.to_string(),
-                suppress: hard_bounce.then(|| {
-                    (
-                        email.to_string(),
-                        format!("bounced: {}", outcome.enhanced().unwrap_or("hard bounce")),
-                    )
-                }),
+                suppress: hard_bounce
+                    .then(|| (email.to_string(), reason::smtp_bounce(outcome.enhanced()))),
             },
             SendOutcome::Retry { .. } if attempts >= self.max_attempts => DeliveryResult::Failed {
                 id,

@@ -13,6 +13,7 @@ mod movement;
 mod notification;
 mod record;
 pub mod report;
+pub mod suppression;
 mod timezone;
 mod webhook_token;
 
@@ -28,6 +29,7 @@ pub use notification::{
     ClaimedNotification, NewNotification, NotificationCounts, NotificationResult,
 };
 pub use record::{CustomerRecord, EventRecord, OrderRecord};
+pub use suppression::Suppression;
 pub use timezone::Timezone;
 pub use webhook_token::SingleUseToken;
 

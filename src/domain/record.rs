@@ -1,6 +1,7 @@
 //! The records every source of data is turned into (import files, the API, the pixel,
 //! pages and provider webhooks) and the store keeps: customers, orders and events.
 
+use super::suppression::reason;
 use super::{Currency, CustomerId, EmailAddress, EventKind, Level, Locale, Timezone};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -64,10 +65,10 @@ impl EventRecord {
     /// unsubscribe, a hard bounce or a spam complaint is never mailed again.
     pub fn suppression_reason(&self) -> Option<&'static str> {
         match self.kind {
-            EventKind::Unsubscribe => Some("unsubscribed"),
-            EventKind::SpamComplaint => Some("complained: spam report"),
+            EventKind::Unsubscribe => Some(reason::UNSUBSCRIBED),
+            EventKind::SpamComplaint => Some(reason::SPAM_REPORT),
             EventKind::Bounce if self.data.get("type").and_then(Value::as_str) == Some("hard") => {
-                Some("bounced: hard")
+                Some(reason::HARD_BOUNCE_EVENT)
             }
             _ => None,
         }

@@ -6,6 +6,7 @@
 use super::apply::{IngestError, Rules, apply};
 use super::batch::{Batch, Suppression};
 use super::machine::scanner_agent;
+use crate::domain::suppression::reason;
 use crate::domain::{CustomerId, EventKind, EventRecord};
 use crate::store::{Store, TrackedDelivery};
 use chrono::{DateTime, Utc};
@@ -54,7 +55,7 @@ pub fn unsubscribe(d: &TrackedDelivery, source: &'static str, now: DateTime<Utc>
     let mut b = batch(event(d, id, EventKind::Unsubscribe, data, false, now));
     b.requested.push(Suppression {
         address: d.email.clone(),
-        reason: "unsubscribe".into(),
+        reason: reason::UNSUBSCRIBE_REQUEST.into(),
         source,
     });
     b

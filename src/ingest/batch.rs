@@ -2,6 +2,7 @@
 //! the soft bounces to check against the limit and a provider's single-use token. Built by
 //! the pure steps of each source, written by [`super::apply`] in one transaction.
 
+use crate::domain::suppression::reason;
 use crate::domain::{EventRecord, SingleUseToken};
 use std::collections::HashMap;
 
@@ -83,7 +84,7 @@ pub fn soft_bounce_limit_reached(
             let b = soft_bounced.get(customer)?;
             Some(Suppression {
                 address: b.address.clone(),
-                reason: format!("bounced: {n} soft bounces in a row"),
+                reason: reason::soft_bounce_limit(*n),
                 source: b.source,
             })
         })

@@ -9,31 +9,7 @@ use chrono_tz::Tz;
 use std::borrow::Cow;
 use std::fmt;
 
-/// Why an address must not be written to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Suppression {
-    Unsubscribed,
-    /// A hard bounce (the mailbox does not exist).
-    Bounced,
-    /// The recipient reported an email as spam.
-    Complained,
-}
-
-impl Suppression {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Suppression::Unsubscribed => "unsubscribed",
-            Suppression::Bounced => "bounced",
-            Suppression::Complained => "complained",
-        }
-    }
-}
-
-impl fmt::Display for Suppression {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::domain::Suppression;
 
 /// One reason, with its numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,28 +1,22 @@
 //! The rows one provider event becomes, and the reason a suppressing event gives. Pure.
 
 use super::correlate::Owner;
+use crate::domain::suppression::reason::{self, Reported};
 use crate::domain::{CustomerId, EventKind, EventRecord};
 use crate::ingest::machine::{early_open, machine_agent};
 use crate::providers::{InboundEvent, InboundKind};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-/// `hard_bounce`, `spam_complaint` or `unsubscribe`, then the provider's code and reason.
+/// The suppression reason of a suppressing provider event (a hard bounce, a spam complaint or
+/// an unsubscribe), with the provider's code and words.
 pub fn suppression_reason(e: &InboundEvent) -> String {
-    let mut reason = match e.kind {
-        InboundKind::SpamComplaint => "spam_complaint".to_string(),
-        InboundKind::Unsubscribe => "unsubscribe".to_string(),
-        _ => "hard_bounce".to_string(),
+    let what = match e.kind {
+        InboundKind::SpamComplaint => Reported::SpamComplaint,
+        InboundKind::Unsubscribe => Reported::Unsubscribe,
+        _ => Reported::HardBounce,
     };
-    if let Some(code) = &e.enhanced_code {
-        reason.push_str(": ");
-        reason.push_str(code);
-    }
-    if let Some(r) = &e.reason {
-        reason.push_str(if e.enhanced_code.is_some() { " " } else { ": " });
-        reason.extend(r.chars().filter(|c| !c.is_control()).take(200));
-    }
-    reason
+    reason::provider(what, e.enhanced_code.as_deref(), e.reason.as_deref())
 }
 
 /// One row, and for a spam complaint also a `complaint` behaviour event (the customer
