@@ -56,7 +56,7 @@ pub async fn run(
 ) -> Result<CycleReport, StoreError> {
     let started = Instant::now();
     let full = matches!(opts.scope, Scope::All);
-    // Taken before any facts are read: see `Store::cycle_watermark`.
+    // Taken before any facts are read: see `Facts::cycle_watermark` (store/facts.rs).
     let watermark = if opts.dry_run || matches!(opts.scope, Scope::One(_)) {
         None
     } else {
