@@ -8,6 +8,7 @@ use rapport::config::Config;
 use rapport::domain::{Currency, CustomerId, EventKind, Level};
 use rapport::import::{CustomerRecord, EventRecord, OrderRecord, RecordDefaults, Row};
 use rapport::report::{self, CampaignReport, ReportFilter};
+use rapport::store::Claim;
 use rapport::store::{DeliveryResult, LevelChange, NewDelivery, Store};
 use serde_json::json;
 use uuid::Uuid;
@@ -87,7 +88,12 @@ async fn queue(s: &dyn Store, campaign: &str, who: &[&str], at: DateTime<Utc>) -
 /// Claims everything due at `at`, records the given outcome per delivery (sent by default).
 async fn send(s: &dyn Store, at: DateTime<Utc>, failed: &[Uuid]) {
     let claimed = s
-        .claim_due(at, 100, TimeDelta::minutes(5), "test")
+        .claim_due(Claim {
+            now: at,
+            limit: 100,
+            lease: TimeDelta::minutes(5),
+            owner: "test",
+        })
         .await
         .unwrap();
     let results: Vec<DeliveryResult> = claimed

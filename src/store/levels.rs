@@ -17,16 +17,18 @@ pub trait Levels {
         deliveries: &[NewDelivery],
         at: DateTime<Utc>,
     ) -> Result<u64> {
-        self.apply_cycle_notifying(changes, deliveries, &[], at)
-            .await
+        let writes = CycleWrites {
+            changes,
+            deliveries,
+            notifications: &[],
+        };
+        self.apply_cycle_notifying(writes, at).await
     }
     /// [`Levels::apply_cycle`] that also queues the `level_changed` notifications announcing
     /// the changes, in the same transaction: they exist exactly when the levels were written.
     async fn apply_cycle_notifying(
         &self,
-        changes: &[LevelChange],
-        deliveries: &[NewDelivery],
-        notifications: &[NewNotification],
+        writes: CycleWrites<'_>,
         at: DateTime<Utc>,
     ) -> Result<u64>;
     async fn level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts>;
@@ -40,6 +42,15 @@ pub trait Levels {
         let _ = tables;
         Ok(())
     }
+}
+
+/// What one cycle writes together, in one transaction: level changes, the deliveries it
+/// queues, and the `level_changed` notifications announcing the changes.
+#[derive(Debug, Clone, Copy)]
+pub struct CycleWrites<'a> {
+    pub changes: &'a [LevelChange],
+    pub deliveries: &'a [NewDelivery],
+    pub notifications: &'a [NewNotification],
 }
 
 /// A level change to write: the new levels and, when the current level differs (or is the

@@ -6,6 +6,7 @@
 //! over a store) brings the concern traits into scope with `use crate::store::prelude::*`.
 
 mod columns;
+mod dialect;
 mod engine_state;
 mod facts;
 mod facts_fold;
@@ -26,19 +27,19 @@ mod suppressions;
 mod time;
 mod tracking;
 
-pub use engine_state::EngineState;
+pub use engine_state::{EngineState, LeaseRequest};
 pub use facts::{ContextRequest, DeliveryRef, Facts, FactsRow, FactsWindows, PlanContext, Scope};
 pub use import::{Import, ImportTx, TokenUse, UpsertCounts};
-pub use levels::{HistoryEntry, LevelChange, LevelCounts, Levels, NewDelivery};
+pub use levels::{CycleWrites, HistoryEntry, LevelChange, LevelCounts, Levels, NewDelivery};
 pub use notifications::Notifications;
 pub use outbox::{
-    ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, Outbox, OutboxCounts,
+    Claim, ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, Outbox, OutboxCounts,
 };
 pub use postgres::PgStore;
 pub use products::{Products, Suggestions};
 pub use reports::{Reports, TableCounts};
 pub use sqlite::SqliteStore;
-pub use suppressions::Suppressions;
+pub use suppressions::{Suppression, Suppressions};
 pub use tracking::{TrackedDelivery, Tracking};
 
 /// The concern traits: what a caller holding an `Arc<dyn Store>` needs in scope to call it.

@@ -1,6 +1,7 @@
 //! Notifications to other systems (`[[notify]]`): an outbox of POSTs with leases.
 
 use super::Result;
+use super::outbox::Claim;
 use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,10 +14,7 @@ pub trait Notifications {
     /// Claims up to `limit` due notifications for the named endpoints, with a lease.
     async fn claim_notifications(
         &self,
-        now: DateTime<Utc>,
-        limit: u32,
-        lease: chrono::TimeDelta,
-        owner: &str,
+        claim: Claim<'_>,
         endpoints: &[String],
     ) -> Result<Vec<ClaimedNotification>>;
     /// Records what became of claimed notifications (ignored where the lease is no longer ours).

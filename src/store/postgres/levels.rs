@@ -3,11 +3,10 @@
 
 use super::notifications::insert_notifications;
 use super::{BATCH, PgStore};
-use crate::domain::NewNotification;
 use crate::store::columns::Columns;
 use crate::store::rows::history_entry;
 use crate::store::{
-    HistoryEntry, LevelChange, LevelCounts, Levels, NewDelivery, Result, StatsTable, batches,
+    CycleWrites, HistoryEntry, LevelChange, LevelCounts, Levels, Result, StatsTable, batches,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -16,13 +15,11 @@ use chrono::{DateTime, Utc};
 impl Levels for PgStore {
     async fn apply_cycle_notifying(
         &self,
-        changes: &[LevelChange],
-        deliveries: &[NewDelivery],
-        notifications: &[NewNotification],
+        writes: CycleWrites<'_>,
         at: DateTime<Utc>,
     ) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
-        for chunk in batches(changes, BATCH) {
+        for chunk in batches(writes.changes, BATCH) {
             sqlx::query(
                 "UPDATE customers c SET current_level = t.cur, target_level = t.tgt, \
                  level_reasons = t.reasons::jsonb, assessed_at = $5 \
@@ -50,7 +47,7 @@ impl Levels for PgStore {
             .await?;
         }
         let mut queued = 0;
-        for chunk in batches(deliveries, BATCH) {
+        for chunk in batches(writes.deliveries, BATCH) {
             queued += sqlx::query(
                 "INSERT INTO deliveries (id, customer_id, campaign, occurrence, service, status, current_level, \
                  target_level, send_at, next_attempt_at, message_id, created_at, updated_at) \
@@ -74,7 +71,7 @@ impl Levels for PgStore {
             .rows_affected();
         }
         // The level_changed notifications commit with the levels they announce.
-        insert_notifications(&mut tx, notifications).await?;
+        insert_notifications(&mut tx, writes.notifications).await?;
         tx.commit().await?;
         Ok(queued)
     }

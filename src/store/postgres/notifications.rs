@@ -5,7 +5,7 @@ use super::{BATCH, PgStore};
 use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
 use crate::store::portable;
 use crate::store::rows::claimed_notification;
-use crate::store::{Notifications, Result, batches};
+use crate::store::{Claim, Notifications, Result, batches};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -54,19 +54,16 @@ impl Notifications for PgStore {
 
     async fn claim_notifications(
         &self,
-        now: DateTime<Utc>,
-        limit: u32,
-        lease: chrono::TimeDelta,
-        owner: &str,
+        claim: Claim<'_>,
         endpoints: &[String],
     ) -> Result<Vec<ClaimedNotification>> {
         // Due and pending, not leased (or the lease ran out: a worker that died mid-way).
         let rows = sqlx::query(include_str!("../sql/postgres_claim_notifications.sql"))
-            .bind(owner)
-            .bind(now + lease)
-            .bind(now)
+            .bind(claim.owner)
+            .bind(claim.until())
+            .bind(claim.now)
             .bind(endpoints)
-            .bind(i64::from(limit))
+            .bind(i64::from(claim.limit))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(claimed_notification).collect()

@@ -2,11 +2,10 @@
 
 use super::SqliteStore;
 use super::notifications::insert_notifications;
-use crate::domain::NewNotification;
 use crate::store::columns::Columns;
 use crate::store::rows::history_entry;
 use crate::store::time::to_ms;
-use crate::store::{HistoryEntry, LevelChange, LevelCounts, Levels, NewDelivery, Result, batches};
+use crate::store::{CycleWrites, HistoryEntry, LevelChange, LevelCounts, Levels, Result, batches};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite};
@@ -20,13 +19,11 @@ const BATCH: usize = 2_000;
 impl Levels for SqliteStore {
     async fn apply_cycle_notifying(
         &self,
-        changes: &[LevelChange],
-        deliveries: &[NewDelivery],
-        notifications: &[NewNotification],
+        writes: CycleWrites<'_>,
         at: DateTime<Utc>,
     ) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        for chunk in batches(changes, BATCH) {
+        for chunk in batches(writes.changes, BATCH) {
             let reasons: Vec<String> = chunk.iter().map(LevelChange::reasons_json).collect();
             let mut q = QueryBuilder::<Sqlite>::new("WITH t (id, cur, tgt, reasons) AS (");
             q.push_values(chunk.iter().zip(&reasons), |mut b, (c, r)| {
@@ -63,7 +60,7 @@ impl Levels for SqliteStore {
             q.build().execute(&mut *tx).await?;
         }
         let mut queued = 0;
-        for chunk in batches(deliveries, BATCH) {
+        for chunk in batches(writes.deliveries, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO deliveries (id, customer_id, campaign, occurrence, service, status, current_level, \
                  target_level, send_at, next_attempt_at, message_id, created_at, updated_at) ",
@@ -87,7 +84,7 @@ impl Levels for SqliteStore {
             queued += q.build().execute(&mut *tx).await?.rows_affected();
         }
         // The level_changed notifications commit with the levels they announce.
-        insert_notifications(&mut tx, notifications).await?;
+        insert_notifications(&mut tx, writes.notifications).await?;
         tx.commit().await?;
         Ok(queued)
     }

@@ -5,7 +5,7 @@ use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, No
 use crate::store::portable;
 use crate::store::rows::claimed_notification;
 use crate::store::time::to_ms;
-use crate::store::{Notifications, Result, batches};
+use crate::store::{Claim, Notifications, Result, batches};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -51,21 +51,18 @@ impl Notifications for SqliteStore {
 
     async fn claim_notifications(
         &self,
-        now: DateTime<Utc>,
-        limit: u32,
-        lease: chrono::TimeDelta,
-        owner: &str,
+        claim: Claim<'_>,
         endpoints: &[String],
     ) -> Result<Vec<ClaimedNotification>> {
         let mut tx = self.begin_write().await?;
         // Due and pending, not leased (or the lease ran out: a worker that died mid-way).
         // notifications_due (status, next_attempt_at) gives them in time order.
         let rows = sqlx::query(include_str!("../sql/sqlite_claim_notifications.sql"))
-            .bind(owner)
-            .bind(to_ms(now + lease))
-            .bind(to_ms(now))
+            .bind(claim.owner)
+            .bind(to_ms(claim.until()))
+            .bind(to_ms(claim.now))
             .bind(serde_json::to_string(endpoints).unwrap_or_else(|_| "[]".into()))
-            .bind(i64::from(limit))
+            .bind(i64::from(claim.limit))
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
