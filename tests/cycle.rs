@@ -259,7 +259,7 @@ async fn a_first_assessment_is_where_a_customer_starts_not_a_climb() {
             db.backend
         );
         let m = s
-            .level_movement(t1 - TimeDelta::days(1), now())
+            .level_movement(t1 - TimeDelta::days(1)..now())
             .await
             .unwrap();
         assert_eq!((m.climbs(), m.drops()), (0, 0), "{}: {m:?}", db.backend);
@@ -298,7 +298,7 @@ async fn a_first_assessment_is_where_a_customer_starts_not_a_climb() {
             db.backend
         );
         let m = s
-            .level_movement(t1 - TimeDelta::days(1), now() + TimeDelta::hours(1))
+            .level_movement(t1 - TimeDelta::days(1)..now() + TimeDelta::hours(1))
             .await
             .unwrap();
         assert_eq!((m.climbs(), m.drops()), (1, 0), "{}: {m:?}", db.backend);

@@ -559,7 +559,7 @@ async fn level_movement_counts_transitions_and_time_to_climb() {
         change(s, "c3", Basic, Reactive, t0() - days(40)).await; // before the period
 
         let m = s
-            .level_movement(t0() - days(1), t0() + days(30))
+            .level_movement(t0() - days(1)..t0() + days(30))
             .await
             .unwrap();
         assert_eq!((m.climbs(), m.drops()), (3, 1), "{}", db.backend);
@@ -582,7 +582,7 @@ async fn level_movement_counts_transitions_and_time_to_climb() {
 
         // A later period still measures c1's second step from its first (before the period).
         let m = s
-            .level_movement(t0() + days(7), t0() + days(30))
+            .level_movement(t0() + days(7)..t0() + days(30))
             .await
             .unwrap();
         assert_eq!((m.climbs(), m.drops()), (1, 0), "{}", db.backend);

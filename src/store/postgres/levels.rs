@@ -3,8 +3,7 @@
 
 use super::notifications::insert_notifications;
 use super::{BATCH, PgStore};
-use crate::store::columns::Columns;
-use crate::store::rows::history_entry;
+use crate::store::levels::{level_history, moves_since};
 use crate::store::{
     CycleWrites, HistoryEntry, LevelChange, LevelCounts, Levels, Result, StatsTable, batches,
 };
@@ -88,26 +87,15 @@ impl Levels for PgStore {
         {
             counts.add_row(r)?;
         }
-        let r = sqlx::query(
-            "SELECT COUNT(*) FILTER (WHERE to_level > from_level), COUNT(*) FILTER (WHERE to_level < from_level) \
-             FROM level_history WHERE at >= $1",
-        )
-        .bind(now - chrono::TimeDelta::days(30))
-        .fetch_one(&self.pool)
-        .await?;
-        counts.climbed_30d = r.count(0)?;
-        counts.dropped_30d = r.count(1)?;
+        let since = now - chrono::TimeDelta::days(30);
+        (counts.climbed_30d, counts.dropped_30d) = moves_since(&self.pool, since).await?;
         Ok(counts)
     }
 
     async fn level_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
-        let rows = sqlx::query(
-            "SELECT from_level::int8, to_level::int8, at, reasons FROM level_history WHERE customer_id = $1 ORDER BY at, seq",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(history_entry).collect()
+        let sql = "SELECT from_level::int8, to_level::int8, at, reasons FROM level_history \
+                   WHERE customer_id = $1 ORDER BY at, seq";
+        level_history(&self.pool, sql, id).await
     }
 
     async fn refresh_statistics(&self, tables: &[StatsTable]) -> Result<()> {

@@ -3,6 +3,7 @@
 
 use super::{BATCH, PgStore};
 use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
+use crate::store::notifications::record_notification;
 use crate::store::portable;
 use crate::store::rows::claimed_notification;
 use crate::store::{Claim, Notifications, Result, batches};
@@ -76,38 +77,8 @@ impl Notifications for PgStore {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        // Only while the lease is still ours (see the SQLite side).
         for r in results {
-            let q = match r {
-                NotificationResult::Delivered { id, status } => sqlx::query(
-                    "UPDATE notifications SET status = 'delivered', delivered_at = $1, last_status = $2, \
-                     last_error = NULL, lease_until = NULL WHERE id = $3 AND lease_owner = $4",
-                )
-                .bind(now)
-                .bind(i32::from(*status))
-                .bind(id),
-                NotificationResult::Retry {
-                    id,
-                    next_attempt_at,
-                    status,
-                    error,
-                } => sqlx::query(
-                    "UPDATE notifications SET next_attempt_at = $1, last_status = $2, last_error = $3, \
-                     lease_until = NULL WHERE id = $4 AND lease_owner = $5",
-                )
-                .bind(*next_attempt_at)
-                .bind(status.map(i32::from))
-                .bind(error)
-                .bind(id),
-                NotificationResult::Failed { id, status, error } => sqlx::query(
-                    "UPDATE notifications SET status = 'failed', last_status = $1, last_error = $2, \
-                     lease_until = NULL WHERE id = $3 AND lease_owner = $4",
-                )
-                .bind(status.map(i32::from))
-                .bind(error)
-                .bind(id),
-            };
-            q.bind(owner).execute(&mut *tx).await?;
+            record_notification(&mut *tx, r, owner, now).await?;
         }
         tx.commit().await?;
         Ok(())

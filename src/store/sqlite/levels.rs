@@ -2,8 +2,7 @@
 
 use super::SqliteStore;
 use super::notifications::insert_notifications;
-use crate::store::columns::Columns;
-use crate::store::rows::history_entry;
+use crate::store::levels::{level_history, moves_since};
 use crate::store::time::to_ms;
 use crate::store::{CycleWrites, HistoryEntry, LevelChange, LevelCounts, Levels, Result, batches};
 use async_trait::async_trait;
@@ -99,26 +98,14 @@ impl Levels for SqliteStore {
         for r in &rows {
             counts.add_row(r)?;
         }
-        let r = sqlx::query(
-            "SELECT COALESCE(SUM(to_level > from_level), 0), COALESCE(SUM(to_level < from_level), 0) \
-             FROM level_history WHERE at >= ?",
-        )
-        .bind(to_ms(now - chrono::TimeDelta::days(30)))
-        .fetch_one(&self.pool)
-        .await?;
-        counts.climbed_30d = r.count(0)?;
-        counts.dropped_30d = r.count(1)?;
+        let since = now - chrono::TimeDelta::days(30);
+        (counts.climbed_30d, counts.dropped_30d) = moves_since(&self.pool, since).await?;
         Ok(counts)
     }
 
     async fn level_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
-        let rows = sqlx::query(
-            "SELECT from_level, to_level, at, reasons FROM level_history \
-             WHERE customer_id = ? ORDER BY at, seq",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(history_entry).collect()
+        let sql = "SELECT from_level, to_level, at, reasons FROM level_history \
+                   WHERE customer_id = $1 ORDER BY at, seq";
+        level_history(&self.pool, sql, id).await
     }
 }

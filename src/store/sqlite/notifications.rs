@@ -2,6 +2,7 @@
 
 use super::{BATCH, SqliteStore};
 use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
+use crate::store::notifications::record_notification;
 use crate::store::portable;
 use crate::store::rows::claimed_notification;
 use crate::store::time::to_ms;
@@ -76,39 +77,8 @@ impl Notifications for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        // Only while the lease is still ours: if it ran out and another worker took the row,
-        // that worker's result is the one that counts.
         for r in results {
-            let q = match r {
-                NotificationResult::Delivered { id, status } => sqlx::query(
-                    "UPDATE notifications SET status = 'delivered', delivered_at = ?1, last_status = ?2, \
-                     last_error = NULL, lease_until = NULL WHERE id = ?3 AND lease_owner = ?4",
-                )
-                .bind(to_ms(now))
-                .bind(i64::from(*status))
-                .bind(id.to_string()),
-                NotificationResult::Retry {
-                    id,
-                    next_attempt_at,
-                    status,
-                    error,
-                } => sqlx::query(
-                    "UPDATE notifications SET next_attempt_at = ?1, last_status = ?2, last_error = ?3, \
-                     lease_until = NULL WHERE id = ?4 AND lease_owner = ?5",
-                )
-                .bind(to_ms(*next_attempt_at))
-                .bind(status.map(i64::from))
-                .bind(error)
-                .bind(id.to_string()),
-                NotificationResult::Failed { id, status, error } => sqlx::query(
-                    "UPDATE notifications SET status = 'failed', last_status = ?1, last_error = ?2, \
-                     lease_until = NULL WHERE id = ?3 AND lease_owner = ?4",
-                )
-                .bind(status.map(i64::from))
-                .bind(error)
-                .bind(id.to_string()),
-            };
-            q.bind(owner).execute(&mut *tx).await?;
+            record_notification(&mut *tx, r, owner, now).await?;
         }
         tx.commit().await?;
         Ok(())
