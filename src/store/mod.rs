@@ -1,9 +1,11 @@
 //! The only place SQL lives. The rest of the engine holds one [`Store`] (`Arc<dyn Store>`);
 //! what it can do is split by concern into small traits, one file each, so that adding a
 //! query to a concern edits that trait and one file per backend (`sqlite/<concern>.rs`,
-//! `postgres/<concern>.rs`). Through `dyn Store` every concern's methods are callable with
-//! only `Store` in scope; code that holds a concrete `SqliteStore`/`PgStore` (or is generic
-//! over a store) brings the concern traits into scope with `use crate::store::prelude::*`.
+//! `postgres/<concern>.rs`) — or only the trait's file, when the statement reads the same on
+//! both backends (written once there with `$n` placeholders, bound through `dialect`).
+//! Through `dyn Store` every concern's methods are callable with only `Store` in scope; code
+//! that holds a concrete `SqliteStore`/`PgStore` (or is generic over a store) brings the
+//! concern traits into scope with `use crate::store::prelude::*`.
 
 mod columns;
 mod dialect;
