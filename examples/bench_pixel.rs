@@ -26,6 +26,7 @@ use rapport::domain::Level;
 use rapport::http::{AppState, HttpSettings};
 use rapport::import::{CustomerRecord, RecordDefaults, Row};
 use rapport::providers::Registry;
+use rapport::store::Claim;
 use rapport::store::{self, DeliveryResult, NewDelivery, Store};
 use rapport::tracking::Signer;
 use std::process::Command;
@@ -212,7 +213,12 @@ async fn seed(store: &dyn Store) -> anyhow::Result<uuid::Uuid> {
         )
         .await?;
     store
-        .claim_due(sent, 1_000, chrono::TimeDelta::minutes(5), "bench")
+        .claim_due(Claim {
+            now: sent,
+            limit: 1_000,
+            lease: chrono::TimeDelta::minutes(5),
+            owner: "bench",
+        })
         .await?;
     store
         .record_results(
@@ -369,7 +375,12 @@ async fn seed_more(store: &dyn Store) -> anyhow::Result<uuid::Uuid> {
         )
         .await?;
     store
-        .claim_due(sent, 1_000, chrono::TimeDelta::minutes(5), "bench")
+        .claim_due(Claim {
+            now: sent,
+            limit: 1_000,
+            lease: chrono::TimeDelta::minutes(5),
+            owner: "bench",
+        })
         .await?;
     store
         .record_results(&[DeliveryResult::Sent { id, links: vec![] }], "bench", sent)

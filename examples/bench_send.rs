@@ -23,6 +23,7 @@ use rapport::dispatch::Composer;
 use rapport::domain::{CustomerId, EmailAddress, Level, Locale, Timezone};
 use rapport::import::CustomerRecord;
 use rapport::mailer::OutgoingEmail;
+use rapport::store::Claim;
 use rapport::store::{DeliveryResult, NewDelivery, Store};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -234,7 +235,14 @@ async fn breakdown(
     let mut claimed = Vec::with_capacity(n);
     loop {
         let t = Instant::now();
-        let batch = store.claim_due(now, 500, lease, "bench").await?;
+        let batch = store
+            .claim_due(Claim {
+                now,
+                limit: 500,
+                lease,
+                owner: "bench",
+            })
+            .await?;
         claiming += t.elapsed();
         if batch.is_empty() {
             break;

@@ -35,6 +35,7 @@ use rapport::import::CustomerRecord;
 use rapport::providers::{
     BasicAuthSettings, MailgunSettings, Registry, SendgridSettings, WebhookSettings,
 };
+use rapport::store::Claim;
 use rapport::store::{self, DeliveryResult, NewDelivery, Store};
 use rapport::tracking::Signer;
 use secrecy::SecretString;
@@ -525,7 +526,12 @@ async fn seed(store: &dyn Store, n: usize) -> anyhow::Result<Vec<Sent>> {
     // Sent the way the dispatcher does it: claimed, then recorded under that claim.
     loop {
         let claimed = store
-            .claim_due(sent_at, 5_000, TimeDelta::minutes(5), "bench")
+            .claim_due(Claim {
+                now: sent_at,
+                limit: 5_000,
+                lease: TimeDelta::minutes(5),
+                owner: "bench",
+            })
             .await?;
         if claimed.is_empty() {
             break;

@@ -9,6 +9,7 @@ use rapport::config::Config;
 use rapport::cycle::{self, CycleOptions};
 use rapport::domain::{CustomerId, EventKind, Level};
 use rapport::import::{CustomerRecord, EventRecord, OrderRecord, RecordDefaults, Row};
+use rapport::store::Suppression;
 use rapport::store::{Scope, Store};
 use serde_json::json;
 
@@ -258,7 +259,7 @@ async fn a_first_assessment_is_where_a_customer_starts_not_a_climb() {
             db.backend
         );
         let m = s
-            .level_movement(t1 - TimeDelta::days(1), now())
+            .level_movement(t1 - TimeDelta::days(1)..now())
             .await
             .unwrap();
         assert_eq!((m.climbs(), m.drops()), (0, 0), "{}: {m:?}", db.backend);
@@ -297,7 +298,7 @@ async fn a_first_assessment_is_where_a_customer_starts_not_a_climb() {
             db.backend
         );
         let m = s
-            .level_movement(t1 - TimeDelta::days(1), now() + TimeDelta::hours(1))
+            .level_movement(t1 - TimeDelta::days(1)..now() + TimeDelta::hours(1))
             .await
             .unwrap();
         assert_eq!((m.climbs(), m.drops()), (1, 0), "{}: {m:?}", db.backend);
@@ -495,9 +496,14 @@ async fn complaints_are_answered_and_suppressed_addresses_skipped_through_the_st
         let mut tx = s.begin_import().await.unwrap();
         tx.insert_events(&[flagged], Utc::now()).await.unwrap();
         tx.commit().await.unwrap();
-        s.suppress("gone@example.com", "unsubscribed", "test", now())
-            .await
-            .unwrap();
+        s.suppress(Suppression {
+            email: "gone@example.com",
+            reason: "unsubscribed",
+            source: "test",
+            at: now(),
+        })
+        .await
+        .unwrap();
         let r = cycle_at(s, Scope::All, now()).await;
         let mut picks: Vec<(&str, &str)> = r
             .planned

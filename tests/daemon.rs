@@ -7,6 +7,7 @@ mod support;
 
 use chrono::TimeDelta;
 use rapport::app::{ManualClock, SCHEDULER_LEASE};
+use rapport::store::LeaseRequest;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -131,7 +132,12 @@ async fn in_process_a_tick_plans_the_sender_delivers_the_endpoint_answers_and_st
         let later = t0 + TimeDelta::minutes(1);
         assert!(
             !db.store
-                .try_lease(SCHEDULER_LEASE, "replica-b", later, later)
+                .try_lease(LeaseRequest {
+                    name: SCHEDULER_LEASE,
+                    owner: "replica-b",
+                    now: later,
+                    until: later
+                })
                 .await
                 .unwrap(),
             "{}: the running daemon holds the scheduler lease",
@@ -173,7 +179,12 @@ async fn in_process_a_tick_plans_the_sender_delivers_the_endpoint_answers_and_st
         daemon.shutdown().await;
         assert!(
             db.store
-                .try_lease(SCHEDULER_LEASE, "replica-b", t0, later)
+                .try_lease(LeaseRequest {
+                    name: SCHEDULER_LEASE,
+                    owner: "replica-b",
+                    now: t0,
+                    until: later
+                })
                 .await
                 .unwrap(),
             "{}: a stopped daemon gave the scheduler lease back",

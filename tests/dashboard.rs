@@ -11,6 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rapport::dashboard::{self, Lang};
 use rapport::domain::Level;
 use rapport::import::{CustomerRecord, RecordDefaults, Row};
+use rapport::store::Claim;
 use rapport::store::{DeliveryResult, LevelChange, NewDelivery, Store};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -85,7 +86,12 @@ async fn shop(s: &dyn Store) {
             .unwrap();
     }
     let claimed = s
-        .claim_due(now(), 100, TimeDelta::minutes(5), "t")
+        .claim_due(Claim {
+            now: now(),
+            limit: 100,
+            lease: TimeDelta::minutes(5),
+            owner: "t",
+        })
         .await
         .unwrap();
     let sent: Vec<DeliveryResult> = claimed

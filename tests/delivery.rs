@@ -7,6 +7,7 @@ mod support;
 
 use chrono::TimeDelta;
 use rapport::store;
+use rapport::store::{Claim, Suppression};
 use std::collections::{HashMap, HashSet};
 use support::delivery::{
     address, arrivals, batch, config, dispatcher, message_id, outbox, queue, queue_to, t0,
@@ -262,7 +263,12 @@ async fn unsubscribed_after_queueing_is_suppressed_and_not_sent() {
         let now = t0();
         queue(&*db.store, 3, now).await;
         db.store
-            .suppress(&address(1), "unsubscribed", "unsubscribe", now)
+            .suppress(Suppression {
+                email: &address(1),
+                reason: "unsubscribed",
+                source: "unsubscribe",
+                at: now,
+            })
             .await
             .expect("suppress");
         let d = dispatcher(&cfg, db.store.clone());
@@ -317,8 +323,18 @@ async fn two_workers_claiming_at_once_get_disjoint_deliveries_and_a_live_lease_i
         let other = store::connect(&db.url, 4).await.expect("second store");
         let lease = TimeDelta::minutes(5);
         let (a, b) = tokio::join!(
-            db.store.claim_due(now, 400, lease, "worker-a"),
-            other.claim_due(now, 400, lease, "worker-b"),
+            db.store.claim_due(Claim {
+                now,
+                limit: 400,
+                lease,
+                owner: "worker-a"
+            }),
+            other.claim_due(Claim {
+                now,
+                limit: 400,
+                lease,
+                owner: "worker-b"
+            }),
         );
         let a: HashSet<_> = a.expect("claim a").into_iter().map(|d| d.id).collect();
         let b: HashSet<_> = b.expect("claim b").into_iter().map(|d| d.id).collect();
@@ -327,7 +343,12 @@ async fn two_workers_claiming_at_once_get_disjoint_deliveries_and_a_live_lease_i
 
         // While the leases live, only the 100 never-claimed rows can be taken.
         let c: HashSet<_> = other
-            .claim_due(now + TimeDelta::minutes(4), 900, lease, "worker-c")
+            .claim_due(Claim {
+                now: now + TimeDelta::minutes(4),
+                limit: 900,
+                lease,
+                owner: "worker-c",
+            })
             .await
             .expect("claim c")
             .into_iter()
@@ -339,7 +360,12 @@ async fn two_workers_claiming_at_once_get_disjoint_deliveries_and_a_live_lease_i
         // Once a's and b's leases have expired (their workers died), their rows come back.
         let d: HashSet<_> = db
             .store
-            .claim_due(now + lease + TimeDelta::seconds(1), 900, lease, "worker-d")
+            .claim_due(Claim {
+                now: now + lease + TimeDelta::seconds(1),
+                limit: 900,
+                lease,
+                owner: "worker-d",
+            })
             .await
             .expect("claim d")
             .into_iter()
@@ -379,7 +405,12 @@ async fn a_worker_that_outlived_its_lease_cannot_overwrite_the_newer_claims_resu
         let lease = TimeDelta::minutes(1);
         let first = db
             .store
-            .claim_due(now, 10, lease, "slow-worker")
+            .claim_due(Claim {
+                now,
+                limit: 10,
+                lease,
+                owner: "slow-worker",
+            })
             .await
             .expect("claim");
         assert_eq!(first.len(), 1);
@@ -387,7 +418,12 @@ async fn a_worker_that_outlived_its_lease_cannot_overwrite_the_newer_claims_resu
         let later = now + TimeDelta::minutes(2);
         let second = db
             .store
-            .claim_due(later, 10, lease, "fast-worker")
+            .claim_due(Claim {
+                now: later,
+                limit: 10,
+                lease,
+                owner: "fast-worker",
+            })
             .await
             .expect("claim");
         assert_eq!(

@@ -9,6 +9,7 @@ use axum::routing::post;
 use chrono::{DateTime, TimeDelta, Utc};
 use rapport::config::NotifyConfig;
 use rapport::notify::{self, Notification, NotifyEvent, RetryPolicy, Worker, WorkerOptions};
+use rapport::store::Claim;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -272,7 +273,15 @@ async fn nothing_is_lost_when_a_worker_stops_mid_way_and_another_starts() {
         // A worker that crashed after claiming 2 and before posting them.
         let lost = db
             .store
-            .claim_notifications(now, 2, TimeDelta::minutes(2), "crashed", &["crm".into()])
+            .claim_notifications(
+                Claim {
+                    now,
+                    limit: 2,
+                    lease: TimeDelta::minutes(2),
+                    owner: "crashed",
+                },
+                &["crm".into()],
+            )
             .await
             .unwrap();
         assert_eq!(lost.len(), 2);

@@ -13,6 +13,7 @@ use rapport::config::NotifyConfig;
 use rapport::domain::{CustomerId, EventKind, Level};
 use rapport::import::{CustomerRecord, EventRecord, RecordDefaults, Row};
 use rapport::notify;
+use rapport::store::CycleWrites;
 use rapport::store::{LevelChange, NewDelivery, Store};
 use serde_json::{Value, json};
 
@@ -179,18 +180,32 @@ async fn level_changed_is_queued_with_the_level_write_and_not_without_it() {
             message_id: format!("<{id}@shop.example>"),
         };
         assert!(
-            s.apply_cycle_notifying(std::slice::from_ref(&change), &[orphan], &rows, now())
-                .await
-                .is_err(),
+            s.apply_cycle_notifying(
+                CycleWrites {
+                    changes: std::slice::from_ref(&change),
+                    deliveries: &[orphan],
+                    notifications: &rows
+                },
+                now()
+            )
+            .await
+            .is_err(),
             "{}",
             db.backend
         );
         assert_eq!(pending(s).await, 0, "{}", db.backend);
         assert!(s.level_history("c1").await.unwrap().is_empty());
         // It succeeds: both are.
-        s.apply_cycle_notifying(&[change], &[], &rows, now())
-            .await
-            .unwrap();
+        s.apply_cycle_notifying(
+            CycleWrites {
+                changes: &[change],
+                deliveries: &[],
+                notifications: &rows,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
         assert_eq!(pending(s).await, 1, "{}", db.backend);
         assert_eq!(s.level_history("c1").await.unwrap().len(), 1);
     }

@@ -8,6 +8,7 @@ use rapport::config::Config;
 use rapport::domain::{Currency, CustomerId, EventKind, Level};
 use rapport::import::{CustomerRecord, EventRecord, OrderRecord, RecordDefaults, Row};
 use rapport::report::{self, CampaignReport, ReportFilter};
+use rapport::store::Claim;
 use rapport::store::{DeliveryResult, LevelChange, NewDelivery, Store};
 use serde_json::json;
 use uuid::Uuid;
@@ -87,7 +88,12 @@ async fn queue(s: &dyn Store, campaign: &str, who: &[&str], at: DateTime<Utc>) -
 /// Claims everything due at `at`, records the given outcome per delivery (sent by default).
 async fn send(s: &dyn Store, at: DateTime<Utc>, failed: &[Uuid]) {
     let claimed = s
-        .claim_due(at, 100, TimeDelta::minutes(5), "test")
+        .claim_due(Claim {
+            now: at,
+            limit: 100,
+            lease: TimeDelta::minutes(5),
+            owner: "test",
+        })
         .await
         .unwrap();
     let results: Vec<DeliveryResult> = claimed
@@ -553,7 +559,7 @@ async fn level_movement_counts_transitions_and_time_to_climb() {
         change(s, "c3", Basic, Reactive, t0() - days(40)).await; // before the period
 
         let m = s
-            .level_movement(t0() - days(1), t0() + days(30))
+            .level_movement(t0() - days(1)..t0() + days(30))
             .await
             .unwrap();
         assert_eq!((m.climbs(), m.drops()), (3, 1), "{}", db.backend);
@@ -576,7 +582,7 @@ async fn level_movement_counts_transitions_and_time_to_climb() {
 
         // A later period still measures c1's second step from its first (before the period).
         let m = s
-            .level_movement(t0() + days(7), t0() + days(30))
+            .level_movement(t0() + days(7)..t0() + days(30))
             .await
             .unwrap();
         assert_eq!((m.climbs(), m.drops()), (1, 0), "{}", db.backend);

@@ -10,6 +10,7 @@ mod support;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use rapport::app::{ManualClock, SCHEDULER_LEASE};
+use rapport::store::LeaseRequest;
 use sqlx::Row;
 use support::TestDb;
 
@@ -89,7 +90,12 @@ async fn a_stop_releases_the_scheduler_lease_for_the_other_replicas() {
         let now = Utc::now();
         assert!(
             db.store
-                .try_lease(SCHEDULER_LEASE, "replica-c", now, now + lease)
+                .try_lease(LeaseRequest {
+                    name: SCHEDULER_LEASE,
+                    owner: "replica-c",
+                    now,
+                    until: now + lease
+                })
                 .await
                 .expect("try lease"),
             "{}: free again after B stopped",

@@ -7,6 +7,7 @@ use super::context::App;
 use super::engine::Engine;
 use super::schedule::{Schedule, TickKind};
 use crate::cycle::{self, CycleOptions};
+use crate::store::LeaseRequest;
 use crate::store::Scope;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -64,7 +65,12 @@ impl Scheduler {
         let lease_until = now + app.config.scheduler.lease.chrono();
         match app
             .store
-            .try_lease(LEASE, &self.owner, now, lease_until)
+            .try_lease(LeaseRequest {
+                name: LEASE,
+                owner: &self.owner,
+                now,
+                until: lease_until,
+            })
             .await
         {
             Ok(true) => {

@@ -9,7 +9,7 @@ const DAY: f64 = 86_400.0;
 /// (transitions from → to, climbs vs drops, mean time to climb each step).
 pub async fn run(app: &App, now: DateTime<Utc>, format: Format, since: DateTime<Utc>) -> CmdResult {
     let counts = app.store.level_counts(now).await?;
-    let movement = app.store.level_movement(since, now).await?;
+    let movement = app.store.level_movement(since..now).await?;
     let by_level = |arr: &[u64; 5]| -> BTreeMap<&'static str, u64> {
         Level::ALL
             .iter()

@@ -18,6 +18,7 @@ pub use report::{CyclePhases, CycleReport, PlannedEmail};
 
 use crate::campaigns::Campaign;
 use crate::config::Config;
+use crate::store::CycleWrites;
 use crate::store::{PlanContext, Scope, StatsTable, Store, StoreError};
 use assessed::AssessedChunk;
 use basis::Basis;
@@ -122,9 +123,11 @@ async fn apply(
 ) -> Result<u64, StoreError> {
     store
         .apply_cycle_notifying(
-            &decisions.changes,
-            &decisions.deliveries,
-            &decisions.notifications,
+            CycleWrites {
+                changes: &decisions.changes,
+                deliveries: &decisions.deliveries,
+                notifications: &decisions.notifications,
+            },
             basis.now,
         )
         .await

@@ -5,7 +5,7 @@ use super::assessed::Lookups;
 use super::basis::Basis;
 use crate::campaigns::{Campaign, load_dir};
 use crate::config::{Config, NotifyConfig};
-use crate::domain::{CustomerFacts, Level};
+use crate::domain::Level;
 use crate::levels::MarginTiers;
 use crate::store::{DeliveryRef, FactsRow, PlanContext};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
@@ -50,21 +50,7 @@ fn tiers() -> MarginTiers {
 
 /// A customer assessed before at basic → reactive, whose facts brought no context.
 fn customer(id: &str) -> FactsRow {
-    FactsRow {
-        customer_id: id.into(),
-        email: format!("{id}@example.com"),
-        locale: "en".into(),
-        timezone: "UTC".into(),
-        subscribed: true,
-        suppression: None,
-        stored_current: Some(Level::Basic),
-        stored_target: Level::Reactive,
-        facts: CustomerFacts::default(),
-        any_complaint_at: None,
-        recent_orders: None,
-        recent_complaints: None,
-        deliveries: None,
-    }
+    FactsRow::assessed(id, Level::Reactive)
 }
 
 /// The same customer with an order four days ago (the follow-up's delay is three days).

@@ -122,7 +122,7 @@ pub async fn handler_data(
     let filter = report::filter(cfg, None, None, None);
     let (counts, movement, lines) = tokio::try_join!(
         store.level_counts(now),
-        store.level_movement(now - TimeDelta::days(MOVEMENT_DAYS), now),
+        store.level_movement(now - TimeDelta::days(MOVEMENT_DAYS)..now),
         store.report(&filter),
     )?;
     // Read per request, like the rest of the page: the files are few and small, and a

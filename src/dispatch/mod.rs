@@ -143,7 +143,12 @@ impl Dispatcher {
         });
         let claimed = self
             .store
-            .claim_due(now, CLAIM_BATCH, self.lease, &claim.token)
+            .claim_due(crate::store::Claim {
+                now,
+                limit: CLAIM_BATCH,
+                lease: self.lease,
+                owner: &claim.token,
+            })
             .await?;
         if claimed.is_empty() {
             self.flush().await?;

@@ -91,7 +91,13 @@ pub async fn apply_in(
         }
     }
     for s in &batch.requested {
-        tx.suppress(&s.address, &s.reason, s.source, now).await?;
+        tx.suppress(crate::store::Suppression {
+            email: &s.address,
+            reason: &s.reason,
+            source: s.source,
+            at: now,
+        })
+        .await?;
     }
     applied.new_events = store_events(tx, rules.endpoints, &batch.events, now).await?;
     let mut reported = batch.reported.clone();
@@ -105,7 +111,15 @@ pub async fn apply_in(
         ));
     }
     for s in reported {
-        if tx.suppress(&s.address, &s.reason, s.source, now).await? {
+        if tx
+            .suppress(crate::store::Suppression {
+                email: &s.address,
+                reason: &s.reason,
+                source: s.source,
+                at: now,
+            })
+            .await?
+        {
             applied.suppressed.push(s);
         }
     }

@@ -6,6 +6,7 @@
 use super::signature;
 use super::{ClaimedNotification, NotificationResult};
 use crate::config::NotifyConfig;
+use crate::store::Claim;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
@@ -144,10 +145,12 @@ impl Worker {
         let claimed = self
             .store
             .claim_notifications(
-                now,
-                self.opts.batch,
-                self.opts.lease,
-                &self.owner,
+                Claim {
+                    now,
+                    limit: self.opts.batch,
+                    lease: self.opts.lease,
+                    owner: &self.owner,
+                },
                 &self.names,
             )
             .await?;

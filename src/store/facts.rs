@@ -85,6 +85,29 @@ pub struct FactsRow {
     pub deliveries: Option<Vec<DeliveryRef>>,
 }
 
+#[cfg(test)]
+impl FactsRow {
+    /// A subscribed customer `id` assessed before (current basic, target `stored_target`)
+    /// whose facts brought nothing: where the tests of the facts stream and the cycle start.
+    pub(crate) fn assessed(id: &str, stored_target: Level) -> FactsRow {
+        FactsRow {
+            customer_id: id.into(),
+            email: format!("{id}@example.com"),
+            locale: "en".into(),
+            timezone: "UTC".into(),
+            subscribed: true,
+            suppression: None,
+            stored_current: Some(Level::Basic),
+            stored_target,
+            facts: CustomerFacts::default(),
+            any_complaint_at: None,
+            recent_orders: None,
+            recent_complaints: None,
+            deliveries: None,
+        }
+    }
+}
+
 /// What the planner needs to know about a customer beyond the facts.
 #[derive(Debug, Clone, Default)]
 pub struct PlanContext {

@@ -130,18 +130,7 @@ fn later(slot: &mut Option<DateTime<Utc>>, at: DateTime<Utc>) {
 impl EventFold {
     pub(crate) fn new(customer_id: String) -> Self {
         EventFold {
-            facts: EventFacts {
-                customer_id,
-                last_click_at: None,
-                last_reply_at: None,
-                last_support_contact_at: None,
-                last_complaint_at: None,
-                last_complaint_resolved_at: None,
-                last_survey_response_at: None,
-                partnership_accepted_at: None,
-                referrals_in_window: 0,
-                any_complaint_at: None,
-            },
+            facts: EventFacts::none(customer_id),
         }
     }
 

@@ -133,28 +133,13 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::CustomerFacts;
     use crate::domain::Level;
     use crate::store::DeliveryRef;
     use chrono::DateTime;
     use futures::stream;
 
     fn customer(id: &str) -> FactsRow {
-        FactsRow {
-            customer_id: id.into(),
-            email: format!("{id}@example.com"),
-            locale: "en".into(),
-            timezone: "UTC".into(),
-            subscribed: true,
-            suppression: None,
-            stored_current: Some(Level::Basic),
-            stored_target: Level::Basic,
-            facts: CustomerFacts::default(),
-            any_complaint_at: None,
-            recent_orders: None,
-            recent_complaints: None,
-            deliveries: None,
-        }
+        FactsRow::assessed(id, Level::Basic)
     }
 
     fn order(id: &str, n: u32) -> OrderFacts {
@@ -169,16 +154,9 @@ mod tests {
 
     fn event(id: &str, referrals: u32) -> EventFacts {
         EventFacts {
-            customer_id: id.into(),
             last_click_at: Some(DateTime::from_timestamp(1_700_000_500, 0).unwrap()),
-            last_reply_at: None,
-            last_support_contact_at: None,
-            last_complaint_at: None,
-            last_complaint_resolved_at: None,
-            last_survey_response_at: None,
-            partnership_accepted_at: None,
             referrals_in_window: referrals,
-            any_complaint_at: None,
+            ..EventFacts::none(id.into())
         }
     }
 

@@ -2,6 +2,7 @@
 //! its good rows are stored or none.
 
 use super::Result;
+use super::suppressions::Suppression;
 use crate::domain::{CustomerRecord, EventRecord, NewNotification, OrderRecord, SingleUseToken};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -74,13 +75,7 @@ pub trait ImportTx: Send {
         Ok(UpsertCounts::of(rows.len(), new))
     }
     /// Adds an address to the suppression list in this transaction; false when it was there.
-    async fn suppress(
-        &mut self,
-        email: &str,
-        reason: &str,
-        source: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool>;
+    async fn suppress(&mut self, suppression: Suppression<'_>) -> Result<bool>;
     /// Per customer, the soft bounces stored since their last delivered, open or click event
     /// (what this transaction wrote included): `webhooks.soft_bounce_limit` counts these.
     async fn soft_bounces_in_a_row(&mut self, customers: &[String])

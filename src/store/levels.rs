@@ -2,10 +2,13 @@
 //! levels` and `explain` read back.
 
 use super::columns::Columns;
+use super::dialect::Dialect;
+use super::rows::history_entry;
 use super::{Result, StatsTable};
 use crate::domain::{Level, NewNotification};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::Executor;
 
 #[async_trait]
 pub trait Levels {
@@ -17,16 +20,18 @@ pub trait Levels {
         deliveries: &[NewDelivery],
         at: DateTime<Utc>,
     ) -> Result<u64> {
-        self.apply_cycle_notifying(changes, deliveries, &[], at)
-            .await
+        let writes = CycleWrites {
+            changes,
+            deliveries,
+            notifications: &[],
+        };
+        self.apply_cycle_notifying(writes, at).await
     }
     /// [`Levels::apply_cycle`] that also queues the `level_changed` notifications announcing
     /// the changes, in the same transaction: they exist exactly when the levels were written.
     async fn apply_cycle_notifying(
         &self,
-        changes: &[LevelChange],
-        deliveries: &[NewDelivery],
-        notifications: &[NewNotification],
+        writes: CycleWrites<'_>,
         at: DateTime<Utc>,
     ) -> Result<u64>;
     async fn level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts>;
@@ -40,6 +45,15 @@ pub trait Levels {
         let _ = tables;
         Ok(())
     }
+}
+
+/// What one cycle writes together, in one transaction: level changes, the deliveries it
+/// queues, and the `level_changed` notifications announcing the changes.
+#[derive(Debug, Clone, Copy)]
+pub struct CycleWrites<'a> {
+    pub changes: &'a [LevelChange],
+    pub deliveries: &'a [NewDelivery],
+    pub notifications: &'a [NewNotification],
 }
 
 /// A level change to write: the new levels and, when the current level differs (or is the
@@ -121,4 +135,33 @@ impl LevelCounts {
         entry.0[c] += n;
         entry.1[t] += n;
     }
+}
+
+/// Climbs and drops recorded since `since`: `rapport levels`' figures for the last 30 days.
+pub(crate) async fn moves_since<'c, DB: Dialect>(
+    db: impl Executor<'c, Database = DB>,
+    since: DateTime<Utc>,
+) -> Result<(u64, u64)> {
+    let r = sqlx::query::<DB>(
+        "SELECT COUNT(*) FILTER (WHERE to_level > from_level), \
+         COUNT(*) FILTER (WHERE to_level < from_level) FROM level_history WHERE at >= $1",
+    )
+    .bind(DB::time(since))
+    .fetch_one(db)
+    .await?;
+    Ok((r.count(0)?, r.count(1)?))
+}
+
+/// Runs a backend's level-history statement (its own SQL: PostgreSQL casts the small
+/// integer levels) for customer `id` and reads the entries.
+pub(crate) async fn level_history<'c, DB: Dialect>(
+    db: impl Executor<'c, Database = DB>,
+    sql: &'static str,
+    id: &str,
+) -> Result<Vec<HistoryEntry>> {
+    let rows = sqlx::query::<DB>(sql)
+        .bind(DB::text(id))
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(history_entry).collect()
 }

@@ -1,11 +1,14 @@
 //! The only place SQL lives. The rest of the engine holds one [`Store`] (`Arc<dyn Store>`);
 //! what it can do is split by concern into small traits, one file each, so that adding a
 //! query to a concern edits that trait and one file per backend (`sqlite/<concern>.rs`,
-//! `postgres/<concern>.rs`). Through `dyn Store` every concern's methods are callable with
-//! only `Store` in scope; code that holds a concrete `SqliteStore`/`PgStore` (or is generic
-//! over a store) brings the concern traits into scope with `use crate::store::prelude::*`.
+//! `postgres/<concern>.rs`) — or only the trait's file, when the statement reads the same on
+//! both backends (written once there with `$n` placeholders, bound through `dialect`).
+//! Through `dyn Store` every concern's methods are callable with only `Store` in scope; code
+//! that holds a concrete `SqliteStore`/`PgStore` (or is generic over a store) brings the
+//! concern traits into scope with `use crate::store::prelude::*`.
 
 mod columns;
+mod dialect;
 mod engine_state;
 mod facts;
 mod facts_fold;
@@ -26,19 +29,19 @@ mod suppressions;
 mod time;
 mod tracking;
 
-pub use engine_state::EngineState;
+pub use engine_state::{EngineState, LeaseRequest};
 pub use facts::{ContextRequest, DeliveryRef, Facts, FactsRow, FactsWindows, PlanContext, Scope};
 pub use import::{Import, ImportTx, TokenUse, UpsertCounts};
-pub use levels::{HistoryEntry, LevelChange, LevelCounts, Levels, NewDelivery};
+pub use levels::{CycleWrites, HistoryEntry, LevelChange, LevelCounts, Levels, NewDelivery};
 pub use notifications::Notifications;
 pub use outbox::{
-    ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, Outbox, OutboxCounts,
+    Claim, ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, Outbox, OutboxCounts,
 };
 pub use postgres::PgStore;
 pub use products::{Products, Suggestions};
 pub use reports::{Reports, TableCounts};
 pub use sqlite::SqliteStore;
-pub use suppressions::Suppressions;
+pub use suppressions::{Suppression, Suppressions};
 pub use tracking::{TrackedDelivery, Tracking};
 
 /// The concern traits: what a caller holding an `Arc<dyn Store>` needs in scope to call it.

@@ -11,13 +11,7 @@ use std::collections::HashMap;
 #[async_trait]
 pub trait Outbox {
     /// Claims up to `limit` due deliveries (queued and due, or with an expired lease).
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-        lease: chrono::TimeDelta,
-        owner: &str,
-    ) -> Result<Vec<ClaimedDelivery>>;
+    async fn claim_due(&self, claim: Claim<'_>) -> Result<Vec<ClaimedDelivery>>;
     /// Records results of a claim made as `owner`. Fenced: a row whose lease was taken over by
     /// another claim (this worker outlived its lease) is left alone, so a late result never
     /// overwrites a newer one.
@@ -37,6 +31,23 @@ pub trait Outbox {
     /// Deliveries still queued or in flight.
     async fn pending_deliveries(&self) -> Result<u64>;
     async fn customer(&self, id: &str) -> Result<Option<CustomerProfile>>;
+}
+
+/// A claim on due outbox rows (deliveries or notifications): as of `now`, up to `limit` rows,
+/// leased to `owner` for `lease` (after which another worker may take them over).
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub now: DateTime<Utc>,
+    pub limit: u32,
+    pub lease: chrono::TimeDelta,
+    pub owner: &'a str,
+}
+
+impl Claim<'_> {
+    /// When the lease runs out.
+    pub(crate) fn until(&self) -> DateTime<Utc> {
+        self.now + self.lease
+    }
 }
 
 /// A delivery taken by a sender, with what is needed to render and address it.

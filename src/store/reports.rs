@@ -2,22 +2,23 @@
 //! movement and table sizes.
 
 use super::Result;
+use super::dialect::Dialect;
+use super::rows::transition;
 use crate::domain::LevelMovement;
 use crate::domain::report::{CampaignReport, ReportFilter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::Executor;
+use std::ops::Range;
 
 #[async_trait]
 pub trait Reports {
     async fn counts(&self) -> Result<TableCounts>;
     /// Per-campaign figures of `rapport report` (set-based: a few aggregate queries).
     async fn report(&self, filter: &ReportFilter) -> Result<Vec<CampaignReport>>;
-    /// Level changes in `[since, until)` by (from, to), with the mean time at `from` before.
-    async fn level_movement(
-        &self,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<LevelMovement>;
+    /// Level changes in `period` (`since..until`) by (from, to), with the mean time at `from`
+    /// before.
+    async fn level_movement(&self, period: Range<DateTime<Utc>>) -> Result<LevelMovement>;
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -26,4 +27,24 @@ pub struct TableCounts {
     pub orders: u64,
     pub events: u64,
     pub suppressions: u64,
+}
+
+/// Runs a backend's level-movement statement (its own SQL: the time arithmetic differs;
+/// `since` and `until` bound first and second) and gathers the moves.
+pub(crate) async fn level_movement<'c, DB: Dialect>(
+    db: impl Executor<'c, Database = DB>,
+    sql: &'static str,
+    Range {
+        start: since,
+        end: until,
+    }: Range<DateTime<Utc>>,
+) -> Result<LevelMovement> {
+    let rows = sqlx::query::<DB>(sql)
+        .bind(DB::time(since))
+        .bind(DB::time(until))
+        .fetch_all(db)
+        .await?;
+    let mut m = LevelMovement::empty(since, until);
+    m.transitions = rows.iter().map(transition).collect::<Result<_>>()?;
+    Ok(m)
 }

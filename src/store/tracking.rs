@@ -43,3 +43,16 @@ pub struct TrackedDelivery {
     pub links: Vec<String>,
     pub sent_at: Option<DateTime<Utc>>,
 }
+
+/// Found deliveries keyed by id, as [`Tracking::tracked_deliveries`] answers.
+pub(crate) fn by_id(found: Vec<TrackedDelivery>) -> HashMap<uuid::Uuid, TrackedDelivery> {
+    found.into_iter().map(|d| (d.id, d)).collect()
+}
+
+/// Found deliveries keyed by Message-ID, as [`Tracking::deliveries_by_message_id`] answers.
+pub(crate) fn by_message_id(found: Vec<TrackedDelivery>) -> HashMap<String, TrackedDelivery> {
+    found
+        .into_iter()
+        .map(|d| (d.message_id.clone(), d))
+        .collect()
+}

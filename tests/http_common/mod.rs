@@ -12,6 +12,7 @@ use rapport::import::{CustomerRecord, RecordDefaults, Row};
 use rapport::providers::{
     BasicAuthSettings, MailgunSettings, Registry, SendgridSettings, WebhookSettings,
 };
+use rapport::store::Claim;
 use rapport::store::{DeliveryResult, NewDelivery, Store};
 use rapport::tracking::Signer;
 use secrecy::SecretString;
@@ -147,7 +148,12 @@ impl App {
         self.store().apply_cycle(&[], &[d], sent_at).await.unwrap();
         // Sent the way the dispatcher does it: claimed, then recorded under that claim.
         self.store()
-            .claim_due(sent_at, 1_000, chrono::TimeDelta::minutes(5), "test-sender")
+            .claim_due(Claim {
+                now: sent_at,
+                limit: 1_000,
+                lease: chrono::TimeDelta::minutes(5),
+                owner: "test-sender",
+            })
             .await
             .unwrap();
         self.store()

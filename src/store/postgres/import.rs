@@ -2,12 +2,12 @@
 
 use super::engagement::merge as merge_engagement;
 use super::notifications::insert_notifications;
-use super::suppressions::suppress_on;
 use super::webhook_tokens::use_token;
 use super::{BATCH, PgStore};
 use crate::domain::{CustomerRecord, EventRecord, NewNotification, OrderRecord, SingleUseToken};
 use crate::store::import::NewEvents;
-use crate::store::{Import, ImportTx, Result, TokenUse, UpsertCounts, batches};
+use crate::store::suppressions::insert_suppression;
+use crate::store::{Import, ImportTx, Result, Suppression, TokenUse, UpsertCounts, batches};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
@@ -225,14 +225,8 @@ impl ImportTx for PgImport {
         Ok(outcome.new)
     }
 
-    async fn suppress(
-        &mut self,
-        email: &str,
-        reason: &str,
-        source: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool> {
-        suppress_on(&mut self.tx, email, reason, source, at).await
+    async fn suppress(&mut self, suppression: Suppression<'_>) -> Result<bool> {
+        insert_suppression(&mut *self.tx, suppression).await
     }
 
     async fn soft_bounces_in_a_row(

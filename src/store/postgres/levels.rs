@@ -3,11 +3,9 @@
 
 use super::notifications::insert_notifications;
 use super::{BATCH, PgStore};
-use crate::domain::NewNotification;
-use crate::store::columns::Columns;
-use crate::store::rows::history_entry;
+use crate::store::levels::{level_history, moves_since};
 use crate::store::{
-    HistoryEntry, LevelChange, LevelCounts, Levels, NewDelivery, Result, StatsTable, batches,
+    CycleWrites, HistoryEntry, LevelChange, LevelCounts, Levels, Result, StatsTable, batches,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -16,13 +14,11 @@ use chrono::{DateTime, Utc};
 impl Levels for PgStore {
     async fn apply_cycle_notifying(
         &self,
-        changes: &[LevelChange],
-        deliveries: &[NewDelivery],
-        notifications: &[NewNotification],
+        writes: CycleWrites<'_>,
         at: DateTime<Utc>,
     ) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
-        for chunk in batches(changes, BATCH) {
+        for chunk in batches(writes.changes, BATCH) {
             sqlx::query(
                 "UPDATE customers c SET current_level = t.cur, target_level = t.tgt, \
                  level_reasons = t.reasons::jsonb, assessed_at = $5 \
@@ -50,7 +46,7 @@ impl Levels for PgStore {
             .await?;
         }
         let mut queued = 0;
-        for chunk in batches(deliveries, BATCH) {
+        for chunk in batches(writes.deliveries, BATCH) {
             queued += sqlx::query(
                 "INSERT INTO deliveries (id, customer_id, campaign, occurrence, service, status, current_level, \
                  target_level, send_at, next_attempt_at, message_id, created_at, updated_at) \
@@ -74,7 +70,7 @@ impl Levels for PgStore {
             .rows_affected();
         }
         // The level_changed notifications commit with the levels they announce.
-        insert_notifications(&mut tx, notifications).await?;
+        insert_notifications(&mut tx, writes.notifications).await?;
         tx.commit().await?;
         Ok(queued)
     }
@@ -91,26 +87,15 @@ impl Levels for PgStore {
         {
             counts.add_row(r)?;
         }
-        let r = sqlx::query(
-            "SELECT COUNT(*) FILTER (WHERE to_level > from_level), COUNT(*) FILTER (WHERE to_level < from_level) \
-             FROM level_history WHERE at >= $1",
-        )
-        .bind(now - chrono::TimeDelta::days(30))
-        .fetch_one(&self.pool)
-        .await?;
-        counts.climbed_30d = r.count(0)?;
-        counts.dropped_30d = r.count(1)?;
+        let since = now - chrono::TimeDelta::days(30);
+        (counts.climbed_30d, counts.dropped_30d) = moves_since(&self.pool, since).await?;
         Ok(counts)
     }
 
     async fn level_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
-        let rows = sqlx::query(
-            "SELECT from_level::int8, to_level::int8, at, reasons FROM level_history WHERE customer_id = $1 ORDER BY at, seq",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(history_entry).collect()
+        let sql = "SELECT from_level::int8, to_level::int8, at, reasons FROM level_history \
+                   WHERE customer_id = $1 ORDER BY at, seq";
+        level_history(&self.pool, sql, id).await
     }
 
     async fn refresh_statistics(&self, tables: &[StatsTable]) -> Result<()> {

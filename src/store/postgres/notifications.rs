@@ -3,9 +3,10 @@
 
 use super::{BATCH, PgStore};
 use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
+use crate::store::notifications::record_notification;
 use crate::store::portable;
 use crate::store::rows::claimed_notification;
-use crate::store::{Notifications, Result, batches};
+use crate::store::{Claim, Notifications, Result, batches};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -54,19 +55,16 @@ impl Notifications for PgStore {
 
     async fn claim_notifications(
         &self,
-        now: DateTime<Utc>,
-        limit: u32,
-        lease: chrono::TimeDelta,
-        owner: &str,
+        claim: Claim<'_>,
         endpoints: &[String],
     ) -> Result<Vec<ClaimedNotification>> {
         // Due and pending, not leased (or the lease ran out: a worker that died mid-way).
         let rows = sqlx::query(include_str!("../sql/postgres_claim_notifications.sql"))
-            .bind(owner)
-            .bind(now + lease)
-            .bind(now)
+            .bind(claim.owner)
+            .bind(claim.until())
+            .bind(claim.now)
             .bind(endpoints)
-            .bind(i64::from(limit))
+            .bind(i64::from(claim.limit))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(claimed_notification).collect()
@@ -79,38 +77,8 @@ impl Notifications for PgStore {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        // Only while the lease is still ours (see the SQLite side).
         for r in results {
-            let q = match r {
-                NotificationResult::Delivered { id, status } => sqlx::query(
-                    "UPDATE notifications SET status = 'delivered', delivered_at = $1, last_status = $2, \
-                     last_error = NULL, lease_until = NULL WHERE id = $3 AND lease_owner = $4",
-                )
-                .bind(now)
-                .bind(i32::from(*status))
-                .bind(id),
-                NotificationResult::Retry {
-                    id,
-                    next_attempt_at,
-                    status,
-                    error,
-                } => sqlx::query(
-                    "UPDATE notifications SET next_attempt_at = $1, last_status = $2, last_error = $3, \
-                     lease_until = NULL WHERE id = $4 AND lease_owner = $5",
-                )
-                .bind(*next_attempt_at)
-                .bind(status.map(i32::from))
-                .bind(error)
-                .bind(id),
-                NotificationResult::Failed { id, status, error } => sqlx::query(
-                    "UPDATE notifications SET status = 'failed', last_status = $1, last_error = $2, \
-                     lease_until = NULL WHERE id = $3 AND lease_owner = $4",
-                )
-                .bind(status.map(i32::from))
-                .bind(error)
-                .bind(id),
-            };
-            q.bind(owner).execute(&mut *tx).await?;
+            record_notification(&mut *tx, r, owner, now).await?;
         }
         tx.commit().await?;
         Ok(())

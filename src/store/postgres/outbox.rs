@@ -6,8 +6,8 @@ use crate::store::rows::{
     claimed_delivery, complaint_occurrence, customer_profile, order_occurrence,
 };
 use crate::store::{
-    ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, Outbox, OutboxCounts, Result,
-    batches,
+    Claim, ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, Outbox, OutboxCounts,
+    Result, batches,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,18 +15,12 @@ use std::collections::HashMap;
 
 #[async_trait]
 impl Outbox for PgStore {
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-        lease: chrono::TimeDelta,
-        owner: &str,
-    ) -> Result<Vec<ClaimedDelivery>> {
+    async fn claim_due(&self, claim: Claim<'_>) -> Result<Vec<ClaimedDelivery>> {
         let rows = sqlx::query(include_str!("../sql/postgres_claim_due.sql"))
-            .bind(now)
-            .bind(i64::from(limit))
-            .bind(now + lease)
-            .bind(owner)
+            .bind(claim.now)
+            .bind(i64::from(claim.limit))
+            .bind(claim.until())
+            .bind(claim.owner)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(claimed_delivery).collect()

@@ -5,11 +5,13 @@ use super::PgStore;
 use crate::domain::LevelMovement;
 use crate::domain::report::{CampaignReport, ReportFilter};
 use crate::store::portable;
-use crate::store::rows::{report_rows, transition};
+use crate::store::reports;
+use crate::store::rows::report_rows;
 use crate::store::{Reports, Result, TableCounts};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgArguments, PgRow};
+use std::ops::Range;
 
 /// Sorts and hashes of a report query stay in memory (the 4 MB default spilled to disk).
 const REPORT: &str = "SET LOCAL work_mem = '64MB'";
@@ -71,18 +73,8 @@ impl Reports for PgStore {
         report_rows(&status, &engagement, &conversions)
     }
 
-    async fn level_movement(
-        &self,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<LevelMovement> {
-        let rows = sqlx::query(include_str!("../sql/postgres_level_movement.sql"))
-            .bind(since)
-            .bind(until)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut m = LevelMovement::empty(since, until);
-        m.transitions = rows.iter().map(transition).collect::<Result<_>>()?;
-        Ok(m)
+    async fn level_movement(&self, period: Range<DateTime<Utc>>) -> Result<LevelMovement> {
+        let sql = include_str!("../sql/postgres_level_movement.sql");
+        reports::level_movement(&self.pool, sql, period).await
     }
 }

@@ -5,6 +5,7 @@
 use super::PgStore;
 use crate::store::columns::Columns;
 use crate::store::rows::tracked_delivery;
+use crate::store::tracking::{by_id, by_message_id};
 use crate::store::{Result, TrackedDelivery, Tracking};
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
@@ -32,8 +33,7 @@ impl Tracking for PgStore {
             .bind(ids)
             .fetch_all(&self.pool)
             .await?;
-        let found = tracked(&rows)?;
-        Ok(found.into_iter().map(|d| (d.id, d)).collect())
+        Ok(by_id(tracked(&rows)?))
     }
 
     async fn deliveries_by_message_id(
@@ -44,11 +44,7 @@ impl Tracking for PgStore {
             .bind(message_ids)
             .fetch_all(&self.pool)
             .await?;
-        let found = tracked(&rows)?;
-        Ok(found
-            .into_iter()
-            .map(|d| (d.message_id.clone(), d))
-            .collect())
+        Ok(by_message_id(tracked(&rows)?))
     }
 
     async fn owners_by_provider_message(

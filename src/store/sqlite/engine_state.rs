@@ -1,66 +1,35 @@
-//! SQLite: named values and leases in `engine_state`.
+//! SQLite: named values and leases in `engine_state` (the statements are shared, see
+//! `store::engine_state`), each write in a `BEGIN IMMEDIATE` transaction.
 
 use super::SqliteStore;
-use crate::store::time::to_ms;
-use crate::store::{EngineState, Result};
+use crate::store::engine_state::{get_state, release_lease, set_state, try_lease};
+use crate::store::{EngineState, LeaseRequest, Result};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 #[async_trait]
 impl EngineState for SqliteStore {
     async fn get_state(&self, name: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM engine_state WHERE name = ?")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        get_state(&self.pool, name).await
     }
 
     async fn set_state(&self, name: &str, value: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO engine_state (name, value) VALUES (?, ?) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(&mut *tx)
-        .await?;
+        set_state(&mut *tx, name, value).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn try_lease(
-        &self,
-        name: &str,
-        owner: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<bool> {
+    async fn try_lease(&self, lease: LeaseRequest<'_>) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let got = sqlx::query(include_str!("../sql/sqlite_try_lease.sql"))
-            .bind(name)
-            .bind(owner)
-            .bind(to_ms(until))
-            .bind(to_ms(now))
-            .fetch_optional(&mut *tx)
-            .await?;
+        let got = try_lease(&mut *tx, lease).await?;
         tx.commit().await?;
-        Ok(got.is_some())
+        Ok(got)
     }
 
     async fn release_lease(&self, name: &str, owner: &str) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE engine_state SET lease_owner = NULL, lease_until = NULL \
-             WHERE name = ?1 AND lease_owner = ?2",
-        )
-        .bind(name)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?;
+        let done = release_lease(&mut *tx, name, owner).await?;
         tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        Ok(done)
     }
 }

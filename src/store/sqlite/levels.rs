@@ -2,11 +2,9 @@
 
 use super::SqliteStore;
 use super::notifications::insert_notifications;
-use crate::domain::NewNotification;
-use crate::store::columns::Columns;
-use crate::store::rows::history_entry;
+use crate::store::levels::{level_history, moves_since};
 use crate::store::time::to_ms;
-use crate::store::{HistoryEntry, LevelChange, LevelCounts, Levels, NewDelivery, Result, batches};
+use crate::store::{CycleWrites, HistoryEntry, LevelChange, LevelCounts, Levels, Result, batches};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite};
@@ -20,13 +18,11 @@ const BATCH: usize = 2_000;
 impl Levels for SqliteStore {
     async fn apply_cycle_notifying(
         &self,
-        changes: &[LevelChange],
-        deliveries: &[NewDelivery],
-        notifications: &[NewNotification],
+        writes: CycleWrites<'_>,
         at: DateTime<Utc>,
     ) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        for chunk in batches(changes, BATCH) {
+        for chunk in batches(writes.changes, BATCH) {
             let reasons: Vec<String> = chunk.iter().map(LevelChange::reasons_json).collect();
             let mut q = QueryBuilder::<Sqlite>::new("WITH t (id, cur, tgt, reasons) AS (");
             q.push_values(chunk.iter().zip(&reasons), |mut b, (c, r)| {
@@ -63,7 +59,7 @@ impl Levels for SqliteStore {
             q.build().execute(&mut *tx).await?;
         }
         let mut queued = 0;
-        for chunk in batches(deliveries, BATCH) {
+        for chunk in batches(writes.deliveries, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO deliveries (id, customer_id, campaign, occurrence, service, status, current_level, \
                  target_level, send_at, next_attempt_at, message_id, created_at, updated_at) ",
@@ -87,7 +83,7 @@ impl Levels for SqliteStore {
             queued += q.build().execute(&mut *tx).await?.rows_affected();
         }
         // The level_changed notifications commit with the levels they announce.
-        insert_notifications(&mut tx, notifications).await?;
+        insert_notifications(&mut tx, writes.notifications).await?;
         tx.commit().await?;
         Ok(queued)
     }
@@ -102,26 +98,14 @@ impl Levels for SqliteStore {
         for r in &rows {
             counts.add_row(r)?;
         }
-        let r = sqlx::query(
-            "SELECT COALESCE(SUM(to_level > from_level), 0), COALESCE(SUM(to_level < from_level), 0) \
-             FROM level_history WHERE at >= ?",
-        )
-        .bind(to_ms(now - chrono::TimeDelta::days(30)))
-        .fetch_one(&self.pool)
-        .await?;
-        counts.climbed_30d = r.count(0)?;
-        counts.dropped_30d = r.count(1)?;
+        let since = now - chrono::TimeDelta::days(30);
+        (counts.climbed_30d, counts.dropped_30d) = moves_since(&self.pool, since).await?;
         Ok(counts)
     }
 
     async fn level_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
-        let rows = sqlx::query(
-            "SELECT from_level, to_level, at, reasons FROM level_history \
-             WHERE customer_id = ? ORDER BY at, seq",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(history_entry).collect()
+        let sql = "SELECT from_level, to_level, at, reasons FROM level_history \
+                   WHERE customer_id = $1 ORDER BY at, seq";
+        level_history(&self.pool, sql, id).await
     }
 }

@@ -2,10 +2,11 @@
 
 use super::{BATCH, SqliteStore};
 use crate::domain::{ClaimedNotification, NewNotification, NotificationCounts, NotificationResult};
+use crate::store::notifications::record_notification;
 use crate::store::portable;
 use crate::store::rows::claimed_notification;
 use crate::store::time::to_ms;
-use crate::store::{Notifications, Result, batches};
+use crate::store::{Claim, Notifications, Result, batches};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -51,21 +52,18 @@ impl Notifications for SqliteStore {
 
     async fn claim_notifications(
         &self,
-        now: DateTime<Utc>,
-        limit: u32,
-        lease: chrono::TimeDelta,
-        owner: &str,
+        claim: Claim<'_>,
         endpoints: &[String],
     ) -> Result<Vec<ClaimedNotification>> {
         let mut tx = self.begin_write().await?;
         // Due and pending, not leased (or the lease ran out: a worker that died mid-way).
         // notifications_due (status, next_attempt_at) gives them in time order.
         let rows = sqlx::query(include_str!("../sql/sqlite_claim_notifications.sql"))
-            .bind(owner)
-            .bind(to_ms(now + lease))
-            .bind(to_ms(now))
+            .bind(claim.owner)
+            .bind(to_ms(claim.until()))
+            .bind(to_ms(claim.now))
             .bind(serde_json::to_string(endpoints).unwrap_or_else(|_| "[]".into()))
-            .bind(i64::from(limit))
+            .bind(i64::from(claim.limit))
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -79,39 +77,8 @@ impl Notifications for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        // Only while the lease is still ours: if it ran out and another worker took the row,
-        // that worker's result is the one that counts.
         for r in results {
-            let q = match r {
-                NotificationResult::Delivered { id, status } => sqlx::query(
-                    "UPDATE notifications SET status = 'delivered', delivered_at = ?1, last_status = ?2, \
-                     last_error = NULL, lease_until = NULL WHERE id = ?3 AND lease_owner = ?4",
-                )
-                .bind(to_ms(now))
-                .bind(i64::from(*status))
-                .bind(id.to_string()),
-                NotificationResult::Retry {
-                    id,
-                    next_attempt_at,
-                    status,
-                    error,
-                } => sqlx::query(
-                    "UPDATE notifications SET next_attempt_at = ?1, last_status = ?2, last_error = ?3, \
-                     lease_until = NULL WHERE id = ?4 AND lease_owner = ?5",
-                )
-                .bind(to_ms(*next_attempt_at))
-                .bind(status.map(i64::from))
-                .bind(error)
-                .bind(id.to_string()),
-                NotificationResult::Failed { id, status, error } => sqlx::query(
-                    "UPDATE notifications SET status = 'failed', last_status = ?1, last_error = ?2, \
-                     lease_until = NULL WHERE id = ?3 AND lease_owner = ?4",
-                )
-                .bind(status.map(i64::from))
-                .bind(error)
-                .bind(id.to_string()),
-            };
-            q.bind(owner).execute(&mut *tx).await?;
+            record_notification(&mut *tx, r, owner, now).await?;
         }
         tx.commit().await?;
         Ok(())

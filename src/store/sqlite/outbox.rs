@@ -7,8 +7,8 @@ use crate::store::rows::{
 };
 use crate::store::time::to_ms;
 use crate::store::{
-    ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, Outbox, OutboxCounts, Result,
-    batches,
+    Claim, ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, Outbox, OutboxCounts,
+    Result, batches,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -20,21 +20,15 @@ const BATCH: usize = 2_000;
 
 #[async_trait]
 impl Outbox for SqliteStore {
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-        lease: chrono::TimeDelta,
-        owner: &str,
-    ) -> Result<Vec<ClaimedDelivery>> {
+    async fn claim_due(&self, claim: Claim<'_>) -> Result<Vec<ClaimedDelivery>> {
         // BEGIN IMMEDIATE takes the write lock up front, so two workers (or processes) never
         // claim the same row; a live lease is only taken over once it has expired.
         let mut tx = self.begin_write().await?;
         let ids: Vec<String> = sqlx::query_scalar(include_str!("../sql/sqlite_claim_due.sql"))
-            .bind(to_ms(now + lease))
-            .bind(owner)
-            .bind(to_ms(now))
-            .bind(i64::from(limit))
+            .bind(to_ms(claim.until()))
+            .bind(claim.owner)
+            .bind(to_ms(claim.now))
+            .bind(i64::from(claim.limit))
             .fetch_all(&mut *tx)
             .await?;
         let mut claimed = Vec::with_capacity(ids.len());

@@ -4,11 +4,13 @@ use super::SqliteStore;
 use crate::domain::LevelMovement;
 use crate::domain::report::{CampaignReport, ReportFilter};
 use crate::store::portable;
-use crate::store::rows::{report_rows, transition};
+use crate::store::reports;
+use crate::store::rows::report_rows;
 use crate::store::time::to_ms;
 use crate::store::{Reports, Result, TableCounts};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::ops::Range;
 
 #[async_trait]
 impl Reports for SqliteStore {
@@ -51,18 +53,8 @@ impl Reports for SqliteStore {
         report_rows(&status, &engagement, &conversions)
     }
 
-    async fn level_movement(
-        &self,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<LevelMovement> {
-        let rows = sqlx::query(include_str!("../sql/sqlite_level_movement.sql"))
-            .bind(to_ms(since))
-            .bind(to_ms(until))
-            .fetch_all(&self.pool)
-            .await?;
-        let mut m = LevelMovement::empty(since, until);
-        m.transitions = rows.iter().map(transition).collect::<Result<_>>()?;
-        Ok(m)
+    async fn level_movement(&self, period: Range<DateTime<Utc>>) -> Result<LevelMovement> {
+        let sql = include_str!("../sql/sqlite_level_movement.sql");
+        reports::level_movement(&self.pool, sql, period).await
     }
 }

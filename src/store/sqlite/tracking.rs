@@ -5,6 +5,7 @@
 use super::{BATCH, SqliteStore, push_list};
 use crate::store::columns::{Columns, located};
 use crate::store::rows::tracked_delivery;
+use crate::store::tracking::{by_id, by_message_id};
 use crate::store::{Result, TrackedDelivery, Tracking, batches};
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
@@ -41,8 +42,7 @@ impl Tracking for SqliteStore {
         ids: &[uuid::Uuid],
     ) -> Result<HashMap<uuid::Uuid, TrackedDelivery>> {
         let ids: Vec<String> = ids.iter().map(uuid::Uuid::to_string).collect();
-        let found = self.deliveries_where("d.id", &ids).await?;
-        Ok(found.into_iter().map(|d| (d.id, d)).collect())
+        Ok(by_id(self.deliveries_where("d.id", &ids).await?))
     }
 
     async fn deliveries_by_message_id(
@@ -50,10 +50,7 @@ impl Tracking for SqliteStore {
         message_ids: &[String],
     ) -> Result<HashMap<String, TrackedDelivery>> {
         let found = self.deliveries_where("d.message_id", message_ids).await?;
-        Ok(found
-            .into_iter()
-            .map(|d| (d.message_id.clone(), d))
-            .collect())
+        Ok(by_message_id(found))
     }
 
     async fn owners_by_provider_message(
