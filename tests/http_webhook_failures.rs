@@ -9,7 +9,6 @@ mod support;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
-use hmac::{KeyInit, Mac};
 use http_common::*;
 use rapport::providers::BasicAuthSettings;
 use secrecy::SecretString;
@@ -65,20 +64,6 @@ async fn heal(db: &support::TestDb) {
     }
 }
 
-fn signed(token: &str) -> Value {
-    let timestamp = chrono::Utc::now().timestamp().to_string();
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(MAILGUN_KEY.as_bytes()).unwrap();
-    mac.update(timestamp.as_bytes());
-    mac.update(token.as_bytes());
-    let signature: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    json!({"timestamp": timestamp, "token": token, "signature": signature})
-}
-
 fn mailgun_bounce(recipient: &str, reason: &str) -> Value {
     json!({
         "event": "failed", "severity": "permanent", "reason": reason,
@@ -95,7 +80,7 @@ async fn a_mailgun_event_we_failed_to_store_is_accepted_when_the_provider_retrie
         let backend = app.db.backend;
         app.customer("c1", "gone@example.com", "en").await;
         let body = json!({
-            "signature": signed(&uuid::Uuid::new_v4().simple().to_string()),
+            "signature": mailgun_signature(&uuid::Uuid::new_v4().simple().to_string()),
             "event-data": mailgun_bounce("gone@example.com", "bounce"),
         })
         .to_string();
@@ -152,7 +137,7 @@ async fn a_used_mailgun_token_with_another_payload_is_a_replay() {
         let backend = app.db.backend;
         app.customer("c1", "a@example.com", "en").await;
         app.customer("c2", "b@example.com", "en").await;
-        let signature = signed(&uuid::Uuid::new_v4().simple().to_string());
+        let signature = mailgun_signature(&uuid::Uuid::new_v4().simple().to_string());
         let first = json!({"signature": signature, "event-data": mailgun_bounce("a@example.com", "bounce")});
         let forged = json!({"signature": signature, "event-data": mailgun_bounce("b@example.com", "bounce")});
         let (status, _, _) = app
@@ -181,7 +166,7 @@ async fn every_permanent_mailgun_failure_suppresses_whatever_its_reason() {
         {
             let address = format!("p{i}@example.com");
             let body = json!({
-                "signature": signed(&uuid::Uuid::new_v4().simple().to_string()),
+                "signature": mailgun_signature(&uuid::Uuid::new_v4().simple().to_string()),
                 "event-data": mailgun_bounce(&address, reason),
             });
             let (status, _, _) = app

@@ -6,7 +6,6 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use hmac::{KeyInit, Mac};
 use http_common::*;
 use serde_json::{Value, json};
 
@@ -25,26 +24,6 @@ fn sendgrid_request(body: Vec<u8>, signature: &str) -> Request<Body> {
         .header("X-Twilio-Email-Event-Webhook-Timestamp", SG_TS_1)
         .body(Body::from(body))
         .unwrap()
-}
-
-/// A Mailgun webhook body around `event_data`, signed now with the test key.
-fn mailgun_body(event_data: Value) -> String {
-    let timestamp = chrono::Utc::now().timestamp().to_string();
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(MAILGUN_KEY.as_bytes()).unwrap();
-    mac.update(timestamp.as_bytes());
-    mac.update(token.as_bytes());
-    let signature: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    json!({
-        "signature": {"timestamp": timestamp, "token": token, "signature": signature},
-        "event-data": event_data,
-    })
-    .to_string()
 }
 
 fn mailgun_fixture(id: &str) -> Value {

@@ -7,7 +7,6 @@ mod support;
 
 use axum::http::StatusCode;
 use chrono::{DateTime, TimeDelta, Utc};
-use hmac::{KeyInit, Mac};
 use http_common::*;
 use rapport::config::NotifyConfig;
 use rapport::domain::{CustomerId, EventKind, Level};
@@ -308,24 +307,4 @@ async fn app_with_config(db: support::TestDb) -> App {
         db,
         signer: rapport::tracking::Signer::new(SECRET),
     }
-}
-
-/// A Mailgun webhook body around `event_data`, signed now with the test key.
-fn mailgun_body(event_data: Value) -> String {
-    let timestamp = Utc::now().timestamp().to_string();
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(MAILGUN_KEY.as_bytes()).unwrap();
-    mac.update(timestamp.as_bytes());
-    mac.update(token.as_bytes());
-    let signature: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    json!({
-        "signature": {"timestamp": timestamp, "token": token, "signature": signature},
-        "event-data": event_data,
-    })
-    .to_string()
 }
