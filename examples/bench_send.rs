@@ -20,8 +20,7 @@ use clap::Parser;
 use rapport::cli::Engine;
 use rapport::config::{self, Config};
 use rapport::dispatch::Composer;
-use rapport::domain::{CustomerId, EmailAddress, Level, Locale, Timezone};
-use rapport::import::CustomerRecord;
+use rapport::domain::Level;
 use rapport::mailer::OutgoingEmail;
 use rapport::store::Claim;
 use rapport::store::{DeliveryResult, NewDelivery, Store};
@@ -30,6 +29,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "common/plain_customers.rs"]
+mod plain_customers;
 const BENCH_DB: &str = "rapport_bench_send";
 // sqlx takes only literal SQL; these name BENCH_DB.
 const DROP_DB: &str = "DROP DATABASE IF EXISTS rapport_bench_send WITH (FORCE)";
@@ -157,7 +158,7 @@ async fn bench(
 ) -> anyhow::Result<(String, f64)> {
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
     let t = Instant::now();
-    customers(&*store, args.recipients, now).await?;
+    plain_customers::insert(&*store, args.recipients, now).await?;
     queue(&*store, args.recipients, "eligible:plain", now).await?;
     println!(
         "{backend}: {} customers and deliveries written in {:.1} s",
@@ -387,30 +388,6 @@ fn bench_config(
         .map(|(k, v)| (k.to_string(), v))
         .collect();
     Ok(config::load_str("config/rapport.toml", &text, &overrides)?)
-}
-
-async fn customers(store: &dyn Store, n: usize, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let mut tx = store.begin_import().await?;
-    let mut rows = Vec::with_capacity(5_000);
-    for i in 0..n {
-        rows.push(CustomerRecord {
-            id: CustomerId::parse(&format!("c{i}"))?,
-            email: EmailAddress::parse(&format!("customer-{i}@example.org"))?,
-            name: format!("Customer Number{i}"),
-            locale: Locale::parse("en")?,
-            timezone: Timezone::parse("UTC")?,
-            subscribed: true,
-            created_at: now - chrono::TimeDelta::days(400),
-            attributes: serde_json::Map::new(),
-            target_override: None,
-        });
-        if rows.len() == 5_000 || i + 1 == n {
-            tx.upsert_customers(&rows, now).await?;
-            rows.clear();
-        }
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 /// One delivery per customer for `occurrence`, due at `now`.

@@ -29,9 +29,8 @@ use hmac::{KeyInit, Mac};
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::EncodePublicKey;
-use rapport::domain::{CustomerId, EmailAddress, Level, Locale, Timezone};
+use rapport::domain::{Level, Locale, Timezone};
 use rapport::http::{AppState, HttpSettings};
-use rapport::import::CustomerRecord;
 use rapport::providers::{
     BasicAuthSettings, MailgunSettings, Registry, SendgridSettings, WebhookSettings,
 };
@@ -44,6 +43,8 @@ use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;
 
+#[path = "common/plain_customers.rs"]
+mod plain_customers;
 const BENCH_DB: &str = "rapport_bench_webhooks";
 // sqlx takes only literal SQL; these name BENCH_DB.
 const DROP_DB: &str = "DROP DATABASE IF EXISTS rapport_bench_webhooks WITH (FORCE)";
@@ -476,26 +477,7 @@ fn mailgun_posts(sent: &[Sent], singles: usize, now: DateTime<Utc>) -> Vec<Post>
 async fn seed(store: &dyn Store, n: usize) -> anyhow::Result<Vec<Sent>> {
     let now = Utc::now();
     let sent_at = now - TimeDelta::hours(1);
-    let mut tx = store.begin_import().await?;
-    let mut rows = Vec::with_capacity(5_000);
-    for i in 0..n {
-        rows.push(CustomerRecord {
-            id: CustomerId::parse(&format!("c{i}"))?,
-            email: EmailAddress::parse(&format!("customer-{i}@example.org"))?,
-            name: format!("Customer Number{i}"),
-            locale: Locale::parse("en")?,
-            timezone: Timezone::parse("UTC")?,
-            subscribed: true,
-            created_at: now - TimeDelta::days(400),
-            attributes: serde_json::Map::new(),
-            target_override: None,
-        });
-        if rows.len() == 5_000 || i + 1 == n {
-            tx.upsert_customers(&rows, now).await?;
-            rows.clear();
-        }
-    }
-    tx.commit().await?;
+    plain_customers::insert(store, n, now).await?;
 
     let mut sent = Vec::with_capacity(n);
     let mut queued = Vec::with_capacity(5_000);

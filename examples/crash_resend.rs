@@ -19,8 +19,7 @@
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use clap::Parser;
-use rapport::domain::{CustomerId, EmailAddress, Level, Locale, Timezone};
-use rapport::import::CustomerRecord;
+use rapport::domain::Level;
 use rapport::store::{NewDelivery, Store};
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
@@ -28,6 +27,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "common/plain_customers.rs"]
+mod plain_customers;
 const BENCH_DB: &str = "rapport_bench_crash";
 // sqlx takes only literal SQL; these name BENCH_DB.
 const DROP_DB: &str = "DROP DATABASE IF EXISTS rapport_bench_crash WITH (FORCE)";
@@ -262,26 +263,7 @@ impl Arrivals {
 
 /// Customers `c{i}` and one delivery each, due at `now`; returns the Message-IDs.
 async fn queue(store: &dyn Store, n: usize, now: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
-    let mut tx = store.begin_import().await?;
-    let mut rows = Vec::with_capacity(5_000);
-    for i in 0..n {
-        rows.push(CustomerRecord {
-            id: CustomerId::parse(&format!("c{i}"))?,
-            email: EmailAddress::parse(&format!("customer-{i}@example.org"))?,
-            name: format!("Customer Number{i}"),
-            locale: Locale::parse("en")?,
-            timezone: Timezone::parse("UTC")?,
-            subscribed: true,
-            created_at: now - TimeDelta::days(400),
-            attributes: serde_json::Map::new(),
-            target_override: None,
-        });
-        if rows.len() == 5_000 || i + 1 == n {
-            tx.upsert_customers(&rows, now).await?;
-            rows.clear();
-        }
-    }
-    tx.commit().await?;
+    plain_customers::insert(store, n, now).await?;
     let mut ids = Vec::with_capacity(n);
     let mut rows = Vec::with_capacity(5_000);
     for i in 0..n {
