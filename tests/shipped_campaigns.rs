@@ -26,16 +26,7 @@ fn renderer(cfg: &Config) -> Renderer {
     let campaigns = rapport::cli::load_campaigns(cfg)
         .map_err(|_| "campaigns")
         .unwrap();
-    let specs: Vec<TemplateSpec> = campaigns
-        .iter()
-        .map(|c| TemplateSpec {
-            campaign: c.id.clone(),
-            template: c.template.clone(),
-            subjects: c.subjects.clone(),
-            // Where each subject sits in its TOML file only matters for error messages.
-            subject_sources: Default::default(),
-        })
-        .collect();
+    let specs: Vec<TemplateSpec> = campaigns.iter().map(|c| c.template_spec()).collect();
     let tracking = Tracking::new("https://mail.shop.example", Signer::new(SECRET));
     Renderer::load(&cfg.paths.templates, &specs, &cfg.shop, tracking)
         .unwrap_or_else(|e| panic!("templates do not load: {e:?}"))

@@ -6,7 +6,7 @@ use crate::campaigns::{self, Campaign};
 use crate::config::Config;
 use crate::dispatch::{Composer, Dispatcher, RetryPolicy};
 use crate::mailer::Transport;
-use crate::render::{Renderer, SubjectSource, TemplateSpec, Tracking};
+use crate::render::{Renderer, TemplateSpec, Tracking};
 use crate::store::Store;
 use crate::tracking::Signer;
 use secrecy::ExposeSecret;
@@ -27,22 +27,7 @@ impl Engine {
         crate::notify::validate(&config.notify)
             .map_err(|e| Failure::User(anyhow::anyhow!("[[notify]]: {e}")))?;
         let campaigns = load_campaigns(config)?;
-        let specs: Vec<TemplateSpec> = campaigns
-            .iter()
-            .map(|c| TemplateSpec {
-                campaign: c.id.clone(),
-                template: c.template.clone(),
-                subjects: c.subjects.clone(),
-                subject_sources: c
-                    .subject_positions
-                    .iter()
-                    .map(|(tag, &(line, column))| {
-                        let file = c.file.clone();
-                        (tag.clone(), SubjectSource { file, line, column })
-                    })
-                    .collect(),
-            })
-            .collect();
+        let specs: Vec<TemplateSpec> = campaigns.iter().map(Campaign::template_spec).collect();
         let signer = Signer::new(config.security.secret.expose_secret().as_bytes());
         let tracking = Tracking::new(&config.http.public_url, signer);
         let renderer = Renderer::load(&config.paths.templates, &specs, &config.shop, tracking)

@@ -1,6 +1,7 @@
 use super::ScheduleTrigger;
 use crate::config::Duration;
 use crate::domain::Level;
+use crate::render::{SubjectSource, TemplateSpec};
 use std::collections::BTreeMap;
 
 /// A validated campaign definition.
@@ -45,6 +46,24 @@ impl Campaign {
             .or_else(|| self.subjects.get("en"))
             .map(String::as_str)
             .unwrap_or_default()
+    }
+
+    /// What the renderer loads for this campaign: its template, its subjects, and where each
+    /// subject is written in the campaign file (so an error in a subject points there).
+    pub fn template_spec(&self) -> TemplateSpec {
+        TemplateSpec {
+            campaign: self.id.clone(),
+            template: self.template.clone(),
+            subjects: self.subjects.clone(),
+            subject_sources: self
+                .subject_positions
+                .iter()
+                .map(|(tag, &(line, column))| {
+                    let file = self.file.clone();
+                    (tag.clone(), SubjectSource { file, line, column })
+                })
+                .collect(),
+        }
     }
 }
 
