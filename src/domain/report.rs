@@ -31,16 +31,6 @@ impl ReportFilter {
             rates: vec![(base.to_string(), 1.0)],
         }
     }
-
-    /// The rates as a JSON object, for SQLite's `json_each`.
-    pub fn rates_json(&self) -> String {
-        let m: serde_json::Map<String, serde_json::Value> = self
-            .rates
-            .iter()
-            .map(|(c, r)| (c.clone(), serde_json::json!(r)))
-            .collect();
-        serde_json::Value::Object(m).to_string()
-    }
 }
 
 /// Delivery statuses and the delivery-linked events (counted once per delivery).

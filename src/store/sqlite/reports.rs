@@ -41,7 +41,14 @@ impl Reports for SqliteStore {
             .bind(since)
             .bind(locale)
             .fetch_all(&self.pool);
-        let rates = f.rates_json();
+        // The rates as one JSON object, which the query reads with `json_each`.
+        let rates = serde_json::Value::Object(
+            f.rates
+                .iter()
+                .map(|(currency, rate)| (currency.clone(), serde_json::json!(rate)))
+                .collect(),
+        )
+        .to_string();
         let conversions = sqlx::query(include_str!("../sql/sqlite_report_conversions.sql"))
             .bind(campaign)
             .bind(since)
