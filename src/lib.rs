@@ -4,6 +4,7 @@
 pub mod app;
 pub mod campaigns;
 pub mod cli;
+pub mod conditions;
 pub mod config;
 pub mod cycle;
 pub mod dashboard;

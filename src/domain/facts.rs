@@ -26,4 +26,14 @@ pub struct CustomerFacts {
     pub referrals_in_window: u32,
     /// The customer attribute `target_level`, when someone set it (a known key account).
     pub target_override: Option<Level>,
+    /// When the customer was created (signed up): the `signup` trigger and conditions.
+    pub created_at: Option<DateTime<Utc>>,
+    pub first_order_at: Option<DateTime<Utc>>,
+    /// The level before the last change (`customers.previous_level`); None until one.
+    pub previous_level: Option<Level>,
+    /// When the current level was reached or first assessed (`customers.level_since`).
+    pub level_since: Option<DateTime<Utc>>,
+    /// The latest custom event (`custom:NAME`), machine-flagged ones too: whether the
+    /// planner must look up the customer's recent custom events for an `event` trigger.
+    pub last_custom_event_at: Option<DateTime<Utc>>,
 }

@@ -1,6 +1,7 @@
 //! Parsed value types. Input is converted into these at the edge (import, API, config);
 //! past that point the rest of the engine never re-checks an address, a level or a timezone.
 
+pub mod condition_context;
 mod customer_id;
 mod email;
 pub mod engagement;
@@ -17,6 +18,7 @@ pub mod suppression;
 mod timezone;
 mod webhook_token;
 
+pub use condition_context::{ConditionContext, ConditionExtras, OrderItem};
 pub use customer_id::CustomerId;
 pub use email::EmailAddress;
 pub use event_kind::EventKind;
