@@ -91,8 +91,10 @@ impl Basis<'_> {
             ids: &lookups.ids,
             ordered_recently: &lookups.ordered_recently,
             complained_recently: &lookups.complained_recently,
+            custom_recently: &[],
             orders_since: self.orders_since,
             complaints_since: self.complaints_since,
+            custom_since: self.orders_since,
         }
     }
 }

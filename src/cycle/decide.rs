@@ -117,6 +117,7 @@ impl Decisions {
             target: a.target,
             send_at: p.send_at,
             message_id: format!("<{id}@{message_domain}>"),
+            unless_since: None,
         });
     }
 }

@@ -48,7 +48,10 @@ impl DispatchReport {
                 self.failed += 1;
                 metrics::counter!(EMAILS_FAILED).increment(1);
             }
-            DeliveryResult::Suppressed { .. } => self.suppressed += 1,
+            // Not sent; counted with the suppressed until the report has a column of its own.
+            DeliveryResult::Suppressed { .. } | DeliveryResult::Cancelled { .. } => {
+                self.suppressed += 1
+            }
         }
     }
 
