@@ -102,7 +102,10 @@ pub enum Trigger {
     /// `eligible:{date the cool-down ended}` — so a repeat is possible only after the cool-down.
     Eligible,
     /// `delay` after each custom event of one kind (`custom:NAME`); occurrence `event:{seq}`.
-    Event { kind: EventKind, timing: EventTrigger },
+    Event {
+        kind: EventKind,
+        timing: EventTrigger,
+    },
     /// `delay` after the customer was created; occurrence `signup` (once ever).
     Signup(EventTrigger),
     /// `delay` after the current level was reached by a drop or a climb; occurrence

@@ -33,7 +33,12 @@ impl CampaignError {
         }
     }
 
-    pub(super) fn at(path: &str, text: &str, span: Range<usize>, message: impl Into<String>) -> Self {
+    pub(super) fn at(
+        path: &str,
+        text: &str,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
         CampaignError {
             path: path.to_string(),
             position: Some(line_col(text, span.start)),

@@ -14,8 +14,8 @@ mod validate;
 
 pub use definition::{Audience, Campaign, Direction, EventTrigger, Gate, Trigger, Unless};
 pub use load::{CampaignError, load_all, load_dir, load_dir_with, parse, parse_with};
-pub use segments::{Segment, Segments};
 pub use schedule::{ScheduleTrigger, Slot, SlotPeriod};
+pub use segments::{Segment, Segments};
 
 #[cfg(test)]
 mod tests;

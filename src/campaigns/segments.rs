@@ -52,7 +52,9 @@ impl Segments {
     pub fn unknown(&self, name: &str) -> String {
         let known: Vec<&str> = self.0.keys().map(String::as_str).collect();
         if known.is_empty() {
-            format!("unknown segment `{name}`: there are no segments (create config/segments/{name}.toml with `name` and `where`)")
+            format!(
+                "unknown segment `{name}`: there are no segments (create config/segments/{name}.toml with `name` and `where`)"
+            )
         } else {
             format!(
                 "unknown segment `{name}`: expected one of {} (config/segments/*.toml)",
@@ -102,7 +104,10 @@ fn parse(path: &Path) -> Result<Segment, Vec<CampaignError>> {
     })?;
     let mut problems = Vec::new();
     if raw.name.get_ref().trim().is_empty() {
-        problems.push((raw.name.span(), "name is empty: give the segment a name".to_string()));
+        problems.push((
+            raw.name.span(),
+            "name is empty: give the segment a name".to_string(),
+        ));
     }
     let condition = validate::expression(&raw.condition, &text, &mut problems);
     match condition {

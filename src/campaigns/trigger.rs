@@ -57,8 +57,14 @@ pub(super) fn trigger(
     match on {
         "order" => timing(raw, span, "order", None, problems).map(Trigger::Order),
         "complaint" => timing(raw, span, "complaint", None, problems).map(Trigger::Complaint),
-        "signup" => timing(raw, span, "sign-up", Some(DEFAULT_SIGNUP_MAX_AGE_SECS), problems)
-            .map(Trigger::Signup),
+        "signup" => timing(
+            raw,
+            span,
+            "sign-up",
+            Some(DEFAULT_SIGNUP_MAX_AGE_SECS),
+            problems,
+        )
+        .map(Trigger::Signup),
         "event" => {
             let kind = custom_kind(raw, span.clone(), problems);
             let timing = timing(raw, span, "event", None, problems);
@@ -81,7 +87,13 @@ pub(super) fn trigger(
                 problems.push((span, "add `campaign`, the id of the campaign this one follows, e.g. `campaign = \"satisfaction-survey\"`".into()));
                 return None;
             };
-            let timing = timing(raw, span, "email", Some(DEFAULT_SENT_MAX_AGE_SECS), problems)?;
+            let timing = timing(
+                raw,
+                span,
+                "email",
+                Some(DEFAULT_SENT_MAX_AGE_SECS),
+                problems,
+            )?;
             Some(Trigger::Sent {
                 campaign: campaign.get_ref().trim().to_string(),
                 timing,
@@ -157,7 +169,11 @@ fn direction(
     problems: &mut Vec<Problem>,
 ) -> Option<Direction> {
     let Some(d) = &raw.direction else {
-        problems.push((span, "add `direction = \"drop\"` (a win-back) or `direction = \"climb\"` (a congratulation)".into()));
+        problems.push((
+            span,
+            "add `direction = \"drop\"` (a win-back) or `direction = \"climb\"` (a congratulation)"
+                .into(),
+        ));
         return None;
     };
     match d.get_ref().as_str() {

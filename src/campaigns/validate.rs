@@ -213,13 +213,15 @@ fn gates(
             None => problems.push((name.span(), segments.unknown(name.get_ref()))),
         }
     }
-    if let Some(source) = &raw.condition {
-        if let Some(condition) = expression(source, text, problems) {
-            gates.push(Gate {
-                label: "where".into(),
-                condition,
-            });
-        }
+    if let Some(condition) = raw
+        .condition
+        .as_ref()
+        .and_then(|source| expression(source, text, problems))
+    {
+        gates.push(Gate {
+            label: "where".into(),
+            condition,
+        });
     }
     gates
 }

@@ -47,7 +47,11 @@ pub async fn run(config: crate::config::Config, cmd: SegmentCommand) -> CmdResul
             let used_by = |s: &Segment| -> Vec<String> {
                 campaigns
                     .iter()
-                    .filter(|c| c.gates.iter().any(|g| g.label == format!("segment {}", s.name)))
+                    .filter(|c| {
+                        c.gates
+                            .iter()
+                            .any(|g| g.label == format!("segment {}", s.name))
+                    })
                     .map(|c| c.id.clone())
                     .collect()
             };
@@ -69,10 +73,7 @@ pub async fn run(config: crate::config::Config, cmd: SegmentCommand) -> CmdResul
                 }
                 Format::Table => {
                     if segments.is_empty() {
-                        println!(
-                            "no segments in {}",
-                            config.paths.segments.display()
-                        );
+                        println!("no segments in {}", config.paths.segments.display());
                     }
                     for s in segments.iter() {
                         println!("{}  ({})", s.name, s.title);

@@ -91,10 +91,15 @@ fn lookback(campaigns: &[Campaign]) -> (TimeDelta, TimeDelta, TimeDelta) {
                 custom = custom.max(timing.max_age.chrono());
                 timing.max_age
             }
-            Trigger::Signup(t) | Trigger::LevelChange { timing: t, .. } | Trigger::Sent { timing: t, .. } => t.max_age,
+            Trigger::Signup(t)
+            | Trigger::LevelChange { timing: t, .. }
+            | Trigger::Sent { timing: t, .. } => t.max_age,
             _ => continue,
         };
-        if c.unless.iter().any(|u| matches!(u, Unless::Event(k) if k.custom_name().is_some())) {
+        if c.unless
+            .iter()
+            .any(|u| matches!(u, Unless::Event(k) if k.custom_name().is_some()))
+        {
             custom = custom.max(max_age.chrono());
         }
     }

@@ -75,7 +75,9 @@ impl Basis<'_> {
             let context = contexts.remove(&customer.row.customer_id);
             let parts = self.parts(&mut customer, context.unwrap_or_default());
             let input = self.input(&customer, &parts, None);
-            if let Some(needs) = planner::needs_lookup(&input, self.campaigns, &self.cfg.planner, self.now) {
+            if let Some(needs) =
+                planner::needs_lookup(&input, self.campaigns, &self.cfg.planner, self.now)
+            {
                 decisions.pending.push(Pending {
                     customer,
                     parts,
@@ -83,7 +85,9 @@ impl Basis<'_> {
                 });
                 continue;
             }
-            if let Some(planned) = planner::pick(&input, self.campaigns, &self.cfg.planner, self.now) {
+            if let Some(planned) =
+                planner::pick(&input, self.campaigns, &self.cfg.planner, self.now)
+            {
                 let service = self.is_service(&planned.campaign);
                 decisions.queue(&customer, planned, service, &self.message_domain);
             }
@@ -106,7 +110,9 @@ impl Basis<'_> {
         for p in std::mem::take(&mut decisions.pending) {
             let x = extras.remove(p.customer_id()).unwrap_or_default();
             let input = self.input(&p.customer, &p.parts, Some(&x));
-            if let Some(planned) = planner::pick(&input, self.campaigns, &self.cfg.planner, self.now) {
+            if let Some(planned) =
+                planner::pick(&input, self.campaigns, &self.cfg.planner, self.now)
+            {
                 let service = self.is_service(&planned.campaign);
                 decisions.queue(&p.customer, planned, service, &self.message_domain);
             }

@@ -126,12 +126,18 @@ async fn condition_extras(
     decisions: &Decisions,
 ) -> Result<HashMap<String, crate::domain::ConditionExtras>, StoreError> {
     let pending = &decisions.pending;
-    let ids: Vec<String> = pending.iter().map(|p| p.customer_id().to_string()).collect();
+    let ids: Vec<String> = pending
+        .iter()
+        .map(|p| p.customer_id().to_string())
+        .collect();
     let needs = pending
         .iter()
         .fold(crate::conditions::Needs::default(), |n, p| n.union(p.needs));
     let order_ids: Vec<String> = if needs.items {
-        pending.iter().flat_map(|p| p.order_ids().cloned()).collect()
+        pending
+            .iter()
+            .flat_map(|p| p.order_ids().cloned())
+            .collect()
     } else {
         Vec::new()
     };

@@ -148,11 +148,9 @@ impl fmt::Display for Blocked<'_> {
                 at.format("%Y-%m-%d %H:%M UTC")
             ),
             Blocked::LowerPriority(winner) => write!(f, "lower priority than {winner}"),
-            Blocked::Unless { what, after } => write!(
-                f,
-                "unless: {what} {} after the occurrence",
-                span(*after)
-            ),
+            Blocked::Unless { what, after } => {
+                write!(f, "unless: {what} {} after the occurrence", span(*after))
+            }
             Blocked::Condition { label, detail } => write!(f, "{label}: {detail}"),
             Blocked::NeedsLookup => write!(f, "its condition needs data not looked up"),
             Blocked::NoLevelChange(direction) => {

@@ -9,8 +9,8 @@ use crate::campaigns::{Campaign, Unless};
 use crate::conditions::Needs;
 use crate::config::PlannerConfig;
 use crate::domain::condition_context::{
-    CustomerView, EngagementView, LevelView, OccurrenceView, OrdersView, ReferralsView,
-    SurveyView, nps_group,
+    CustomerView, EngagementView, LevelView, OccurrenceView, OrdersView, ReferralsView, SurveyView,
+    nps_group,
 };
 use crate::domain::{ConditionContext, EventKind};
 use chrono::{DateTime, TimeDelta, Utc};

@@ -129,9 +129,14 @@ pub(super) fn find<'a>(
             let at = input.facts.created_at;
             once("sign-up", at, SIGNUP, &sent, timing, now).map(Due::Signup)
         }
-        Trigger::LevelChange { direction, timing } => level_change(input, *direction, &sent, timing, now),
+        Trigger::LevelChange { direction, timing } => {
+            level_change(input, *direction, &sent, timing, now)
+        }
         Trigger::Lapse { after } => lapse(input, &sent, *after, now),
-        Trigger::Sent { campaign: followed, timing } => follow_up(input, followed, &sent, timing, now),
+        Trigger::Sent {
+            campaign: followed,
+            timing,
+        } => follow_up(input, followed, &sent, timing, now),
     }
 }
 
@@ -182,14 +187,24 @@ fn level_change<'a>(
 ) -> Result<Due<'a>, Blocked<'a>> {
     let current = input.assessment.current;
     let (word, went) = match direction {
-        Direction::Drop => ("drop", input.facts.previous_level.is_some_and(|p| current < p)),
-        Direction::Climb => ("climb", input.facts.previous_level.is_some_and(|p| current > p)),
+        Direction::Drop => (
+            "drop",
+            input.facts.previous_level.is_some_and(|p| current < p),
+        ),
+        Direction::Climb => (
+            "climb",
+            input.facts.previous_level.is_some_and(|p| current > p),
+        ),
     };
     let Some(at) = input.facts.level_since.filter(|_| went) else {
         return Err(Blocked::NoLevelChange(word));
     };
     let key = Due::LevelChange(at).key();
-    let kind = if word == "drop" { "level drop" } else { "level climb" };
+    let kind = if word == "drop" {
+        "level drop"
+    } else {
+        "level climb"
+    };
     once(kind, Some(at), &key, sent, timing, now).map(Due::LevelChange)
 }
 

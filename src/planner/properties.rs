@@ -79,9 +79,18 @@ struct Customer {
     cfg: PlannerConfig,
 }
 
-/// The facts the newer triggers read: sign-up, the last level change, the last survey
-/// answer and click (minutes before now, or never).
-fn facts() -> impl Strategy<Value = (Option<i64>, Option<Level>, Option<i64>, Option<i64>, Option<i64>)> {
+/// Minutes before now of the sign-up, the last level change (with the level before it), the
+/// last survey answer and the last click; each may be absent.
+type FactAges = (
+    Option<i64>,
+    Option<Level>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// The facts the newer triggers read.
+fn facts() -> impl Strategy<Value = FactAges> {
     (
         prop::option::of(age()),
         prop::option::of(level()),
@@ -114,7 +123,19 @@ fn customer() -> impl Strategy<Value = Customer> {
         facts(),
     )
         .prop_map(
-            |(t, current, target, timezone, suppressed, orders, complaints, sent, quiet, gap, f)| {
+            |(
+                t,
+                current,
+                target,
+                timezone,
+                suppressed,
+                orders,
+                complaints,
+                sent,
+                quiet,
+                gap,
+                f,
+            )| {
                 let now =
                     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::minutes(t);
                 let when = |age: i64| now - TimeDelta::minutes(age);

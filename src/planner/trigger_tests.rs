@@ -141,14 +141,18 @@ fn cart() -> Campaign {
 
 #[test]
 fn abandoned_cart_is_due_four_hours_after_the_event() {
-    let d = who().custom("cart_abandoned", "41", hours_ago(6)).plan(&[cart()]);
+    let d = who()
+        .custom("cart_abandoned", "41", hours_ago(6))
+        .plan(&[cart()]);
     assert_eq!(picked(&d), Some(("cart", "event:41")));
     assert!(d.pick.unwrap().unless_since == Some(hours_ago(6)));
 }
 
 #[test]
 fn abandoned_cart_waits_for_its_delay() {
-    let d = who().custom("cart_abandoned", "41", hours_ago(2)).plan(&[cart()]);
+    let d = who()
+        .custom("cart_abandoned", "41", hours_ago(2))
+        .plan(&[cart()]);
     assert!(d.pick.is_none());
     assert!(d.not_picked["cart"].starts_with("not due"), "{d:?}");
 }
@@ -165,7 +169,9 @@ fn cart_abandoned_then_ordered_within_the_delay_sends_nothing() {
 
 #[test]
 fn other_custom_events_do_not_trigger_the_cart_campaign() {
-    let d = who().custom("wishlist_added", "7", hours_ago(6)).plan(&[cart()]);
+    let d = who()
+        .custom("wishlist_added", "7", hours_ago(6))
+        .plan(&[cart()]);
     assert!(d.pick.is_none());
 }
 
@@ -253,7 +259,11 @@ fn a_climb_is_congratulated_by_a_climb_campaign() {
 }
 
 fn lapse() -> Campaign {
-    campaign("we-miss-you", EVERY_LEVEL, "on = \"lapse\"\nafter = \"120d\"")
+    campaign(
+        "we-miss-you",
+        EVERY_LEVEL,
+        "on = \"lapse\"\nafter = \"120d\"",
+    )
 }
 
 #[test]
@@ -266,7 +276,10 @@ fn a_customer_without_an_order_for_120_days_has_lapsed() {
 #[test]
 fn a_recent_order_is_no_lapse_and_a_lapse_is_mailed_once() {
     let d = who().order("o-1", days_ago(30)).plan(&[lapse()]);
-    assert!(d.not_picked["we-miss-you"].starts_with("not lapsed"), "{d:?}");
+    assert!(
+        d.not_picked["we-miss-you"].starts_with("not lapsed"),
+        "{d:?}"
+    );
     let key = format!("lapse:{}", days_ago(130).date_naive());
     let d = who()
         .order("o-1", days_ago(130))
@@ -337,9 +350,10 @@ fn an_unsubscribed_customer_gets_no_trigger_of_any_kind() {
 
 #[test]
 fn min_gap_holds_for_the_new_triggers() {
-    let mut w = who()
-        .custom("cart_abandoned", "41", hours_ago(6))
-        .sent("other", "order:o-9", days_ago(1));
+    let mut w =
+        who()
+            .custom("cart_abandoned", "41", hours_ago(6))
+            .sent("other", "order:o-9", days_ago(1));
     w.facts.created_at = Some(hours_ago(3));
     let d = w.plan(&[cart(), welcome()]);
     assert!(d.pick.is_none());
@@ -362,7 +376,11 @@ fn one_email_per_customer_even_when_several_triggers_fire() {
 
 fn with_where(id: &str, condition: &str) -> Campaign {
     let audience = format!("{EVERY_LEVEL}\nwhere = '''{condition}'''");
-    campaign(id, &audience, "on = \"order\"\ndelay = \"7d\"\nmax_age = \"30d\"")
+    campaign(
+        id,
+        &audience,
+        "on = \"order\"\ndelay = \"7d\"\nmax_age = \"30d\"",
+    )
 }
 
 #[test]
@@ -384,7 +402,10 @@ fn a_condition_on_a_custom_attribute_decides() {
     let mut x = ConditionExtras::default();
     x.attributes.insert("source".into(), "friend".into());
     w.extras = Some(x);
-    assert_eq!(picked(&w.plan(std::slice::from_ref(&c))).map(|p| p.0), Some("friends"));
+    assert_eq!(
+        picked(&w.plan(std::slice::from_ref(&c))).map(|p| p.0),
+        Some("friends")
+    );
     let mut x = ConditionExtras::default();
     x.attributes.insert("source".into(), "ads".into());
     w.extras = Some(x);
@@ -405,9 +426,13 @@ fn a_condition_on_the_triggering_order_items_decides() {
         category: None,
         qty: Some(1),
     };
-    x.order_items.insert("o-1".into(), vec![item("MUG-1"), item("GRINDER-HAND")]);
+    x.order_items
+        .insert("o-1".into(), vec![item("MUG-1"), item("GRINDER-HAND")]);
     w.extras = Some(x);
-    assert_eq!(picked(&w.plan(std::slice::from_ref(&c))).map(|p| p.0), Some("grinder-care"));
+    assert_eq!(
+        picked(&w.plan(std::slice::from_ref(&c))).map(|p| p.0),
+        Some("grinder-care")
+    );
     let mut x = ConditionExtras::default();
     x.order_items.insert("o-1".into(), vec![item("MUG-1")]);
     w.extras = Some(x);
@@ -437,7 +462,12 @@ fn a_condition_needing_a_lookup_is_reported_until_looked_up() {
         recent_events: &[],
         extras: None,
     };
-    let needs = needs_lookup(&input, std::slice::from_ref(&c), &PlannerConfig::default(), now());
+    let needs = needs_lookup(
+        &input,
+        std::slice::from_ref(&c),
+        &PlannerConfig::default(),
+        now(),
+    );
     assert!(needs.is_some_and(|n| n.attributes));
     // Not due yet: nothing to look up.
     let early = [OrderRef {
@@ -459,5 +489,8 @@ fn explain_names_the_condition_and_the_value_it_saw() {
     let d = w.plan(&[c]);
     let why = &d.not_picked["loyal"];
     assert!(why.starts_with("where: "), "{why}");
-    assert!(why.contains("orders.count >= 2") && why.contains('1'), "{why}");
+    assert!(
+        why.contains("orders.count >= 2") && why.contains('1'),
+        "{why}"
+    );
 }
