@@ -206,3 +206,11 @@ fn timing_of_a_simple_evaluation() {
         );
     }
 }
+
+#[test]
+fn date_parts_count_as_cel_says() {
+    // 2024-03-01 (UTC) was a Friday; CEL counts months from 0 and weekdays from Sunday = 0.
+    let who = customer();
+    assert!(compile("customer.created_at.getMonth() == 2").holds(&who));
+    assert!(compile("customer.created_at.getDayOfWeek() == 5").holds(&who));
+}
