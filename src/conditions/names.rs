@@ -25,6 +25,13 @@ const TYPE_NAMES: &[&str] = &[
     "uint",
 ];
 
+const ORDERING: &[&str] = &[
+    operators::LESS,
+    operators::LESS_EQUALS,
+    operators::GREATER,
+    operators::GREATER_EQUALS,
+];
+
 /// The fields `expr` reads, or what is wrong with its names.
 pub(super) fn check(
     source: &str,
@@ -127,6 +134,27 @@ impl Walk<'_> {
                     s.type_name
                 ),
             ),
+            Expr::Call(c) if ORDERING.contains(&c.func_name.as_str()) => {
+                let level = c
+                    .args
+                    .iter()
+                    .find_map(|a| match root_field(a, &self.scope) {
+                        Some(("level", f @ ("current" | "target" | "previous"))) => Some(f),
+                        _ => None,
+                    });
+                if let Some(field) = level {
+                    // Levels are names: `<` would put "proactive" before "reactive".
+                    let message = format!(
+                        "levels are names, and `{}` would compare them alphabetically: list the \
+                         ones you mean, e.g. `level.{field} in [\"proactive\", \"partnership\"]`",
+                        c.func_name.trim_matches('_')
+                    );
+                    return self.error(e, message);
+                }
+                for child in children(e) {
+                    self.expr(child);
+                }
+            }
             _ => {
                 for child in children(e) {
                     self.expr(child);

@@ -233,6 +233,20 @@ fn has_on_a_field_of_the_context_is_refused() {
     compile("has(customer.attributes.source) && has(occurrence.data.cart_value)");
 }
 
+#[test]
+fn ordering_levels_is_refused() {
+    let source = r#"orders.count > 1 && level.current >= "proactive""#;
+    let e = only_error(source);
+    assert_eq!(e.offset, source.find(">=").unwrap());
+    assert!(
+        e.message
+            .starts_with("levels are names, and `>=` would compare them alphabetically"),
+        "{}",
+        e.message
+    );
+    compile(r#"level.current in ["proactive", "partnership"] && level.current != level.target"#);
+}
+
 /// The cells of the markdown table rows between `from` and the next `## ` heading, with `\|`
 /// read as `|` and the backticks around a cell that is one code span dropped.
 fn doc_table(from: &str) -> Vec<Vec<String>> {
