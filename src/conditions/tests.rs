@@ -1,6 +1,7 @@
 //! The conditions' tests: what compiling reports here, what evaluating gives in
-//! `tests/evaluate.rs`.
+//! `tests/evaluate.rs`, and that docs/conditions.md says what the code does in `tests/docs.rs`.
 
+mod docs;
 mod evaluate;
 
 use super::*;
@@ -44,7 +45,7 @@ pub(super) fn compile(source: &str) -> Condition {
     Condition::compile(source).unwrap_or_else(|e| panic!("{source}: {e:?}"))
 }
 
-fn only_error(source: &str) -> ConditionError {
+pub(super) fn only_error(source: &str) -> ConditionError {
     let errors = Condition::compile(source).expect_err(source);
     assert_eq!(errors.len(), 1, "{errors:?}");
     errors.into_iter().next().unwrap()
@@ -245,63 +246,4 @@ fn ordering_levels_is_refused() {
         e.message
     );
     compile(r#"level.current in ["proactive", "partnership"] && level.current != level.target"#);
-}
-
-/// The cells of the markdown table rows between `from` and the next `## ` heading, with `\|`
-/// read as `|` and the backticks around a cell that is one code span dropped.
-fn doc_table(from: &str) -> Vec<Vec<String>> {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/conditions.md"))
-        .expect("docs/conditions.md");
-    let section = doc.split(from).nth(1).expect(from);
-    let section = section.split("\n## ").next().unwrap_or(section);
-    section
-        .lines()
-        .filter(|l| l.starts_with('|') && !l.starts_with("|---") && !l.starts_with("| you"))
-        .filter(|l| !l.starts_with("| what"))
-        .map(|l| {
-            l.replace("\\|", "\u{0}")
-                .split('|')
-                .map(|c| c.trim().replace('\u{0}', "|"))
-                .filter(|c| !c.is_empty())
-                .map(
-                    |c| match c.strip_prefix('`').and_then(|c| c.strip_suffix('`')) {
-                        Some(inner) if !inner.contains('`') => inner.to_string(),
-                        _ => c,
-                    },
-                )
-                .collect()
-        })
-        .collect()
-}
-
-#[test]
-fn docs_name_every_field() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/conditions.md"))
-        .expect("docs/conditions.md");
-    for f in fields() {
-        let path = format!("`{}.{}`", f.root, f.field);
-        assert!(
-            doc.contains(&path),
-            "docs/conditions.md does not name {path}"
-        );
-    }
-}
-
-#[test]
-fn docs_examples_compile() {
-    let rows = doc_table("## Examples");
-    assert!(rows.len() >= 10, "{rows:?}");
-    for row in rows {
-        compile(&row[1]);
-    }
-}
-
-#[test]
-fn docs_check_messages_are_what_check_says() {
-    let rows = doc_table("the column pointing at the mistake in the condition:");
-    assert!(rows.len() >= 5, "{rows:?}");
-    for row in rows {
-        let e = only_error(&row[0]);
-        assert_eq!(e.message, row[1], "{}", row[0]);
-    }
 }
