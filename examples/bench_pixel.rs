@@ -208,6 +208,7 @@ async fn seed(store: &dyn Store) -> anyhow::Result<uuid::Uuid> {
                 target: Level::Reactive,
                 send_at: sent,
                 message_id: format!("<{id}@bench.example>"),
+                unless_since: None,
             }],
             sent,
         )
@@ -370,6 +371,7 @@ async fn seed_more(store: &dyn Store) -> anyhow::Result<uuid::Uuid> {
                 target: Level::Reactive,
                 send_at: sent,
                 message_id: format!("<{id}@bench.example>"),
+                unless_since: None,
             }],
             sent,
         )

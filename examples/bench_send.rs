@@ -410,6 +410,7 @@ async fn queue(
             target: Level::Partnership,
             send_at: now,
             message_id: format!("<{id}@shop.example>"),
+            unless_since: None,
         });
         if rows.len() == 5_000 || i + 1 == n {
             store.apply_cycle(&[], &rows, now).await?;

@@ -494,6 +494,7 @@ async fn seed(store: &dyn Store, n: usize) -> anyhow::Result<Vec<Sent>> {
             target: Level::Reactive,
             send_at: sent_at,
             message_id: message_id.clone(),
+            unless_since: None,
         });
         sent.push(Sent {
             id,

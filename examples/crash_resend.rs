@@ -280,6 +280,7 @@ async fn queue(store: &dyn Store, n: usize, now: DateTime<Utc>) -> anyhow::Resul
             target: Level::Partnership,
             send_at: now,
             message_id,
+            unless_since: None,
         });
         if rows.len() == 5_000 || i + 1 == n {
             store.apply_cycle(&[], &rows, now).await?;

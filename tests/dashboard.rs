@@ -78,6 +78,7 @@ async fn shop(s: &dyn Store) {
                     target: Level::Reactive,
                     send_at: now() - TimeDelta::days(5),
                     message_id: format!("<{id}@shop.example>"),
+                    unless_since: None,
                 }
             })
             .collect();

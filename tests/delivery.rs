@@ -150,6 +150,7 @@ async fn hard_bounce_is_failed_at_once_and_suppresses_the_address() {
             target: rapport::domain::Level::Partnership,
             send_at: now,
             message_id: "<after-bounce@shop.example>".into(),
+            unless_since: None,
         };
         db.store
             .apply_cycle(&[], &[later], now)

@@ -13,7 +13,14 @@ const LAYERS: &[&[&str]] = &[
     // Parsed values, records and pure folds every layer shares.
     &["domain"],
     // Leaves with no engine knowledge: configuration, signed tokens, SMTP/file transports, logs.
-    &["config", "tracking", "mailer", "telemetry", "metric_names", "conditions"],
+    &[
+        "config",
+        "tracking",
+        "mailer",
+        "telemetry",
+        "metric_names",
+        "conditions",
+    ],
     // The only place SQL lives.
     &["store"],
     // Pure decisions and parsers.

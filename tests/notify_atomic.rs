@@ -177,6 +177,7 @@ async fn level_changed_is_queued_with_the_level_write_and_not_without_it() {
             target: Level::Reactive,
             send_at: now(),
             message_id: format!("<{id}@shop.example>"),
+            unless_since: None,
         };
         assert!(
             s.apply_cycle_notifying(

@@ -76,6 +76,7 @@ async fn queue(s: &dyn Store, campaign: &str, who: &[&str], at: DateTime<Utc>) -
                 target: Level::Reactive,
                 send_at: at,
                 message_id: format!("<{id}@shop.example>"),
+                unless_since: None,
             }
         })
         .collect();

@@ -4,7 +4,7 @@
 use super::Failure;
 use crate::campaigns::{self, Campaign};
 use crate::config::Config;
-use crate::dispatch::{Composer, Dispatcher, RetryPolicy};
+use crate::dispatch::{Composer, Dispatcher, RetryPolicy, UnlessRules};
 use crate::mailer::Transport;
 use crate::render::{Renderer, TemplateSpec, Tracking};
 use crate::store::Store;
@@ -58,14 +58,24 @@ impl Engine {
                 max_attempts: config.smtp.max_attempts,
             },
         )
+        .with_unless(UnlessRules::new(&self.campaigns))
     }
 }
 
-/// Loads `paths.campaigns`; every problem is reported as `file:line:col: message`.
+/// Loads `paths.campaigns` (with the segments of `paths.segments` they may use); every
+/// problem is reported as `file:line:col: message`.
 pub fn load_campaigns(config: &Config) -> Result<Vec<Campaign>, Failure> {
+    load_campaigns_and_segments(config).map(|(campaigns, _)| campaigns)
+}
+
+/// The campaigns and the segments, for `rapport segment` and `check`.
+pub fn load_campaigns_and_segments(
+    config: &Config,
+) -> Result<(Vec<Campaign>, campaigns::Segments), Failure> {
     let templates = config.paths.templates.clone();
     let exists = move |t: &str| templates.join("en").join(format!("{t}.html.hbs")).is_file();
-    campaigns::load_dir(&config.paths.campaigns, &exists).map_err(|errors| {
+    let paths = &config.paths;
+    campaigns::load_all(&paths.campaigns, &paths.segments, &exists).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         Failure::User(anyhow::anyhow!("invalid campaigns:\n{}", lines.join("\n")))
     })

@@ -17,7 +17,7 @@ mod senders;
 pub use clock::{Clock, ManualClock};
 pub use context::App;
 pub use daemon::{Application, Options};
-pub use engine::{Engine, load_campaigns};
+pub use engine::{Engine, load_campaigns, load_campaigns_and_segments};
 pub use failure::Failure;
 pub use once::{Once, OnceReport, run_once};
 pub use schedule::{Schedule, TickKind};

@@ -1,6 +1,7 @@
 use super::ScheduleTrigger;
+use crate::conditions::Condition;
 use crate::config::Duration;
-use crate::domain::Level;
+use crate::domain::{EventKind, Level};
 use crate::render::{SubjectSource, TemplateSpec};
 use std::collections::BTreeMap;
 
@@ -24,7 +25,13 @@ pub struct Campaign {
     /// Least time between two sends of this campaign to one customer, whatever the occurrence.
     pub cooldown: Option<Duration>,
     pub audience: Audience,
+    /// What the customer must also meet: the segment's condition, then the campaign's own
+    /// `where` (both must hold).
+    pub gates: Vec<Gate>,
     pub trigger: Trigger,
+    /// Activity since the occurrence that makes the email pointless; checked when planning
+    /// and again just before sending.
+    pub unless: Vec<Unless>,
     /// Overrides `mail.from` / `mail.reply_to`.
     pub from: Option<String>,
     pub reply_to: Option<String>,
@@ -71,10 +78,12 @@ impl Campaign {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Audience {
     /// Marketing: `climb` levels get it only while the target is above the current level;
-    /// `maintenance` levels only once the customer is at (or above) the target.
+    /// `maintenance` levels only once the customer is at (or above) the target; `any`
+    /// levels whatever the target (a welcome, a win-back).
     Levels {
         climb: Vec<Level>,
         maintenance: Vec<Level>,
+        any: Vec<Level>,
     },
     /// Any level, any target (complaint follow-up).
     Service,
@@ -92,6 +101,74 @@ pub enum Trigger {
     /// As soon as the audience rule holds; occurrence `eligible:first`, then
     /// `eligible:{date the cool-down ended}` — so a repeat is possible only after the cool-down.
     Eligible,
+    /// `delay` after each custom event of one kind (`custom:NAME`); occurrence `event:{seq}`.
+    Event {
+        kind: EventKind,
+        timing: EventTrigger,
+    },
+    /// `delay` after the customer was created; occurrence `signup` (once ever).
+    Signup(EventTrigger),
+    /// `delay` after the current level was reached by a drop or a climb; occurrence
+    /// `level_change:{when}`.
+    LevelChange {
+        direction: Direction,
+        timing: EventTrigger,
+    },
+    /// No order for `after`; occurrence `lapse:{date of the last order}` (once per lapse).
+    Lapse { after: Duration },
+    /// `delay` after a delivery of another campaign was sent; occurrence
+    /// `sent:{that delivery's occurrence}`.
+    Sent {
+        campaign: String,
+        timing: EventTrigger,
+    },
+}
+
+impl Trigger {
+    /// The `on = "…"` word.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Trigger::Order(_) => "order",
+            Trigger::Complaint(_) => "complaint",
+            Trigger::Schedule(_) => "schedule",
+            Trigger::Eligible => "eligible",
+            Trigger::Event { .. } => "event",
+            Trigger::Signup(_) => "signup",
+            Trigger::LevelChange { .. } => "level_change",
+            Trigger::Lapse { .. } => "lapse",
+            Trigger::Sent { .. } => "sent",
+        }
+    }
+}
+
+/// Which way a level change went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Drop,
+    Climb,
+}
+
+/// A condition a customer must meet, and what `explain` calls it (`where`, `segment vip`).
+#[derive(Debug, Clone)]
+pub struct Gate {
+    pub label: String,
+    pub condition: Condition,
+}
+
+/// Activity that cancels an occurrence when it happened after the occurrence's time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unless {
+    Order,
+    Event(EventKind),
+}
+
+impl Unless {
+    pub fn name(&self) -> &str {
+        match self {
+            Unless::Order => "order",
+            Unless::Event(kind) => kind.name(),
+        }
+    }
 }
 
 /// Timing of an event-driven trigger.

@@ -8,11 +8,14 @@ mod definition;
 mod load;
 mod raw;
 mod schedule;
+mod segments;
+mod trigger;
 mod validate;
 
-pub use definition::{Audience, Campaign, EventTrigger, Trigger};
-pub use load::{CampaignError, load_dir, parse};
+pub use definition::{Audience, Campaign, Direction, EventTrigger, Gate, Trigger, Unless};
+pub use load::{CampaignError, load_all, load_dir, load_dir_with, parse, parse_with};
 pub use schedule::{ScheduleTrigger, Slot, SlotPeriod};
+pub use segments::{Segment, Segments};
 
 #[cfg(test)]
 mod tests;

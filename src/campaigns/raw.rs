@@ -30,6 +30,14 @@ pub(super) struct RawAudience {
     pub maintenance: Vec<Spanned<String>>,
     #[serde(default)]
     pub service: Option<Spanned<bool>>,
+    /// Levels the campaign goes to whatever the target (a welcome, a win-back).
+    #[serde(default)]
+    pub levels: Vec<Spanned<String>>,
+    /// A condition (CEL) the customer must meet.
+    #[serde(rename = "where")]
+    pub condition: Option<Spanned<String>>,
+    /// A named segment (`config/segments/NAME.toml`) the customer must be in.
+    pub segment: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,18 +49,33 @@ pub(super) struct RawTrigger {
     pub schedule: Option<Spanned<String>>,
     pub window: Option<Spanned<Duration>>,
     pub occurrence: Option<Spanned<String>>,
+    /// `on = "event"`: the custom event, `custom:NAME`.
+    pub kind: Option<Spanned<String>>,
+    /// `on = "level_change"`: `drop` or `climb`.
+    pub direction: Option<Spanned<String>>,
+    /// `on = "lapse"`: time since the last order.
+    pub after: Option<Spanned<Duration>>,
+    /// `on = "sent"`: the campaign this one follows.
+    pub campaign: Option<Spanned<String>>,
+    /// Activity since the occurrence that makes it pointless (`order`, `survey_response`, …).
+    pub unless: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 impl RawTrigger {
     /// The optional keys and where each is written (`None` when absent), in the order their
     /// problems are reported.
-    pub fn optional_keys(&self) -> [(&'static str, Option<Range<usize>>); 5] {
+    pub fn optional_keys(&self) -> [(&'static str, Option<Range<usize>>); 10] {
         [
             ("delay", self.delay.as_ref().map(Spanned::span)),
             ("max_age", self.max_age.as_ref().map(Spanned::span)),
             ("schedule", self.schedule.as_ref().map(Spanned::span)),
             ("window", self.window.as_ref().map(Spanned::span)),
             ("occurrence", self.occurrence.as_ref().map(Spanned::span)),
+            ("kind", self.kind.as_ref().map(Spanned::span)),
+            ("direction", self.direction.as_ref().map(Spanned::span)),
+            ("after", self.after.as_ref().map(Spanned::span)),
+            ("campaign", self.campaign.as_ref().map(Spanned::span)),
+            ("unless", self.unless.as_ref().map(Spanned::span)),
         ]
     }
 }

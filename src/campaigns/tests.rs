@@ -58,7 +58,8 @@ fn a_valid_file_loads_with_its_id_from_the_file_name() {
         c.audience,
         Audience::Levels {
             climb: vec![Level::Reactive],
-            maintenance: vec![Level::Accountable]
+            maintenance: vec![Level::Accountable],
+            any: vec![],
         }
     );
     assert!(matches!(c.trigger, Trigger::Order(t) if t.delay == Duration::from_days(2)));
@@ -89,7 +90,8 @@ fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
         post_sale.audience,
         Audience::Levels {
             climb: vec![Level::Basic],
-            maintenance: vec![]
+            maintenance: vec![],
+            any: vec![],
         }
     );
     assert!(
@@ -102,7 +104,8 @@ fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
         survey.audience,
         Audience::Levels {
             climb: vec![Level::Reactive],
-            maintenance: vec![Level::Accountable]
+            maintenance: vec![Level::Accountable],
+            any: vec![],
         }
     );
     assert!(
@@ -115,7 +118,8 @@ fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
         loyalty.audience,
         Audience::Levels {
             climb: vec![Level::Accountable],
-            maintenance: vec![Level::Proactive]
+            maintenance: vec![Level::Proactive],
+            any: vec![],
         }
     );
     match &loyalty.trigger {
@@ -133,7 +137,8 @@ fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
         partnership.audience,
         Audience::Levels {
             climb: vec![Level::Proactive],
-            maintenance: vec![]
+            maintenance: vec![],
+            any: vec![],
         }
     );
     assert!(matches!(partnership.trigger, Trigger::Eligible));

@@ -2,10 +2,11 @@
 //! sender addresses, and that the template exists. Every problem is reported (not only the
 //! first) with the byte span it is about.
 
-use super::raw::{RawAudience, RawCampaign, RawTrigger};
-use super::schedule::{ScheduleTrigger, SlotPeriod, parse_cron};
-use super::{Audience, Campaign, EventTrigger, Trigger};
-use crate::config::Duration;
+use super::raw::{RawAudience, RawCampaign};
+use super::segments::Segments;
+use super::trigger;
+use super::{Audience, Campaign, Gate};
+use crate::conditions::{Condition, ConditionError};
 use crate::domain::{Level, Locale};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -14,14 +15,12 @@ use toml::Spanned;
 /// A problem at a byte range of the file.
 pub(super) type Problem = (Range<usize>, String);
 
-/// How long a schedule slot stays due when the file does not say.
-const DEFAULT_WINDOW_SECS: u64 = 12 * 3600;
-
 pub(super) fn campaign(
     id: &str,
     raw: RawCampaign,
     text: &str,
     template_exists: &dyn Fn(&str) -> bool,
+    segments: &Segments,
 ) -> Result<Campaign, Vec<Problem>> {
     let mut problems = Vec::new();
     if raw.name.get_ref().trim().is_empty() {
@@ -33,7 +32,9 @@ pub(super) fn campaign(
     check_template(&raw.template, template_exists, &mut problems);
     let (subjects, subject_starts) = subjects(&raw.subject, text, &mut problems);
     let audience = audience(raw.audience.get_ref(), raw.audience.span(), &mut problems);
-    let trigger = trigger(raw.trigger.get_ref(), raw.trigger.span(), &mut problems);
+    let gates = gates(raw.audience.get_ref(), text, segments, &mut problems);
+    let trigger = trigger::trigger(raw.trigger.get_ref(), raw.trigger.span(), &mut problems);
+    let unless = trigger::unless(raw.trigger.get_ref(), &mut problems);
     let from = raw.from.as_ref().map(|f| address(f, "from", &mut problems));
     let reply_to = raw
         .reply_to
@@ -53,7 +54,9 @@ pub(super) fn campaign(
                 .collect(),
             cooldown: raw.cooldown.filter(|c| !c.std().is_zero()),
             audience,
+            gates,
             trigger,
+            unless,
             from,
             reply_to,
         }),
@@ -165,29 +168,87 @@ fn audience(
 ) -> Option<Audience> {
     let climb = levels(&raw.climb, problems);
     let maintenance = levels(&raw.maintenance, problems);
+    let any = levels(&raw.levels, problems);
     let service = raw.service.as_ref().is_some_and(|s| *s.get_ref());
+    let named = !raw.climb.is_empty() || !raw.maintenance.is_empty() || !raw.levels.is_empty();
     if service {
-        if !raw.climb.is_empty() || !raw.maintenance.is_empty() {
+        if named {
             let at = raw.service.as_ref().map(|s| s.span()).unwrap_or(span);
             problems.push((
                 at,
-                "a service campaign goes to every level: remove `climb` and `maintenance`".into(),
+                "a service campaign goes to every level: remove `climb`, `maintenance` and `levels`".into(),
             ));
             return None;
         }
         return Some(Audience::Service);
     }
-    if raw.climb.is_empty() && raw.maintenance.is_empty() {
+    if !named {
         problems.push((
             span,
-            "the audience names no level: add `climb = [\"basic\"]` (sent while the target is higher), `maintenance = [\"accountable\"]` (sent at the target), or `service = true`".into(),
+            "the audience names no level: add `climb = [\"basic\"]` (sent while the target is higher), `maintenance = [\"accountable\"]` (sent at the target), `levels = [\"basic\", \"reactive\"]` (whatever the target), or `service = true`".into(),
         ));
         return None;
     }
     Some(Audience::Levels {
         climb: climb?,
         maintenance: maintenance?,
+        any: any?,
     })
+}
+
+/// The segment's condition, then the campaign's own `where`.
+fn gates(
+    raw: &RawAudience,
+    text: &str,
+    segments: &Segments,
+    problems: &mut Vec<Problem>,
+) -> Vec<Gate> {
+    let mut gates = Vec::new();
+    if let Some(name) = &raw.segment {
+        match segments.get(name.get_ref()) {
+            Some(segment) => gates.push(Gate {
+                label: format!("segment {}", segment.name),
+                condition: segment.condition.clone(),
+            }),
+            None => problems.push((name.span(), segments.unknown(name.get_ref()))),
+        }
+    }
+    if let Some(condition) = raw
+        .condition
+        .as_ref()
+        .and_then(|source| expression(source, text, problems))
+    {
+        gates.push(Gate {
+            label: "where".into(),
+            condition,
+        });
+    }
+    gates
+}
+
+/// Compiles a `where` string, its problems pointing into the file where the expression is
+/// written as it is read (no escapes), else at the string.
+pub(super) fn expression(
+    source: &Spanned<String>,
+    text: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Condition> {
+    match Condition::compile(source.get_ref()) {
+        Ok(c) => Some(c),
+        Err(errors) => {
+            let start = content_start(text, source.span());
+            let verbatim = text[start..].starts_with(source.get_ref().as_str());
+            for ConditionError { offset, message } in errors {
+                let at = if verbatim {
+                    start + offset.min(source.get_ref().len())
+                } else {
+                    source.span().start
+                };
+                problems.push((at..at, format!("where: {message}")));
+            }
+            None
+        }
+    }
 }
 
 fn levels(raw: &[Spanned<String>], problems: &mut Vec<Problem>) -> Option<Vec<Level>> {
@@ -204,103 +265,6 @@ fn levels(raw: &[Spanned<String>], problems: &mut Vec<Problem>) -> Option<Vec<Le
         }
     }
     ok.then_some(out)
-}
-
-fn trigger(raw: &RawTrigger, span: Range<usize>, problems: &mut Vec<Problem>) -> Option<Trigger> {
-    let on = raw.on.get_ref().as_str();
-    let meaningless: &[&str] = match on {
-        "order" | "complaint" => &["schedule", "window", "occurrence"],
-        "schedule" => &["delay", "max_age"],
-        "eligible" => &["delay", "max_age", "schedule", "window", "occurrence"],
-        _ => &[],
-    };
-    for (key, written) in raw.optional_keys() {
-        if let Some(at) = written.filter(|_| meaningless.contains(&key)) {
-            problems.push((
-                at,
-                format!("`{key}` has no meaning for `on = \"{on}\"`: remove it"),
-            ));
-        }
-    }
-    match on {
-        "order" | "complaint" => {
-            let delay = raw
-                .delay
-                .as_ref()
-                .map(|d| *d.get_ref())
-                .unwrap_or(Duration::from_secs(0));
-            let Some(max_age) = raw.max_age.as_ref().map(|m| *m.get_ref()) else {
-                problems.push((
-                    span,
-                    format!("add `max_age` (e.g. `max_age = \"30d\"`): without it, importing old history would send this for every past {on}"),
-                ));
-                return None;
-            };
-            if max_age < delay {
-                let at = raw.max_age.as_ref().map(Spanned::span).unwrap_or(span);
-                problems.push((at, format!("`max_age` ({max_age}) is shorter than `delay` ({delay}): it could never be sent")));
-                return None;
-            }
-            let timing = EventTrigger { delay, max_age };
-            Some(if on == "order" {
-                Trigger::Order(timing)
-            } else {
-                Trigger::Complaint(timing)
-            })
-        }
-        "schedule" => {
-            let Some(expr) = &raw.schedule else {
-                problems.push((span, "add `schedule`, a cron expression with seconds in the customer's local time, e.g. `schedule = \"0 0 10 * * Sat\"`".into()));
-                return None;
-            };
-            let cron = parse_cron(expr.get_ref())
-                .map_err(|e| problems.push((expr.span(), e)))
-                .ok()?;
-            let period = match &raw.occurrence {
-                None => SlotPeriod::Slot,
-                Some(p) => match SlotPeriod::parse(p.get_ref()) {
-                    Some(period) => period,
-                    None => {
-                        problems.push((
-                            p.span(),
-                            format!(
-                                "unknown occurrence `{}`: expected one of {}",
-                                p.get_ref(),
-                                SlotPeriod::NAMES
-                            ),
-                        ));
-                        return None;
-                    }
-                },
-            };
-            let window = raw
-                .window
-                .as_ref()
-                .map(|w| *w.get_ref())
-                .unwrap_or(Duration::from_secs(DEFAULT_WINDOW_SECS));
-            if window.std().is_zero() {
-                let at = raw.window.as_ref().map(Spanned::span).unwrap_or(span);
-                problems.push((
-                    at,
-                    "`window` must be longer than 0: it is how long a slot stays due".into(),
-                ));
-                return None;
-            }
-            Some(Trigger::Schedule(Box::new(ScheduleTrigger {
-                cron,
-                window,
-                period,
-            })))
-        }
-        "eligible" => Some(Trigger::Eligible),
-        other => {
-            problems.push((
-                raw.on.span(),
-                format!("unknown trigger `on = \"{other}\"`: expected \"order\", \"complaint\", \"schedule\" or \"eligible\""),
-            ));
-            None
-        }
-    }
 }
 
 fn address(raw: &Spanned<String>, key: &str, problems: &mut Vec<Problem>) -> String {

@@ -15,7 +15,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
         cycle::windows(cfg, now),
         1,
     );
-    let row = match rx.recv().await {
+    let mut row = match rx.recv().await {
         Some(chunk) => chunk?.into_iter().next(),
         None => None,
     }
@@ -29,13 +29,38 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
         .plan_contexts(&ContextRequest::one(&row.customer_id, now - far))
         .await?;
     let parts: PlanParts = ctx.into_values().next().unwrap_or_default().into();
+    if row.stored_current != Some(a.current) {
+        // The next cycle records this change: the level-change trigger sees it now.
+        row.facts.previous_level = row.stored_current.or(row.facts.previous_level);
+        row.facts.level_since = Some(now);
+    }
+    // One customer: look up everything any condition could read.
+    let every = crate::conditions::Needs {
+        attributes: true,
+        opens: true,
+        survey: true,
+        items: true,
+    };
+    let order_ids: Vec<String> = parts.orders.iter().map(|o| o.id.clone()).collect();
+    let ids = std::slice::from_ref(&row.customer_id);
+    let extras = app
+        .store
+        .condition_extras(ids, every, &order_ids)
+        .await?
+        .remove(&row.customer_id)
+        .unwrap_or_default();
     let input = PlanInput {
+        customer_id: &row.customer_id,
+        locale: &row.locale,
+        facts: &row.facts,
         assessment: &a,
         timezone: cycle::timezone_of(&row.timezone, cfg.defaults.timezone),
         suppressed: cycle::suppression_of(row.suppression.as_deref(), row.subscribed),
         recent_orders: &parts.orders,
         recent_complaints: &parts.complaints,
         deliveries: &parts.deliveries,
+        recent_events: &parts.events,
+        extras: Some(&extras),
     };
     let decision = planner::plan(&input, &campaigns, &cfg.planner, now);
     let history = app.store.level_history(customer_id).await?;

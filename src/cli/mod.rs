@@ -11,6 +11,7 @@ mod plan;
 mod preview;
 mod report;
 mod run;
+mod segment;
 
 pub use crate::app::{App, Engine, Failure, load_campaigns};
 pub use crate::telemetry::LogFormat;
@@ -177,6 +178,9 @@ it. Revenue is in strategy.base_currency, converted with strategy.currency_rates
     },
     /// POST a sample notification to the [[notify]] endpoint NAME and print its answer.
     NotifyTest { name: String },
+    /// Named segments (config/segments/*.toml): list them, count or sample their customers.
+    #[command(subcommand)]
+    Segment(segment::SegmentCommand),
 }
 
 pub type CmdResult = Result<(), Failure>;
@@ -205,6 +209,12 @@ pub async fn run(cli: Cli) -> CmdResult {
                 engine.campaigns.len(),
                 config.paths.templates.display(),
                 engine.composer.renderer().languages().join(", ")
+            );
+            let (_, segments) = crate::app::load_campaigns_and_segments(&config)?;
+            println!(
+                "{}: {} segments ok",
+                config.paths.segments.display(),
+                segments.iter().count()
             );
             Ok(())
         }
@@ -310,5 +320,6 @@ pub async fn run(cli: Cli) -> CmdResult {
             .await
         }
         Command::NotifyTest { name } => notify_test::run(&config, &name).await,
+        Command::Segment(cmd) => segment::run(config, cmd).await,
     }
 }

@@ -77,6 +77,7 @@ async fn as_delivery(
         target: p.target,
         attempts: 0,
         message_id: format!("<{id}@{}>", crate::cycle::message_id_domain(&app.config)),
+        unless_since: None,
     })
 }
 

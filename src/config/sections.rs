@@ -47,6 +47,8 @@ impl Default for DefaultsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct PathsConfig {
     pub campaigns: PathBuf,
+    /// Named segments campaigns may use (`[audience] segment = "NAME"`); may be absent.
+    pub segments: PathBuf,
     pub templates: PathBuf,
 }
 
@@ -54,6 +56,7 @@ impl Default for PathsConfig {
     fn default() -> Self {
         PathsConfig {
             campaigns: "config/campaigns".into(),
+            segments: "config/segments".into(),
             templates: "templates".into(),
         }
     }

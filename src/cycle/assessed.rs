@@ -9,6 +9,7 @@ use crate::planner::{self, Suppression};
 use crate::store::{ContextRequest, FactsRow, LevelChange};
 
 /// One customer of the chunk.
+#[derive(Debug)]
 pub struct Assessed {
     pub row: FactsRow,
     pub assessment: Assessment,
@@ -34,6 +35,8 @@ pub struct Lookups {
     pub ordered_recently: Vec<String>,
     /// Candidates whose facts show a recent complaint, machine-flagged ones included.
     pub complained_recently: Vec<String>,
+    /// Candidates whose facts show a custom event some campaign reads.
+    pub custom_recently: Vec<String>,
 }
 
 impl Basis<'_> {
@@ -44,9 +47,15 @@ impl Basis<'_> {
             customers: Vec::with_capacity(rows.len()),
             changes: Vec::new(),
         };
-        for row in rows {
+        for mut row in rows {
+            let mut a =
+                levels::assess_levels(&row.facts, levels_cfg, strategy, self.tiers, self.now);
+            if row.stored_current != Some(a.current) {
+                // The level changes now: what the level-change trigger and conditions see.
+                row.facts.previous_level = row.stored_current.or(row.facts.previous_level);
+                row.facts.level_since = Some(self.now);
+            }
             let facts = &row.facts;
-            let mut a = levels::assess_levels(facts, levels_cfg, strategy, self.tiers, self.now);
             if row.stored_current != Some(a.current) || a.target != row.stored_target {
                 // Only changes need their reasons spelled out.
                 a = levels::assess(facts, levels_cfg, strategy, self.tiers, self.now);
@@ -76,7 +85,10 @@ impl Basis<'_> {
             || facts
                 .last_complaint_at
                 .is_some_and(|t| t >= self.complaints_since)
+            || self.custom_recently(row)
+            || self.may_follow_up(row)
             || planner::due_without_history(
+                facts,
                 a,
                 timezone_of(&row.timezone, self.cfg.defaults.timezone),
                 self.campaigns,
@@ -85,14 +97,35 @@ impl Basis<'_> {
             )
     }
 
+    /// Whether the customer may be due for a follow-up: they got an email it follows (or,
+    /// when the facts did not bring their deliveries, they may have).
+    fn may_follow_up(&self, row: &FactsRow) -> bool {
+        !self.followed.is_empty()
+            && row.deliveries.as_ref().is_none_or(|ds| {
+                ds.iter()
+                    .any(|d| d.status == "sent" && self.followed.contains(&d.campaign.as_str()))
+            })
+    }
+
+    /// Whether the customer may have custom events some campaign reads.
+    fn custom_recently(&self, row: &FactsRow) -> bool {
+        self.custom_since < self.now
+            && row
+                .facts
+                .last_custom_event_at
+                .is_some_and(|t| t >= self.custom_since)
+    }
+
     /// The store request for a chunk's lookups.
     pub fn context_request<'l>(&self, lookups: &'l Lookups) -> ContextRequest<'l> {
         ContextRequest {
             ids: &lookups.ids,
             ordered_recently: &lookups.ordered_recently,
             complained_recently: &lookups.complained_recently,
+            custom_recently: &lookups.custom_recently,
             orders_since: self.orders_since,
             complaints_since: self.complaints_since,
+            custom_since: self.custom_since,
         }
     }
 }
@@ -122,6 +155,9 @@ impl AssessedChunk {
             {
                 lookups.complained_recently.push(id());
             }
+            if basis.custom_recently(row) {
+                lookups.custom_recently.push(id());
+            }
         }
         lookups
     }
@@ -132,5 +168,6 @@ impl Lookups {
         self.ids.is_empty()
             && self.ordered_recently.is_empty()
             && self.complained_recently.is_empty()
+            && self.custom_recently.is_empty()
     }
 }

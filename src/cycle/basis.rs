@@ -1,7 +1,7 @@
 //! What every decision of one cycle is made with: the configuration, the campaigns, the
 //! margin tiers and the instant, and the time windows that follow from them.
 
-use crate::campaigns::{Campaign, Trigger};
+use crate::campaigns::{Campaign, Trigger, Unless};
 use crate::config::Config;
 use crate::levels::MarginTiers;
 use crate::store::{FactsWindows, Scope};
@@ -17,8 +17,12 @@ pub struct Basis<'a> {
     pub orders_since: DateTime<Utc>,
     /// Complaints before this trigger no campaign: the largest complaint `max_age` back.
     pub complaints_since: DateTime<Utc>,
+    /// Custom events before this neither trigger nor cancel any campaign.
+    pub custom_since: DateTime<Utc>,
     /// The domain Message-IDs are generated under.
     pub message_domain: String,
+    /// The campaigns followed by a follow-up: whoever got one may be due for the follow-up.
+    pub followed: Vec<&'a str>,
 }
 
 impl<'a> Basis<'a> {
@@ -28,7 +32,7 @@ impl<'a> Basis<'a> {
         campaigns: &'a [Campaign],
         now: DateTime<Utc>,
     ) -> Self {
-        let (orders_back, complaints_back) = lookback(campaigns);
+        let (orders_back, complaints_back, custom_back) = lookback(campaigns);
         Basis {
             cfg,
             tiers,
@@ -36,7 +40,9 @@ impl<'a> Basis<'a> {
             now,
             orders_since: now - orders_back,
             complaints_since: now - complaints_back,
+            custom_since: now - custom_back,
             message_domain: message_id_domain(cfg),
+            followed: crate::planner::follows(campaigns),
         }
     }
 
@@ -65,18 +71,39 @@ pub fn windows(cfg: &Config, now: DateTime<Utc>) -> FactsWindows {
     }
 }
 
-/// How far back the planner needs orders and complaints: the largest `max_age`.
-fn lookback(campaigns: &[Campaign]) -> (TimeDelta, TimeDelta) {
+/// How far back the planner needs orders, complaints and custom events: the largest
+/// `max_age` of the campaigns they trigger (custom events: or cancel, through `unless`).
+fn lookback(campaigns: &[Campaign]) -> (TimeDelta, TimeDelta, TimeDelta) {
     let mut orders = TimeDelta::zero();
     let mut complaints = TimeDelta::zero();
+    let mut custom = TimeDelta::zero();
     for c in campaigns {
-        match &c.trigger {
-            Trigger::Order(t) => orders = orders.max(t.max_age.chrono()),
-            Trigger::Complaint(t) => complaints = complaints.max(t.max_age.chrono()),
-            _ => {}
+        let max_age = match &c.trigger {
+            Trigger::Order(t) => {
+                orders = orders.max(t.max_age.chrono());
+                t.max_age
+            }
+            Trigger::Complaint(t) => {
+                complaints = complaints.max(t.max_age.chrono());
+                t.max_age
+            }
+            Trigger::Event { timing, .. } => {
+                custom = custom.max(timing.max_age.chrono());
+                timing.max_age
+            }
+            Trigger::Signup(t)
+            | Trigger::LevelChange { timing: t, .. }
+            | Trigger::Sent { timing: t, .. } => t.max_age,
+            _ => continue,
+        };
+        if c.unless
+            .iter()
+            .any(|u| matches!(u, Unless::Event(k) if k.custom_name().is_some()))
+        {
+            custom = custom.max(max_age.chrono());
         }
     }
-    (orders, complaints)
+    (orders, complaints, custom)
 }
 
 /// The domain Message-IDs are generated under: the sending domain of `mail.from`.

@@ -6,7 +6,8 @@ use super::assessed::{Assessed, AssessedChunk};
 use super::basis::Basis;
 use super::plan_parts::{PlanParts, timezone_of};
 use super::report::PlannedEmail;
-use crate::domain::NewNotification;
+use crate::conditions::Needs;
+use crate::domain::{ConditionExtras, NewNotification};
 use crate::planner::{self, PlanInput, Planned};
 use crate::store::{LevelChange, NewDelivery, PlanContext};
 use std::collections::HashMap;
@@ -26,6 +27,28 @@ pub struct Decisions {
     pub assessed: u64,
     /// Customers whose plan context was looked at.
     pub candidates: u64,
+    /// Customers a campaign is due for but for a condition that reads what a lookup brings
+    /// (attributes, opens, survey scores, order lines): planned by [`Basis::decide_pending`].
+    pub pending: Vec<Pending>,
+}
+
+/// A customer waiting for the lookups its conditions need.
+#[derive(Debug)]
+pub struct Pending {
+    customer: Assessed,
+    parts: PlanParts,
+    pub needs: Needs,
+}
+
+impl Pending {
+    pub fn customer_id(&self) -> &str {
+        &self.customer.row.customer_id
+    }
+
+    /// The customer's recent orders, whose lines `occurrence.items` may read.
+    pub fn order_ids(&self) -> impl Iterator<Item = &String> {
+        self.parts.orders.iter().map(|o| &o.id)
+    }
 }
 
 impl Decisions {
@@ -50,7 +73,21 @@ impl Basis<'_> {
         };
         for mut customer in chunk.customers.into_iter().filter(|c| c.candidate) {
             let context = contexts.remove(&customer.row.customer_id);
-            if let Some(planned) = self.plan(&mut customer, context.unwrap_or_default()) {
+            let parts = self.parts(&mut customer, context.unwrap_or_default());
+            let input = self.input(&customer, &parts, None);
+            if let Some(needs) =
+                planner::needs_lookup(&input, self.campaigns, &self.cfg.planner, self.now)
+            {
+                decisions.pending.push(Pending {
+                    customer,
+                    parts,
+                    needs,
+                });
+                continue;
+            }
+            if let Some(planned) =
+                planner::pick(&input, self.campaigns, &self.cfg.planner, self.now)
+            {
                 let service = self.is_service(&planned.campaign);
                 decisions.queue(&customer, planned, service, &self.message_domain);
             }
@@ -64,7 +101,26 @@ impl Basis<'_> {
         decisions
     }
 
-    fn plan(&self, customer: &mut Assessed, mut ctx: PlanContext) -> Option<Planned> {
+    /// Plans the customers that waited for their lookups, now with them.
+    pub fn decide_pending(
+        &self,
+        decisions: &mut Decisions,
+        mut extras: HashMap<String, ConditionExtras>,
+    ) {
+        for p in std::mem::take(&mut decisions.pending) {
+            let x = extras.remove(p.customer_id()).unwrap_or_default();
+            let input = self.input(&p.customer, &p.parts, Some(&x));
+            if let Some(planned) =
+                planner::pick(&input, self.campaigns, &self.cfg.planner, self.now)
+            {
+                let service = self.is_service(&planned.campaign);
+                decisions.queue(&p.customer, planned, service, &self.message_domain);
+            }
+        }
+    }
+
+    /// The plan context: what the facts row brought, else what the store looked up.
+    fn parts(&self, customer: &mut Assessed, mut ctx: PlanContext) -> PlanParts {
         let row = &mut customer.row;
         if let Some(orders) = row.recent_orders.take() {
             ctx.orders = orders;
@@ -75,16 +131,29 @@ impl Basis<'_> {
         if let Some(deliveries) = row.deliveries.take() {
             ctx.deliveries = deliveries;
         }
-        let parts = PlanParts::from(ctx);
-        let input = PlanInput {
+        PlanParts::from(ctx)
+    }
+
+    fn input<'p>(
+        &self,
+        customer: &'p Assessed,
+        parts: &'p PlanParts,
+        extras: Option<&'p ConditionExtras>,
+    ) -> PlanInput<'p> {
+        let row = &customer.row;
+        PlanInput {
+            customer_id: &row.customer_id,
+            locale: &row.locale,
+            facts: &row.facts,
             assessment: &customer.assessment,
             timezone: timezone_of(&row.timezone, self.cfg.defaults.timezone),
             suppressed: customer.suppression,
             recent_orders: &parts.orders,
             recent_complaints: &parts.complaints,
             deliveries: &parts.deliveries,
-        };
-        planner::pick(&input, self.campaigns, &self.cfg.planner, self.now)
+            recent_events: &parts.events,
+            extras,
+        }
     }
 
     fn is_service(&self, campaign: &str) -> bool {
@@ -117,6 +186,7 @@ impl Decisions {
             target: a.target,
             send_at: p.send_at,
             message_id: format!("<{id}@{message_domain}>"),
+            unless_since: p.unless_since,
         });
     }
 }

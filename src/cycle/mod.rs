@@ -10,6 +10,7 @@ mod basis;
 mod decide;
 mod plan_parts;
 mod report;
+pub mod segment;
 mod tiers_state;
 
 pub use basis::{message_id_domain, windows};
@@ -76,7 +77,11 @@ pub async fn run(
         watch.lap(&mut phases.classify);
         let contexts = plan_contexts(store, &basis, &chunk).await?;
         watch.lap(&mut phases.plan_context);
-        let decisions = basis.decide(chunk, contexts);
+        let mut decisions = basis.decide(chunk, contexts);
+        if !decisions.pending.is_empty() {
+            let extras = condition_extras(store, &decisions).await?;
+            basis.decide_pending(&mut decisions, extras);
+        }
         watch.lap(&mut phases.plan);
         // Most chunks of a steady-state cycle change nothing: no empty write transaction.
         if !opts.dry_run && !decisions.is_empty() {
@@ -113,6 +118,30 @@ async fn plan_contexts(
         return Ok(HashMap::new());
     }
     store.plan_contexts(&basis.context_request(&lookups)).await
+}
+
+/// What the pending customers' conditions read beyond the facts, in one lookup per kind.
+async fn condition_extras(
+    store: &dyn Store,
+    decisions: &Decisions,
+) -> Result<HashMap<String, crate::domain::ConditionExtras>, StoreError> {
+    let pending = &decisions.pending;
+    let ids: Vec<String> = pending
+        .iter()
+        .map(|p| p.customer_id().to_string())
+        .collect();
+    let needs = pending
+        .iter()
+        .fold(crate::conditions::Needs::default(), |n, p| n.union(p.needs));
+    let order_ids: Vec<String> = if needs.items {
+        pending
+            .iter()
+            .flat_map(|p| p.order_ids().cloned())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    store.condition_extras(&ids, needs, &order_ids).await
 }
 
 /// Writes one chunk's decisions in one transaction; returns the deliveries inserted.

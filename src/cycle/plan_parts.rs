@@ -1,15 +1,16 @@
 //! The planner's view of one customer: the store's rows turned into the planner's types.
 
 use crate::domain::Timezone;
-use crate::planner::{ComplaintRef, OrderRef, PastDelivery, Suppression};
+use crate::planner::{ComplaintRef, EventRef, OrderRef, PastDelivery, Suppression};
 use crate::store::{DeliveryRef, PlanContext};
 
 /// The planner's view of one customer's context.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct PlanParts {
     pub orders: Vec<OrderRef>,
     pub complaints: Vec<ComplaintRef>,
     pub deliveries: Vec<PastDelivery>,
+    pub events: Vec<EventRef>,
 }
 
 impl From<PlanContext> for PlanParts {
@@ -29,13 +30,24 @@ impl From<PlanContext> for PlanParts {
                 })
                 .collect(),
             deliveries: ctx.deliveries.into_iter().map(past_delivery).collect(),
+            events: ctx
+                .custom_events
+                .into_iter()
+                .map(|e| EventRef {
+                    kind: format!("custom:{}", e.name),
+                    id: e.id,
+                    occurred_at: e.at,
+                    data: e.data,
+                })
+                .collect(),
         }
     }
 }
 
 /// A delivery as the planner weighs it. Of the outbox's statuses (`queued`, `sending`,
-/// `sent`, `failed`, `suppressed`) only `failed` holds back nothing: the email was given up
-/// on and never reached the customer. Queued and sending ones will reach them. A
+/// `sent`, `failed`, `cancelled`, `suppressed`) only `failed` and `cancelled` hold back
+/// nothing: the email was given up on (or made pointless by an `unless`) and never reached
+/// the customer. Queued and sending ones will reach them. A
 /// `suppressed` one did not reach them either, yet keeps counting, as it always has: it
 /// means the customer unsubscribed, complained or hard-bounced after it was planned; while
 /// that lasts the planner plans nothing for them anyway, and should the address come back,
@@ -43,7 +55,8 @@ impl From<PlanContext> for PlanParts {
 /// been written to.
 fn past_delivery(d: DeliveryRef) -> PastDelivery {
     PastDelivery {
-        failed: d.status == "failed",
+        failed: d.status == "failed" || d.status == "cancelled",
+        sent: d.status == "sent",
         campaign: d.campaign,
         occurrence: d.occurrence,
         at: d.at,

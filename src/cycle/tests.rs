@@ -191,6 +191,7 @@ fn queued_after(status: &str) -> usize {
         orders: vec![("o-1".into(), days_ago(4))],
         complaints: vec![],
         deliveries: vec![delivery("order:o-0", 1, status)],
+        custom_events: vec![],
     };
     let d = basis.decide(chunk, HashMap::from([("c-1".to_string(), context)]));
     d.deliveries.len()

@@ -127,8 +127,10 @@ pub async fn handler_data(
     )?;
     // Read per request, like the rest of the page: the files are few and small, and a
     // campaign added since the daemon started shows up. Template existence is `check`'s job.
-    let configured = match crate::campaigns::load_dir(&cfg.paths.campaigns, &|_| true) {
-        Ok(c) => c,
+    let paths = &cfg.paths;
+    let configured = match crate::campaigns::load_all(&paths.campaigns, &paths.segments, &|_| true)
+    {
+        Ok((c, _)) => c,
         Err(errors) => {
             tracing::warn!(
                 errors = errors.len(),

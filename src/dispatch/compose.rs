@@ -95,7 +95,8 @@ impl Composer {
         &self.renderer
     }
 
-    /// Fetches the orders and complaints the batch's occurrences name, in two queries.
+    /// Fetches the orders and events (complaints, custom events) the batch's occurrences
+    /// name, in two queries.
     pub async fn prepare(
         &self,
         store: &dyn Store,
@@ -104,11 +105,12 @@ impl Composer {
         let mut orders = Vec::new();
         let mut complaints = Vec::new();
         for d in batch {
-            if let Some(id) = d.occurrence.strip_prefix("order:") {
+            let occurrence = underlying(&d.occurrence);
+            if let Some(id) = occurrence.strip_prefix("order:") {
                 orders.push(id.to_string());
-            } else if let Some(seq) = d
-                .occurrence
+            } else if let Some(seq) = occurrence
                 .strip_prefix("complaint:")
+                .or_else(|| occurrence.strip_prefix("event:"))
                 .and_then(|s| s.parse().ok())
             {
                 complaints.push(seq);
@@ -128,7 +130,13 @@ impl Composer {
     /// The template data for one delivery.
     pub fn context(&self, d: &ClaimedDelivery, prepared: &Prepared) -> EmailContext {
         let locale = Locale::parse(&d.locale).unwrap_or_else(|_| self.default_locale.clone());
-        let occurrence = match prepared.occurrences.get(&d.occurrence) {
+        let occurrence = underlying(&d.occurrence);
+        // Events are fetched by seq, complaints and custom events alike.
+        let key = match occurrence.strip_prefix("event:") {
+            Some(seq) => std::borrow::Cow::Owned(format!("complaint:{seq}")),
+            None => std::borrow::Cow::Borrowed(occurrence),
+        };
+        let occurrence = match prepared.occurrences.get(key.as_ref()) {
             Some(OccurrenceData::Order(v) | OccurrenceData::Complaint(v)) => v.clone(),
             None => serde_json::Value::Null,
         };
@@ -231,4 +239,14 @@ pub struct Envelope<'a> {
     pub message_id: &'a str,
     pub to: &'a EmailAddress,
     pub to_name: &'a str,
+}
+
+/// The occurrence a follow-up is about: `sent:order:o-1` → `order:o-1` (a survey reminder
+/// speaks of the order the survey was about).
+fn underlying(occurrence: &str) -> &str {
+    let mut o = occurrence;
+    while let Some(rest) = o.strip_prefix("sent:") {
+        o = rest;
+    }
+    o
 }

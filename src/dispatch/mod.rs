@@ -7,10 +7,12 @@
 mod compose;
 mod recorder;
 mod retry;
+mod unless;
 
 pub use compose::{ComposeError, Composer, Envelope, Prepared};
 pub use recorder::Limits as RecordLimits;
 pub use retry::RetryPolicy;
+pub use unless::UnlessRules;
 
 use crate::mailer::{Sender, Transport};
 use crate::store::{ClaimedDelivery, DeliveryResult, Store, StoreError};
@@ -33,6 +35,8 @@ pub struct DispatchReport {
     pub retried: u64,
     pub failed: u64,
     pub suppressed: u64,
+    /// Cancelled just before sending: an `unless` came true after the email was queued.
+    pub cancelled: u64,
 }
 
 impl DispatchReport {
@@ -49,6 +53,7 @@ impl DispatchReport {
                 metrics::counter!(EMAILS_FAILED).increment(1);
             }
             DeliveryResult::Suppressed { .. } => self.suppressed += 1,
+            DeliveryResult::Cancelled { .. } => self.cancelled += 1,
         }
     }
 
@@ -57,6 +62,7 @@ impl DispatchReport {
         self.retried += o.retried;
         self.failed += o.failed;
         self.suppressed += o.suppressed;
+        self.cancelled += o.cancelled;
     }
 }
 
@@ -76,6 +82,8 @@ pub struct Dispatcher {
     /// `run --once --now T`: the clock of everything this dispatcher records (sent_at, retry
     /// times, the Date header), so that a replay at T reads as if it ran at T.
     replay_clock: Option<DateTime<Utc>>,
+    /// The campaigns' `unless`, checked again right before sending.
+    unless: UnlessRules,
 }
 
 impl Dispatcher {
@@ -103,7 +111,14 @@ impl Dispatcher {
             recorder: OnceLock::new(),
             record_limits: recorder::Limits::DEFAULT,
             replay_clock: None,
+            unless: UnlessRules::default(),
         }
+    }
+
+    /// Checks the campaigns' `unless` again just before sending (see [`UnlessRules`]).
+    pub fn with_unless(mut self, rules: UnlessRules) -> Self {
+        self.unless = rules;
+        self
     }
 
     /// Records everything at `at` instead of the wall clock (`run --once --now`).
@@ -155,6 +170,14 @@ impl Dispatcher {
             return Ok(0);
         }
         let n = claimed.len();
+        let (claimed, cancelled) = self.unless.cancel_pointless(&*self.store, claimed).await?;
+        for result in cancelled {
+            report.add(&result);
+            recorder.record(&claim, result).await;
+        }
+        if claimed.is_empty() {
+            return Ok(n);
+        }
         let prepared = self.composer.prepare(&*self.store, &claimed).await?;
         // Split the batch across the workers; each keeps its own connection.
         let workers = self.senders.len().min(n);

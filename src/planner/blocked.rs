@@ -37,7 +37,7 @@ pub(super) enum Blocked<'a> {
         max_age: Duration,
     },
     NoEvent {
-        kind: &'static str,
+        kind: &'a str,
         max_age: Duration,
     },
     AlreadySent(Cow<'a, str>),
@@ -55,12 +55,34 @@ pub(super) enum Blocked<'a> {
         at: DateTime<Utc>,
     },
     LowerPriority(&'a str),
+    /// Activity since the occurrence made it pointless (`unless`).
+    Unless {
+        what: &'a str,
+        after: TimeDelta,
+    },
+    /// A `where` or a segment does not hold: its label and what it saw.
+    Condition {
+        label: &'a str,
+        detail: String,
+    },
+    /// A condition reads something only a lookup brings, and it was not looked up (the cycle
+    /// looks it up and plans again).
+    NeedsLookup,
+    /// `on = "level_change"`: the last change went the other way, or there was none.
+    NoLevelChange(&'static str),
+    /// `on = "lapse"`: the last order is recent enough.
+    NotLapsed {
+        ago: TimeDelta,
+        after: Duration,
+    },
+    /// `on = "sent"`: the campaign it follows was never sent to this customer.
+    NotFollowing(&'a str),
 }
 
 /// An order or complaint named in a reason: `order o-17`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Event<'a> {
-    pub kind: &'static str,
+    pub kind: &'a str,
     pub id: &'a str,
 }
 
@@ -126,6 +148,21 @@ impl fmt::Display for Blocked<'_> {
                 at.format("%Y-%m-%d %H:%M UTC")
             ),
             Blocked::LowerPriority(winner) => write!(f, "lower priority than {winner}"),
+            Blocked::Unless { what, after } => {
+                write!(f, "unless: {what} {} after the occurrence", span(*after))
+            }
+            Blocked::Condition { label, detail } => write!(f, "{label}: {detail}"),
+            Blocked::NeedsLookup => write!(f, "its condition needs data not looked up"),
+            Blocked::NoLevelChange(direction) => {
+                write!(f, "no level {direction} to answer")
+            }
+            Blocked::NotLapsed { ago, after } => write!(
+                f,
+                "not lapsed: last order {} ago < {}",
+                span(*ago),
+                std_span(after.std())
+            ),
+            Blocked::NotFollowing(campaign) => write!(f, "{campaign} was never sent"),
         }
     }
 }

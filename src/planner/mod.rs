@@ -11,22 +11,30 @@
 //! 3. trigger: a due occurrence that was never sent (see [`crate::campaigns::Trigger`]): for
 //!    orders and complaints, the newest one whose delay has passed and that is within
 //!    `max_age`; one older than an occurrence already sent is covered by it;
-//! 4. the campaign's cool-down since its last send (a failed delivery is no send);
-//! 5. `planner.min_gap` since the last email of any kind that did not fail (service emails
+//!    (the other triggers — custom events, sign-up, level change, lapse, follow-up — the same
+//!    way, see [`crate::campaigns::Trigger`]);
+//! 4. `unless`: activity of the listed kinds after the occurrence's time stops it;
+//! 5. the campaign's cool-down since its last send (a failed delivery is no send);
+//! 6. `planner.min_gap` since the last email of any kind that did not fail (service emails
 //!    ignore it themselves, but marketing emails wait after them);
-//! 6. of what is left, service campaigns first, then the highest priority (ties: by id).
+//! 7. its segment and `where` conditions (last: the costliest, and they may read the
+//!    occurrence);
+//! 8. of what is left, service campaigns first, then the highest priority (ties: by id).
 //!
 //! The pick is sent now, or at the end of quiet hours in the customer's timezone.
 
 mod blocked;
+mod gates;
 mod occurrence;
 pub mod quiet_hours;
 mod rules;
 
 pub use blocked::Suppression;
+pub use gates::{condition_context, needs_lookup};
 
 use crate::campaigns::Campaign;
 use crate::config::PlannerConfig;
+use crate::domain::{ConditionExtras, CustomerFacts};
 use crate::levels::Assessment;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -43,6 +51,17 @@ pub struct ComplaintRef {
     pub occurred_at: DateTime<Utc>,
 }
 
+/// A recent custom event (`custom:NAME`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRef {
+    /// `custom:NAME`
+    pub kind: String,
+    /// The events table's seq, as text.
+    pub id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
 /// A delivery already queued or sent to this customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PastDelivery {
@@ -57,6 +76,8 @@ pub struct PastDelivery {
     /// other email (neither `min_gap` nor cool-downs count it), but its occurrence stays
     /// taken (the outbox's unique key), so the same occurrence is not sent again.
     pub failed: bool,
+    /// It was sent (accepted by SMTP): what a follow-up (`on = "sent"`) follows.
+    pub sent: bool,
 }
 
 impl PastDelivery {
@@ -70,6 +91,11 @@ impl PastDelivery {
 /// Everything the planner knows about one customer.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanInput<'a> {
+    pub customer_id: &'a str,
+    pub locale: &'a str,
+    /// The facts the assessment was made from, with the profile's times (sign-up, level
+    /// change): what the newer triggers and the conditions read.
+    pub facts: &'a CustomerFacts,
     pub assessment: &'a Assessment,
     pub timezone: chrono_tz::Tz,
     pub suppressed: Option<Suppression>,
@@ -79,6 +105,11 @@ pub struct PlanInput<'a> {
     pub recent_complaints: &'a [ComplaintRef],
     /// This customer's deliveries in any order, whatever their status.
     pub deliveries: &'a [PastDelivery],
+    /// Custom events younger than the largest `max_age` of the campaigns that read them.
+    pub recent_events: &'a [EventRef],
+    /// What conditions read beyond the facts; None when not looked up (a campaign whose
+    /// condition needs it is then not picked: see [`needs_lookup`]).
+    pub extras: Option<&'a ConditionExtras>,
 }
 
 /// The campaign to queue.
@@ -89,6 +120,9 @@ pub struct Planned {
     pub occurrence: String,
     /// Now, or the end of quiet hours in the customer's timezone.
     pub send_at: DateTime<Utc>,
+    /// For a campaign with `unless`: the occurrence's time, after which activity of those
+    /// kinds cancels the email; the sender checks again just before sending.
+    pub unless_since: Option<DateTime<Utc>>,
 }
 
 /// The planner's answer, with a reason for every campaign it did not pick.
@@ -108,7 +142,7 @@ pub fn plan(
 ) -> Decision {
     let verdicts: Vec<_> = campaigns
         .iter()
-        .map(|c| rules::check(input, c, cfg, now))
+        .map(|c| rules::check(input, c, cfg, now, true))
         .collect();
     let winner = rules::winner(campaigns, &verdicts);
     let mut decision = Decision::default();
@@ -137,7 +171,7 @@ pub fn pick(
 ) -> Option<Planned> {
     let mut best: Option<(usize, occurrence::Due)> = None;
     for (i, campaign) in campaigns.iter().enumerate() {
-        if let Ok(due) = rules::check(input, campaign, cfg, now) {
+        if let Ok(due) = rules::check(input, campaign, cfg, now, false) {
             let better = best
                 .as_ref()
                 .is_none_or(|(b, _)| rules::outranks(campaign, &campaigns[*b]));
@@ -149,12 +183,15 @@ pub fn pick(
     best.map(|(i, due)| due.planned(&campaigns[i], input, cfg, now))
 }
 
-/// Whether [`pick`] would pick something for this customer if they had no recent orders,
-/// complaints or deliveries, without building the pick. History only ever blocks a schedule
-/// or eligibility campaign, never enables one, so a customer with no recent order or
-/// complaint for whom this is false gets nothing whatever their deliveries: the cycle looks
-/// up the context of the others only.
+/// Whether [`pick`] could pick something for this customer if they had no recent orders,
+/// complaints, custom events or deliveries, conditions aside. History only ever blocks a
+/// schedule, eligibility, sign-up, level-change or lapse campaign, never enables one, so a
+/// customer with no recent order, complaint or custom event for whom this is false gets
+/// nothing from those whatever their deliveries: the cycle looks up the context of the
+/// others only. The one trigger a delivery enables, a follow-up (`on = "sent"`), the cycle
+/// checks apart (see [`follows`]).
 pub fn due_without_history(
+    facts: &CustomerFacts,
     assessment: &Assessment,
     timezone: chrono_tz::Tz,
     campaigns: &[Campaign],
@@ -162,19 +199,38 @@ pub fn due_without_history(
     now: DateTime<Utc>,
 ) -> bool {
     let input = PlanInput {
+        customer_id: "",
+        locale: "",
+        facts,
         assessment,
         timezone,
         suppressed: None,
         recent_orders: &[],
         recent_complaints: &[],
         deliveries: &[],
+        recent_events: &[],
+        extras: None,
     };
     campaigns
         .iter()
-        .any(|c| rules::check(&input, c, cfg, now).is_ok())
+        .any(|c| rules::check_ungated(&input, c, cfg, now).is_ok())
+}
+
+/// The campaigns some follow-up (`on = "sent"`) follows: a customer with a delivery of one of
+/// them may be due for the follow-up.
+pub fn follows(campaigns: &[Campaign]) -> Vec<&str> {
+    campaigns
+        .iter()
+        .filter_map(|c| match &c.trigger {
+            crate::campaigns::Trigger::Sent { campaign, .. } => Some(campaign.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod properties;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trigger_tests;

@@ -3,7 +3,8 @@
 
 use super::blocked::{Blocked, Event};
 use super::{PastDelivery, PlanInput};
-use crate::campaigns::{Campaign, EventTrigger, ScheduleTrigger, Trigger};
+use crate::campaigns::{Campaign, Direction, EventTrigger, ScheduleTrigger, Trigger};
+use crate::config::Duration;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use std::borrow::Cow;
 
@@ -15,6 +16,15 @@ pub(super) enum Due<'a> {
     Slot(String),
     /// `None` the first time; then the date the previous cool-down ended.
     Eligible(Option<NaiveDate>),
+    /// A custom event, by seq.
+    Event(&'a str),
+    Signup(DateTime<Utc>),
+    /// When the current level was reached.
+    LevelChange(DateTime<Utc>),
+    /// The last order's time.
+    Lapse(DateTime<Utc>),
+    /// The occurrence of the delivery followed, and when it was sent.
+    Sent(&'a str, DateTime<Utc>),
 }
 
 impl Due<'_> {
@@ -25,12 +35,61 @@ impl Due<'_> {
             Due::Slot(key) => key.clone(),
             Due::Eligible(None) => "eligible:first".to_string(),
             Due::Eligible(Some(date)) => format!("eligible:{date}"),
+            Due::Event(id) => format!("{EVENT}{id}"),
+            Due::Signup(_) => SIGNUP.to_string(),
+            Due::LevelChange(at) => format!("{LEVEL_CHANGE}{}", at.format("%Y-%m-%dT%H:%M:%SZ")),
+            Due::Lapse(at) => format!("{LAPSE}{}", at.date_naive()),
+            Due::Sent(occurrence, _) => format!("{SENT}{occurrence}"),
+        }
+    }
+
+    /// The occurrence's kind, as conditions see it (`occurrence.kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Due::Order(_) => "order",
+            Due::Complaint(_) => "complaint",
+            Due::Slot(_) => "schedule",
+            Due::Eligible(_) => "eligible",
+            Due::Event(_) => "event",
+            Due::Signup(_) => "signup",
+            Due::LevelChange(_) => "level_change",
+            Due::Lapse(_) => "lapse",
+            Due::Sent(..) => "sent",
+        }
+    }
+
+    /// When the occurrence happened: activity after it counts for `unless`. None for
+    /// occurrences that are dates rather than events (slots, eligibility, lapses).
+    pub fn anchor(&self, input: &PlanInput) -> Option<DateTime<Utc>> {
+        match self {
+            Due::Order(id) => input
+                .recent_orders
+                .iter()
+                .find(|o| o.id == *id)
+                .map(|o| o.occurred_at),
+            Due::Complaint(id) => input
+                .recent_complaints
+                .iter()
+                .find(|c| c.event_id == *id)
+                .map(|c| c.occurred_at),
+            Due::Event(id) => input
+                .recent_events
+                .iter()
+                .find(|e| e.id == *id)
+                .map(|e| e.occurred_at),
+            Due::Signup(at) | Due::LevelChange(at) | Due::Sent(_, at) => Some(*at),
+            Due::Slot(_) | Due::Eligible(_) | Due::Lapse(_) => None,
         }
     }
 }
 
 const ORDER: &str = "order:";
 const COMPLAINT: &str = "complaint:";
+const EVENT: &str = "event:";
+const SIGNUP: &str = "signup";
+const LEVEL_CHANGE: &str = "level_change:";
+const LAPSE: &str = "lapse:";
+const SENT: &str = "sent:";
 
 pub(super) fn find<'a>(
     input: &PlanInput<'a>,
@@ -58,7 +117,146 @@ pub(super) fn find<'a>(
         }
         Trigger::Schedule(schedule) => slot(schedule, input, &sent, now),
         Trigger::Eligible => eligible(campaign, &sent, now),
+        Trigger::Event { kind, timing } => {
+            let events = input
+                .recent_events
+                .iter()
+                .filter(|e| e.kind == kind.name())
+                .map(|e| (e.id.as_str(), e.occurred_at));
+            newest_due(kind.name(), EVENT, events, &sent, timing, now).map(Due::Event)
+        }
+        Trigger::Signup(timing) => {
+            let at = input.facts.created_at;
+            once("sign-up", at, SIGNUP, &sent, timing, now).map(Due::Signup)
+        }
+        Trigger::LevelChange { direction, timing } => {
+            level_change(input, *direction, &sent, timing, now)
+        }
+        Trigger::Lapse { after } => lapse(input, &sent, *after, now),
+        Trigger::Sent {
+            campaign: followed,
+            timing,
+        } => follow_up(input, followed, &sent, timing, now),
     }
+}
+
+/// A one-off event at `at` (sign-up, a level change): due once its delay has passed, within
+/// `max_age`, unless its occurrence `key` was sent.
+fn once<'a>(
+    kind: &'a str,
+    at: Option<DateTime<Utc>>,
+    key: &str,
+    sent: &Sent<'a>,
+    timing: &EventTrigger,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Blocked<'a>> {
+    let Some(at) = at else {
+        return Err(Blocked::NoEvent {
+            kind,
+            max_age: timing.max_age,
+        });
+    };
+    if sent.all().any(|d| d.occurrence == key) {
+        return Err(Blocked::AlreadySent(Cow::Owned(key.to_string())));
+    }
+    let age = now - at;
+    let what = Event { kind, id: "" };
+    if age < timing.delay.chrono() {
+        Err(Blocked::NotDue {
+            what,
+            age: age.max(TimeDelta::zero()),
+            delay: timing.delay,
+        })
+    } else if age > timing.max_age.chrono() {
+        Err(Blocked::TooOld {
+            what,
+            age,
+            max_age: timing.max_age,
+        })
+    } else {
+        Ok(at)
+    }
+}
+
+fn level_change<'a>(
+    input: &PlanInput<'a>,
+    direction: Direction,
+    sent: &Sent<'a>,
+    timing: &EventTrigger,
+    now: DateTime<Utc>,
+) -> Result<Due<'a>, Blocked<'a>> {
+    let current = input.assessment.current;
+    let (word, went) = match direction {
+        Direction::Drop => (
+            "drop",
+            input.facts.previous_level.is_some_and(|p| current < p),
+        ),
+        Direction::Climb => (
+            "climb",
+            input.facts.previous_level.is_some_and(|p| current > p),
+        ),
+    };
+    let Some(at) = input.facts.level_since.filter(|_| went) else {
+        return Err(Blocked::NoLevelChange(word));
+    };
+    let key = Due::LevelChange(at).key();
+    let kind = if word == "drop" {
+        "level drop"
+    } else {
+        "level climb"
+    };
+    once(kind, Some(at), &key, sent, timing, now).map(Due::LevelChange)
+}
+
+fn lapse<'a>(
+    input: &PlanInput<'a>,
+    sent: &Sent<'a>,
+    after: Duration,
+    now: DateTime<Utc>,
+) -> Result<Due<'a>, Blocked<'a>> {
+    let Some(last) = input.facts.last_order_at else {
+        return Err(Blocked::NoEvent {
+            kind: "order",
+            max_age: after,
+        });
+    };
+    let ago = now - last;
+    if ago < after.chrono() {
+        return Err(Blocked::NotLapsed { ago, after });
+    }
+    let due = Due::Lapse(last);
+    let key = due.key();
+    if sent.all().any(|d| d.occurrence == key) {
+        return Err(Blocked::AlreadySent(Cow::Owned(key)));
+    }
+    Ok(due)
+}
+
+/// The newest email of the followed campaign that was sent, once `delay` has passed.
+fn follow_up<'a>(
+    input: &PlanInput<'a>,
+    followed: &'a str,
+    sent: &Sent<'a>,
+    timing: &EventTrigger,
+    now: DateTime<Utc>,
+) -> Result<Due<'a>, Blocked<'a>> {
+    let firsts = input
+        .deliveries
+        .iter()
+        .filter(|d| d.campaign == followed && d.sent);
+    if firsts.clone().next().is_none() {
+        return Err(Blocked::NotFollowing(followed));
+    }
+    let emails = firsts.map(|d| (d.occurrence.as_str(), d.at));
+    let occurrence = newest_due("email", SENT, emails, sent, timing, now)?;
+    let at = input
+        .deliveries
+        .iter()
+        .filter(|d| d.campaign == followed && d.sent && d.occurrence == occurrence)
+        .map(|d| d.at)
+        .max()
+        .unwrap_or(now);
+    Ok(Due::Sent(occurrence, at))
 }
 
 /// This customer's deliveries of one campaign.
@@ -89,7 +287,7 @@ impl<'a> Sent<'a> {
 /// a burst of orders does not become a burst of emails). Otherwise the most useful reason:
 /// something that will become due, then what was sent, then what is too old.
 fn newest_due<'a>(
-    kind: &'static str,
+    kind: &'a str,
     prefix: &str,
     events: impl Iterator<Item = (&'a str, DateTime<Utc>)> + Clone,
     sent: &Sent<'_>,

@@ -75,7 +75,29 @@ struct Customer {
     orders: Vec<OrderRef>,
     complaints: Vec<ComplaintRef>,
     deliveries: Vec<PastDelivery>,
+    facts: crate::domain::CustomerFacts,
     cfg: PlannerConfig,
+}
+
+/// Minutes before now of the sign-up, the last level change (with the level before it), the
+/// last survey answer and the last click; each may be absent.
+type FactAges = (
+    Option<i64>,
+    Option<Level>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// The facts the newer triggers read.
+fn facts() -> impl Strategy<Value = FactAges> {
+    (
+        prop::option::of(age()),
+        prop::option::of(level()),
+        prop::option::of(age()),
+        prop::option::of(age()),
+        prop::option::of(age()),
+    )
 }
 
 fn customer() -> impl Strategy<Value = Customer> {
@@ -98,13 +120,37 @@ fn customer() -> impl Strategy<Value = Customer> {
         ),
         quiet_hours(),
         0u64..6,
+        facts(),
     )
         .prop_map(
-            |(t, current, target, timezone, suppressed, orders, complaints, sent, quiet, gap)| {
+            |(
+                t,
+                current,
+                target,
+                timezone,
+                suppressed,
+                orders,
+                complaints,
+                sent,
+                quiet,
+                gap,
+                f,
+            )| {
                 let now =
                     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::minutes(t);
                 let when = |age: i64| now - TimeDelta::minutes(age);
+                let (signup, previous, since, survey, click) = f;
+                let facts = crate::domain::CustomerFacts {
+                    last_order_at: orders.iter().map(|(_, a)| when(*a)).max(),
+                    created_at: signup.map(when),
+                    previous_level: previous.filter(|p| *p != current),
+                    level_since: since.map(when),
+                    last_survey_response_at: survey.map(when),
+                    last_click_at: click.map(when),
+                    ..Default::default()
+                };
                 Customer {
+                    facts,
                     now,
                     current,
                     target,
@@ -137,6 +183,7 @@ fn customer() -> impl Strategy<Value = Customer> {
                             at: when(a),
                             service: campaign == "complaint-follow-up",
                             failed,
+                            sent: !failed && a > 0,
                         })
                         .collect(),
                     cfg: PlannerConfig {
@@ -155,12 +202,17 @@ fn decide(c: &Customer) -> (Decision, Option<Planned>) {
         reasons: vec![],
     };
     let input = PlanInput {
+        customer_id: "c-1",
+        locale: "en",
+        facts: &c.facts,
         assessment: &assessment,
         timezone: c.timezone,
         suppressed: c.suppressed,
         recent_orders: &c.orders,
         recent_complaints: &c.complaints,
         deliveries: &c.deliveries,
+        recent_events: &[],
+        extras: None,
     };
     (
         plan(&input, shipped(), &c.cfg, c.now),
@@ -186,17 +238,24 @@ proptest! {
     fn history_never_enables_what_is_not_due_without_it(c in customer()) {
         let (d, _) = decide(&c);
         let assessment = Assessment { current: c.current, target: c.target, reasons: vec![] };
-        let bare = due_without_history(&assessment, c.timezone, shipped(), &c.cfg, c.now);
+        let bare = due_without_history(&c.facts, &assessment, c.timezone, shipped(), &c.cfg, c.now);
         let empty = PlanInput {
+            customer_id: "c-1",
+            locale: "en",
+            facts: &c.facts,
             assessment: &assessment,
             timezone: c.timezone,
             suppressed: None,
             recent_orders: &[],
             recent_complaints: &[],
             deliveries: &[],
+            recent_events: &[],
+            extras: Some(&crate::domain::ConditionExtras::default()),
         };
         prop_assert_eq!(bare, pick(&empty, shipped(), &c.cfg, c.now).is_some());
-        if c.orders.is_empty() && c.complaints.is_empty() && d.pick.is_some() {
+        // A follow-up is the one pick a delivery enables (the cycle looks those up apart).
+        let follow_up = d.pick.as_ref().is_some_and(|p| p.occurrence.starts_with("sent:"));
+        if c.orders.is_empty() && c.complaints.is_empty() && d.pick.is_some() && !follow_up {
             prop_assert!(bare, "{:?}", d.pick);
         }
     }
@@ -225,6 +284,55 @@ proptest! {
         let (d, _) = decide(&c);
         if let Some(p) = d.pick {
             prop_assert!(!c.deliveries.iter().any(|x| x.campaign == p.campaign && x.occurrence == p.occurrence));
+        }
+    }
+
+    #[test]
+    fn a_customer_that_fails_where_is_never_queued(
+        c in customer(),
+        orders in 0u32..5,
+        min in 0u32..5,
+        locale in prop::sample::select(vec!["en", "fa", "fa-IR", "de"]),
+    ) {
+        let condition = crate::conditions::Condition::compile(&format!(
+            "orders.count >= {min} && customer.language == \"fa\""
+        ))
+        .expect("compiles");
+        let gated: Vec<Campaign> = shipped()
+            .iter()
+            .cloned()
+            .map(|mut campaign| {
+                campaign.gates.push(crate::campaigns::Gate {
+                    label: "where".into(),
+                    condition: condition.clone(),
+                });
+                campaign
+            })
+            .collect();
+        let mut c = c;
+        c.facts.orders_in_window = orders;
+        let assessment = Assessment { current: c.current, target: c.target, reasons: vec![] };
+        let input = PlanInput {
+            customer_id: "c-1",
+            locale,
+            facts: &c.facts,
+            assessment: &assessment,
+            timezone: c.timezone,
+            suppressed: c.suppressed,
+            recent_orders: &c.orders,
+            recent_complaints: &c.complaints,
+            deliveries: &c.deliveries,
+            recent_events: &[],
+            extras: None,
+        };
+        let holds = orders >= min && locale.starts_with("fa");
+        let with = pick(&input, &gated, &c.cfg, c.now);
+        if holds {
+            prop_assert_eq!(with, pick(&input, shipped(), &c.cfg, c.now));
+        } else {
+            prop_assert_eq!(&with, &None, "queued though `where` fails");
+            let d = plan(&input, &gated, &c.cfg, c.now);
+            prop_assert!(d.pick.is_none());
         }
     }
 }

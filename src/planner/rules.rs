@@ -1,6 +1,7 @@
 //! The checks every campaign goes through for one customer, cheapest and most decisive first.
 
 use super::blocked::Blocked;
+use super::gates;
 use super::occurrence::{self, Due};
 use super::{PlanInput, Planned, quiet_hours};
 use crate::campaigns::{Audience, Campaign};
@@ -9,7 +10,21 @@ use chrono::{DateTime, Utc};
 use std::cmp::Reverse;
 
 /// Due and eligible (`Ok`, with its occurrence), or the first rule that stops it.
+/// `words`: spell out why a condition failed (explain), or only whether (the cycle).
 pub(super) fn check<'a>(
+    input: &PlanInput<'a>,
+    campaign: &'a Campaign,
+    cfg: &PlannerConfig,
+    now: DateTime<Utc>,
+    words: bool,
+) -> Result<Due<'a>, Blocked<'a>> {
+    let due = check_ungated(input, campaign, cfg, now)?;
+    gates::check(input, campaign, &due, now, words)?;
+    Ok(due)
+}
+
+/// Every rule but the segment and `where` conditions.
+pub(super) fn check_ungated<'a>(
     input: &PlanInput<'a>,
     campaign: &'a Campaign,
     cfg: &PlannerConfig,
@@ -20,6 +35,7 @@ pub(super) fn check<'a>(
     }
     audience(input, campaign)?;
     let due = occurrence::find(input, campaign, now)?;
+    gates::unless(input, campaign, &due)?;
     cooldown(input, campaign, now)?;
     if !campaign.is_service() {
         min_gap(input, cfg, now)?;
@@ -28,12 +44,20 @@ pub(super) fn check<'a>(
 }
 
 fn audience<'a>(input: &PlanInput<'a>, campaign: &Campaign) -> Result<(), Blocked<'a>> {
-    let Audience::Levels { climb, maintenance } = &campaign.audience else {
+    let Audience::Levels {
+        climb,
+        maintenance,
+        any,
+    } = &campaign.audience
+    else {
         return Ok(());
     };
     let (current, target) = (input.assessment.current, input.assessment.target);
     let climbing = target > current;
-    if climb.contains(&current) && climbing || maintenance.contains(&current) && !climbing {
+    if climb.contains(&current) && climbing
+        || maintenance.contains(&current) && !climbing
+        || any.contains(&current)
+    {
         return Ok(());
     }
     Err(if climb.contains(&current) {
@@ -123,6 +147,11 @@ impl Due<'_> {
             campaign: campaign.id.clone(),
             occurrence: self.key(),
             send_at: quiet_hours::defer(now, input.timezone, &cfg.quiet_hours),
+            unless_since: if campaign.unless.is_empty() {
+                None
+            } else {
+                self.anchor(input)
+            },
         }
     }
 }

@@ -54,12 +54,17 @@ fn delivery(campaign: &str, occurrence: &str, days_ago: i64, service: bool) -> P
         at: now() - TimeDelta::days(days_ago),
         service,
         failed: false,
+        sent: days_ago >= 0,
     }
 }
 
 /// The same delivery as the outbox records it after it failed for good.
 fn failed(d: PastDelivery) -> PastDelivery {
-    PastDelivery { failed: true, ..d }
+    PastDelivery {
+        failed: true,
+        sent: false,
+        ..d
+    }
 }
 
 fn input<'a>(
@@ -68,13 +73,24 @@ fn input<'a>(
     deliveries: &'a [PastDelivery],
 ) -> PlanInput<'a> {
     PlanInput {
+        customer_id: "c-1",
+        locale: "en",
+        facts: no_facts(),
         assessment,
         timezone: chrono_tz::UTC,
         suppressed: None,
         recent_orders: orders,
         recent_complaints: &[],
         deliveries,
+        recent_events: &[],
+        extras: None,
     }
+}
+
+/// A customer whose facts say nothing beyond the orders the tests pass.
+fn no_facts() -> &'static crate::domain::CustomerFacts {
+    static FACTS: std::sync::OnceLock<crate::domain::CustomerFacts> = std::sync::OnceLock::new();
+    FACTS.get_or_init(Default::default)
 }
 
 fn cfg() -> PlannerConfig {

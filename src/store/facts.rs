@@ -2,7 +2,8 @@
 //! context of those the planner looks at. SQL aggregates, Rust decides.
 
 use super::Result;
-use crate::domain::{CustomerFacts, Level};
+use crate::conditions::Needs;
+use crate::domain::{ConditionExtras, CustomerFacts, Level};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -21,6 +22,17 @@ pub trait Facts {
     /// The plan contexts a [`ContextRequest`] asks for, keyed by customer id.
     async fn plan_contexts(&self, req: &ContextRequest<'_>)
     -> Result<HashMap<String, PlanContext>>;
+    /// What the conditions of the campaigns due for `ids` read beyond the facts, looked up
+    /// only for the parts `needs` names (each costs a read of its own, one per kind of
+    /// lookup and chunk of ids): attributes, the last human open, the last human survey
+    /// answer, and the lines of `order_ids` (listed under each order's customer). Every
+    /// customer of `ids` gets an entry, empty when nothing was found.
+    async fn condition_extras(
+        &self,
+        ids: &[String],
+        needs: Needs,
+        order_ids: &[String],
+    ) -> Result<HashMap<String, ConditionExtras>>;
     /// Called by a cycle before it reads any facts: the watermark the next incremental cycle
     /// may start from. Every write this cycle cannot see (one still open now, or any later
     /// one) stamps `touched_at` at or after it, so nothing is missed by incremental cycles.
@@ -116,18 +128,35 @@ pub struct PlanContext {
     /// Recent complaints: (event seq as text, occurred_at).
     pub complaints: Vec<(String, DateTime<Utc>)>,
     pub deliveries: Vec<DeliveryRef>,
+    /// Recent custom events (`custom:NAME`, machine-flagged ones too), for `event` triggers.
+    pub custom_events: Vec<RecentEvent>,
+}
+
+/// A custom event of a plan context: what an `event` trigger's occurrence and its
+/// condition's `occurrence.data` are made of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecentEvent {
+    /// NAME of `custom:NAME`.
+    pub name: String,
+    /// The event's seq, as text (the occurrence is `event:{id}`).
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub data: serde_json::Map<String, serde_json::Value>,
 }
 
 /// What one chunk's plan contexts need: the deliveries of `ids`, the recent orders of those
-/// in `ordered_recently` and the recent complaints of those in `complained_recently` (the
-/// others have none: their facts say so).
+/// in `ordered_recently`, the recent complaints of those in `complained_recently` and the
+/// recent custom events of those in `custom_recently` (the others have none: their facts
+/// say so).
 #[derive(Debug, Clone, Copy)]
 pub struct ContextRequest<'a> {
     pub ids: &'a [String],
     pub ordered_recently: &'a [String],
     pub complained_recently: &'a [String],
+    pub custom_recently: &'a [String],
     pub orders_since: DateTime<Utc>,
     pub complaints_since: DateTime<Utc>,
+    pub custom_since: DateTime<Utc>,
 }
 
 impl<'a> ContextRequest<'a> {
@@ -138,8 +167,10 @@ impl<'a> ContextRequest<'a> {
             ids,
             ordered_recently: ids,
             complained_recently: ids,
+            custom_recently: ids,
             orders_since: since,
             complaints_since: since,
+            custom_since: since,
         }
     }
 }

@@ -54,6 +54,7 @@ pub(crate) struct OrderFold {
     customer_id: String,
     orders_in_window: u32,
     margin: MarginSum,
+    first_order_at: Option<i64>,
     last_order_at: Option<i64>,
     recent: Option<Vec<(String, DateTime<Utc>)>>,
 }
@@ -64,6 +65,7 @@ impl OrderFold {
             customer_id,
             orders_in_window: 0,
             margin: MarginSum::default(),
+            first_order_at: None,
             last_order_at: None,
             recent: w.recent_since.map(|_| Vec::new()),
         }
@@ -86,6 +88,7 @@ impl OrderFold {
         if at >= w.margin_since {
             self.margin.add(margin);
         }
+        self.first_order_at = Some(self.first_order_at.map_or(at, |f| f.min(at)));
         self.last_order_at = Some(self.last_order_at.map_or(at, |l| l.max(at)));
         if let (Some(list), Some(id)) = (self.recent.as_mut(), id) {
             list.push((id, from_ms(at)));
@@ -97,6 +100,7 @@ impl OrderFold {
             customer_id: self.customer_id,
             orders_in_window: self.orders_in_window,
             margin_in_window: self.margin.value(),
+            first_order_at: self.first_order_at.map(from_ms),
             last_order_at: self.last_order_at.map(from_ms),
             recent_orders: self.recent,
         }
@@ -113,6 +117,7 @@ mod kind {
     pub const SURVEY: i64 = 7;
     pub const REFERRAL: i64 = 8;
     pub const PARTNERSHIP: i64 = 9;
+    pub const CUSTOM: i64 = 100;
 }
 
 /// One customer's evidence events, folded one row at a time.
@@ -139,12 +144,15 @@ impl EventFold {
     }
 
     /// Adds one event. Machine-flagged events (proxy opens, scanner clicks) are no evidence;
-    /// a machine-flagged complaint still counts as "a complaint to look at".
+    /// a machine-flagged complaint still counts as "a complaint to look at", and a
+    /// machine-flagged custom event (a shop's backend sends most) as one to trigger on.
     pub(crate) fn add(&mut self, at_ms: i64, kind: i64, machine: bool, referrals_since: i64) {
         let at = from_ms(at_ms);
         let f = &mut self.facts;
-        if kind == kind::COMPLAINT {
-            later(&mut f.any_complaint_at, at);
+        match kind {
+            kind::COMPLAINT => later(&mut f.any_complaint_at, at),
+            kind::CUSTOM => later(&mut f.last_custom_event_at, at),
+            _ => {}
         }
         if machine {
             return;
@@ -185,6 +193,7 @@ mod tests {
             (EventKind::SurveyResponse, kind::SURVEY),
             (EventKind::Referral, kind::REFERRAL),
             (EventKind::PartnershipAccepted, kind::PARTNERSHIP),
+            (EventKind::Custom("custom:x".into()), kind::CUSTOM),
         ];
         for (k, code) in codes {
             assert_eq!(i64::from(k.code()), code, "{k:?}");
@@ -211,6 +220,7 @@ mod tests {
         let o = f.finish();
         assert_eq!(o.orders_in_window, 2); // 100 d (edge) and 130 d
         assert_eq!(o.margin_in_window, 14.5); // 50 d (edge) onwards
+        assert_eq!(o.first_order_at, Some(from_ms(10 * DAY)));
         assert_eq!(o.last_order_at, Some(from_ms(130 * DAY)));
         assert_eq!(
             o.recent_orders,
@@ -251,6 +261,23 @@ mod tests {
         assert_eq!(e.last_click_at, None);
         assert_eq!(e.last_complaint_at, None);
         assert_eq!(e.any_complaint_at, Some(from_ms(6 * DAY)));
+    }
+
+    #[test]
+    fn custom_events_are_seen_machine_flagged_or_not_but_are_no_evidence() {
+        let mut f = EventFold::new("c1".into());
+        f.add(5 * DAY, kind::CUSTOM, false, 0);
+        f.add(7 * DAY, kind::CUSTOM, true, 0);
+        f.add(6 * DAY, kind::CUSTOM, false, 0);
+        let e = f.finish();
+        assert_eq!(e.last_custom_event_at, Some(from_ms(7 * DAY)));
+        assert_eq!(
+            EventFacts {
+                last_custom_event_at: None,
+                ..e
+            },
+            EventFacts::none("c1".into())
+        );
     }
 
     #[test]

@@ -11,13 +11,14 @@ pub(crate) struct OrderFacts {
     pub customer_id: String,
     pub orders_in_window: u32,
     pub margin_in_window: f64,
+    pub first_order_at: Option<DateTime<Utc>>,
     pub last_order_at: Option<DateTime<Utc>>,
     /// The orders since `FactsWindows::recent_orders_since`, when the backend's facts
     /// stream brings them (SQLite folds them from the same scan).
     pub recent_orders: Option<Vec<(String, DateTime<Utc>)>>,
 }
 
-/// One customer's evidence events (human ones, kinds 2–9), aggregated.
+/// One customer's evidence events (human ones, kinds 2–9) and custom events, aggregated.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct EventFacts {
     pub customer_id: String,
@@ -31,6 +32,9 @@ pub(crate) struct EventFacts {
     pub referrals_in_window: u32,
     /// The last complaint, machine-flagged ones too.
     pub any_complaint_at: Option<DateTime<Utc>>,
+    /// The last custom event, machine-flagged ones too (not evidence: it tells the cycle
+    /// whose custom events an `event` trigger must look up).
+    pub last_custom_event_at: Option<DateTime<Utc>>,
 }
 
 impl EventFacts {
@@ -47,6 +51,7 @@ impl EventFacts {
             partnership_accepted_at: None,
             referrals_in_window: 0,
             any_complaint_at: None,
+            last_custom_event_at: None,
         }
     }
 }
@@ -66,6 +71,7 @@ impl OrderFacts {
         let f = &mut row.facts;
         f.orders_in_window = self.orders_in_window;
         f.margin_in_window = self.margin_in_window;
+        f.first_order_at = self.first_order_at;
         f.last_order_at = self.last_order_at;
     }
 }
@@ -82,6 +88,7 @@ impl EventFacts {
         f.last_survey_response_at = self.last_survey_response_at;
         f.partnership_accepted_at = self.partnership_accepted_at;
         f.referrals_in_window = self.referrals_in_window;
+        f.last_custom_event_at = self.last_custom_event_at;
     }
 }
 

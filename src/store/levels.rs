@@ -97,6 +97,9 @@ pub struct NewDelivery {
     pub target: Level,
     pub send_at: DateTime<Utc>,
     pub message_id: String,
+    /// A follow-up's `unless` anchor: activity of its kinds at or after this instant cancels
+    /// the delivery at send time (see `Outbox::activity_since`). None: no `unless`.
+    pub unless_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

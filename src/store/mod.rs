@@ -30,12 +30,15 @@ mod time;
 mod tracking;
 
 pub use engine_state::{EngineState, LeaseRequest};
-pub use facts::{ContextRequest, DeliveryRef, Facts, FactsRow, FactsWindows, PlanContext, Scope};
+pub use facts::{
+    ContextRequest, DeliveryRef, Facts, FactsRow, FactsWindows, PlanContext, RecentEvent, Scope,
+};
 pub use import::{Import, ImportTx, TokenUse, UpsertCounts};
 pub use levels::{CycleWrites, HistoryEntry, LevelChange, LevelCounts, Levels, NewDelivery};
 pub use notifications::Notifications;
 pub use outbox::{
-    Claim, ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, Outbox, OutboxCounts,
+    Activity, ActivityCheck, Claim, ClaimedDelivery, CustomerProfile, DeliveryResult,
+    OccurrenceData, Outbox, OutboxCounts,
 };
 pub use postgres::PgStore;
 pub use products::{Products, Suggestions};

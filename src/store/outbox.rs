@@ -2,7 +2,7 @@
 //! and their results recorded in batches.
 
 use super::Result;
-use crate::domain::Level;
+use crate::domain::{EventKind, Level};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -30,6 +30,14 @@ pub trait Outbox {
     async fn outbox_counts(&self) -> Result<Vec<OutboxCounts>>;
     /// Deliveries still queued or in flight.
     async fn pending_deliveries(&self) -> Result<u64>;
+    /// For each check, the customer's earliest human activity of the check's kinds (or an
+    /// order) at or after its `since`, keyed by the check's delivery; deliveries whose
+    /// customer did nothing of the kind are absent. The sender's last look before sending a
+    /// follow-up with `unless`: one or two statements for the whole batch.
+    async fn activity_since(
+        &self,
+        checks: &[ActivityCheck],
+    ) -> Result<HashMap<uuid::Uuid, Activity>>;
     async fn customer(&self, id: &str) -> Result<Option<CustomerProfile>>;
 }
 
@@ -70,6 +78,8 @@ pub struct ClaimedDelivery {
     /// Attempts including this one.
     pub attempts: i32,
     pub message_id: String,
+    /// The follow-up's `unless` anchor (`NewDelivery::unless_since`), to check again now.
+    pub unless_since: Option<DateTime<Utc>>,
 }
 
 /// What happened to one claimed delivery.
@@ -96,6 +106,35 @@ pub enum DeliveryResult {
         id: uuid::Uuid,
         reason: String,
     },
+    /// Not sent, never to be: a follow-up whose `unless` matched at send time (the customer
+    /// answered, clicked or ordered after it was queued). Status `cancelled`, the reason in
+    /// `last_error`.
+    Cancelled {
+        id: uuid::Uuid,
+        reason: String,
+    },
+}
+
+/// What [`Outbox::activity_since`] looks for on behalf of one claimed delivery.
+#[derive(Debug, Clone)]
+pub struct ActivityCheck {
+    pub delivery_id: uuid::Uuid,
+    pub customer_id: String,
+    /// Activity at or after this instant counts.
+    pub since: DateTime<Utc>,
+    /// Event kinds that count, human ones only (`machine = false`); `Custom("custom:NAME")`
+    /// matches that custom event by name.
+    pub kinds: Vec<EventKind>,
+    /// Whether an order counts.
+    pub orders: bool,
+}
+
+/// Activity found by [`Outbox::activity_since`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    /// `order`, or the event kind's name (`survey_response`, `custom:NAME`, …).
+    pub kind: String,
+    pub at: DateTime<Utc>,
 }
 
 /// The record behind a delivery's occurrence, for templates.
@@ -114,6 +153,7 @@ pub struct OutboxCounts {
     pub sent: u64,
     pub failed: u64,
     pub suppressed: u64,
+    pub cancelled: u64,
 }
 
 /// A customer's profile as templates and `preview` need it.
@@ -149,8 +189,45 @@ pub(crate) fn fold_outbox_counts(
             "sending" => c.sending += n,
             "sent" => c.sent += n,
             "failed" => c.failed += n,
+            "cancelled" => c.cancelled += n,
             _ => c.suppressed += n,
         }
+    }
+    out
+}
+
+/// One event kind an [`ActivityCheck`] looks for, as stored: the kind's code and, for a
+/// custom event, its name (`custom_kind`).
+pub(crate) fn stored_kind(kind: &EventKind) -> (i16, Option<&str>) {
+    let custom = match kind {
+        EventKind::Custom(name) => Some(kind.custom_name().unwrap_or(name)),
+        _ => None,
+    };
+    (kind.code(), custom)
+}
+
+/// Keeps, per delivery, the earliest of the activities the statements found; `found` is
+/// (index into `checks`, kind code, custom name, time) or (index, None, None, time) for an
+/// order.
+pub(crate) fn earliest_activity(
+    checks: &[ActivityCheck],
+    found: impl IntoIterator<Item = (usize, Option<(i16, Option<String>)>, DateTime<Utc>)>,
+) -> HashMap<uuid::Uuid, Activity> {
+    let mut out: HashMap<uuid::Uuid, Activity> = HashMap::new();
+    for (i, kind, at) in found {
+        let Some(check) = checks.get(i) else { continue };
+        if out
+            .get(&check.delivery_id)
+            .is_some_and(|earlier| earlier.at <= at)
+        {
+            continue;
+        }
+        let kind = match kind {
+            None => "order".to_string(),
+            Some((code, custom)) => EventKind::from_code(code, custom.as_deref())
+                .map_or_else(|| format!("kind {code}"), |k| k.name().to_string()),
+        };
+        out.insert(check.delivery_id, Activity { kind, at });
     }
     out
 }

@@ -2,17 +2,20 @@
 //! differ in dialect, the columns they return do not.
 
 use super::Result;
-use super::columns::{Columns, located};
-use super::facts::{DeliveryRef, FactsRow, PlanContext};
+use super::columns::{Columns, bad_value, located};
+use super::facts::{DeliveryRef, FactsRow, PlanContext, RecentEvent};
 use super::levels::HistoryEntry;
 use super::outbox::{ClaimedDelivery, CustomerProfile, OccurrenceData};
 use super::tracking::TrackedDelivery;
 use crate::domain::report::{CampaignReport, ConversionRow, FunnelRow, SurveyRow, merge};
-use crate::domain::{ClaimedNotification, CustomerFacts, Transition};
+use crate::domain::{ClaimedNotification, ConditionExtras, CustomerFacts, OrderItem, Transition};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 use std::collections::HashMap;
 
-/// (id, email, locale, timezone, subscribed, current_level, target_level, target_override):
-/// a customer of the facts stream, its facts still empty.
+/// (id, email, locale, timezone, subscribed, current_level, target_level, target_override,
+/// created_at, previous_level, level_since): a customer of the facts stream, the facts from
+/// its other streams still empty.
 pub(crate) fn facts_customer(r: &impl Columns) -> Result<FactsRow> {
     located(
         r,
@@ -26,6 +29,9 @@ pub(crate) fn facts_customer(r: &impl Columns) -> Result<FactsRow> {
             "current_level",
             "target_level",
             "target_override",
+            "created_at",
+            "previous_level",
+            "level_since",
         ],
         |r| {
             Ok(FactsRow {
@@ -44,6 +50,9 @@ pub(crate) fn facts_customer(r: &impl Columns) -> Result<FactsRow> {
                 stored_target: r.level(6)?,
                 facts: CustomerFacts {
                     target_override: r.opt_level(7)?,
+                    created_at: Some(r.time(8)?),
+                    previous_level: r.opt_level(9)?,
+                    level_since: r.opt_time(10)?,
                     ..CustomerFacts::default()
                 },
             })
@@ -80,6 +89,8 @@ pub(crate) enum ContextRow {
     Complaint,
     /// (customer, delivery as in [`delivery_ref`])
     Delivery,
+    /// (customer, event seq, time, custom_kind, data)
+    Custom,
 }
 
 impl ContextRow {
@@ -92,6 +103,10 @@ impl ContextRow {
             ContextRow::Order => ("orders", &["customer_id", "id", "occurred_at"]),
             ContextRow::Complaint => ("events", &["customer_id", "seq", "occurred_at"]),
             ContextRow::Delivery => ("deliveries", &DELIVERY_REF),
+            ContextRow::Custom => (
+                "events",
+                &["customer_id", "seq", "occurred_at", "custom_kind", "data"],
+            ),
         };
         located(r, table, columns, |r| {
             let cx = out.entry(r.text(0)?).or_default();
@@ -99,14 +114,110 @@ impl ContextRow {
                 ContextRow::Order => cx.orders.push((r.text(1)?, r.time(2)?)),
                 ContextRow::Complaint => cx.complaints.push((r.int(1)?.to_string(), r.time(2)?)),
                 ContextRow::Delivery => cx.deliveries.push(delivery_ref(r, 1)?),
+                ContextRow::Custom => cx.custom_events.push(RecentEvent {
+                    id: r.int(1)?.to_string(),
+                    at: r.time(2)?,
+                    name: r.text(3)?,
+                    data: r.json_as(4)?,
+                }),
             }
             Ok(())
         })
     }
 }
 
+/// The condition lookups' rows, each (customer id, …), into `out`.
+pub(crate) enum ExtrasRow {
+    /// (customer, attributes)
+    Attributes,
+    /// (customer, time of the last human open)
+    Open,
+    /// (customer, time of the last human survey answer, its score if an integer)
+    Survey,
+    /// (customer, order id, items)
+    Items,
+}
+
+impl ExtrasRow {
+    pub(crate) fn add(
+        &self,
+        r: &impl Columns,
+        out: &mut HashMap<String, ConditionExtras>,
+    ) -> Result<()> {
+        let (table, columns): (_, &[&str]) = match self {
+            ExtrasRow::Attributes => ("customers", &["id", "attributes"]),
+            ExtrasRow::Open => ("events", &["customer_id", "occurred_at"]),
+            ExtrasRow::Survey => ("events", &["customer_id", "occurred_at", "data.score"]),
+            ExtrasRow::Items => ("orders", &["customer_id", "id", "items"]),
+        };
+        located(r, table, columns, |r| {
+            let x = out.entry(r.text(0)?).or_default();
+            match self {
+                ExtrasRow::Attributes => x.attributes = r.json_as(1)?,
+                ExtrasRow::Open => x.last_open_at = r.opt_time(1)?,
+                ExtrasRow::Survey => x.last_survey = Some((r.time(1)?, r.opt_int(2)?)),
+                ExtrasRow::Items => {
+                    x.order_items.insert(r.text(1)?, order_items(&r.json(2)?));
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// An order's `items` as conditions see them. Imports check that each line is an object with
+/// `sku` and `name` text (see `import::record::order`); a line that is not (written before
+/// the check, or by hand) is left out rather than failing the customer's whole plan. A `qty`
+/// that is not a whole number, or a `category` that is not text, reads as absent.
+pub(crate) fn order_items(items: &Value) -> Vec<OrderItem> {
+    let text = |o: &serde_json::Map<String, Value>, k: &str| {
+        o.get(k).and_then(Value::as_str).map(str::to_owned)
+    };
+    items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .filter_map(|o| {
+            Some(OrderItem {
+                sku: text(o, "sku")?,
+                name: text(o, "name")?,
+                category: text(o, "category"),
+                qty: o.get("qty").and_then(Value::as_i64),
+            })
+        })
+        .collect()
+}
+
+/// An activity check's row of the events statement: (check index, kind, custom_kind, time).
+pub(crate) type FoundActivity = (usize, Option<(i16, Option<String>)>, DateTime<Utc>);
+
+/// (check index, kind, custom_kind, earliest time) of an activity-check events statement.
+pub(crate) fn activity_event(r: &impl Columns) -> Result<FoundActivity> {
+    located(
+        r,
+        "events",
+        &["check", "kind", "custom_kind", "occurred_at"],
+        |r| {
+            let kind = i16::try_from(r.int(1)?).map_err(|e| bad_value(1, e))?;
+            Ok((check_index(r)?, Some((kind, r.opt_text(2)?)), r.time(3)?))
+        },
+    )
+}
+
+/// (check index, earliest time) of an activity-check orders statement.
+pub(crate) fn activity_order(r: &impl Columns) -> Result<FoundActivity> {
+    located(r, "orders", &["check", "occurred_at"], |r| {
+        Ok((check_index(r)?, None, r.time(1)?))
+    })
+}
+
+fn check_index(r: &impl Columns) -> Result<usize> {
+    usize::try_from(r.int(0)?).map_err(|e| bad_value(0, e))
+}
+
 /// The names of the claim statements' columns, for errors.
-const CLAIMED: [&str; 15] = [
+const CLAIMED: [&str; 16] = [
     "id",
     "customer_id",
     "customers.email",
@@ -122,6 +233,7 @@ const CLAIMED: [&str; 15] = [
     "target_level",
     "attempts",
     "message_id",
+    "unless_since",
 ];
 
 /// The claim statements' columns: the delivery joined with its customer and suppression.
@@ -143,6 +255,7 @@ pub(crate) fn claimed_delivery(r: &impl Columns) -> Result<ClaimedDelivery> {
             target: r.level(12)?,
             attempts: r.int32(13)?,
             message_id: r.text(14)?,
+            unless_since: r.opt_time(15)?,
         })
     })
 }

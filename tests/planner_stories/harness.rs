@@ -280,15 +280,21 @@ impl Story {
                 at: now - days(*d),
                 service: *campaign == "complaint-follow-up",
                 failed: *failed,
+                sent: !*failed && *d >= 0.0,
             })
             .collect();
         let input = PlanInput {
+            customer_id: "story",
+            locale: "en",
+            facts: &facts,
             assessment: &assessment,
             timezone: self.timezone,
             suppressed: self.suppressed,
             recent_orders: &orders,
             recent_complaints: &complaints,
             deliveries: &deliveries,
+            recent_events: &[],
+            extras: None,
         };
         let decision = plan(&input, campaigns(), &PlannerConfig::default(), now);
         let shown = format!("story `{name}`:\n  {assessment:?}\n  {decision:#?}");

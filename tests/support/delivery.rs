@@ -124,6 +124,7 @@ pub async fn queue_to(
                 target: Level::Partnership,
                 send_at: now,
                 message_id: format!("<{id}@shop.example>"),
+                unless_since: None,
             }
         })
         .collect();

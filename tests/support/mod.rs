@@ -26,10 +26,16 @@ pub struct TestDb {
 }
 
 pub async fn sqlite() -> TestDb {
+    let db = sqlite_unmigrated().await;
+    db.store.migrate().await.expect("migrate sqlite");
+    db
+}
+
+/// A fresh SQLite database with no tables yet (a migration's test migrates it).
+pub async fn sqlite_unmigrated() -> TestDb {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}/rapport.db", dir.path().display());
     let store = store::connect(&url, 4).await.expect("open sqlite");
-    store.migrate().await.expect("migrate sqlite");
     TestDb {
         backend: "sqlite",
         url,
@@ -41,6 +47,13 @@ pub async fn sqlite() -> TestDb {
 
 /// A fresh PostgreSQL database, or None (with a printed reason) when none is configured.
 pub async fn postgres() -> Option<TestDb> {
+    let db = postgres_unmigrated().await?;
+    db.store.migrate().await.expect("migrate postgres");
+    Some(db)
+}
+
+/// A fresh PostgreSQL database with no tables yet, or None as for [`postgres`].
+pub async fn postgres_unmigrated() -> Option<TestDb> {
     let base = match std::env::var("RAPPORT_TEST_DATABASE_URL") {
         Ok(u) if !u.is_empty() => u,
         _ => {
@@ -70,7 +83,6 @@ pub async fn postgres() -> Option<TestDb> {
     };
     // Five: a full cycle streams its facts and deliveries on four while it writes on one.
     let store = store::connect(&url, 5).await.expect("open postgres");
-    store.migrate().await.expect("migrate postgres");
     Some(TestDb {
         backend: "postgres",
         url,
@@ -110,6 +122,15 @@ impl Drop for TestDb {
 pub async fn all_backends() -> Vec<TestDb> {
     let mut v = vec![sqlite().await];
     if let Some(pg) = postgres().await {
+        v.push(pg);
+    }
+    v
+}
+
+/// [`all_backends`] with no tables yet.
+pub async fn all_backends_unmigrated() -> Vec<TestDb> {
+    let mut v = vec![sqlite_unmigrated().await];
+    if let Some(pg) = postgres_unmigrated().await {
         v.push(pg);
     }
     v

@@ -5,11 +5,13 @@ use super::facts_rows::{
     bind_scope, customer_delivery, event_facts, facts_transaction, order_facts,
 };
 use super::{BATCH, PgStore};
+use crate::conditions::Needs;
+use crate::domain::ConditionExtras;
 use crate::store::columns::Columns;
 use crate::store::facts_merge::{FactsStreams, RecentComplaints, merge_in_chunks, suppressions};
 use crate::store::facts_parts::add_recent_complaint;
 use crate::store::facts_sql::{DELIVERIES_BY_CUSTOMER_SQL, facts_sql, suppressions_sql};
-use crate::store::rows::{ContextRow, facts_customer};
+use crate::store::rows::{ContextRow, ExtrasRow, facts_customer};
 use crate::store::{
     ContextRequest, Facts, FactsRow, FactsWindows, PlanContext, Result, Scope, StoreError, batches,
 };
@@ -181,6 +183,13 @@ impl Facts for PgStore {
                 req.ids,
                 ContextRow::Delivery,
             ),
+            (
+                "SELECT customer_id, seq, occurred_at, custom_kind, data FROM events \
+                 WHERE kind = 100 AND occurred_at >= $2 AND customer_id = ANY($1)",
+                Some(req.custom_since),
+                req.custom_recently,
+                ContextRow::Custom,
+            ),
         ];
         for (sql, since, ids, row) in reads {
             for chunk in batches(ids, BATCH) {
@@ -195,6 +204,64 @@ impl Facts for PgStore {
         }
         Ok(out)
     }
+
+    async fn condition_extras(
+        &self,
+        ids: &[String],
+        needs: Needs,
+        order_ids: &[String],
+    ) -> Result<HashMap<String, ConditionExtras>> {
+        let mut out: HashMap<String, ConditionExtras> = ids
+            .iter()
+            .map(|id| (id.clone(), ConditionExtras::default()))
+            .collect();
+        let reads = [
+            (
+                needs.attributes,
+                "SELECT id, attributes FROM customers WHERE id = ANY($1)",
+                ids,
+                ExtrasRow::Attributes,
+            ),
+            // An index-only scan of events_facts.
+            (
+                needs.opens,
+                "SELECT customer_id, MAX(occurred_at) FROM events \
+                 WHERE kind = 1 AND NOT machine AND customer_id = ANY($1) GROUP BY customer_id",
+                ids,
+                ExtrasRow::Open,
+            ),
+            // The latest answer by (time, seq), its score read as the report's rollup does.
+            (
+                needs.survey,
+                "SELECT DISTINCT ON (customer_id) customer_id, occurred_at, \
+                   CASE WHEN jsonb_typeof(data -> 'score') = 'number' \
+                         AND (data ->> 'score') ~ '^-?[0-9]{1,18}$' \
+                        THEN (data ->> 'score')::int8 END \
+                 FROM events WHERE kind = 7 AND NOT machine AND customer_id = ANY($1) \
+                 ORDER BY customer_id, occurred_at DESC, seq DESC",
+                ids,
+                ExtrasRow::Survey,
+            ),
+            (
+                needs.items,
+                "SELECT customer_id, id, items FROM orders WHERE id = ANY($1)",
+                order_ids,
+                ExtrasRow::Items,
+            ),
+        ];
+        for (wanted, sql, ids, row) in reads {
+            if !wanted {
+                continue;
+            }
+            for chunk in batches(ids, BATCH) {
+                for r in sqlx::query(sql).bind(chunk).fetch_all(&self.pool).await? {
+                    row.add(&r, &mut out)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn cycle_watermark(&self) -> Result<Option<DateTime<Utc>>> {
         // Writers stamp `touched_at` with clock_timestamp() as they write. A write this
         // cycle cannot see either had already begun (its transaction holds an xid now, and

@@ -12,8 +12,8 @@ use sqlx::postgres::{PgArguments, PgRow};
 /// for the recent orders (a NULL list then means none, not "not read").
 pub(super) fn order_facts(r: &PgRow, recent_wanted: bool) -> Result<OrderFacts> {
     use sqlx::Row;
-    let ids: Option<Vec<String>> = r.try_get(4)?;
-    let times: Option<Vec<chrono::DateTime<chrono::Utc>>> = r.try_get(5)?;
+    let ids: Option<Vec<String>> = r.try_get(5)?;
+    let times: Option<Vec<chrono::DateTime<chrono::Utc>>> = r.try_get(6)?;
     let recent_orders = recent_wanted.then(|| {
         ids.unwrap_or_default()
             .into_iter()
@@ -25,6 +25,7 @@ pub(super) fn order_facts(r: &PgRow, recent_wanted: bool) -> Result<OrderFacts> 
         orders_in_window: r.int(1)? as u32,
         margin_in_window: r.float(2)?,
         last_order_at: r.opt_time(3)?,
+        first_order_at: r.opt_time(4)?,
         recent_orders,
     })
 }
@@ -42,6 +43,7 @@ pub(super) fn event_facts(r: &PgRow) -> Result<EventFacts> {
         partnership_accepted_at: r.opt_time(7)?,
         referrals_in_window: r.int(8)? as u32,
         any_complaint_at: r.opt_time(9)?,
+        last_custom_event_at: r.opt_time(10)?,
     })
 }
 

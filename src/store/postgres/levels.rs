@@ -19,10 +19,15 @@ impl Levels for PgStore {
     ) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
         for chunk in batches(writes.changes, BATCH) {
+            // A move (or the first assessment) also records where the customer came from
+            // and since when the level holds; a change of the target alone keeps both.
             sqlx::query(
                 "UPDATE customers c SET current_level = t.cur, target_level = t.tgt, \
-                 level_reasons = t.reasons::jsonb, assessed_at = $5 \
-                 FROM UNNEST($1::text[], $2::int2[], $3::int2[], $4::text[]) AS t(id, cur, tgt, reasons) \
+                 level_reasons = t.reasons::jsonb, assessed_at = $5, \
+                 previous_level = CASE WHEN t.moved THEN t.prev ELSE c.previous_level END, \
+                 level_since = CASE WHEN t.moved THEN $5 ELSE c.level_since END \
+                 FROM UNNEST($1::text[], $2::int2[], $3::int2[], $4::text[], $6::bool[], $7::int2[]) \
+                 AS t(id, cur, tgt, reasons, moved, prev) \
                  WHERE c.id = t.id",
             )
             .bind(chunk.iter().map(|c| c.customer_id.as_str()).collect::<Vec<_>>())
@@ -30,6 +35,8 @@ impl Levels for PgStore {
             .bind(chunk.iter().map(|c| c.target.rank()).collect::<Vec<_>>())
             .bind(chunk.iter().map(|c| c.reasons_json()).collect::<Vec<_>>())
             .bind(at)
+            .bind(chunk.iter().map(LevelChange::writes_history).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.from.map(crate::domain::Level::rank)).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await?;
             let moved: Vec<&LevelChange> = chunk.iter().filter(|c| c.writes_history()).collect();
@@ -49,10 +56,11 @@ impl Levels for PgStore {
         for chunk in batches(writes.deliveries, BATCH) {
             queued += sqlx::query(
                 "INSERT INTO deliveries (id, customer_id, campaign, occurrence, service, status, current_level, \
-                 target_level, send_at, next_attempt_at, message_id, created_at, updated_at) \
-                 SELECT id, cid, campaign, occ, svc, 'queued', cur, tgt, send_at, send_at, mid, $10, $10 \
+                 target_level, send_at, next_attempt_at, message_id, created_at, updated_at, unless_since) \
+                 SELECT id, cid, campaign, occ, svc, 'queued', cur, tgt, send_at, send_at, mid, $10, $10, unless_since \
                  FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::int2[], \
-                 $7::int2[], $8::timestamptz[], $9::text[]) AS t(id, cid, campaign, occ, svc, cur, tgt, send_at, mid) \
+                 $7::int2[], $8::timestamptz[], $9::text[], $11::timestamptz[]) \
+                 AS t(id, cid, campaign, occ, svc, cur, tgt, send_at, mid, unless_since) \
                  ON CONFLICT (customer_id, campaign, occurrence) DO NOTHING",
             )
             .bind(chunk.iter().map(|d| d.id).collect::<Vec<_>>())
@@ -65,6 +73,7 @@ impl Levels for PgStore {
             .bind(chunk.iter().map(|d| d.send_at).collect::<Vec<_>>())
             .bind(chunk.iter().map(|d| d.message_id.as_str()).collect::<Vec<_>>())
             .bind(at)
+            .bind(chunk.iter().map(|d| d.unless_since).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await?
             .rows_affected();

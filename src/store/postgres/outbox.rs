@@ -1,13 +1,15 @@
 //! PostgreSQL: the deliveries outbox — claims, results, and what rendering a claim needs.
 
 use super::{BATCH, PgStore};
+use crate::store::outbox::{earliest_activity, stored_kind};
 use crate::store::portable;
 use crate::store::rows::{
-    claimed_delivery, complaint_occurrence, customer_profile, order_occurrence,
+    activity_event, activity_order, claimed_delivery, complaint_occurrence, customer_profile,
+    order_occurrence,
 };
 use crate::store::{
-    Claim, ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, Outbox, OutboxCounts,
-    Result, batches,
+    Activity, ActivityCheck, Claim, ClaimedDelivery, CustomerProfile, DeliveryResult,
+    OccurrenceData, Outbox, OutboxCounts, Result, batches,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -72,6 +74,11 @@ impl Outbox for PgStore {
                 DeliveryResult::Suppressed { id, reason } => {
                     done.0.push(*id);
                     done.1.push("suppressed");
+                    done.2.push(reason);
+                }
+                DeliveryResult::Cancelled { id, reason } => {
+                    done.0.push(*id);
+                    done.1.push("cancelled");
                     done.2.push(reason);
                 }
             }
@@ -169,6 +176,76 @@ impl Outbox for PgStore {
 
     async fn pending_deliveries(&self) -> Result<u64> {
         portable::pending_deliveries(&self.pool).await
+    }
+
+    async fn activity_since(
+        &self,
+        checks: &[ActivityCheck],
+    ) -> Result<HashMap<uuid::Uuid, Activity>> {
+        // The checks as arrays, one element per (check, kind): each a seek into events_facts
+        // (customer, time) from the check's `since` on.
+        let mut ev: (
+            Vec<i64>,
+            Vec<&str>,
+            Vec<DateTime<Utc>>,
+            Vec<i16>,
+            Vec<Option<&str>>,
+        ) = Default::default();
+        let mut ord: (Vec<i64>, Vec<&str>, Vec<DateTime<Utc>>) = Default::default();
+        for (i, c) in checks.iter().enumerate() {
+            for k in &c.kinds {
+                let (kind, custom) = stored_kind(k);
+                ev.0.push(i as i64);
+                ev.1.push(&c.customer_id);
+                ev.2.push(c.since);
+                ev.3.push(kind);
+                ev.4.push(custom);
+            }
+            if c.orders {
+                ord.0.push(i as i64);
+                ord.1.push(&c.customer_id);
+                ord.2.push(c.since);
+            }
+        }
+        let mut found = Vec::new();
+        if !ev.0.is_empty() {
+            let rows = sqlx::query(
+                "SELECT v.i, e.kind::int8, e.custom_kind, MIN(e.occurred_at) \
+                 FROM UNNEST($1::int8[], $2::text[], $3::timestamptz[], $4::int2[], $5::text[]) \
+                 AS v(i, cid, since, kind, custom) \
+                 JOIN events e ON e.customer_id = v.cid AND e.occurred_at >= v.since \
+                 AND e.kind = v.kind AND NOT e.machine \
+                 AND (v.custom IS NULL OR e.custom_kind = v.custom) \
+                 GROUP BY v.i, e.kind, e.custom_kind",
+            )
+            .bind(&ev.0)
+            .bind(&ev.1)
+            .bind(&ev.2)
+            .bind(&ev.3)
+            .bind(&ev.4)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in &rows {
+                found.push(activity_event(r)?);
+            }
+        }
+        if !ord.0.is_empty() {
+            let rows = sqlx::query(
+                "SELECT v.i, MIN(o.occurred_at) \
+                 FROM UNNEST($1::int8[], $2::text[], $3::timestamptz[]) AS v(i, cid, since) \
+                 JOIN orders o ON o.customer_id = v.cid AND o.occurred_at >= v.since \
+                 GROUP BY v.i",
+            )
+            .bind(&ord.0)
+            .bind(&ord.1)
+            .bind(&ord.2)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in &rows {
+                found.push(activity_order(r)?);
+            }
+        }
+        Ok(earliest_activity(checks, found))
     }
 
     async fn customer(&self, id: &str) -> Result<Option<CustomerProfile>> {

@@ -6,6 +6,7 @@ SELECT customer_id,
        COUNT(*) FILTER (WHERE occurred_at >= $1)::int8,
        COALESCE(SUM(margin) FILTER (WHERE occurred_at >= $2), 0)::float8,
        MAX(occurred_at),
+       MIN(occurred_at),
        array_agg(id) FILTER (WHERE occurred_at >= $3),
        array_agg(occurred_at) FILTER (WHERE occurred_at >= $3)
 FROM orders

@@ -4,13 +4,15 @@
 use super::SqliteStore;
 use super::bulk::{EachRow, text, unbatch};
 use super::facts_rows::{EventsByCustomer, OrdersByCustomer, for_each_in, with_scope};
+use crate::conditions::Needs;
+use crate::domain::ConditionExtras;
 use crate::store::facts_fold::{MarginSum, OrderWindows};
 use crate::store::facts_merge::{
     CustomerDelivery, FactsStreams, RecentComplaints, merge_in_chunks, suppressions,
 };
 use crate::store::facts_parts::add_recent_complaint;
 use crate::store::facts_sql::{DELIVERIES_BY_CUSTOMER_SQL, facts_sql, suppressions_sql};
-use crate::store::rows::{ContextRow, delivery_ref, facts_customer};
+use crate::store::rows::{ContextRow, ExtrasRow, delivery_ref, facts_customer};
 use crate::store::time::to_ms;
 use crate::store::{ContextRequest, Facts, FactsRow, FactsWindows, PlanContext, Result, Scope};
 use async_trait::async_trait;
@@ -138,12 +140,14 @@ impl Facts for SqliteStore {
         &self,
         req: &ContextRequest<'_>,
     ) -> Result<HashMap<String, PlanContext>> {
-        let (ids, ordered, complained) = (
+        let (ids, ordered, complained, custom) = (
             req.ids.to_vec(),
             req.ordered_recently.to_vec(),
             req.complained_recently.to_vec(),
+            req.custom_recently.to_vec(),
         );
-        let (orders_since, complaints_since) = (req.orders_since, req.complaints_since);
+        let (orders_since, complaints_since, custom_since) =
+            (req.orders_since, req.complaints_since, req.custom_since);
         self.bulk
             .with(move |conn| {
                 let mut out: HashMap<String, PlanContext> = HashMap::with_capacity(ids.len());
@@ -176,6 +180,72 @@ impl Facts for SqliteStore {
                     None,
                     &ids,
                     ContextRow::Delivery,
+                )?;
+                read(
+                    "SELECT customer_id, seq, occurred_at, custom_kind, data FROM events \
+                     WHERE kind = 100 AND occurred_at >= ? AND customer_id IN ({IDS})",
+                    Some(custom_since),
+                    &custom,
+                    ContextRow::Custom,
+                )?;
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn condition_extras(
+        &self,
+        ids: &[String],
+        needs: Needs,
+        order_ids: &[String],
+    ) -> Result<HashMap<String, ConditionExtras>> {
+        let (ids, order_ids) = (ids.to_vec(), order_ids.to_vec());
+        self.bulk
+            .with(move |conn| {
+                let mut out: HashMap<String, ConditionExtras> = ids
+                    .iter()
+                    .map(|id| (id.clone(), ConditionExtras::default()))
+                    .collect();
+                let mut read = |wanted: bool, sql: &str, ids: &[String], row| {
+                    if !wanted {
+                        return Ok(());
+                    }
+                    for_each_in(conn, sql, &[], ids, |r| ExtrasRow::add(&row, r, &mut out))
+                };
+                read(
+                    needs.attributes,
+                    "SELECT id, attributes FROM customers WHERE id IN ({IDS})",
+                    &ids,
+                    ExtrasRow::Attributes,
+                )?;
+                // Off the covering index events_facts: no table access.
+                read(
+                    needs.opens,
+                    "SELECT customer_id, MAX(occurred_at) FROM events \
+                     WHERE kind = 1 AND machine = 0 AND customer_id IN ({IDS}) \
+                     GROUP BY customer_id",
+                    &ids,
+                    ExtrasRow::Open,
+                )?;
+                // The latest answer by (time, seq), as the report's rollup takes it.
+                read(
+                    needs.survey,
+                    "SELECT customer_id, occurred_at, \
+                       CASE WHEN json_type(data, '$.score') = 'integer' \
+                            THEN json_extract(data, '$.score') END \
+                     FROM (SELECT customer_id, occurred_at, data, ROW_NUMBER() OVER \
+                             (PARTITION BY customer_id ORDER BY occurred_at DESC, seq DESC) AS n \
+                           FROM events \
+                           WHERE kind = 7 AND machine = 0 AND customer_id IN ({IDS})) \
+                     WHERE n = 1",
+                    &ids,
+                    ExtrasRow::Survey,
+                )?;
+                read(
+                    needs.items,
+                    "SELECT customer_id, id, items FROM orders WHERE id IN ({IDS})",
+                    &order_ids,
+                    ExtrasRow::Items,
                 )?;
                 Ok(out)
             })

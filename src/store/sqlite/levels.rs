@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite};
 
 /// Rows per multi-row statement: the first cycle after an import changes every customer, and
-/// one UPDATE + one INSERT per customer through sqlx took ~2 minutes for 1M. 13 variables
+/// one UPDATE + one INSERT per customer through sqlx took ~2 minutes for 1M. 14 variables
 /// per row at most: far below SQLite's 32,766.
 const BATCH: usize = 2_000;
 
@@ -24,17 +24,26 @@ impl Levels for SqliteStore {
         let mut tx = self.begin_write().await?;
         for chunk in batches(writes.changes, BATCH) {
             let reasons: Vec<String> = chunk.iter().map(LevelChange::reasons_json).collect();
-            let mut q = QueryBuilder::<Sqlite>::new("WITH t (id, cur, tgt, reasons) AS (");
+            // A move (or the first assessment) also records where the customer came from
+            // and since when the level holds; a change of the target alone keeps both.
+            let mut q =
+                QueryBuilder::<Sqlite>::new("WITH t (id, cur, tgt, reasons, moved, prev) AS (");
             q.push_values(chunk.iter().zip(&reasons), |mut b, (c, r)| {
                 b.push_bind(&c.customer_id)
                     .push_bind(c.current.rank())
                     .push_bind(c.target.rank())
-                    .push_bind(r);
+                    .push_bind(r)
+                    .push_bind(c.writes_history())
+                    .push_bind(c.from.map(crate::domain::Level::rank));
             });
             q.push(
                 ") UPDATE customers SET current_level = t.cur, target_level = t.tgt, \
-                 level_reasons = t.reasons, assessed_at = ",
+                 level_reasons = t.reasons, \
+                 previous_level = CASE WHEN t.moved THEN t.prev ELSE customers.previous_level END, \
+                 level_since = CASE WHEN t.moved THEN ",
             );
+            q.push_bind(to_ms(at))
+                .push(" ELSE customers.level_since END, assessed_at = ");
             q.push_bind(to_ms(at))
                 .push(" FROM t WHERE customers.id = t.id");
             q.build().execute(&mut *tx).await?;
@@ -62,7 +71,7 @@ impl Levels for SqliteStore {
         for chunk in batches(writes.deliveries, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO deliveries (id, customer_id, campaign, occurrence, service, status, current_level, \
-                 target_level, send_at, next_attempt_at, message_id, created_at, updated_at) ",
+                 target_level, send_at, next_attempt_at, message_id, created_at, updated_at, unless_since) ",
             );
             q.push_values(chunk, |mut b, d| {
                 b.push_bind(d.id.to_string())
@@ -77,7 +86,8 @@ impl Levels for SqliteStore {
                     .push_bind(to_ms(d.send_at))
                     .push_bind(&d.message_id)
                     .push_bind(to_ms(at))
-                    .push_bind(to_ms(at));
+                    .push_bind(to_ms(at))
+                    .push_bind(d.unless_since.map(to_ms));
             });
             q.push(" ON CONFLICT (customer_id, campaign, occurrence) DO NOTHING");
             queued += q.build().execute(&mut *tx).await?.rows_affected();

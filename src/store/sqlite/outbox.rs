@@ -1,14 +1,16 @@
 //! SQLite: the deliveries outbox — claims, results, and what rendering a claim needs.
 
 use super::{SqliteStore, push_list};
+use crate::store::outbox::{earliest_activity, stored_kind};
 use crate::store::portable;
 use crate::store::rows::{
-    claimed_delivery, complaint_occurrence, customer_profile, order_occurrence,
+    activity_event, activity_order, claimed_delivery, complaint_occurrence, customer_profile,
+    order_occurrence,
 };
 use crate::store::time::to_ms;
 use crate::store::{
-    Claim, ClaimedDelivery, CustomerProfile, DeliveryResult, OccurrenceData, Outbox, OutboxCounts,
-    Result, batches,
+    Activity, ActivityCheck, Claim, ClaimedDelivery, CustomerProfile, DeliveryResult,
+    OccurrenceData, Outbox, OutboxCounts, Result, batches,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -35,8 +37,8 @@ impl Outbox for SqliteStore {
         for chunk in batches(&ids, BATCH) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT d.id, d.customer_id, c.email, c.name, c.locale, c.timezone, c.attributes, c.subscribed, \
-                 s.reason, d.campaign, d.occurrence, d.current_level, d.target_level, d.attempts, d.message_id \
-                 FROM deliveries d JOIN customers c ON c.id = d.customer_id \
+                 s.reason, d.campaign, d.occurrence, d.current_level, d.target_level, d.attempts, d.message_id, \
+                 d.unless_since FROM deliveries d JOIN customers c ON c.id = d.customer_id \
                  LEFT JOIN suppressions s ON s.email = c.email WHERE d.id IN ",
             );
             push_list(&mut q, chunk.iter().map(String::as_str));
@@ -90,6 +92,9 @@ impl Outbox for SqliteStore {
                     set("status = 'suppressed', last_error = ?").bind(reason),
                     id,
                 ),
+                DeliveryResult::Cancelled { id, reason } => {
+                    (set("status = 'cancelled', last_error = ?").bind(reason), id)
+                }
             };
             q.bind(now)
                 .bind(id.to_string())
@@ -149,6 +154,63 @@ impl Outbox for SqliteStore {
 
     async fn pending_deliveries(&self) -> Result<u64> {
         portable::pending_deliveries(&self.pool).await
+    }
+
+    async fn activity_since(
+        &self,
+        checks: &[ActivityCheck],
+    ) -> Result<HashMap<uuid::Uuid, Activity>> {
+        // The checks as a VALUES list the statement joins: one row per (check, kind), each
+        // a seek into events_facts (customer, time) from the check's `since` on. SQLite has
+        // no arrays to bind.
+        let kinds: Vec<(usize, &ActivityCheck, (i16, Option<&str>))> = checks
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| c.kinds.iter().map(move |k| (i, c, stored_kind(k))))
+            .collect();
+        let ordering: Vec<(usize, &ActivityCheck)> = checks
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.orders)
+            .collect();
+        let mut found = Vec::new();
+        for chunk in batches(&kinds, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new("WITH v (i, cid, since, kind, custom) AS (");
+            q.push_values(chunk, |mut b, (i, c, (kind, custom))| {
+                b.push_bind(*i as i64)
+                    .push_bind(&c.customer_id)
+                    .push_bind(to_ms(c.since))
+                    .push_bind(*kind)
+                    .push_bind(*custom);
+            });
+            q.push(
+                ") SELECT v.i, e.kind, e.custom_kind, MIN(e.occurred_at) FROM v \
+                 JOIN events e ON e.customer_id = v.cid AND e.occurred_at >= v.since \
+                 AND e.kind = v.kind AND e.machine = 0 \
+                 AND (v.custom IS NULL OR e.custom_kind = v.custom) \
+                 GROUP BY v.i, e.kind, e.custom_kind",
+            );
+            for r in q.build().fetch_all(&self.pool).await? {
+                found.push(activity_event(&r)?);
+            }
+        }
+        for chunk in batches(&ordering, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new("WITH v (i, cid, since) AS (");
+            q.push_values(chunk, |mut b, (i, c)| {
+                b.push_bind(*i as i64)
+                    .push_bind(&c.customer_id)
+                    .push_bind(to_ms(c.since));
+            });
+            q.push(
+                ") SELECT v.i, MIN(o.occurred_at) FROM v \
+                 JOIN orders o ON o.customer_id = v.cid AND o.occurred_at >= v.since \
+                 GROUP BY v.i",
+            );
+            for r in q.build().fetch_all(&self.pool).await? {
+                found.push(activity_order(&r)?);
+            }
+        }
+        Ok(earliest_activity(checks, found))
     }
 
     async fn customer(&self, id: &str) -> Result<Option<CustomerProfile>> {

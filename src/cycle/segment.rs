@@ -1,0 +1,121 @@
+//! Who is in a segment: every customer's facts streamed as a full cycle reads them, assessed,
+//! and the segment's condition evaluated over the same [`ConditionContext`] campaigns see
+//! (without an occurrence). Writes nothing.
+
+use super::basis::windows;
+use super::plan_parts::{PlanParts, suppression_of, timezone_of};
+use super::{CHUNK, tiers_state};
+use crate::conditions::Condition;
+use crate::config::Config;
+use crate::domain::ConditionExtras;
+use crate::levels;
+use crate::planner::{self, PlanInput};
+use crate::store::{FactsRow, FactsWindows, PlanContext, Scope, Store, StoreError};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// One customer in the segment, with what the condition saw.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Member {
+    pub customer_id: String,
+    pub email: String,
+    /// Not unsubscribed, bounced or complained: could be mailed.
+    pub mailable: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SegmentCount {
+    /// Customers looked at.
+    pub customers: u64,
+    /// Customers the condition holds for.
+    pub matched: u64,
+    /// Of those, the ones that could be mailed.
+    pub mailable: u64,
+    /// The first `sample` members by customer id.
+    pub sample: Vec<Member>,
+    pub seconds: f64,
+}
+
+/// Counts (and samples up to `sample`) the customers `condition` holds for at `now`.
+pub async fn count(
+    store: &dyn Store,
+    cfg: &Config,
+    condition: &Condition,
+    now: DateTime<Utc>,
+    sample: usize,
+) -> Result<SegmentCount, StoreError> {
+    let started = Instant::now();
+    let tiers = tiers_state::tiers(store, cfg, now, false).await?;
+    let needs = condition.needs();
+    let w = FactsWindows {
+        // `engagement.emails_30d` counts the customer's deliveries.
+        deliveries: true,
+        ..windows(cfg, now)
+    };
+    let mut rx = store.facts_chunks(Scope::All, w, CHUNK);
+    let mut out = SegmentCount::default();
+    while let Some(chunk) = rx.recv().await {
+        let rows = chunk?;
+        let mut extras = if needs.any() {
+            let ids: Vec<String> = rows.iter().map(|r| r.customer_id.clone()).collect();
+            store.condition_extras(&ids, needs, &[]).await?
+        } else {
+            HashMap::new()
+        };
+        for mut row in rows {
+            out.customers += 1;
+            let x = extras.remove(&row.customer_id);
+            let a = levels::assess_levels(&row.facts, &cfg.levels, &cfg.strategy, &tiers, now);
+            if row.stored_current != Some(a.current) {
+                row.facts.previous_level = row.stored_current.or(row.facts.previous_level);
+                row.facts.level_since = Some(now);
+            }
+            let parts = PlanParts::from(PlanContext {
+                deliveries: row.deliveries.take().unwrap_or_default(),
+                ..PlanContext::default()
+            });
+            let suppressed = suppression_of(row.suppression.as_deref(), row.subscribed);
+            let input = input(&row, &a, &parts, x.as_ref(), cfg);
+            let ctx = planner::condition_context(&input, now);
+            if !condition.holds(&ctx) {
+                continue;
+            }
+            out.matched += 1;
+            out.mailable += u64::from(suppressed.is_none());
+            if out.sample.len() < sample {
+                out.sample.push(Member {
+                    customer_id: row.customer_id.clone(),
+                    email: row.email.clone(),
+                    mailable: suppressed.is_none(),
+                    detail: condition.explain(&ctx).detail,
+                });
+            }
+        }
+    }
+    out.seconds = started.elapsed().as_secs_f64();
+    Ok(out)
+}
+
+fn input<'a>(
+    row: &'a FactsRow,
+    a: &'a levels::Assessment,
+    parts: &'a PlanParts,
+    extras: Option<&'a ConditionExtras>,
+    cfg: &Config,
+) -> PlanInput<'a> {
+    PlanInput {
+        customer_id: &row.customer_id,
+        locale: &row.locale,
+        facts: &row.facts,
+        assessment: a,
+        timezone: timezone_of(&row.timezone, cfg.defaults.timezone),
+        suppressed: None,
+        recent_orders: &[],
+        recent_complaints: &[],
+        deliveries: &parts.deliveries,
+        recent_events: &[],
+        extras,
+    }
+}
