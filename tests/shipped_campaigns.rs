@@ -79,6 +79,12 @@ fn persian_subjects_write_numbers_in_persian_digits_like_the_body() {
         "loyalty-offer",
         "partnership-invitation",
         "complaint-follow-up",
+        "welcome",
+        "abandoned-cart",
+        "survey-reminder",
+        "win-back",
+        "care-guide",
+        "we-miss-you",
     ] {
         let e = render(&r, campaign, &EmailContext::sample(campaign, &fa));
         // The sample order is A-10042: `A-۱۰۰۴۲` in the body, so in the subject too.
@@ -165,5 +171,104 @@ fn the_complaint_follow_up_names_the_order_and_shows_no_internal_number() {
         };
         assert!(e.text.contains(day), "{locale}: {}", e.text);
         assert!(!e.text.contains("8330571") && !e.text.contains("۸۳۳۰۵۷۱"));
+    }
+}
+
+#[test]
+fn the_abandoned_cart_email_lists_the_cart_its_event_carries_and_links_back_to_it() {
+    let r = renderer(&config());
+    for locale in locales() {
+        let mut ctx = EmailContext::sample("abandoned-cart", &locale);
+        // As the store hands a custom event over: its seq as id, its data as the shop sent it.
+        ctx.occurrence = json!({
+            "id": "932", "occurred_at": "2026-11-25T03:10:00Z",
+            "data": {
+                "items": [
+                    {"sku": "TEAPOT-CI-08", "name": "Cast-iron teapot", "qty": 1, "price": 49.0},
+                    {"sku": "TEA-GLASS-6", "qty": 2, "price": 19.5}
+                ],
+                "total": 88.0, "currency": "EUR",
+                "cart_url": "https://shop.example/cart/c-932"
+            }
+        });
+        let e = render(&r, "abandoned-cart", &ctx);
+        for (part, body) in [("html", &e.html), ("text", &e.text)] {
+            assert!(body.contains("Cast-iron teapot"), "{locale} {part}");
+            // A line without a name shows its SKU.
+            assert!(body.contains("TEA-GLASS-6"), "{locale} {part}");
+        }
+        assert_eq!(
+            button_target(&e),
+            "https://shop.example/cart/c-932",
+            "{locale}"
+        );
+
+        // Every field of the event's data is optional: without any, the shop's home page.
+        ctx.occurrence = json!({"id": "932", "occurred_at": "2026-11-25T03:10:00Z", "data": {}});
+        let e = render(&r, "abandoned-cart", &ctx);
+        assert_eq!(button_target(&e), config().shop["website"], "{locale}");
+    }
+}
+
+#[test]
+fn the_care_guide_gives_the_tips_of_what_was_bought_and_only_those() {
+    let r = renderer(&config());
+    let fa = Locale::parse("fa").unwrap();
+    let mut ctx = EmailContext::sample("care-guide", &fa);
+    ctx.occurrence["items"] = json!([
+        {"sku": "SAMOVAR-3L", "name": "سماور برقی ۳ لیتری", "qty": 1, "price": 118_000_000},
+        {"sku": "TEA-GLASS-6", "name": "استکان کمرباریک، ۶ عددی", "qty": 1, "price": 12_500_000}
+    ]);
+    let e = render(&r, "care-guide", &ctx);
+    for (part, body) in [("html", &e.html), ("text", &e.text)] {
+        assert!(body.contains("جرم‌گیری"), "{part}: no samovar tips");
+        assert!(!body.contains("تیغه"), "{part}: grinder tips for a samovar");
+    }
+}
+
+/// The README's marketer section shows shipped files "as complete files": each block that
+/// follows a line `` `config/….toml`: `` must be that file, byte for byte.
+#[test]
+fn the_readme_shows_the_shipped_campaign_and_segment_files_as_they_are() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut lines = readme.lines();
+    let mut shown = Vec::new();
+    while let Some(line) = lines.next() {
+        let Some(path) = line
+            .strip_prefix('`')
+            .and_then(|l| l.strip_suffix("`:"))
+            .filter(|p| p.starts_with("config/") && p.ends_with(".toml"))
+        else {
+            continue;
+        };
+        assert_eq!(
+            lines.next(),
+            Some(""),
+            "{path}: a blank line, then the block"
+        );
+        assert_eq!(lines.next(), Some("```toml"), "{path}: a toml block");
+        let mut block = String::new();
+        for l in lines.by_ref().take_while(|l| *l != "```") {
+            block.push_str(l);
+            block.push('\n');
+        }
+        let file = std::fs::read_to_string(root.join(path)).unwrap();
+        assert_eq!(block, file, "README.md shows {path} other than it is");
+        shown.push(path.to_string());
+    }
+    for must in [
+        "config/campaigns/care-guide.toml",
+        "config/segments/valued.toml",
+        "config/campaigns/we-miss-you.toml",
+        "config/campaigns/welcome.toml",
+        "config/campaigns/survey-reminder.toml",
+        "config/campaigns/win-back.toml",
+        "config/campaigns/abandoned-cart.toml",
+    ] {
+        assert!(
+            shown.iter().any(|p| p == must),
+            "README.md does not show {must}"
+        );
     }
 }

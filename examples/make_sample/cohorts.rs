@@ -503,7 +503,7 @@ pub static COHORTS: &[Cohort] = &[
         name: "basic_cart_then_ordered",
         level: "basic",
         count: 2,
-        scenario: "left a cart 9–10 hours ago and ordered it 2 hours later: no abandoned-cart (unless order) and no welcome (unless order); post-sale-follow-up due in 3 days",
+        scenario: "left a cart 9–10 hours ago and ordered it 2 hours later: no abandoned-cart (unless order); post-sale-follow-up due in 3 days",
         build: |s, c, k| {
             let skus: &[(&str, u32)] = [
                 &[("TEA-GLASS-6", 1), ("TEA-LAH-250", 2)][..],

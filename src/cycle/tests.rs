@@ -3,7 +3,7 @@
 
 use super::assessed::Lookups;
 use super::basis::Basis;
-use crate::campaigns::{Campaign, load_dir};
+use crate::campaigns::{Campaign, load_all};
 use crate::config::{Config, NotifyConfig};
 use crate::domain::Level;
 use crate::levels::MarginTiers;
@@ -23,8 +23,11 @@ fn days_ago(d: i64) -> DateTime<Utc> {
 
 /// The shipped campaigns (`config/campaigns`).
 static CAMPAIGNS: LazyLock<Vec<Campaign>> = LazyLock::new(|| {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/campaigns");
-    load_dir(&dir, &|_| true).expect("shipped campaigns load")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let segments = root.join("config/segments");
+    let (campaigns, _) = load_all(&root.join("config/campaigns"), &segments, &|_| true)
+        .expect("shipped campaigns load");
+    campaigns
 });
 
 fn campaigns() -> &'static [Campaign] {

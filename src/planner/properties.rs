@@ -3,7 +3,7 @@
 //! send inside quiet hours — in timezones with DST, half-hour and odd offsets.
 
 use super::*;
-use crate::campaigns::load_dir;
+use crate::campaigns::load_all;
 use crate::config::QuietHours;
 use crate::domain::Level;
 use chrono::{NaiveTime, TimeDelta, TimeZone};
@@ -14,8 +14,11 @@ use std::sync::OnceLock;
 fn shipped() -> &'static [Campaign] {
     static CAMPAIGNS: OnceLock<Vec<Campaign>> = OnceLock::new();
     CAMPAIGNS.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/campaigns");
-        load_dir(&dir, &|_| true).expect("shipped campaigns load")
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let segments = root.join("config/segments");
+        let (campaigns, _) = load_all(&root.join("config/campaigns"), &segments, &|_| true)
+            .expect("shipped campaigns load");
+        campaigns
     })
 }
 

@@ -10,7 +10,7 @@
 //! below → low tier of 500,000 (many) → reactive.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rapport::campaigns::{Campaign, Trigger, load_dir};
+use rapport::campaigns::{Campaign, Trigger, load_all};
 use rapport::config::{LevelsConfig, PlannerConfig, StrategyConfig};
 use rapport::domain::Level::{self, *};
 use rapport::levels::{CustomerFacts, MarginTiers, assess};
@@ -36,8 +36,14 @@ fn days(d: f64) -> TimeDelta {
 fn campaigns() -> &'static [Campaign] {
     static CAMPAIGNS: OnceLock<Vec<Campaign>> = OnceLock::new();
     CAMPAIGNS.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/campaigns");
-        load_dir(&dir, &|_| true).expect("shipped campaigns load")
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (campaigns, _) = load_all(
+            &root.join("config/campaigns"),
+            &root.join("config/segments"),
+            &|_| true,
+        )
+        .expect("shipped campaigns load");
+        campaigns
     })
 }
 
