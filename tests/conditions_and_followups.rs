@@ -468,3 +468,63 @@ async fn lapse_is_mailed_once_per_lapse() {
         );
     }
 }
+
+#[tokio::test]
+async fn reimport_without_created_at_keeps_the_sign_up_time_and_sends_no_welcome() {
+    for db in support::all_backends().await {
+        let welcome = campaign(
+            "partnership-invitation",
+            50,
+            ALL_LEVELS,
+            "on = \"signup\"\ndelay = \"1h\"",
+        );
+        let shop = Shop::new(db, &[("welcome.toml", &welcome)], &[]);
+        let be = shop.backend();
+        let t = base();
+        let file = customers_csv(&[("old", "en", t - days(400), "")]);
+        shop.import(Entity::Customers, "customers.csv", &file, t)
+            .await;
+        assert_eq!(
+            shop.queued_by_cycle(t).await,
+            [],
+            "{be}: signed up long ago"
+        );
+
+        // The shop's nightly export leaves the sign-up time out: the known customer is
+        // unchanged, the new one signs up at the import's clock.
+        let nightly = "id,email,name,locale\nold,old@example.com,Person old,en\n\
+                       newbie,newbie@example.com,Person newbie,en\n";
+        let report = shop
+            .import(Entity::Customers, "nightly.csv", nightly, t + days(1))
+            .await;
+        assert_eq!(
+            (report.stored.written, report.stored.unchanged),
+            (1, 1),
+            "{be}: only the new customer is written"
+        );
+        assert_eq!(
+            shop.queued_by_cycle(t + days(1) + hours(2)).await,
+            [(
+                "newbie".to_string(),
+                "welcome".to_string(),
+                "signup".to_string()
+            )],
+            "{be}: a re-import is no sign-up"
+        );
+        // A file that does give the time still corrects it.
+        let corrected = customers_csv(&[("old", "en", t - days(2), "")]);
+        let report = shop
+            .import(Entity::Customers, "corrected.csv", &corrected, t + days(2))
+            .await;
+        assert_eq!(report.stored.written, 1, "{be}");
+        assert_eq!(
+            shop.queued_by_cycle(t + days(2)).await,
+            [(
+                "old".to_string(),
+                "welcome".to_string(),
+                "signup".to_string()
+            )],
+            "{be}: signed up two days ago after all"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use rapport::cli::Engine;
 use rapport::config::{self, Config};
 use rapport::cycle::{self, CycleOptions, CycleReport};
 use rapport::dispatch::DispatchReport;
-use rapport::import::{Entity, ImportOptions, RecordDefaults, import_file};
+use rapport::import::{Entity, ImportOptions, ImportReport, RecordDefaults, import_file};
 use rapport::mailer::{StubTransport, Transport};
 use rapport::store::Scope;
 use sqlx::Row;
@@ -188,7 +188,13 @@ impl Shop {
 
     /// Writes `body` to `name` and imports it as `entity` with the import's clock at `at`;
     /// every row must be stored.
-    pub async fn import(&self, entity: Entity, name: &str, body: &str, at: DateTime<Utc>) {
+    pub async fn import(
+        &self,
+        entity: Entity,
+        name: &str,
+        body: &str,
+        at: DateTime<Utc>,
+    ) -> ImportReport {
         let path = self.dir.path().join(name);
         std::fs::write(&path, body).unwrap();
         let defaults = RecordDefaults::from_config(&self.config, at);
@@ -210,6 +216,7 @@ impl Shop {
             self.backend(),
             report.rejected
         );
+        report
     }
 
     /// Every delivery, oldest first.
