@@ -86,6 +86,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut cfg: Config =
         config::load(Path::new(config::DEFAULT_PATH)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // BENCH_CAMPAIGNS=examples/bench_campaigns: the five campaigns with conditions (one on
+    // the triggering order's lines) instead of the shipped ones.
+    if let Ok(campaigns) = std::env::var("BENCH_CAMPAIGNS") {
+        cfg.paths.campaigns = campaigns.into();
+        println!("campaigns: {}", cfg.paths.campaigns.display());
+    }
     let campaigns = load_campaigns(&cfg).map_err(|_| anyhow::anyhow!("campaigns do not load"))?;
 
     // BENCH_FRESH=1: measure a new user's first hour — drop both databases and import again.

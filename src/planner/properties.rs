@@ -286,4 +286,53 @@ proptest! {
             prop_assert!(!c.deliveries.iter().any(|x| x.campaign == p.campaign && x.occurrence == p.occurrence));
         }
     }
+
+    #[test]
+    fn a_customer_that_fails_where_is_never_queued(
+        c in customer(),
+        orders in 0u32..5,
+        min in 0u32..5,
+        locale in prop::sample::select(vec!["en", "fa", "fa-IR", "de"]),
+    ) {
+        let condition = crate::conditions::Condition::compile(&format!(
+            "orders.count >= {min} && customer.language == \"fa\""
+        ))
+        .expect("compiles");
+        let gated: Vec<Campaign> = shipped()
+            .iter()
+            .cloned()
+            .map(|mut campaign| {
+                campaign.gates.push(crate::campaigns::Gate {
+                    label: "where".into(),
+                    condition: condition.clone(),
+                });
+                campaign
+            })
+            .collect();
+        let mut c = c;
+        c.facts.orders_in_window = orders;
+        let assessment = Assessment { current: c.current, target: c.target, reasons: vec![] };
+        let input = PlanInput {
+            customer_id: "c-1",
+            locale,
+            facts: &c.facts,
+            assessment: &assessment,
+            timezone: c.timezone,
+            suppressed: c.suppressed,
+            recent_orders: &c.orders,
+            recent_complaints: &c.complaints,
+            deliveries: &c.deliveries,
+            recent_events: &[],
+            extras: None,
+        };
+        let holds = orders >= min && locale.starts_with("fa");
+        let with = pick(&input, &gated, &c.cfg, c.now);
+        if holds {
+            prop_assert_eq!(with, pick(&input, shipped(), &c.cfg, c.now));
+        } else {
+            prop_assert_eq!(&with, &None, "queued though `where` fails");
+            let d = plan(&input, &gated, &c.cfg, c.now);
+            prop_assert!(d.pick.is_none());
+        }
+    }
 }
