@@ -100,6 +100,7 @@ pub async fn queue_to(
             timezone: Timezone::parse("UTC").expect("timezone"),
             subscribed: true,
             created_at: now - chrono::TimeDelta::days(400),
+            created_at_given: true,
             attributes: serde_json::Map::new(),
             target_override: None,
         })

@@ -1,0 +1,496 @@
+//! Issue 19 from the command line, through the built `rapport` binary: `check` points at a
+//! bad `where`, an unknown segment and an unknown trigger key as `file:line:col: message`;
+//! `segment list | count | show --format json` count a small imported shop right (on SQLite
+//! and PostgreSQL); `explain` names the `unless`, the segment and the `where` that blocked a
+//! campaign (JSON `not_picked`).
+
+mod scenario;
+mod support;
+
+use chrono::{DateTime, Utc};
+use scenario::{ALL_LEVELS, base, campaign, days, hours, root, write_all};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `rapport ARGS` from the project root with this test's folders, database and a
+/// file:// outbox.
+fn rapport(dir: &Path, db_url: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rapport"));
+    cmd.current_dir(root()).args(args).env_remove("NO_COLOR");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("RAPPORT__") || k == "RAPPORT_CONFIG" {
+            cmd.env_remove(k);
+        }
+    }
+    let outbox = format!("file://{}", dir.join("outbox").display());
+    let templates = root().join("templates").display().to_string();
+    let campaigns = dir.join("campaigns").display().to_string();
+    let segments = dir.join("segments").display().to_string();
+    for (k, v) in [
+        ("RAPPORT__DATABASE__URL", db_url),
+        ("RAPPORT__SMTP__URL", outbox.as_str()),
+        ("RAPPORT__PATHS__CAMPAIGNS", campaigns.as_str()),
+        ("RAPPORT__PATHS__SEGMENTS", segments.as_str()),
+        ("RAPPORT__PATHS__TEMPLATES", templates.as_str()),
+    ] {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run rapport")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs a command that must succeed and print one JSON value.
+fn json(dir: &Path, db_url: &str, args: &[&str]) -> Value {
+    let out = rapport(dir, db_url, args);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{args:?}:\n{stdout}\n{stderr}");
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"))
+}
+
+fn ok(dir: &Path, db_url: &str, args: &[&str]) {
+    let out = rapport(dir, db_url, args);
+    assert!(
+        out.status.success(),
+        "{args:?}:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// 1-based line and column where `needle` starts in `text`.
+fn position(text: &str, needle: &str) -> (usize, usize) {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} in {text}"));
+    let line = text[..at].matches('\n').count() + 1;
+    let col = text[..at].rsplit('\n').next().unwrap().chars().count() + 1;
+    (line, col)
+}
+
+/// The stderr line about `file`, as `(line, col, message)`.
+fn problem(stderr: &str, file: &Path) -> (usize, usize, String) {
+    let prefix = format!("{}:", file.display());
+    let line = stderr
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no problem reported for {}:\n{stderr}", file.display()));
+    let mut parts = line.splitn(3, ':');
+    let (l, c, message) = (parts.next(), parts.next(), parts.next());
+    let number = |s: Option<&str>| -> usize {
+        s.and_then(|s| s.trim().parse().ok())
+            .unwrap_or_else(|| panic!("not file:line:col: message: {line}"))
+    };
+    (
+        number(l),
+        number(c),
+        message.unwrap_or_default().trim().to_string(),
+    )
+}
+
+/// `rapport check` over one campaigns folder (no database is opened); returns stderr.
+fn check_fails(dir: &Path) -> String {
+    let unused = format!("sqlite://{}/unused.db", dir.display());
+    let out = rapport(dir, &unused, &["check"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    stderr
+}
+
+#[test]
+fn check_reports_a_bad_where_at_file_line_col() {
+    let dir = tempfile::tempdir().unwrap();
+    let campaigns = dir.path().join("campaigns");
+    let trigger = "on = \"eligible\"";
+    let unknown_field = campaign(
+        "partnership-invitation",
+        10,
+        &format!("{ALL_LEVELS}\nwhere = \"orders.count_365d >= 2\""),
+        trigger,
+    );
+    let syntax = campaign(
+        "partnership-invitation",
+        10,
+        &format!("{ALL_LEVELS}\nwhere = \"orders.count >= \""),
+        trigger,
+    );
+    let files = [
+        ("unknown-field.toml", unknown_field.as_str()),
+        ("syntax.toml", syntax.as_str()),
+    ];
+    write_all(&campaigns, &files);
+    let stderr = check_fails(dir.path());
+
+    // The expression's problems point into it: its line, a column inside the string.
+    for (file, text, needle) in [
+        ("unknown-field.toml", &unknown_field, "orders.count_365d"),
+        ("syntax.toml", &syntax, ""),
+    ] {
+        let (line, col, message) = problem(&stderr, &campaigns.join(file));
+        let (where_line, where_col) = position(text, "where = \"");
+        let expr_start = where_col + "where = \"".len();
+        let expr_len = text.lines().nth(where_line - 1).unwrap().len() - (expr_start - 1) - 1;
+        assert_eq!(line, where_line, "{file}: {stderr}");
+        assert!(
+            (expr_start..=expr_start + expr_len).contains(&col),
+            "{file}: column {col} is not within the expression (columns {expr_start}..{}): {stderr}",
+            expr_start + expr_len
+        );
+        assert!(message.starts_with("where: "), "{file}: {message}");
+        assert!(message.contains(needle), "{file}: {message}");
+    }
+}
+
+#[test]
+fn check_reports_an_unknown_segment_and_trigger_key_at_file_line_col() {
+    let dir = tempfile::tempdir().unwrap();
+    let campaigns = dir.path().join("campaigns");
+    let segment = campaign(
+        "partnership-invitation",
+        10,
+        &format!("{ALL_LEVELS}\nsegment = \"vips\""),
+        "on = \"eligible\"",
+    );
+    let key = campaign(
+        "partnership-invitation",
+        10,
+        ALL_LEVELS,
+        "on = \"order\"\nmax_age = \"30d\"\nafter_days = 3",
+    );
+    let kind = campaign(
+        "partnership-invitation",
+        10,
+        ALL_LEVELS,
+        "on = \"lapse\"\nafter = \"120d\"\nunless = [\"order\"]",
+    );
+    write_all(
+        &campaigns,
+        &[
+            ("segment.toml", segment.as_str()),
+            ("trigger-key.toml", key.as_str()),
+            ("meaningless.toml", kind.as_str()),
+        ],
+    );
+    // A segment folder with another segment: the message lists what there is.
+    write_all(
+        &dir.path().join("segments"),
+        &[(
+            "vip.toml",
+            "name = \"VIP\"\nwhere = \"orders.count >= 5\"\n",
+        )],
+    );
+    let stderr = check_fails(dir.path());
+
+    let (line, col, message) = problem(&stderr, &campaigns.join("segment.toml"));
+    assert_eq!(
+        (line, col),
+        position(&segment, "\"vips\""),
+        "segment.toml: {stderr}"
+    );
+    assert!(
+        message.starts_with("unknown segment `vips`") && message.contains("vip"),
+        "{message}"
+    );
+
+    // A key the trigger table does not have at all (serde), and one it has that means
+    // nothing for this `on`.
+    let (line, col, message) = problem(&stderr, &campaigns.join("trigger-key.toml"));
+    assert_eq!(
+        (line, col),
+        position(&key, "after_days"),
+        "trigger-key.toml: {stderr}"
+    );
+    assert!(message.contains("unknown field `after_days`"), "{message}");
+    let (line, col, message) = problem(&stderr, &campaigns.join("meaningless.toml"));
+    assert_eq!(
+        (line, col),
+        position(&kind, "[\"order\"]"),
+        "meaningless.toml: {stderr}"
+    );
+    assert!(
+        message.contains("`unless` has no meaning for `on = \"lapse\"`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn check_reports_a_bad_where_in_a_segment_file_at_file_line_col() {
+    let dir = tempfile::tempdir().unwrap();
+    let segments = dir.path().join("segments");
+    let text =
+        "name = \"Buyers\"\ndescription = \"Two orders or more\"\nwhere = \"orders.cuont >= 2\"\n";
+    write_all(&segments, &[("buyers.toml", text)]);
+    write_all(
+        &dir.path().join("campaigns"),
+        &[(
+            "fine.toml",
+            &campaign(
+                "partnership-invitation",
+                10,
+                ALL_LEVELS,
+                "on = \"eligible\"",
+            ),
+        )],
+    );
+    let stderr = check_fails(dir.path());
+    let (line, col, message) = problem(&stderr, &segments.join("buyers.toml"));
+    assert_eq!(line, 3, "{stderr}");
+    assert!((10..=27).contains(&col), "column {col}: {stderr}");
+    assert!(message.starts_with("where: "), "{message}");
+    assert!(message.contains("orders.cuont"), "{message}");
+}
+
+/// A small shop: five customers (one unsubscribed), a few orders.
+fn small_shop(dir: &Path, db_url: &str, t: DateTime<Utc>) {
+    let created = (t - days(300)).to_rfc3339();
+    let customers = format!(
+        "id,email,name,locale,timezone,subscribed,created_at,attributes\n\
+         en-1,en-1@example.com,A,en,UTC,true,{created},\"{{\"\"source\"\":\"\"friend\"\"}}\"\n\
+         fa-1,fa-1@example.com,B,fa,Asia/Tehran,true,{created},\"{{\"\"source\"\":\"\"friend\"\"}}\"\n\
+         fa-2,fa-2@example.com,C,fa,Asia/Tehran,true,{created},\n\
+         en-2,en-2@example.com,D,en,UTC,true,{created},\"{{\"\"source\"\":\"\"ad\"\"}}\"\n\
+         fa-3,fa-3@example.com,E,fa,Asia/Tehran,false,{created},\n"
+    );
+    let orders: String = [
+        ("o-1", "en-1", t - days(40)),
+        ("o-2", "en-1", t - days(10)),
+        ("o-3", "fa-1", t - days(5)),
+        ("o-4", "fa-3", t - days(5)),
+    ]
+    .iter()
+    .map(|(id, c, at)| scenario::order_line(id, c, *at, &["CM-1"]))
+    .collect();
+    let data = dir.join("data");
+    write_all(
+        &data,
+        &[("customers.csv", &customers), ("orders.jsonl", &orders)],
+    );
+    for (entity, file) in [("customers", "customers.csv"), ("orders", "orders.jsonl")] {
+        let path = data.join(file).display().to_string();
+        ok(dir, db_url, &["import", entity, &path]);
+    }
+}
+
+fn segments() -> [(&'static str, &'static str); 3] {
+    [
+        (
+            "persian.toml",
+            "name = \"Persian speakers\"\ndescription = \"Customers who read Persian\"\nwhere = \"customer.language == 'fa'\"\n",
+        ),
+        (
+            "friends.toml",
+            "name = \"Came through a friend\"\nwhere = \"customer.attributes.source == 'friend'\"\n",
+        ),
+        (
+            "buyers.toml",
+            "name = \"Buyers\"\nwhere = \"orders.count >= 2\"\n",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn segment_list_count_and_show_give_the_right_numbers() {
+    for db in support::all_backends().await {
+        let be = db.backend;
+        let dir = tempfile::tempdir().unwrap();
+        let offer = campaign(
+            "partnership-invitation",
+            10,
+            &format!("{ALL_LEVELS}\nsegment = \"persian\""),
+            "on = \"eligible\"",
+        );
+        write_all(
+            &dir.path().join("campaigns"),
+            &[("persian-offer.toml", &offer)],
+        );
+        write_all(&dir.path().join("segments"), &segments());
+        let t = base() + days(300);
+        small_shop(dir.path(), &db.url, t);
+        let now = t.to_rfc3339();
+
+        let list = json(
+            dir.path(),
+            &db.url,
+            &["segment", "list", "--format", "json"],
+        );
+        let names: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["buyers", "friends", "persian"], "{be}: {list}");
+        let persian = &list[2];
+        assert_eq!(persian["title"], "Persian speakers", "{be}");
+        assert_eq!(persian["description"], "Customers who read Persian", "{be}");
+        assert_eq!(persian["where"], "customer.language == 'fa'", "{be}");
+        assert_eq!(
+            persian["campaigns"],
+            serde_json::json!(["persian-offer"]),
+            "{be}"
+        );
+        assert_eq!(list[0]["campaigns"], serde_json::json!([]), "{be}");
+
+        for (segment, matched, mailable) in [("persian", 3, 2), ("friends", 2, 2), ("buyers", 1, 1)]
+        {
+            let n = json(
+                dir.path(),
+                &db.url,
+                &[
+                    "segment", "count", segment, "--format", "json", "--now", &now,
+                ],
+            );
+            assert_eq!(n["segment"], segment, "{be}");
+            assert_eq!(n["customers"], 5, "{be}: {segment}: {n}");
+            assert_eq!(
+                (n["matched"].as_u64(), n["mailable"].as_u64()),
+                (Some(matched), Some(mailable)),
+                "{be}: {segment}: {n}"
+            );
+        }
+
+        let show = json(
+            dir.path(),
+            &db.url,
+            &[
+                "segment", "show", "persian", "--limit", "2", "--format", "json", "--now", &now,
+            ],
+        );
+        assert_eq!(show["matched"], 3, "{be}: {show}");
+        let members = show["members"].as_array().unwrap();
+        let ids: Vec<&str> = members
+            .iter()
+            .map(|m| m["customer_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["fa-1", "fa-2"], "{be}: the first by id, --limit 2");
+        assert_eq!(members[0]["email"], "fa-1@example.com", "{be}");
+        assert_eq!(members[0]["mailable"], true, "{be}");
+        assert!(
+            members[0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("customer.language"),
+            "{be}: the values that decided: {show}"
+        );
+        // The unsubscribed customer is in the segment, but not mailable.
+        let all = json(
+            dir.path(),
+            &db.url,
+            &[
+                "segment", "show", "persian", "--format", "json", "--now", &now,
+            ],
+        );
+        let unsubscribed = all["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["customer_id"] == "fa-3")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(unsubscribed["mailable"], false, "{be}: {all}");
+
+        let unknown = rapport(dir.path(), &db.url, &["segment", "count", "vips"]);
+        assert_eq!(unknown.status.code(), Some(1), "{be}");
+        assert!(
+            text(&unknown.stderr).contains("unknown segment `vips`"),
+            "{be}: {}",
+            text(&unknown.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn explain_names_the_unless_segment_and_where_that_blocked() {
+    for db in support::all_backends().await {
+        let be = db.backend;
+        let dir = tempfile::tempdir().unwrap();
+        let survey = campaign(
+            "satisfaction-survey",
+            50,
+            ALL_LEVELS,
+            "on = \"order\"\nmax_age = \"30d\"",
+        );
+        let reminder = campaign(
+            "satisfaction-survey",
+            40,
+            ALL_LEVELS,
+            "on = \"sent\"\ncampaign = \"survey\"\ndelay = \"5d\"\nunless = [\"survey_response\"]",
+        );
+        let persian = campaign(
+            "partnership-invitation",
+            5,
+            &format!("{ALL_LEVELS}\nsegment = \"persian\""),
+            "on = \"eligible\"",
+        );
+        let friends = campaign(
+            "partnership-invitation",
+            5,
+            &format!("{ALL_LEVELS}\nwhere = \"customer.attributes.source == 'friend'\""),
+            "on = \"eligible\"",
+        );
+        write_all(
+            &dir.path().join("campaigns"),
+            &[
+                ("survey.toml", &survey),
+                ("survey-reminder.toml", &reminder),
+                ("persian-offer.toml", &persian),
+                ("friends-offer.toml", &friends),
+            ],
+        );
+        write_all(&dir.path().join("segments"), &segments());
+        let t = base() + days(300);
+        small_shop(dir.path(), &db.url, t);
+        // en-2 (English, came through an ad) orders and gets the survey at t.
+        let order = scenario::order_line("o-9", "en-2", t - hours(1), &["CM-1"]);
+        let answer = scenario::event_line("en-2", "survey_response", t + days(1));
+        write_all(
+            &dir.path().join("more"),
+            &[("order.jsonl", &order), ("answer.jsonl", &answer)],
+        );
+        let more = |f: &str| dir.path().join("more").join(f).display().to_string();
+        ok(
+            dir.path(),
+            &db.url,
+            &["import", "orders", &more("order.jsonl")],
+        );
+        let now = t.to_rfc3339();
+        ok(
+            dir.path(),
+            &db.url,
+            &["run", "--once", "--full", "--now", &now],
+        );
+        // The survey answered the next day: the reminder is pointless.
+        ok(
+            dir.path(),
+            &db.url,
+            &["import", "events", &more("answer.jsonl")],
+        );
+
+        let later = (t + days(6)).to_rfc3339();
+        let v = json(
+            dir.path(),
+            &db.url,
+            &["explain", "en-2", "--format", "json", "--now", &later],
+        );
+        let why = |c: &str| v["not_picked"][c].as_str().unwrap_or_default().to_string();
+        assert!(
+            why("survey-reminder").starts_with("unless: survey_response"),
+            "{be}: {v}"
+        );
+        assert!(
+            why("persian-offer").starts_with("segment persian: ")
+                && why("persian-offer").contains("customer.language"),
+            "{be}: {v}"
+        );
+        assert!(
+            why("friends-offer").starts_with("where: ")
+                && why("friends-offer").contains("customer.attributes.source"),
+            "{be}: {v}"
+        );
+        assert_eq!(v["next"], Value::Null, "{be}: {v}");
+    }
+}
