@@ -70,16 +70,23 @@ fn a_valid_file_loads_with_its_id_from_the_file_name() {
 
 #[test]
 fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
-    let campaigns = load_dir(&shipped_dir(), &any_template).unwrap();
+    let dir = shipped_dir();
+    let (campaigns, _) = load_all(&dir, &dir.with_file_name("segments"), &any_template).unwrap();
     let ids: Vec<&str> = campaigns.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         ids,
         [
+            "abandoned-cart",
+            "care-guide",
             "complaint-follow-up",
             "loyalty-offer",
             "partnership-invitation",
             "post-sale-follow-up",
-            "satisfaction-survey"
+            "satisfaction-survey",
+            "survey-reminder",
+            "we-miss-you",
+            "welcome",
+            "win-back"
         ]
     );
     let by_id = |id: &str| campaigns.iter().find(|c| c.id == id).unwrap();

@@ -10,7 +10,7 @@
 //! below → low tier of 500,000 (many) → reactive.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rapport::campaigns::{Campaign, Trigger, load_dir};
+use rapport::campaigns::{Campaign, Trigger, load_all};
 use rapport::config::{LevelsConfig, PlannerConfig, StrategyConfig};
 use rapport::domain::Level::{self, *};
 use rapport::levels::{CustomerFacts, MarginTiers, assess};
@@ -37,7 +37,9 @@ fn campaigns() -> &'static [Campaign] {
     static CAMPAIGNS: OnceLock<Vec<Campaign>> = OnceLock::new();
     CAMPAIGNS.get_or_init(|| {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/campaigns");
-        load_dir(&dir, &|_| true).expect("shipped campaigns load")
+        load_all(&dir, &dir.with_file_name("segments"), &|_| true)
+            .expect("shipped campaigns load")
+            .0
     })
 }
 
