@@ -262,3 +262,110 @@ async fn explain_names_the_unless_segment_and_where_that_blocked() {
         assert_eq!(v["next"], Value::Null, "{be}: {v}");
     }
 }
+
+#[tokio::test]
+async fn reminder_answered_while_deferred_by_quiet_hours_is_cancelled_and_counted() {
+    for db in support::all_backends().await {
+        let be = db.backend;
+        let dir = tempfile::tempdir().unwrap();
+        let survey = campaign(
+            "satisfaction-survey",
+            50,
+            ALL_LEVELS,
+            "on = \"order\"\nmax_age = \"30d\"",
+        );
+        let reminder = campaign(
+            "satisfaction-survey",
+            40,
+            ALL_LEVELS,
+            "on = \"sent\"\ncampaign = \"survey\"\ndelay = \"5d\"\nunless = [\"survey_response\"]",
+        );
+        write_all(
+            &dir.path().join("campaigns"),
+            &[
+                ("survey.toml", &survey),
+                ("survey-reminder.toml", &reminder),
+            ],
+        );
+        let t = base() + days(300);
+        let created = (t - days(300)).to_rfc3339();
+        let customers = format!(
+            "id,email,name,locale,timezone,subscribed,created_at\nc1,c1@example.com,A,en,UTC,true,{created}\n"
+        );
+        let order = scenario::order_line("o-1", "c1", t - hours(1), &["CM-1"]);
+        let answer = scenario::event_line("c1", "survey_response", t + days(6) + hours(11));
+        let data = dir.path().join("data");
+        write_all(
+            &data,
+            &[
+                ("customers.csv", &customers),
+                ("orders.jsonl", &order),
+                ("answer.jsonl", &answer),
+            ],
+        );
+        let file = |f: &str| data.join(f).display().to_string();
+        ok(
+            dir.path(),
+            &db.url,
+            &["import", "customers", &file("customers.csv")],
+        );
+        ok(
+            dir.path(),
+            &db.url,
+            &["import", "orders", &file("orders.jsonl")],
+        );
+        let run = |now: chrono::DateTime<chrono::Utc>| {
+            let out = rapport(
+                dir.path(),
+                &db.url,
+                &["run", "--once", "--full", "--now", &now.to_rfc3339()],
+            );
+            let stdout = text(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{be}: {stdout}\n{}",
+                text(&out.stderr)
+            );
+            stdout
+        };
+        // The survey at noon; six days later at 22:00 the reminder is queued for the end of
+        // quiet hours (08:00), and the customer answers at 23:00.
+        assert!(run(t).contains("sent 1,"), "{be}");
+        let evening = run(t + days(6) + hours(10));
+        assert!(
+            evening.contains("queued 1 emails; sent 0,") && evening.contains("1 still queued"),
+            "{be}: {evening}"
+        );
+        ok(
+            dir.path(),
+            &db.url,
+            &["import", "events", &file("answer.jsonl")],
+        );
+        let morning = run(t + days(7) - hours(3));
+        assert!(
+            morning.contains("sent 0,") && morning.contains("cancelled 1;"),
+            "{be}: the summary counts the cancelled reminder: {morning}"
+        );
+
+        let out = rapport(dir.path(), &db.url, &["report", "--format", "csv"]);
+        assert!(out.status.success(), "{be}: {}", text(&out.stderr));
+        let csv = text(&out.stdout);
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let row: Vec<&str> = lines
+            .find(|l| l.starts_with("survey-reminder,"))
+            .unwrap_or_else(|| panic!("{be}: {csv}"))
+            .split(',')
+            .collect();
+        assert_eq!(
+            (
+                row[column("queued")],
+                row[column("sent")],
+                row[column("cancelled")]
+            ),
+            ("0", "0", "1"),
+            "{be}: {csv}"
+        );
+    }
+}
