@@ -16,12 +16,17 @@ mod cohorts;
 #[path = "make_sample/sample.rs"]
 mod sample;
 
-use sample::Sample;
+use sample::{Sample, Strategy};
 use std::path::PathBuf;
 
 /// The instant the demo runs its cycle at (examples/README.md).
 pub const ANCHOR: &str = "2026-11-25T09:00:00Z";
 const SEED: u64 = 20261125;
+/// The customers of the first cohorts (cust-0001–0200). The cohorts appended after them must
+/// not move these customers' margin tiers, so that their targets and the campaigns they get
+/// stay as examples/README.md documents them, and their orders and events are numbered
+/// after these customers' ones, so that those keep their ids.
+const FIRST_CUSTOMERS: usize = 200;
 
 fn main() -> anyhow::Result<()> {
     let dir = std::env::args()
@@ -35,8 +40,10 @@ fn main() -> anyhow::Result<()> {
             s.add_customer(cohort, k);
         }
     }
-    s.finish();
+    s.finish(FIRST_CUSTOMERS);
     s.check_levels()?;
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config/rapport.toml");
+    s.check_tiers(FIRST_CUSTOMERS, &Strategy::load(&config)?)?;
     s.write(&dir)?;
     s.print_summary(&dir);
     Ok(())

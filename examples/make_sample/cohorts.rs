@@ -1,8 +1,15 @@
-//! The cohorts of the sample: who the 200 customers are and what they did, each cohort at
+//! The cohorts of the sample: who the 225 customers are and what they did, each cohort at
 //! one level of the default rules and with one situation the planner should handle.
-//! Counts: basic 70, reactive 50, accountable 40, proactive 24, partnership 16.
+//! Counts: basic 78, reactive 61, accountable 46, proactive 24, partnership 16.
+//!
+//! The first 200 customers (up to `partnership_referrals`) are the original sample; the
+//! cohorts after them show the triggers, conditions and segments of issue 19. New cohorts go
+//! at the END, so that the customers before them and their random draws stay identical, and
+//! they bring high, medium and low margins in the tiers' shares so that no earlier
+//! customer's margin tier (and so target) moves (`Sample::check_tiers`).
 
 use crate::sample::Sample;
+use chrono::Duration;
 use rand::Rng;
 use serde_json::json;
 
@@ -476,6 +483,136 @@ pub static COHORTS: &[Cohort] = &[
                 let d = r(s, 5..60);
                 s.reply(c, d);
             }
+        },
+    },
+    // ---- issue 19: sign-ups, carts, order items, follow-ups, level drops, lapses: 25 ----
+    Cohort {
+        name: "basic_new_signup",
+        level: "basic",
+        count: 6,
+        scenario: "signed up 2–12 days ago, never ordered: welcome due; the last one signed up 20 minutes ago (welcome due 1 hour after signing up)",
+        build: |s, c, k| {
+            let at = match k {
+                0..5 => s.day(c, [2, 4, 6, 9, 12][k]),
+                _ => s.anchor - Duration::minutes(20),
+            };
+            s.signed_up = Some(at);
+        },
+    },
+    Cohort {
+        name: "basic_cart_then_ordered",
+        level: "basic",
+        count: 2,
+        scenario: "left a cart 9–10 hours ago and ordered it 2 hours later: no abandoned-cart (unless order) and no welcome (unless order); post-sale-follow-up due in 3 days",
+        build: |s, c, k| {
+            let skus: &[(&str, u32)] = [
+                &[("TEA-GLASS-6", 1), ("TEA-LAH-250", 2)][..],
+                &[("PRESS-FR-1L", 1)][..],
+            ][k % 2];
+            let cart = s.hours_ago(9);
+            s.cart_abandoned(c, cart, skus);
+            s.order_of(c, cart + Duration::hours(2), skus, 0.35);
+        },
+    },
+    Cohort {
+        name: "reactive_cart_abandoned",
+        level: "reactive",
+        count: 4,
+        scenario: "one small order 50–100 days ago and a click since; left a cart 5–8 hours ago and has not ordered: abandoned-cart due (4 hours after)",
+        build: |s, c, k| {
+            let d = r(s, 50..100);
+            let at = s.day(c, d);
+            s.order_of(c, at, &[("MUG-CER-350", 2)], 0.35);
+            let d = r(s, 5..30);
+            s.click(c, d);
+            let skus: &[(&str, u32)] = [
+                &[("TEAPOT-CI-08", 1), ("TEA-GLASS-6", 1)][..],
+                &[("GRIND-HAND", 1), ("PRESS-FR-1L", 1)][..],
+                &[("SAFFRON-4G6", 2)][..],
+                &[("KETTLE-GOOSE", 1), ("MUG-CER-SET4", 1)][..],
+            ][k % 4];
+            let h = r(s, 5..8);
+            let at = s.hours_ago(h);
+            s.cart_abandoned(c, at, skus);
+        },
+    },
+    Cohort {
+        name: "reactive_grinder_or_samovar",
+        level: "reactive",
+        count: 4,
+        scenario: "order 9 days ago with a coffee grinder or a samovar, replied since: the Persian ones (2nd, 4th) get care-guide; the English ones nothing (its where is Persian-only); satisfaction-survey not yet due (10 days)",
+        build: |s, c, k| {
+            // The alternation of add_customer makes the 2nd and 4th Persian.
+            assert_eq!(
+                s.customers[c].locale,
+                ["en", "fa"][k % 2],
+                "{}",
+                s.customers[c].id
+            );
+            // The second one's margin is in the medium tier (target proactive), the others low.
+            let (skus, ratio): (&[(&str, u32)], f64) = [
+                (&[("GRIND-BURR", 1), ("TEA-LAH-250", 1)][..], 0.30),
+                (&[("SAMOVAR-3L", 1), ("TEA-GLASS-6", 1)][..], 0.40),
+                (&[("SAMOVAR-3L", 1)][..], 0.30),
+                (&[("GRIND-HAND", 1), ("SAFFRON-4G6", 1)][..], 0.30),
+            ][k % 4];
+            let at = s.day(c, 9);
+            s.order_of(c, at, skus, ratio);
+            let d = r(s, 2..6);
+            s.reply(c, d);
+        },
+    },
+    Cohort {
+        name: "reactive_survey_unanswered",
+        level: "reactive",
+        count: 3,
+        scenario: "order 17 days ago (medium margin: target above reactive), replied since: satisfaction-survey due; in the replay it is sent on 2026-11-19 and survey-reminder is due at the anchor",
+        build: |s, c, _| {
+            let at = s.day(c, 17);
+            s.order_of(
+                c,
+                at,
+                &[("TEAPOT-CI-08", 1), ("KETTLE-GOOSE", 1), ("SAFFRON-18G", 1)],
+                0.35,
+            );
+            s.reply(c, 14);
+        },
+    },
+    Cohort {
+        name: "accountable_level_drop",
+        level: "accountable",
+        count: 3,
+        scenario: "3 orders in 365 days and a survey, last click 93 days ago: accountable now, proactive until the click passed 90 days (about 2026-11-22); win-back due in the replay, which records the drop",
+        build: |s, c, _| {
+            for (d, sku) in [
+                (60, "TEAPOT-CI-08"),
+                (150, "KETTLE-GOOSE"),
+                (260, "MUG-CER-SET4"),
+            ] {
+                let at = s.day(c, d);
+                s.order_of(c, at, &[(sku, 1)], 0.40);
+            }
+            s.survey(c, 200, 8);
+            s.click(c, 93);
+        },
+    },
+    Cohort {
+        name: "accountable_lapsed_valued",
+        level: "accountable",
+        count: 3,
+        scenario: "3 large orders 130–330 days ago (top margin tier), a survey since, no order for 130+ days: we-miss-you due (lapse + segment valued)",
+        build: |s, c, _| {
+            let baskets: [&[(&str, u32)]; 3] = [
+                &[("GRIND-BURR", 1), ("KETTLE-GOOSE", 1)],
+                &[("SAFFRON-18G", 1), ("TEAPOT-CI-08", 1)],
+                &[("SAMOVAR-3L", 1), ("TEA-GLASS-6", 1)],
+            ];
+            let days = [r(s, 280..330), r(s, 200..250), r(s, 130..170)];
+            for (d, skus) in days.into_iter().zip(baskets) {
+                let at = s.day(c, d);
+                s.order_of(c, at, skus, 0.40);
+            }
+            s.survey(c, days[2] - 5, 9);
         },
     },
 ];

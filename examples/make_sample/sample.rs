@@ -59,6 +59,9 @@ pub struct Sample {
     pub orders: Vec<Order>,
     pub events: Vec<Event>,
     emails: HashSet<String>,
+    /// When a cohort sets it, the customer being built signed up then instead of some time
+    /// before their first activity (a welcome needs a known sign-up time).
+    pub signed_up: Option<DateTime<Utc>>,
 }
 
 /// Windows of the default level rules, in days: evidence is never placed near their edges,
@@ -74,6 +77,7 @@ impl Sample {
             orders: Vec::new(),
             events: Vec::new(),
             emails: HashSet::new(),
+            signed_up: None,
         }
     }
 
@@ -152,7 +156,7 @@ impl Sample {
                 self.day(c, d)
             }
         };
-        self.customers[c].created_at = created;
+        self.customers[c].created_at = self.signed_up.take().unwrap_or(created);
         self.sprinkle_opens(c);
     }
 
@@ -226,6 +230,73 @@ impl Sample {
     pub fn order_days_ago(&mut self, c: usize, d: i64) -> usize {
         let at = self.day(c, d);
         self.order(c, at, false)
+    }
+
+    /// An order of chosen products `(sku, qty)` at `at` whose margin is `ratio` of the
+    /// amount: for cohorts whose margin tier must not depend on a draw. Returns its index.
+    pub fn order_of(
+        &mut self,
+        c: usize,
+        at: DateTime<Utc>,
+        skus: &[(&str, u32)],
+        ratio: f64,
+    ) -> usize {
+        let currency = catalog::currency_for(self.customers[c].timezone);
+        let (items, amount) = self.basket(c, skus);
+        let margin = catalog::round_money(amount * ratio, currency);
+        self.orders.push(Order {
+            id: String::new(),
+            customer: c,
+            at,
+            amount,
+            currency,
+            margin,
+            items,
+        });
+        self.orders.len() - 1
+    }
+
+    /// A `custom:cart_abandoned` event, as a shop's integration would send it: the cart's
+    /// lines, total and a link back to the cart.
+    pub fn cart_abandoned(&mut self, c: usize, at: DateTime<Utc>, skus: &[(&str, u32)]) {
+        let currency = catalog::currency_for(self.customers[c].timezone);
+        let (items, amount) = self.basket(c, skus);
+        let cart = format!("cart-{:04}-{}", c + 1, at.format("%m%d%H%M"));
+        self.event(
+            c,
+            "custom:cart_abandoned",
+            at,
+            json!({
+                "cart_id": cart,
+                "items": items,
+                "total": money(amount, currency),
+                "currency": currency,
+                "cart_url": format!("https://shop.example/cart/{cart}"),
+            }),
+        );
+    }
+
+    /// The lines and total of chosen products in the customer's currency and language.
+    fn basket(&self, c: usize, skus: &[(&str, u32)]) -> (Vec<Item>, f64) {
+        let locale = self.customers[c].locale;
+        let currency = catalog::currency_for(self.customers[c].timezone);
+        let mut amount = 0.0;
+        let mut items = Vec::new();
+        for &(sku, qty) in skus {
+            let p = PRODUCTS
+                .iter()
+                .find(|p| p.sku == sku)
+                .unwrap_or_else(|| panic!("no product {sku} in the catalogue"));
+            let price = p.price(currency);
+            amount += price * f64::from(qty);
+            items.push(Item {
+                sku: p.sku,
+                name: p.name(locale),
+                qty,
+                price: money(price, currency),
+            });
+        }
+        (items, catalog::round_money(amount, currency))
     }
 
     pub fn event(&mut self, c: usize, kind: &'static str, at: DateTime<Utc>, data: Value) {
@@ -304,10 +375,14 @@ impl Sample {
         }
     }
 
-    /// Sorts orders and events by time (as an export would list them) and numbers them.
-    pub fn finish(&mut self) {
+    /// Sorts orders and events by time (as an export would list them) and numbers them. The
+    /// orders and events of the first `first` customers come first, by time, then those of
+    /// the cohorts appended after them, by time: appending cohorts only appends lines to the
+    /// files, and every earlier order and event keeps its id.
+    pub fn finish(&mut self, first: usize) {
+        let later = |c: usize| c >= first;
         let mut idx: Vec<usize> = (0..self.orders.len()).collect();
-        idx.sort_by_key(|&i| (self.orders[i].at, i));
+        idx.sort_by_key(|&i| (later(self.orders[i].customer), self.orders[i].at, i));
         let mut new_id = vec![String::new(); self.orders.len()];
         for (rank, &i) in idx.iter().enumerate() {
             new_id[i] = format!("ord-{:05}", 10001 + rank);
@@ -323,7 +398,8 @@ impl Sample {
             }
         }
         self.orders.sort_by(|a, b| a.id.cmp(&b.id));
-        self.events.sort_by_key(|e| (e.at, e.customer));
+        self.events
+            .sort_by_key(|e| (later(e.customer), e.at, e.customer));
     }
 
     /// Classifies every customer with the default rules (docs/domain.md) and compares with the
@@ -340,6 +416,69 @@ impl Sample {
             }
         }
         anyhow::ensure!(wrong.is_empty(), "levels differ:\n{}", wrong.join("\n"));
+        Ok(())
+    }
+
+    /// The margin tier (0 high, 1 medium, 2 low) of each of the first `n` customers, ranked
+    /// among the first `n` only, the way the engine ranks them (`levels::MarginTiers`:
+    /// margins of the last 365 days in the base currency, the top `high_share` high, the
+    /// next `medium_share` medium, no margin is low).
+    fn tiers(&self, n: usize, strategy: &Strategy) -> Vec<u8> {
+        let mut margins = vec![0.0; n];
+        for o in self.orders.iter().filter(|o| o.customer < n) {
+            let age = (self.anchor - o.at).num_seconds() as f64 / 86_400.0;
+            if (0.0..=365.0).contains(&age) {
+                margins[o.customer] += o.margin * strategy.rate(o.currency);
+            }
+        }
+        let mut sorted = margins.clone();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let cut = |share: f64| {
+            let k = ((n as f64 * share) - 1e-9).ceil().max(0.0) as usize;
+            if k == 0 {
+                f64::INFINITY
+            } else {
+                sorted[k.min(n) - 1]
+            }
+        };
+        let high = cut(strategy.high_share);
+        let medium = cut(strategy.high_share + strategy.medium_share);
+        margins
+            .iter()
+            .map(|&m| match m {
+                m if m <= 0.0 => 2,
+                m if m >= high => 0,
+                m if m >= medium => 1,
+                _ => 2,
+            })
+            .collect()
+    }
+
+    /// Customers added after the first `first` must leave the margin tier of each of those
+    /// where it was: the tier decides the target level, and with it which campaign the
+    /// documented cohorts get. New cohorts therefore bring high, medium and low customers in
+    /// the shares of the tiers.
+    pub fn check_tiers(&self, first: usize, strategy: &Strategy) -> anyhow::Result<()> {
+        let before = self.tiers(first, strategy);
+        let after = self.tiers(self.customers.len(), strategy);
+        let names = ["high", "medium", "low"];
+        let moved: Vec<String> = (0..first)
+            .filter(|&c| before[c] != after[c])
+            .map(|c| {
+                format!(
+                    "{} ({}): {} among the first {first}, {} among all",
+                    self.customers[c].id,
+                    self.customers[c].cohort.name,
+                    names[before[c] as usize],
+                    names[after[c] as usize]
+                )
+            })
+            .collect();
+        anyhow::ensure!(
+            moved.is_empty(),
+            "the new cohorts move earlier customers' margin tiers:\n{}",
+            moved.join("\n")
+        );
         Ok(())
     }
 
@@ -516,6 +655,54 @@ impl Sample {
         for (name, id, n) in first {
             println!("  {id} +{n:<3} {name}");
         }
+    }
+}
+
+/// What the margin ranking needs from `config/rapport.toml`'s `[strategy]`.
+pub struct Strategy {
+    pub high_share: f64,
+    pub medium_share: f64,
+    /// One unit of each currency in the base currency.
+    pub rates: BTreeMap<String, f64>,
+}
+
+impl Strategy {
+    pub fn load(path: &Path) -> anyhow::Result<Strategy> {
+        let text = std::fs::read_to_string(path)?;
+        let cfg: toml::Table = toml::from_str(&text)?;
+        let strategy = cfg
+            .get("strategy")
+            .and_then(toml::Value::as_table)
+            .ok_or_else(|| anyhow::anyhow!("{}: no [strategy]", path.display()))?;
+        let share = |key: &str| {
+            strategy
+                .get(key)
+                .and_then(toml::Value::as_float)
+                .ok_or_else(|| anyhow::anyhow!("{}: no strategy.{key}", path.display()))
+        };
+        let base = strategy
+            .get("base_currency")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("EUR");
+        let mut rates: BTreeMap<String, f64> = strategy
+            .get("currency_rates")
+            .and_then(toml::Value::as_table)
+            .map(|t| {
+                t.iter()
+                    .filter_map(|(k, v)| v.as_float().map(|r| (k.clone(), r)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        rates.insert(base.to_string(), 1.0);
+        Ok(Strategy {
+            high_share: share("high_share")?,
+            medium_share: share("medium_share")?,
+            rates,
+        })
+    }
+
+    fn rate(&self, currency: &str) -> f64 {
+        self.rates[currency]
     }
 }
 
