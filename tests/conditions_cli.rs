@@ -1,248 +1,16 @@
-//! Issue 19 from the command line, through the built `rapport` binary: `check` points at a
-//! bad `where`, an unknown segment and an unknown trigger key as `file:line:col: message`;
-//! `segment list | count | show --format json` count a small imported shop right (on SQLite
-//! and PostgreSQL); `explain` names the `unless`, the segment and the `where` that blocked a
-//! campaign (JSON `not_picked`).
+//! Issue 19 from the command line, through the built `rapport` binary, on SQLite and
+//! PostgreSQL: `segment list | count | show --format json` count a small imported shop right;
+//! `explain` names the `unless`, the segment and the `where` that blocked a campaign (JSON
+//! `not_picked`). (`check` is in `tests/conditions_check_cli.rs`.)
 
 mod scenario;
 mod support;
 
 use chrono::{DateTime, Utc};
-use scenario::{ALL_LEVELS, base, campaign, days, hours, root, write_all};
+use scenario::cli::{json, ok, rapport, text};
+use scenario::{ALL_LEVELS, base, campaign, days, hours, write_all};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-
-/// Runs `rapport ARGS` from the project root with this test's folders, database and a
-/// file:// outbox.
-fn rapport(dir: &Path, db_url: &str, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rapport"));
-    cmd.current_dir(root()).args(args).env_remove("NO_COLOR");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("RAPPORT__") || k == "RAPPORT_CONFIG" {
-            cmd.env_remove(k);
-        }
-    }
-    let outbox = format!("file://{}", dir.join("outbox").display());
-    let templates = root().join("templates").display().to_string();
-    let campaigns = dir.join("campaigns").display().to_string();
-    let segments = dir.join("segments").display().to_string();
-    for (k, v) in [
-        ("RAPPORT__DATABASE__URL", db_url),
-        ("RAPPORT__SMTP__URL", outbox.as_str()),
-        ("RAPPORT__PATHS__CAMPAIGNS", campaigns.as_str()),
-        ("RAPPORT__PATHS__SEGMENTS", segments.as_str()),
-        ("RAPPORT__PATHS__TEMPLATES", templates.as_str()),
-    ] {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run rapport")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Runs a command that must succeed and print one JSON value.
-fn json(dir: &Path, db_url: &str, args: &[&str]) -> Value {
-    let out = rapport(dir, db_url, args);
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "{args:?}:\n{stdout}\n{stderr}");
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"))
-}
-
-fn ok(dir: &Path, db_url: &str, args: &[&str]) {
-    let out = rapport(dir, db_url, args);
-    assert!(
-        out.status.success(),
-        "{args:?}:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-}
-
-/// 1-based line and column where `needle` starts in `text`.
-fn position(text: &str, needle: &str) -> (usize, usize) {
-    let at = text
-        .find(needle)
-        .unwrap_or_else(|| panic!("{needle} in {text}"));
-    let line = text[..at].matches('\n').count() + 1;
-    let col = text[..at].rsplit('\n').next().unwrap().chars().count() + 1;
-    (line, col)
-}
-
-/// The stderr line about `file`, as `(line, col, message)`.
-fn problem(stderr: &str, file: &Path) -> (usize, usize, String) {
-    let prefix = format!("{}:", file.display());
-    let line = stderr
-        .lines()
-        .map(str::trim)
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no problem reported for {}:\n{stderr}", file.display()));
-    let mut parts = line.splitn(3, ':');
-    let (l, c, message) = (parts.next(), parts.next(), parts.next());
-    let number = |s: Option<&str>| -> usize {
-        s.and_then(|s| s.trim().parse().ok())
-            .unwrap_or_else(|| panic!("not file:line:col: message: {line}"))
-    };
-    (
-        number(l),
-        number(c),
-        message.unwrap_or_default().trim().to_string(),
-    )
-}
-
-/// `rapport check` over one campaigns folder (no database is opened); returns stderr.
-fn check_fails(dir: &Path) -> String {
-    let unused = format!("sqlite://{}/unused.db", dir.display());
-    let out = rapport(dir, &unused, &["check"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    stderr
-}
-
-#[test]
-fn check_reports_a_bad_where_at_file_line_col() {
-    let dir = tempfile::tempdir().unwrap();
-    let campaigns = dir.path().join("campaigns");
-    let trigger = "on = \"eligible\"";
-    let unknown_field = campaign(
-        "partnership-invitation",
-        10,
-        &format!("{ALL_LEVELS}\nwhere = \"orders.count_365d >= 2\""),
-        trigger,
-    );
-    let syntax = campaign(
-        "partnership-invitation",
-        10,
-        &format!("{ALL_LEVELS}\nwhere = \"orders.count >= \""),
-        trigger,
-    );
-    let files = [
-        ("unknown-field.toml", unknown_field.as_str()),
-        ("syntax.toml", syntax.as_str()),
-    ];
-    write_all(&campaigns, &files);
-    let stderr = check_fails(dir.path());
-
-    // The expression's problems point into it: its line, a column inside the string.
-    for (file, text, needle) in [
-        ("unknown-field.toml", &unknown_field, "orders.count_365d"),
-        ("syntax.toml", &syntax, ""),
-    ] {
-        let (line, col, message) = problem(&stderr, &campaigns.join(file));
-        let (where_line, where_col) = position(text, "where = \"");
-        let expr_start = where_col + "where = \"".len();
-        let expr_len = text.lines().nth(where_line - 1).unwrap().len() - (expr_start - 1) - 1;
-        assert_eq!(line, where_line, "{file}: {stderr}");
-        assert!(
-            (expr_start..=expr_start + expr_len).contains(&col),
-            "{file}: column {col} is not within the expression (columns {expr_start}..{}): {stderr}",
-            expr_start + expr_len
-        );
-        assert!(message.starts_with("where: "), "{file}: {message}");
-        assert!(message.contains(needle), "{file}: {message}");
-    }
-}
-
-#[test]
-fn check_reports_an_unknown_segment_and_trigger_key_at_file_line_col() {
-    let dir = tempfile::tempdir().unwrap();
-    let campaigns = dir.path().join("campaigns");
-    let segment = campaign(
-        "partnership-invitation",
-        10,
-        &format!("{ALL_LEVELS}\nsegment = \"vips\""),
-        "on = \"eligible\"",
-    );
-    let key = campaign(
-        "partnership-invitation",
-        10,
-        ALL_LEVELS,
-        "on = \"order\"\nmax_age = \"30d\"\nafter_days = 3",
-    );
-    let kind = campaign(
-        "partnership-invitation",
-        10,
-        ALL_LEVELS,
-        "on = \"lapse\"\nafter = \"120d\"\nunless = [\"order\"]",
-    );
-    write_all(
-        &campaigns,
-        &[
-            ("segment.toml", segment.as_str()),
-            ("trigger-key.toml", key.as_str()),
-            ("meaningless.toml", kind.as_str()),
-        ],
-    );
-    // A segment folder with another segment: the message lists what there is.
-    write_all(
-        &dir.path().join("segments"),
-        &[(
-            "vip.toml",
-            "name = \"VIP\"\nwhere = \"orders.count >= 5\"\n",
-        )],
-    );
-    let stderr = check_fails(dir.path());
-
-    let (line, col, message) = problem(&stderr, &campaigns.join("segment.toml"));
-    assert_eq!(
-        (line, col),
-        position(&segment, "\"vips\""),
-        "segment.toml: {stderr}"
-    );
-    assert!(
-        message.starts_with("unknown segment `vips`") && message.contains("vip"),
-        "{message}"
-    );
-
-    // A key the trigger table does not have at all (serde), and one it has that means
-    // nothing for this `on`.
-    let (line, col, message) = problem(&stderr, &campaigns.join("trigger-key.toml"));
-    assert_eq!(
-        (line, col),
-        position(&key, "after_days"),
-        "trigger-key.toml: {stderr}"
-    );
-    assert!(message.contains("unknown field `after_days`"), "{message}");
-    let (line, col, message) = problem(&stderr, &campaigns.join("meaningless.toml"));
-    assert_eq!(
-        (line, col),
-        position(&kind, "[\"order\"]"),
-        "meaningless.toml: {stderr}"
-    );
-    assert!(
-        message.contains("`unless` has no meaning for `on = \"lapse\"`"),
-        "{message}"
-    );
-}
-
-#[test]
-fn check_reports_a_bad_where_in_a_segment_file_at_file_line_col() {
-    let dir = tempfile::tempdir().unwrap();
-    let segments = dir.path().join("segments");
-    let text =
-        "name = \"Buyers\"\ndescription = \"Two orders or more\"\nwhere = \"orders.cuont >= 2\"\n";
-    write_all(&segments, &[("buyers.toml", text)]);
-    write_all(
-        &dir.path().join("campaigns"),
-        &[(
-            "fine.toml",
-            &campaign(
-                "partnership-invitation",
-                10,
-                ALL_LEVELS,
-                "on = \"eligible\"",
-            ),
-        )],
-    );
-    let stderr = check_fails(dir.path());
-    let (line, col, message) = problem(&stderr, &segments.join("buyers.toml"));
-    assert_eq!(line, 3, "{stderr}");
-    assert!((10..=27).contains(&col), "column {col}: {stderr}");
-    assert!(message.starts_with("where: "), "{message}");
-    assert!(message.contains("orders.cuont"), "{message}");
-}
 
 /// A small shop: five customers (one unsubscribed), a few orders.
 fn small_shop(dir: &Path, db_url: &str, t: DateTime<Utc>) {
@@ -492,5 +260,112 @@ async fn explain_names_the_unless_segment_and_where_that_blocked() {
             "{be}: {v}"
         );
         assert_eq!(v["next"], Value::Null, "{be}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn reminder_answered_while_deferred_by_quiet_hours_is_cancelled_and_counted() {
+    for db in support::all_backends().await {
+        let be = db.backend;
+        let dir = tempfile::tempdir().unwrap();
+        let survey = campaign(
+            "satisfaction-survey",
+            50,
+            ALL_LEVELS,
+            "on = \"order\"\nmax_age = \"30d\"",
+        );
+        let reminder = campaign(
+            "satisfaction-survey",
+            40,
+            ALL_LEVELS,
+            "on = \"sent\"\ncampaign = \"survey\"\ndelay = \"5d\"\nunless = [\"survey_response\"]",
+        );
+        write_all(
+            &dir.path().join("campaigns"),
+            &[
+                ("survey.toml", &survey),
+                ("survey-reminder.toml", &reminder),
+            ],
+        );
+        let t = base() + days(300);
+        let created = (t - days(300)).to_rfc3339();
+        let customers = format!(
+            "id,email,name,locale,timezone,subscribed,created_at\nc1,c1@example.com,A,en,UTC,true,{created}\n"
+        );
+        let order = scenario::order_line("o-1", "c1", t - hours(1), &["CM-1"]);
+        let answer = scenario::event_line("c1", "survey_response", t + days(6) + hours(11));
+        let data = dir.path().join("data");
+        write_all(
+            &data,
+            &[
+                ("customers.csv", &customers),
+                ("orders.jsonl", &order),
+                ("answer.jsonl", &answer),
+            ],
+        );
+        let file = |f: &str| data.join(f).display().to_string();
+        ok(
+            dir.path(),
+            &db.url,
+            &["import", "customers", &file("customers.csv")],
+        );
+        ok(
+            dir.path(),
+            &db.url,
+            &["import", "orders", &file("orders.jsonl")],
+        );
+        let run = |now: chrono::DateTime<chrono::Utc>| {
+            let out = rapport(
+                dir.path(),
+                &db.url,
+                &["run", "--once", "--full", "--now", &now.to_rfc3339()],
+            );
+            let stdout = text(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{be}: {stdout}\n{}",
+                text(&out.stderr)
+            );
+            stdout
+        };
+        // The survey at noon; six days later at 22:00 the reminder is queued for the end of
+        // quiet hours (08:00), and the customer answers at 23:00.
+        assert!(run(t).contains("sent 1,"), "{be}");
+        let evening = run(t + days(6) + hours(10));
+        assert!(
+            evening.contains("queued 1 emails; sent 0,") && evening.contains("1 still queued"),
+            "{be}: {evening}"
+        );
+        ok(
+            dir.path(),
+            &db.url,
+            &["import", "events", &file("answer.jsonl")],
+        );
+        let morning = run(t + days(7) - hours(3));
+        assert!(
+            morning.contains("sent 0,") && morning.contains("cancelled 1;"),
+            "{be}: the summary counts the cancelled reminder: {morning}"
+        );
+
+        let out = rapport(dir.path(), &db.url, &["report", "--format", "csv"]);
+        assert!(out.status.success(), "{be}: {}", text(&out.stderr));
+        let csv = text(&out.stdout);
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let row: Vec<&str> = lines
+            .find(|l| l.starts_with("survey-reminder,"))
+            .unwrap_or_else(|| panic!("{be}: {csv}"))
+            .split(',')
+            .collect();
+        assert_eq!(
+            (
+                row[column("queued")],
+                row[column("sent")],
+                row[column("cancelled")]
+            ),
+            ("0", "0", "1"),
+            "{be}: {csv}"
+        );
     }
 }

@@ -5,6 +5,8 @@
 //! (`stub://`) that shows what reached it.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod cli;
+
 use crate::support::TestDb;
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use rapport::cli::Engine;
