@@ -55,6 +55,10 @@ pub fn config_parts(
             root.join("config/campaigns").display().to_string(),
         ),
         (
+            "RAPPORT__PATHS__SEGMENTS",
+            root.join("config/segments").display().to_string(),
+        ),
+        (
             "RAPPORT__PATHS__TEMPLATES",
             root.join("templates").display().to_string(),
         ),
