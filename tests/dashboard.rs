@@ -179,14 +179,20 @@ async fn every_configured_campaign_is_on_the_dashboard_even_before_it_sends() {
     assert_eq!(
         names,
         [
+            "abandoned-cart",
+            "care-guide",
             "complaint-follow-up",
             "loyalty-offer",
             "partnership-invitation",
             "post-sale-follow-up",
-            "satisfaction-survey"
+            "satisfaction-survey",
+            "survey-reminder",
+            "we-miss-you",
+            "welcome",
+            "win-back"
         ]
     );
-    let loyalty = &data.campaigns[1];
+    let loyalty = &data.campaigns[3];
     assert_eq!((loyalty.queued, loyalty.sent), (0, 0));
     assert_eq!(
         data.waiting.get("loyalty-offer"),
@@ -213,9 +219,9 @@ async fn the_dashboard_renders_in_chromium_in_english_and_persian() {
         .await
         .unwrap();
     assert_eq!(data.current.iter().sum::<u64>(), 40);
-    // Every shipped campaign is listed, the three that have not sent yet with zeros.
-    assert_eq!(data.campaigns.len(), 5);
-    assert_eq!(data.waiting.len(), 3);
+    // Every shipped campaign is listed, the nine that have not sent yet with zeros.
+    assert_eq!(data.campaigns.len(), 11);
+    assert_eq!(data.waiting.len(), 9);
     assert_eq!(
         (data.movement.climbs(), data.movement.drops()),
         (32, 1),

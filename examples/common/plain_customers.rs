@@ -18,6 +18,7 @@ pub async fn insert(store: &dyn Store, n: usize, now: DateTime<Utc>) -> anyhow::
             timezone: Timezone::parse("UTC")?,
             subscribed: true,
             created_at: now - TimeDelta::days(400),
+            created_at_given: true,
             attributes: serde_json::Map::new(),
             target_override: None,
         });

@@ -47,6 +47,7 @@ pub async fn run(
                 retried = report.retried,
                 failed = report.failed,
                 suppressed = report.suppressed,
+                cancelled = report.cancelled,
                 "Batch sent."
             ),
             Err(e) => {

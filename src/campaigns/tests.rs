@@ -70,8 +70,8 @@ fn a_valid_file_loads_with_its_id_from_the_file_name() {
 
 #[test]
 fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
-    let segments = shipped_dir().with_file_name("segments");
-    let (campaigns, _) = load_all(&shipped_dir(), &segments, &any_template).unwrap();
+    let dir = shipped_dir();
+    let (campaigns, _) = load_all(&dir, &dir.with_file_name("segments"), &any_template).unwrap();
     let ids: Vec<&str> = campaigns.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         ids,

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 pub async fn once(app: &App, now: DateTime<Utc>, replay: bool, full: bool) -> CmdResult {
     let r = run_once(app, Once { now, replay, full }).await?;
     println!(
-        "assessed {} customers, {} level changes, queued {} emails; sent {}, retrying {}, failed {}, suppressed {}; {} still queued for later",
+        "assessed {} customers, {} level changes, queued {} emails; sent {}, retrying {}, failed {}, suppressed {}, cancelled {}; {} still queued for later",
         r.cycle.assessed,
         r.cycle.level_changes,
         r.cycle.queued,
@@ -19,6 +19,7 @@ pub async fn once(app: &App, now: DateTime<Utc>, replay: bool, full: bool) -> Cm
         r.sent.retried,
         r.sent.failed,
         r.sent.suppressed,
+        r.sent.cancelled,
         r.pending
     );
     Ok(())

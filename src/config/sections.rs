@@ -185,7 +185,10 @@ impl Default for PlannerConfig {
 pub struct SchedulerConfig {
     /// Incremental assess + plan tick (cron, seconds first).
     pub tick: String,
-    /// Full reassessment, which also catches time-window expiry.
+    /// Full reassessment, which also catches time-window expiry and triggers that fall due
+    /// with no new data (delays, follow-ups, lapses). Hourly by default: incremental ticks
+    /// look only at customers whose data changed, so this interval bounds how late a
+    /// delayed trigger can be.
     pub full_cycle: String,
     /// Lease that keeps one replica's scheduler the only one running a tick.
     pub lease: Duration,
@@ -195,7 +198,7 @@ impl Default for SchedulerConfig {
     fn default() -> Self {
         SchedulerConfig {
             tick: "0 * * * * *".into(),
-            full_cycle: "0 30 3 * * *".into(),
+            full_cycle: "0 30 * * * *".into(),
             lease: Duration::from_secs(300),
         }
     }

@@ -23,11 +23,10 @@ fn days_ago(d: i64) -> DateTime<Utc> {
 
 /// The shipped campaigns (`config/campaigns`).
 static CAMPAIGNS: LazyLock<Vec<Campaign>> = LazyLock::new(|| {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let segments = root.join("config/segments");
-    let (campaigns, _) = load_all(&root.join("config/campaigns"), &segments, &|_| true)
-        .expect("shipped campaigns load");
-    campaigns
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/campaigns");
+    load_all(&dir, &dir.with_file_name("segments"), &|_| true)
+        .expect("shipped campaigns load")
+        .0
 });
 
 fn campaigns() -> &'static [Campaign] {
@@ -116,7 +115,9 @@ fn a_first_assessment_is_written_and_the_due_follow_up_queued_from_the_facts_alo
 fn an_unchanged_customer_with_nothing_due_is_no_candidate_and_writes_nothing() {
     let (cfg, tiers) = (config(), tiers());
     let basis = Basis::new(&cfg, &tiers, campaigns(), now());
-    let chunk = basis.assess(vec![customer("c-1")]);
+    let mut row = customer("c-1");
+    row.deliveries = Some(vec![]); // as a full cycle's facts bring them: none
+    let chunk = basis.assess(vec![row]);
     assert_eq!(chunk.candidates(), 0);
     assert_eq!(chunk.lookups(&basis), Lookups::default());
     let d = basis.decide(chunk, HashMap::new());
@@ -164,7 +165,9 @@ fn the_candidates_context_is_looked_up_where_the_facts_did_not_bring_it() {
     let mut brought = ordered("c-2");
     brought.recent_orders = Some(vec![("o-2".into(), days_ago(4))]);
     brought.deliveries = Some(vec![]);
-    let chunk = basis.assess(vec![ordered("c-1"), brought, customer("c-3")]);
+    let mut nothing = customer("c-3");
+    nothing.deliveries = Some(vec![]);
+    let chunk = basis.assess(vec![ordered("c-1"), brought, nothing]);
     let lookups = chunk.lookups(&basis);
     assert_eq!(lookups.ids, ["c-1"]);
     assert_eq!(lookups.ordered_recently, ["c-1"]);
@@ -207,4 +210,25 @@ fn a_failed_delivery_in_the_outbox_holds_back_no_email_but_others_do() {
     for status in ["sent", "queued", "sending", "suppressed"] {
         assert_eq!(queued_after(status), 0, "{status}");
     }
+}
+
+#[test]
+fn a_customer_whose_deliveries_are_unknown_is_looked_up_while_a_follow_up_ships() {
+    // The shipped survey reminder follows the satisfaction survey: an incremental cycle's
+    // facts bring no deliveries, so whether the survey was sent needs a look.
+    let (cfg, tiers) = (config(), tiers());
+    let basis = Basis::new(&cfg, &tiers, campaigns(), now());
+    let chunk = basis.assess(vec![customer("c-1")]);
+    assert_eq!(chunk.lookups(&basis).ids, ["c-1"]);
+    let mut surveyed = customer("c-2");
+    surveyed.deliveries = Some(vec![DeliveryRef {
+        campaign: "satisfaction-survey".into(),
+        occurrence: "order:o-1".into(),
+        at: days_ago(6),
+        service: false,
+        status: "sent".into(),
+    }]);
+    let d = basis.decide(basis.assess(vec![surveyed]), HashMap::new());
+    let queued: Vec<_> = d.deliveries.iter().map(|q| q.campaign.as_str()).collect();
+    assert_eq!(queued, ["survey-reminder"]);
 }

@@ -15,7 +15,12 @@ pub struct CustomerRecord {
     pub locale: Locale,
     pub timezone: Timezone,
     pub subscribed: bool,
+    /// When the customer signed up: the row's `created_at`, else the import's clock.
     pub created_at: DateTime<Utc>,
+    /// Whether the row gave `created_at`. When it did not, `created_at` only dates a new
+    /// customer: one already stored keeps its sign-up time (a nightly export without the
+    /// column is no sign-up, and re-importing it changes nothing).
+    pub created_at_given: bool,
     pub attributes: Map<String, Value>,
     /// `attributes.target_level`: a key account someone knows, overriding the matrix.
     pub target_override: Option<Level>,

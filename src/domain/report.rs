@@ -41,6 +41,7 @@ pub struct FunnelRow {
     pub sent: u64,
     pub failed: u64,
     pub suppressed: u64,
+    pub cancelled: u64,
     pub delivered: u64,
     pub opened: u64,
     pub opened_all: u64,
@@ -99,6 +100,10 @@ pub struct CampaignReport {
     /// Not sent because the address was suppressed after queueing.
     #[serde(skip)]
     pub suppressed: u64,
+    /// Not sent because an `unless` came true after queueing (a survey answered before its
+    /// reminder went out).
+    #[serde(skip)]
+    pub cancelled: u64,
     /// Mean survey score (0–10); None without answers.
     #[serde(skip)]
     pub survey_average: Option<f64>,
@@ -132,6 +137,7 @@ impl CampaignReport {
         self.converted += c.converted;
         self.revenue += c.revenue;
         self.suppressed += c.suppressed;
+        self.cancelled += c.cancelled;
         self.unpriced_orders += c.unpriced_orders;
         self.survey_promoters += c.survey_promoters;
         self.survey_detractors += c.survey_detractors;
@@ -175,6 +181,7 @@ pub fn merge(
         r.sent += f.sent;
         r.failed += f.failed;
         r.suppressed += f.suppressed;
+        r.cancelled += f.cancelled;
         r.delivered += f.delivered;
         r.opened += f.opened;
         r.opened_all += f.opened_all;

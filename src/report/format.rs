@@ -87,7 +87,8 @@ fn table_line(out: &mut impl Write, cells: &[String; 16]) -> io::Result<()> {
     writeln!(out)
 }
 
-/// CSV with the JSON keys first, then `suppressed`, `survey_average`, `unpriced_orders`.
+/// CSV with the JSON keys first, then `suppressed`, `cancelled`, `survey_average`,
+/// `unpriced_orders`.
 pub fn write_csv(out: impl Write, r: &Report) -> Result<(), csv::Error> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
@@ -107,6 +108,7 @@ pub fn write_csv(out: impl Write, r: &Report) -> Result<(), csv::Error> {
         "converted",
         "revenue",
         "suppressed",
+        "cancelled",
         "survey_average",
         "unpriced_orders",
     ])?;
@@ -130,6 +132,7 @@ pub fn write_csv(out: impl Write, r: &Report) -> Result<(), csv::Error> {
             n(c.converted),
             format!("{:.2}", c.revenue),
             n(c.suppressed),
+            n(c.cancelled),
             o(c.survey_average),
             n(c.unpriced_orders),
         ])?;

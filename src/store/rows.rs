@@ -403,6 +403,7 @@ pub(crate) fn report_rows<R: Columns>(
             sent: r.count(2)?,
             failed: r.count(3)?,
             suppressed: r.count(4)?,
+            cancelled: r.count(5)?,
             ..Default::default()
         });
     }

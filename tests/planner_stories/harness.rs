@@ -36,14 +36,10 @@ fn days(d: f64) -> TimeDelta {
 fn campaigns() -> &'static [Campaign] {
     static CAMPAIGNS: OnceLock<Vec<Campaign>> = OnceLock::new();
     CAMPAIGNS.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let (campaigns, _) = load_all(
-            &root.join("config/campaigns"),
-            &root.join("config/segments"),
-            &|_| true,
-        )
-        .expect("shipped campaigns load");
-        campaigns
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/campaigns");
+        load_all(&dir, &dir.with_file_name("segments"), &|_| true)
+            .expect("shipped campaigns load")
+            .0
     })
 }
 

@@ -55,6 +55,10 @@ pub fn config_parts(
             root.join("config/campaigns").display().to_string(),
         ),
         (
+            "RAPPORT__PATHS__SEGMENTS",
+            root.join("config/segments").display().to_string(),
+        ),
+        (
             "RAPPORT__PATHS__TEMPLATES",
             root.join("templates").display().to_string(),
         ),
@@ -100,6 +104,7 @@ pub async fn queue_to(
             timezone: Timezone::parse("UTC").expect("timezone"),
             subscribed: true,
             created_at: now - chrono::TimeDelta::days(400),
+            created_at_given: true,
             attributes: serde_json::Map::new(),
             target_override: None,
         })

@@ -89,6 +89,7 @@ impl CustomerRecord {
                 locale: locale?,
                 timezone: timezone?,
                 subscribed: subscribed?.unwrap_or(true),
+                created_at_given: created_at.as_ref().is_some_and(Option::is_some),
                 created_at: created_at?.unwrap_or(d.now),
                 attributes: attributes?,
                 target_override: target_override?,
@@ -140,6 +141,18 @@ mod tests {
             obj(json!({"id":"c1","email":"a@b.co","attributes":{"target_level":"partnership"}}));
         let c = CustomerRecord::parse(&Row::new(&row), &defaults()).unwrap();
         assert_eq!(c.target_override, Some(Level::Partnership));
+    }
+
+    #[test]
+    fn a_row_without_created_at_is_dated_by_the_import_and_says_so() {
+        let d = defaults();
+        let row = obj(json!({"id":"c1","email":"a@b.co"}));
+        let c = CustomerRecord::parse(&Row::new(&row), &d).unwrap();
+        assert_eq!((c.created_at, c.created_at_given), (d.now, false));
+        let row = obj(json!({"id":"c1","email":"a@b.co","created_at":"2026-01-02T03:04:05Z"}));
+        let c = CustomerRecord::parse(&Row::new(&row), &d).unwrap();
+        let given: chrono::DateTime<chrono::Utc> = "2026-01-02T03:04:05Z".parse().unwrap();
+        assert_eq!((c.created_at, c.created_at_given), (given, true));
     }
 
     #[test]

@@ -94,31 +94,43 @@ impl ImportTx for PgImport {
         _now: DateTime<Utc>,
     ) -> Result<UpsertCounts> {
         let mut counts = UpsertCounts::default();
-        for chunk in batches(rows, BATCH) {
-            let n = sqlx::query(include_str!("../sql/postgres_upsert_customers.sql"))
-                .bind(chunk.iter().map(|c| c.id.as_str()).collect::<Vec<_>>())
-                .bind(chunk.iter().map(|c| c.email.as_str()).collect::<Vec<_>>())
-                .bind(chunk.iter().map(|c| c.name.as_str()).collect::<Vec<_>>())
-                .bind(chunk.iter().map(|c| c.locale.as_str()).collect::<Vec<_>>())
-                .bind(chunk.iter().map(|c| c.timezone.name()).collect::<Vec<_>>())
-                .bind(chunk.iter().map(|c| c.subscribed).collect::<Vec<_>>())
-                .bind(chunk.iter().map(|c| c.created_at).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|c| serde_json::Value::Object(c.attributes.clone()).to_string())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|c| c.target_override.map(|l| l.rank()))
-                        .collect::<Vec<_>>(),
-                )
-                .execute(&mut *self.tx)
-                .await?
-                .rows_affected();
-            counts += UpsertCounts::of(chunk.len(), n);
+        // Rows without created_at keep a stored customer's: a statement of their own.
+        let (dated, undated): (Vec<&CustomerRecord>, Vec<&CustomerRecord>) =
+            rows.iter().partition(|c| c.created_at_given);
+        let statements = [
+            (dated, include_str!("../sql/postgres_upsert_customers.sql")),
+            (
+                undated,
+                include_str!("../sql/postgres_upsert_customers_undated.sql"),
+            ),
+        ];
+        for (rows, sql) in &statements {
+            for chunk in batches(rows, BATCH) {
+                let n = sqlx::query(*sql)
+                    .bind(chunk.iter().map(|c| c.id.as_str()).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|c| c.email.as_str()).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|c| c.name.as_str()).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|c| c.locale.as_str()).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|c| c.timezone.name()).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|c| c.subscribed).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|c| c.created_at).collect::<Vec<_>>())
+                    .bind(
+                        chunk
+                            .iter()
+                            .map(|c| serde_json::Value::Object(c.attributes.clone()).to_string())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(
+                        chunk
+                            .iter()
+                            .map(|c| c.target_override.map(|l| l.rank()))
+                            .collect::<Vec<_>>(),
+                    )
+                    .execute(&mut *self.tx)
+                    .await?
+                    .rows_affected();
+                counts += UpsertCounts::of(chunk.len(), n);
+            }
         }
         Ok(counts)
     }

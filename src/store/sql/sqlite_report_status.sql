@@ -6,7 +6,8 @@ SELECT d.campaign,
        SUM(d.status IN ('queued', 'sending')),
        SUM(d.status = 'sent'),
        SUM(d.status = 'failed'),
-       SUM(d.status = 'suppressed')
+       SUM(d.status = 'suppressed'),
+       SUM(d.status = 'cancelled')
 FROM deliveries d
 WHERE (?1 IS NULL OR d.campaign = ?1)
   AND (?2 IS NULL OR d.created_at >= ?2)

@@ -7,7 +7,8 @@ SELECT d.campaign,
        SUM(d.status IN ('queued', 'sending')),
        SUM(d.status = 'sent'),
        SUM(d.status = 'failed'),
-       SUM(d.status = 'suppressed')
+       SUM(d.status = 'suppressed'),
+       SUM(d.status = 'cancelled')
 FROM deliveries d
 WHERE (?1 IS NULL OR d.campaign = ?1)
 GROUP BY d.campaign

@@ -109,27 +109,38 @@ impl ImportTx for SqliteImport {
         _now: DateTime<Utc>,
     ) -> Result<UpsertCounts> {
         let mut counts = UpsertCounts::default();
-        for chunk in batches(rows, BATCH) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO customers (id, email, name, locale, timezone, subscribed, created_at, \
-                 attributes, target_override, touched_at) ",
-            );
-            q.push_values(chunk, |mut b, c| {
-                b.push_bind(c.id.as_str())
-                    .push_bind(c.email.as_str())
-                    .push_bind(&c.name)
-                    .push_bind(c.locale.as_str())
-                    .push_bind(c.timezone.name())
-                    .push_bind(c.subscribed)
-                    .push_bind(to_ms(c.created_at))
-                    .push_bind(serde_json::Value::Object(c.attributes.clone()).to_string())
-                    .push_bind(c.target_override.map(|l| l.rank()))
-                    .push_bind(to_ms(self.locked_at));
-            });
-            q.push(" ")
-                .push(include_str!("../sql/sqlite_upsert_customers.sql"));
-            let n = q.build().execute(&mut *self.tx).await?.rows_affected();
-            counts += UpsertCounts::of(chunk.len(), n);
+        // Rows without created_at keep a stored customer's: a statement of their own.
+        let (dated, undated): (Vec<&CustomerRecord>, Vec<&CustomerRecord>) =
+            rows.iter().partition(|c| c.created_at_given);
+        let statements = [
+            (dated, include_str!("../sql/sqlite_upsert_customers.sql")),
+            (
+                undated,
+                include_str!("../sql/sqlite_upsert_customers_undated.sql"),
+            ),
+        ];
+        for (rows, tail) in &statements {
+            for chunk in batches(rows, BATCH) {
+                let mut q = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO customers (id, email, name, locale, timezone, subscribed, created_at, \
+                     attributes, target_override, touched_at) ",
+                );
+                q.push_values(chunk, |mut b, c| {
+                    b.push_bind(c.id.as_str())
+                        .push_bind(c.email.as_str())
+                        .push_bind(&c.name)
+                        .push_bind(c.locale.as_str())
+                        .push_bind(c.timezone.name())
+                        .push_bind(c.subscribed)
+                        .push_bind(to_ms(c.created_at))
+                        .push_bind(serde_json::Value::Object(c.attributes.clone()).to_string())
+                        .push_bind(c.target_override.map(|l| l.rank()))
+                        .push_bind(to_ms(self.locked_at));
+                });
+                q.push(" ").push(tail);
+                let n = q.build().execute(&mut *self.tx).await?.rows_affected();
+                counts += UpsertCounts::of(chunk.len(), n);
+            }
         }
         Ok(counts)
     }
