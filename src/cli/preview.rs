@@ -18,7 +18,8 @@ pub enum PreviewFormat {
 }
 
 /// A delivery-shaped view of a customer for `campaign`, with the occurrence the campaign
-/// would use (their latest order or complaint).
+/// would use (their latest order, complaint or custom event of the kind; for a follow-up,
+/// what the last email it follows was about, else their latest order).
 async fn as_delivery(
     app: &App,
     engine: &Engine,
@@ -57,6 +58,26 @@ async fn as_delivery(
             // The template speaks about the complaint: without one it cannot render.
             None => return Err(no_complaint(app, campaign, customer_id).await),
         },
+        // The customer's latest event of that kind (`custom:NAME`).
+        Trigger::Event { kind, .. } => ctx
+            .custom_events
+            .iter()
+            .filter(|e| kind.custom_name() == Some(e.name.as_str()))
+            .max_by_key(|e| e.at)
+            .map(|e| format!("event:{}", e.id)),
+        // A follow-up speaks of what the email it follows was about.
+        Trigger::Sent { campaign, .. } => ctx
+            .deliveries
+            .iter()
+            .filter(|d| &d.campaign == campaign && d.status == "sent")
+            .max_by_key(|d| d.at)
+            .map(|d| format!("sent:{}", d.occurrence))
+            .or_else(|| {
+                ctx.orders
+                    .iter()
+                    .max_by_key(|o| o.1)
+                    .map(|o| format!("sent:order:{}", o.0))
+            }),
         _ => None,
     }
     .unwrap_or_else(|| "preview".into());

@@ -77,6 +77,8 @@ pub(super) enum Blocked<'a> {
     },
     /// `on = "sent"`: the campaign it follows was never sent to this customer.
     NotFollowing(&'a str),
+    /// `on = "lapse"`: the customer never ordered, so there is nothing to lapse from.
+    NeverOrdered,
 }
 
 /// An order or complaint named in a reason: `order o-17`.
@@ -88,7 +90,12 @@ pub(super) struct Event<'a> {
 
 impl fmt::Display for Event<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.kind, self.id)
+        // One-off events (the sign-up, a level change) have no id.
+        if self.id.is_empty() {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "{} {}", self.kind, self.id)
+        }
     }
 }
 
@@ -163,6 +170,7 @@ impl fmt::Display for Blocked<'_> {
                 std_span(after.std())
             ),
             Blocked::NotFollowing(campaign) => write!(f, "{campaign} was never sent"),
+            Blocked::NeverOrdered => write!(f, "no order yet: nothing to lapse from"),
         }
     }
 }

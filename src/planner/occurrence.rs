@@ -215,10 +215,7 @@ fn lapse<'a>(
     now: DateTime<Utc>,
 ) -> Result<Due<'a>, Blocked<'a>> {
     let Some(last) = input.facts.last_order_at else {
-        return Err(Blocked::NoEvent {
-            kind: "order",
-            max_age: after,
-        });
+        return Err(Blocked::NeverOrdered);
     };
     let ago = now - last;
     if ago < after.chrono() {
