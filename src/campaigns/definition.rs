@@ -115,7 +115,12 @@ pub enum Trigger {
         timing: EventTrigger,
     },
     /// No order for `after`; occurrence `lapse:{date of the last order}` (once per lapse).
-    Lapse { after: Duration },
+    /// With `max_age`, a lapse older than that is left alone: deploying the campaign does
+    /// not mail everyone who stopped ordering years ago.
+    Lapse {
+        after: Duration,
+        max_age: Option<Duration>,
+    },
     /// `delay` after a delivery of another campaign was sent; occurrence
     /// `sent:{that delivery's occurrence}`.
     Sent {

@@ -165,7 +165,7 @@ fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
     assert_eq!(gates(care), ["where"]);
 
     let lapsed = by_id("we-miss-you");
-    assert!(matches!(lapsed.trigger, Trigger::Lapse { after } if after == days(120)));
+    assert!(matches!(lapsed.trigger, Trigger::Lapse { after, .. } if after == days(120)));
     assert_eq!(gates(lapsed), ["segment valued"]);
 
     // What each customer of the sample got before these campaigns still wins where both are

@@ -34,7 +34,7 @@ pub(super) fn trigger(
         "order" | "complaint" | "signup" => &["delay", "max_age", "unless"],
         "event" => &["kind", "delay", "max_age", "unless"],
         "level_change" => &["direction", "delay", "max_age", "unless"],
-        "lapse" => &["after"],
+        "lapse" => &["after", "max_age"],
         "sent" => &["campaign", "delay", "max_age", "unless"],
         "schedule" => &["schedule", "window", "occurrence"],
         "eligible" => &[],
@@ -204,6 +204,7 @@ fn lapse(raw: &RawTrigger, span: Range<usize>, problems: &mut Vec<Problem>) -> O
     }
     Some(Trigger::Lapse {
         after: *after.get_ref(),
+        max_age: raw.max_age.as_ref().map(|m| *m.get_ref()),
     })
 }
 

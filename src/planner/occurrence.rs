@@ -132,7 +132,7 @@ pub(super) fn find<'a>(
         Trigger::LevelChange { direction, timing } => {
             level_change(input, *direction, &sent, timing, now)
         }
-        Trigger::Lapse { after } => lapse(input, &sent, *after, now),
+        Trigger::Lapse { after, max_age } => lapse(input, &sent, *after, *max_age, now),
         Trigger::Sent {
             campaign: followed,
             timing,
@@ -212,6 +212,7 @@ fn lapse<'a>(
     input: &PlanInput<'a>,
     sent: &Sent<'a>,
     after: Duration,
+    max_age: Option<Duration>,
     now: DateTime<Utc>,
 ) -> Result<Due<'a>, Blocked<'a>> {
     let Some(last) = input.facts.last_order_at else {
@@ -220,6 +221,17 @@ fn lapse<'a>(
     let ago = now - last;
     if ago < after.chrono() {
         return Err(Blocked::NotLapsed { ago, after });
+    }
+    // How long the customer has been lapsed, against `max_age`.
+    if let Some(max_age) = max_age.filter(|m| ago - after.chrono() > m.chrono()) {
+        return Err(Blocked::TooOld {
+            what: Event {
+                kind: "lapse",
+                id: "",
+            },
+            age: ago - after.chrono(),
+            max_age,
+        });
     }
     let due = Due::Lapse(last);
     let key = due.key();

@@ -274,6 +274,24 @@ fn a_customer_without_an_order_for_120_days_has_lapsed() {
 }
 
 #[test]
+fn a_lapse_older_than_max_age_is_left_alone() {
+    let c = campaign(
+        "we-miss-you",
+        EVERY_LEVEL,
+        "on = \"lapse\"\nafter = \"120d\"\nmax_age = \"60d\"",
+    );
+    let d = who()
+        .order("o-1", days_ago(400))
+        .plan(std::slice::from_ref(&c));
+    assert!(
+        d.not_picked["we-miss-you"].starts_with("too old: lapse is"),
+        "{d:?}"
+    );
+    let d = who().order("o-1", days_ago(150)).plan(&[c]);
+    assert_eq!(picked(&d).map(|p| p.0), Some("we-miss-you"));
+}
+
+#[test]
 fn a_recent_order_is_no_lapse_and_a_lapse_is_mailed_once() {
     let d = who().order("o-1", days_ago(30)).plan(&[lapse()]);
     assert!(
