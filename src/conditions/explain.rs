@@ -23,7 +23,20 @@ pub(super) struct Explainer {
 struct Conjunct {
     part: Part,
     paths: Vec<Part>,
+    /// It reads nothing a lookup brings (attributes, opens, survey, order lines).
+    without_lookup: bool,
 }
+
+/// Words in a part's text that may mean it reads what a lookup brings. Erring towards
+/// "may" only costs a lookup, never a wrong answer.
+const LOOKUP_WORDS: [&str; 6] = [
+    "attributes",
+    "days_since_open",
+    "survey",
+    "items",
+    "skus",
+    "categories",
+];
 
 /// A sub-expression and its source text.
 struct Part {
@@ -41,15 +54,27 @@ impl Explainer {
                 text,
                 expr: e.clone(),
             };
+            let without_lookup = !LOOKUP_WORDS.iter().any(|w| part.text.contains(w));
             Conjunct {
                 part,
                 paths: paths(source, info, e),
+                without_lookup,
             }
         };
         Explainer {
             conjuncts: conjuncts.into_iter().map(part).collect(),
             paths: paths(source, info, expr),
         }
+    }
+
+    /// Whether a top-level `&&` part that reads nothing a lookup brings is already false for
+    /// this customer: then the whole is false, and the lookup can be spared.
+    pub(super) fn false_without_lookup(&self, ctx: &ConditionContext) -> bool {
+        let roots = Roots(ctx);
+        let cel = roots.context();
+        self.conjuncts.iter().any(|c| {
+            c.without_lookup && matches!(Value::resolve(&c.part.expr, &cel), Ok(Value::Bool(false)))
+        })
     }
 
     /// Each field path the expression reads, with its value for this customer (`null`, or
@@ -83,7 +108,7 @@ impl Explainer {
             .map(|c| (c, Value::resolve(&c.part.expr, &cel)))
             .collect();
         // A false part decides, whatever the others give (`null > 1 && false` is false).
-        if let Some((Conjunct { part, paths }, _)) = outcomes
+        if let Some((Conjunct { part, paths, .. }, _)) = outcomes
             .iter()
             .find(|(_, r)| matches!(r, Ok(Value::Bool(false))))
         {
@@ -92,7 +117,7 @@ impl Explainer {
                 v => format!("{} is false ({v})", part.text),
             };
         }
-        if let Some((Conjunct { part, paths }, Err(err))) =
+        if let Some((Conjunct { part, paths, .. }, Err(err))) =
             outcomes.iter().find(|(_, r)| r.is_err())
         {
             return format!(

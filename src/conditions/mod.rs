@@ -145,6 +145,13 @@ impl Condition {
     /// The fields the expression reads, each with its value for this customer as `explain`
     /// writes it: `[("orders.count", "1"), ("customer.language", "\"fa\"")]` — what decided,
     /// for a sample of `segment show`.
+    /// Whether the customer fails before anything a lookup brings is read: a top-level `&&`
+    /// part reading only the facts is false (`customer.language == "fa" && occurrence.skus…`
+    /// for an English customer). The planner then spares the lookup.
+    pub fn false_without_lookup(&self, ctx: &ConditionContext) -> bool {
+        self.inner.explainer.false_without_lookup(ctx)
+    }
+
     pub fn values(&self, ctx: &ConditionContext) -> Vec<(String, String)> {
         self.inner.explainer.values(ctx)
     }

@@ -123,3 +123,48 @@ fn explain_names_the_condition_and_the_value_it_saw() {
         "{why}"
     );
 }
+
+#[test]
+fn a_part_that_fails_on_the_facts_spares_the_lookup() {
+    let c = with_where(
+        "grinder-care-fa",
+        "customer.language == \"fa\" && occurrence.skus.exists(s, s.startsWith(\"GRINDER\"))",
+    );
+    let mut w = who().order("o-1", days_ago(8));
+    w.extras = None;
+    let a = Assessment {
+        current: w.current,
+        target: w.target,
+        reasons: vec![],
+    };
+    let input = PlanInput {
+        customer_id: "c-1",
+        locale: "en",
+        facts: &w.facts,
+        assessment: &a,
+        timezone: chrono_tz::UTC,
+        suppressed: None,
+        recent_orders: &w.orders,
+        recent_complaints: &[],
+        deliveries: &[],
+        recent_events: &[],
+        extras: None,
+    };
+    let cfg = PlannerConfig::default();
+    let cs = std::slice::from_ref(&c);
+    assert_eq!(
+        needs_lookup(&input, cs, &cfg, now()),
+        None,
+        "English: no lookup"
+    );
+    let d = plan(&input, cs, &cfg, now());
+    assert!(
+        d.not_picked["grinder-care-fa"].starts_with("where: customer.language"),
+        "{d:?}"
+    );
+    let fa = PlanInput {
+        locale: "fa",
+        ..input
+    };
+    assert!(needs_lookup(&fa, cs, &cfg, now()).is_some_and(|n| n.items));
+}

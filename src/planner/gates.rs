@@ -75,10 +75,26 @@ pub(super) fn check<'a>(
     if campaign.gates.is_empty() {
         return Ok(());
     }
+    let ctx = with_occurrence(condition_context(input, now), input, due);
     if input.extras.is_none() && campaign.gates.iter().any(|g| g.condition.needs().any()) {
+        // A part that reads only the facts may already fail: no lookup needed to say no.
+        if let Some(gate) = campaign
+            .gates
+            .iter()
+            .find(|g| g.condition.false_without_lookup(&ctx))
+        {
+            let detail = if words {
+                gate.condition.explain(&ctx).detail
+            } else {
+                String::new()
+            };
+            return Err(Blocked::Condition {
+                label: &gate.label,
+                detail,
+            });
+        }
         return Err(Blocked::NeedsLookup);
     }
-    let ctx = with_occurrence(condition_context(input, now), input, due);
     for gate in &campaign.gates {
         if words {
             let verdict = gate.condition.explain(&ctx);
@@ -112,7 +128,19 @@ pub fn needs_lookup(
             .gates
             .iter()
             .fold(Needs::default(), |n, g| n.union(g.condition.needs()));
-        if wanted.any() && rules::check_ungated(input, c, cfg, now).is_ok() {
+        if !wanted.any() {
+            continue;
+        }
+        let Ok(due) = rules::check_ungated(input, c, cfg, now) else {
+            continue;
+        };
+        // Spared when a part reading only the facts already fails.
+        let ctx = with_occurrence(condition_context(input, now), input, &due);
+        if !c
+            .gates
+            .iter()
+            .any(|g| g.condition.false_without_lookup(&ctx))
+        {
             needs = needs.union(wanted);
         }
     }
