@@ -29,11 +29,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
         .plan_contexts(&ContextRequest::one(&row.customer_id, now - far))
         .await?;
     let parts: PlanParts = ctx.into_values().next().unwrap_or_default().into();
-    if row.stored_current != Some(a.current) {
-        // The next cycle records this change: the level-change trigger sees it now.
-        row.facts.previous_level = row.stored_current.or(row.facts.previous_level);
-        row.facts.level_since = Some(now);
-    }
+    cycle::see_level_change(&mut row, a.current, now);
     // One customer: look up everything any condition could read.
     let every = crate::conditions::Needs {
         attributes: true,

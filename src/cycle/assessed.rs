@@ -3,7 +3,7 @@
 //! complaints, deliveries) is looked up before planning.
 
 use super::basis::Basis;
-use super::plan_parts::{suppression_of, timezone_of};
+use super::plan_parts::{see_level_change, suppression_of, timezone_of};
 use crate::levels::{self, Assessment};
 use crate::planner::{self, Suppression};
 use crate::store::{ContextRequest, FactsRow, LevelChange};
@@ -50,11 +50,7 @@ impl Basis<'_> {
         for mut row in rows {
             let mut a =
                 levels::assess_levels(&row.facts, levels_cfg, strategy, self.tiers, self.now);
-            if row.stored_current != Some(a.current) {
-                // The level changes now: what the level-change trigger and conditions see.
-                row.facts.previous_level = row.stored_current.or(row.facts.previous_level);
-                row.facts.level_since = Some(self.now);
-            }
+            see_level_change(&mut row, a.current, self.now);
             let facts = &row.facts;
             if row.stored_current != Some(a.current) || a.target != row.stored_target {
                 // Only changes need their reasons spelled out.

@@ -14,7 +14,7 @@ pub mod segment;
 mod tiers_state;
 
 pub use basis::{message_id_domain, windows};
-pub use plan_parts::{PlanParts, suppression_of, timezone_of};
+pub use plan_parts::{PlanParts, see_level_change, suppression_of, timezone_of};
 pub use report::{CyclePhases, CycleReport, PlannedEmail};
 
 use crate::campaigns::Campaign;

@@ -1,8 +1,9 @@
 //! The planner's view of one customer: the store's rows turned into the planner's types.
 
-use crate::domain::Timezone;
+use crate::domain::{Level, Timezone};
 use crate::planner::{ComplaintRef, EventRef, OrderRef, PastDelivery, Suppression};
-use crate::store::{DeliveryRef, PlanContext};
+use crate::store::{DeliveryRef, FactsRow, PlanContext};
+use chrono::{DateTime, Utc};
 
 /// The planner's view of one customer's context.
 #[derive(Debug, Default)]
@@ -61,6 +62,16 @@ fn past_delivery(d: DeliveryRef) -> PastDelivery {
         occurrence: d.occurrence,
         at: d.at,
         service: d.service,
+    }
+}
+
+/// When the assessment moves the customer's current level, the level-change trigger and the
+/// conditions see the move now (the cycle writes it at `now`): the stored level becomes the
+/// previous one.
+pub fn see_level_change(row: &mut FactsRow, current: Level, now: DateTime<Utc>) {
+    if row.stored_current != Some(current) {
+        row.facts.previous_level = row.stored_current.or(row.facts.previous_level);
+        row.facts.level_since = Some(now);
     }
 }
 

@@ -3,7 +3,7 @@
 //! (without an occurrence). Writes nothing.
 
 use super::basis::windows;
-use super::plan_parts::{PlanParts, suppression_of, timezone_of};
+use super::plan_parts::{PlanParts, see_level_change, suppression_of, timezone_of};
 use super::{CHUNK, tiers_state};
 use crate::conditions::Condition;
 use crate::config::Config;
@@ -111,10 +111,7 @@ fn evaluate(
         out.customers += 1;
         let x = extras.remove(&row.customer_id);
         let a = levels::assess_levels(&row.facts, &cfg.levels, &cfg.strategy, tiers, now);
-        if row.stored_current != Some(a.current) {
-            row.facts.previous_level = row.stored_current.or(row.facts.previous_level);
-            row.facts.level_since = Some(now);
-        }
+        see_level_change(&mut row, a.current, now);
         let parts = PlanParts::from(PlanContext {
             deliveries: row.deliveries.take().unwrap_or_default(),
             ..PlanContext::default()

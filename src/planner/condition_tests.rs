@@ -73,41 +73,12 @@ fn a_condition_needing_a_lookup_is_reported_until_looked_up() {
     let c = with_where("friends", "customer.attributes.source == \"friend\"");
     let mut w = who().order("o-1", days_ago(8));
     w.extras = None;
-    let a = Assessment {
-        current: w.current,
-        target: w.target,
-        reasons: vec![],
-    };
-    let input = PlanInput {
-        customer_id: "c-1",
-        locale: "en",
-        facts: &w.facts,
-        assessment: &a,
-        timezone: chrono_tz::UTC,
-        suppressed: None,
-        recent_orders: &w.orders,
-        recent_complaints: &[],
-        deliveries: &[],
-        recent_events: &[],
-        extras: None,
-    };
-    let needs = needs_lookup(
-        &input,
-        std::slice::from_ref(&c),
-        &PlannerConfig::default(),
-        now(),
-    );
-    assert!(needs.is_some_and(|n| n.attributes));
+    let cs = std::slice::from_ref(&c);
+    assert!(w.needs(cs).is_some_and(|n| n.attributes));
     // Not due yet: nothing to look up.
-    let early = [OrderRef {
-        id: "o-2".into(),
-        occurred_at: days_ago(1),
-    }];
-    let input = PlanInput {
-        recent_orders: &early,
-        ..input
-    };
-    assert!(needs_lookup(&input, &[c], &PlannerConfig::default(), now()).is_none());
+    let mut early = who().order("o-2", days_ago(1));
+    early.extras = None;
+    assert!(early.needs(cs).is_none());
 }
 
 #[test]
@@ -132,39 +103,13 @@ fn a_part_that_fails_on_the_facts_spares_the_lookup() {
     );
     let mut w = who().order("o-1", days_ago(8));
     w.extras = None;
-    let a = Assessment {
-        current: w.current,
-        target: w.target,
-        reasons: vec![],
-    };
-    let input = PlanInput {
-        customer_id: "c-1",
-        locale: "en",
-        facts: &w.facts,
-        assessment: &a,
-        timezone: chrono_tz::UTC,
-        suppressed: None,
-        recent_orders: &w.orders,
-        recent_complaints: &[],
-        deliveries: &[],
-        recent_events: &[],
-        extras: None,
-    };
-    let cfg = PlannerConfig::default();
     let cs = std::slice::from_ref(&c);
-    assert_eq!(
-        needs_lookup(&input, cs, &cfg, now()),
-        None,
-        "English: no lookup"
-    );
-    let d = plan(&input, cs, &cfg, now());
+    assert_eq!(w.needs(cs), None, "English: no lookup");
+    let d = w.plan(cs);
     assert!(
         d.not_picked["grinder-care-fa"].starts_with("where: customer.language"),
         "{d:?}"
     );
-    let fa = PlanInput {
-        locale: "fa",
-        ..input
-    };
-    assert!(needs_lookup(&fa, cs, &cfg, now()).is_some_and(|n| n.items));
+    w.locale = "fa";
+    assert!(w.needs(cs).is_some_and(|n| n.items));
 }

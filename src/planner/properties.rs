@@ -197,25 +197,35 @@ fn customer() -> impl Strategy<Value = Customer> {
         )
 }
 
+impl Customer {
+    fn assessment(&self) -> Assessment {
+        Assessment {
+            current: self.current,
+            target: self.target,
+            reasons: vec![],
+        }
+    }
+
+    fn input<'a>(&'a self, assessment: &'a Assessment, locale: &'a str) -> PlanInput<'a> {
+        PlanInput {
+            customer_id: "c-1",
+            locale,
+            facts: &self.facts,
+            assessment,
+            timezone: self.timezone,
+            suppressed: self.suppressed,
+            recent_orders: &self.orders,
+            recent_complaints: &self.complaints,
+            deliveries: &self.deliveries,
+            recent_events: &[],
+            extras: None,
+        }
+    }
+}
+
 fn decide(c: &Customer) -> (Decision, Option<Planned>) {
-    let assessment = Assessment {
-        current: c.current,
-        target: c.target,
-        reasons: vec![],
-    };
-    let input = PlanInput {
-        customer_id: "c-1",
-        locale: "en",
-        facts: &c.facts,
-        assessment: &assessment,
-        timezone: c.timezone,
-        suppressed: c.suppressed,
-        recent_orders: &c.orders,
-        recent_complaints: &c.complaints,
-        deliveries: &c.deliveries,
-        recent_events: &[],
-        extras: None,
-    };
+    let assessment = c.assessment();
+    let input = c.input(&assessment, "en");
     (
         plan(&input, shipped(), &c.cfg, c.now),
         pick(&input, shipped(), &c.cfg, c.now),
@@ -239,20 +249,16 @@ proptest! {
     #[test]
     fn history_never_enables_what_is_not_due_without_it(c in customer()) {
         let (d, _) = decide(&c);
-        let assessment = Assessment { current: c.current, target: c.target, reasons: vec![] };
+        let assessment = c.assessment();
         let bare = due_without_history(&c.facts, &assessment, c.timezone, shipped(), &c.cfg, c.now);
+        let extras = crate::domain::ConditionExtras::default();
         let empty = PlanInput {
-            customer_id: "c-1",
-            locale: "en",
-            facts: &c.facts,
-            assessment: &assessment,
-            timezone: c.timezone,
             suppressed: None,
             recent_orders: &[],
             recent_complaints: &[],
             deliveries: &[],
-            recent_events: &[],
-            extras: Some(&crate::domain::ConditionExtras::default()),
+            extras: Some(&extras),
+            ..c.input(&assessment, "en")
         };
         // Conditions aside: the same campaigns without their segment and `where`.
         let ungated: Vec<Campaign> = shipped()
@@ -322,20 +328,8 @@ proptest! {
             .collect();
         let mut c = c;
         c.facts.orders_in_window = orders;
-        let assessment = Assessment { current: c.current, target: c.target, reasons: vec![] };
-        let input = PlanInput {
-            customer_id: "c-1",
-            locale,
-            facts: &c.facts,
-            assessment: &assessment,
-            timezone: c.timezone,
-            suppressed: c.suppressed,
-            recent_orders: &c.orders,
-            recent_complaints: &c.complaints,
-            deliveries: &c.deliveries,
-            recent_events: &[],
-            extras: None,
-        };
+        let assessment = c.assessment();
+        let input = c.input(&assessment, locale);
         let holds = orders >= min && locale.starts_with("fa");
         let with = pick(&input, &gated, &c.cfg, c.now);
         if holds {

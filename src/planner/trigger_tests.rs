@@ -95,17 +95,20 @@ impl Who {
         self
     }
 
-    fn plan(&self, campaigns: &[Campaign]) -> Decision {
-        let a = Assessment {
+    fn assessment(&self) -> Assessment {
+        Assessment {
             current: self.current,
             target: self.target,
             reasons: vec![],
-        };
-        let input = PlanInput {
+        }
+    }
+
+    fn input<'a>(&'a self, a: &'a Assessment) -> PlanInput<'a> {
+        PlanInput {
             customer_id: "c-1",
             locale: self.locale,
             facts: &self.facts,
-            assessment: &a,
+            assessment: a,
             timezone: chrono_tz::UTC,
             suppressed: self.suppressed,
             recent_orders: &self.orders,
@@ -113,7 +116,12 @@ impl Who {
             deliveries: &self.deliveries,
             recent_events: &self.events,
             extras: self.extras.as_ref(),
-        };
+        }
+    }
+
+    fn plan(&self, campaigns: &[Campaign]) -> Decision {
+        let a = self.assessment();
+        let input = self.input(&a);
         let cfg = PlannerConfig::default();
         let decision = plan(&input, campaigns, &cfg, now());
         assert_eq!(
@@ -122,6 +130,12 @@ impl Who {
             "plan and pick agree"
         );
         decision
+    }
+
+    /// What the cycle would look up for this customer before planning `campaigns`.
+    fn needs(&self, campaigns: &[Campaign]) -> Option<crate::conditions::Needs> {
+        let a = self.assessment();
+        needs_lookup(&self.input(&a), campaigns, &PlannerConfig::default(), now())
     }
 }
 
