@@ -243,3 +243,38 @@ fn preview_of_a_complaint_follow_up_for_a_customer_without_one_names_customers_w
     let out = rapport(dir.path(), &args, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn preview_of_a_custom_event_or_follow_up_campaign_renders_what_it_is_about() {
+    let dir = project();
+    assert!(rapport(dir.path(), &["demo"], &[]).status.success());
+    // cust-0209 abandoned a cart (a custom event whose data lists the lines).
+    let args = [
+        "preview",
+        "abandoned-cart",
+        "--customer",
+        "cust-0209",
+        "--format",
+        "text",
+    ];
+    let out = rapport(dir.path(), &args, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cart = text(&out.stdout);
+    assert!(cart.contains("Cast-iron teapot"), "{cart}");
+    // The survey reminder speaks of the order the survey was (or would be) about.
+    let args = [
+        "preview",
+        "survey-reminder",
+        "--customer",
+        "cust-0217",
+        "--format",
+        "text",
+    ];
+    let out = rapport(dir.path(), &args, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("ord-10406"),
+        "{}",
+        text(&out.stdout)
+    );
+}
