@@ -209,6 +209,8 @@ async fn seed(store: &dyn Store) -> anyhow::Result<uuid::Uuid> {
                 send_at: sent,
                 message_id: format!("<{id}@bench.example>"),
                 unless_since: None,
+                variant: None,
+                held_out: false,
             }],
             sent,
         )
@@ -372,6 +374,8 @@ async fn seed_more(store: &dyn Store) -> anyhow::Result<uuid::Uuid> {
                 send_at: sent,
                 message_id: format!("<{id}@bench.example>"),
                 unless_since: None,
+                variant: None,
+                held_out: false,
             }],
             sent,
         )

@@ -411,6 +411,8 @@ async fn queue(
             send_at: now,
             message_id: format!("<{id}@shop.example>"),
             unless_since: None,
+            variant: None,
+            held_out: false,
         });
         if rows.len() == 5_000 || i + 1 == n {
             store.apply_cycle(&[], &rows, now).await?;

@@ -495,6 +495,8 @@ async fn seed(store: &dyn Store, n: usize) -> anyhow::Result<Vec<Sent>> {
             send_at: sent_at,
             message_id: message_id.clone(),
             unless_since: None,
+            variant: None,
+            held_out: false,
         });
         sent.push(Sent {
             id,

@@ -281,6 +281,8 @@ async fn queue(store: &dyn Store, n: usize, now: DateTime<Utc>) -> anyhow::Resul
             send_at: now,
             message_id,
             unless_since: None,
+            variant: None,
+            held_out: false,
         });
         if rows.len() == 5_000 || i + 1 == n {
             store.apply_cycle(&[], &rows, now).await?;

@@ -79,6 +79,8 @@ async fn shop(s: &dyn Store) {
                     send_at: now() - TimeDelta::days(5),
                     message_id: format!("<{id}@shop.example>"),
                     unless_since: None,
+                    variant: None,
+                    held_out: false,
                 }
             })
             .collect();

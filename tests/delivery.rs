@@ -151,6 +151,8 @@ async fn hard_bounce_is_failed_at_once_and_suppresses_the_address() {
             send_at: now,
             message_id: "<after-bounce@shop.example>".into(),
             unless_since: None,
+            variant: None,
+            held_out: false,
         };
         db.store
             .apply_cycle(&[], &[later], now)

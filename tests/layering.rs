@@ -25,6 +25,8 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     // Pure decisions and parsers.
     &["levels", "providers", "render"],
+    // Statistics of experiments and the draw of their arms (wording from levels).
+    &["experiments"],
     &["campaigns", "notify", "report"],
     &["planner", "ingest", "dashboard"],
     // Files into records, through ingest.

@@ -178,6 +178,8 @@ async fn level_changed_is_queued_with_the_level_write_and_not_without_it() {
             send_at: now(),
             message_id: format!("<{id}@shop.example>"),
             unless_since: None,
+            variant: None,
+            held_out: false,
         };
         assert!(
             s.apply_cycle_notifying(

@@ -77,6 +77,8 @@ async fn queue(s: &dyn Store, campaign: &str, who: &[&str], at: DateTime<Utc>) -
                 send_at: at,
                 message_id: format!("<{id}@shop.example>"),
                 unless_since: None,
+                variant: None,
+                held_out: false,
             }
         })
         .collect();

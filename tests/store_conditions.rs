@@ -831,6 +831,8 @@ fn delivery(customer: &str, occurrence: &str, unless_since: Option<DateTime<Utc>
         send_at: ago(1),
         message_id: format!("<{id}@shop.example>"),
         unless_since,
+        variant: None,
+        held_out: false,
     }
 }
 

@@ -143,6 +143,8 @@ async fn run_case(shop: &Shop, case: u32, ops: &[Op]) -> Result<(), TestCaseErro
                     send_at: now,
                     message_id: format!("<{id}@shop.example>"),
                     unless_since: Some(since),
+                    variant: None,
+                    held_out: false,
                 };
                 shop.db.store.apply_cycle(&[], &[d], now).await.unwrap();
                 queued.push(Queued {

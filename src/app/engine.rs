@@ -27,7 +27,10 @@ impl Engine {
         crate::notify::validate(&config.notify)
             .map_err(|e| Failure::User(anyhow::anyhow!("[[notify]]: {e}")))?;
         let campaigns = load_campaigns(config)?;
-        let specs: Vec<TemplateSpec> = campaigns.iter().map(Campaign::template_spec).collect();
+        let specs: Vec<TemplateSpec> = campaigns
+            .iter()
+            .flat_map(Campaign::template_specs)
+            .collect();
         let signer = Signer::new(config.security.secret.expose_secret().as_bytes());
         let tracking = Tracking::new(&config.http.public_url, signer);
         let renderer = Renderer::load(&config.paths.templates, &specs, &config.shop, tracking)
@@ -68,6 +71,22 @@ pub fn load_campaigns(config: &Config) -> Result<Vec<Campaign>, Failure> {
     load_campaigns_and_segments(config).map(|(campaigns, _)| campaigns)
 }
 
+/// The configuration's global hold-out on every marketing campaign (service emails still go
+/// to its customers).
+fn with_global_holdout(mut campaigns: Vec<Campaign>, config: &Config) -> Vec<Campaign> {
+    let share = config.experiments.global_holdout.0;
+    if share > 0.0 {
+        let global = campaigns::GlobalHoldout {
+            share,
+            salt: config.experiments.global_salt.clone(),
+        };
+        for c in campaigns.iter_mut().filter(|c| !c.is_service()) {
+            c.experiment.global = Some(global.clone());
+        }
+    }
+    campaigns
+}
+
 /// The campaigns and the segments, for `rapport segment` and `check`.
 pub fn load_campaigns_and_segments(
     config: &Config,
@@ -75,8 +94,10 @@ pub fn load_campaigns_and_segments(
     let templates = config.paths.templates.clone();
     let exists = move |t: &str| templates.join("en").join(format!("{t}.html.hbs")).is_file();
     let paths = &config.paths;
-    campaigns::load_all(&paths.campaigns, &paths.segments, &exists).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        Failure::User(anyhow::anyhow!("invalid campaigns:\n{}", lines.join("\n")))
-    })
+    campaigns::load_all(&paths.campaigns, &paths.segments, &exists)
+        .map(|(campaigns, segments)| (with_global_holdout(campaigns, config), segments))
+        .map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            Failure::User(anyhow::anyhow!("invalid campaigns:\n{}", lines.join("\n")))
+        })
 }

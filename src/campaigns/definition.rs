@@ -1,4 +1,5 @@
 use super::ScheduleTrigger;
+use super::experiment::Experiment;
 use crate::conditions::Condition;
 use crate::config::Duration;
 use crate::domain::{EventKind, Level};
@@ -35,6 +36,8 @@ pub struct Campaign {
     /// Overrides `mail.from` / `mail.reply_to`.
     pub from: Option<String>,
     pub reply_to: Option<String>,
+    /// Variants and hold-out (`[[variant]]`, `holdout`, `[experiment]`).
+    pub experiment: Experiment,
 }
 
 impl Campaign {
@@ -55,6 +58,30 @@ impl Campaign {
             .unwrap_or_default()
     }
 
+    /// What the renderer loads for this campaign and each of its variants (keyed by
+    /// [`render_key`]): a variant's template and subjects replace the campaign's, locale by
+    /// locale.
+    pub fn template_specs(&self) -> Vec<TemplateSpec> {
+        let mut specs = vec![self.template_spec()];
+        for v in &self.experiment.variants {
+            let mut spec = self.template_spec();
+            spec.campaign = render_key(&self.id, Some(&v.id));
+            if let Some(t) = &v.template {
+                spec.template = t.clone();
+            }
+            for (tag, subject) in &v.subjects {
+                spec.subjects.insert(tag.clone(), subject.clone());
+                if let Some(&(line, column)) = v.subject_positions.get(tag) {
+                    let file = self.file.clone();
+                    let source = SubjectSource { file, line, column };
+                    spec.subject_sources.insert(tag.clone(), source);
+                }
+            }
+            specs.push(spec);
+        }
+        specs
+    }
+
     /// What the renderer loads for this campaign: its template, its subjects, and where each
     /// subject is written in the campaign file (so an error in a subject points there).
     pub fn template_spec(&self) -> TemplateSpec {
@@ -72,6 +99,21 @@ impl Campaign {
                 .collect(),
         }
     }
+}
+
+/// The renderer's key for a campaign's variant: `loyalty-offer#B` (the campaign id alone
+/// without a variant). `#` cannot be in a campaign id (a file stem of letters, digits, `-`
+/// and `_`) nor in a variant id.
+pub fn render_key(campaign: &str, variant: Option<&str>) -> String {
+    match variant {
+        Some(v) => format!("{campaign}#{v}"),
+        None => campaign.to_string(),
+    }
+}
+
+/// The campaign id of a renderer key.
+pub fn campaign_of_key(key: &str) -> &str {
+    key.split('#').next().unwrap_or(key)
 }
 
 /// Who a campaign is for.

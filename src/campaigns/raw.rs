@@ -19,6 +19,33 @@ pub(super) struct RawCampaign {
     pub trigger: Spanned<RawTrigger>,
     pub from: Option<Spanned<String>>,
     pub reply_to: Option<Spanned<String>>,
+    /// Share of eligible customers planned but never sent, to measure the campaign against
+    /// not sending it.
+    pub holdout: Option<Spanned<f64>>,
+    pub experiment: Option<Spanned<RawExperiment>>,
+    #[serde(default)]
+    pub variant: Vec<Spanned<RawVariant>>,
+}
+
+/// `[experiment]`: how the arms are drawn and whether a winner is picked automatically.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExperiment {
+    pub salt: Option<Spanned<String>>,
+    pub auto_winner: Option<Spanned<bool>>,
+    pub decide_after: Option<Spanned<i64>>,
+    pub metric: Option<Spanned<String>>,
+    pub confidence: Option<Spanned<f64>>,
+}
+
+/// One `[[variant]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawVariant {
+    pub id: Spanned<String>,
+    pub weight: Option<Spanned<i64>>,
+    pub subject: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
+    pub template: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

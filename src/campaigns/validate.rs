@@ -35,6 +35,8 @@ pub(super) fn campaign(
     let gates = gates(raw.audience.get_ref(), text, segments, &mut problems);
     let trigger = trigger::trigger(raw.trigger.get_ref(), raw.trigger.span(), &mut problems);
     let unless = trigger::unless(raw.trigger.get_ref(), &mut problems);
+    let experiment =
+        super::validate_experiment::experiment(id, &raw, text, template_exists, &mut problems);
     let from = raw.from.as_ref().map(|f| address(f, "from", &mut problems));
     let reply_to = raw
         .reply_to
@@ -59,12 +61,13 @@ pub(super) fn campaign(
             unless,
             from,
             reply_to,
+            experiment,
         }),
         _ => Err(problems),
     }
 }
 
-fn check_template(
+pub(super) fn check_template(
     template: &Spanned<String>,
     exists: &dyn Fn(&str) -> bool,
     problems: &mut Vec<Problem>,
@@ -88,8 +91,24 @@ fn check_template(
 }
 
 /// The subjects by locale tag, and the byte offset in `text` where each one's characters
-/// start (after the opening quote).
+/// start (after the opening quote); `en` is required.
 fn subjects(
+    raw: &Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
+    text: &str,
+    problems: &mut Vec<Problem>,
+) -> (BTreeMap<String, String>, BTreeMap<String, usize>) {
+    let (out, starts) = locale_subjects(raw, text, problems);
+    if !out.contains_key("en") {
+        problems.push((
+            raw.span(),
+            "no `en` subject: every campaign needs an English subject (the fallback for any locale)".into(),
+        ));
+    }
+    (out, starts)
+}
+
+/// [`subjects`] without the `en` rule: a variant replaces some locales' subjects only.
+pub(super) fn locale_subjects(
     raw: &Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
     text: &str,
     problems: &mut Vec<Problem>,
@@ -118,12 +137,6 @@ fn subjects(
         }
         starts.insert(tag.clone(), start);
         out.insert(tag, subject.get_ref().clone());
-    }
-    if !out.contains_key("en") {
-        problems.push((
-            raw.span(),
-            "no `en` subject: every campaign needs an English subject (the fallback for any locale)".into(),
-        ));
     }
     (out, starts)
 }

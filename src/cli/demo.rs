@@ -121,6 +121,7 @@ pub async fn run(mut config: Config) -> CmdResult {
 fn due_later(planned: &[PlannedEmail], now: DateTime<Utc>) -> Option<String> {
     let later: Vec<DateTime<Utc>> = planned
         .iter()
+        .filter(|p| !p.held_out)
         .map(|p| p.send_at)
         .filter(|t| *t > now)
         .collect();
@@ -249,6 +250,8 @@ mod tests {
             target_level: Level::Reactive,
             send_at: send_at.parse().unwrap(),
             occurrence: "order:1".into(),
+            variant: None,
+            held_out: false,
         }
     }
 

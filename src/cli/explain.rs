@@ -60,6 +60,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
     };
     let decision = planner::plan(&input, &campaigns, &cfg.planner, now);
     let history = app.store.level_history(customer_id).await?;
+    let arms = arms(&campaigns, &row.customer_id);
     match format {
         Format::Json => {
             let v = serde_json::json!({
@@ -70,6 +71,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
                 "history": history.iter().map(|h| serde_json::json!({"from": h.from, "to": h.to, "at": h.at})).collect::<Vec<_>>(),
                 "next": decision.pick.as_ref().map(|p| serde_json::json!({"campaign": p.campaign, "send_at": p.send_at, "occurrence": p.occurrence})),
                 "not_picked": decision.not_picked,
+                "experiments": arms.iter().map(|(c, arm)| (c.clone(), serde_json::json!(arm))).collect::<serde_json::Map<_, _>>(),
             });
             println!("{v}");
         }
@@ -104,7 +106,45 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
             for (c, why) in &decision.not_picked {
                 println!("  {c}: {why}");
             }
+            if !arms.is_empty() {
+                println!("\nexperiments:");
+                for (c, arm) in &arms {
+                    println!("  {c}: {arm}");
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// The arm of each campaign's experiment this customer is in, in words.
+fn arms(campaigns: &[crate::campaigns::Campaign], customer: &str) -> Vec<(String, String)> {
+    use crate::campaigns::Arm;
+    use crate::experiments::percent;
+    let mut out = Vec::new();
+    for c in campaigns {
+        let e = &c.experiment;
+        if e.global.as_ref().is_some_and(|g| g.holds(customer)) {
+            let share = e.global.as_ref().map_or(0.0, |g| g.share);
+            out.push((
+                c.id.clone(),
+                format!("global hold-out ({} %): no marketing", percent(share)),
+            ));
+            continue;
+        }
+        let words = match e.arm(&c.id, customer) {
+            Arm::Plain => continue,
+            Arm::HeldOut => format!("hold-out ({} %): planned, never sent", percent(e.holdout)),
+            Arm::Variant(v) if e.winner.is_some() => {
+                format!("variant {} (the auto-winner's choice)", v.id)
+            }
+            Arm::Variant(v) => format!(
+                "variant {} ({} % of those not held out)",
+                v.id,
+                percent(e.share(v))
+            ),
+        };
+        out.push((c.id.clone(), words));
+    }
+    out
 }

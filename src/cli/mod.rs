@@ -80,6 +80,9 @@ pub enum Command {
         campaign: String,
         #[arg(long)]
         customer: String,
+        /// Render this `[[variant]]` instead of the customer's own.
+        #[arg(long)]
+        variant: Option<String>,
         #[arg(long, value_enum, default_value_t = preview::PreviewFormat::Html)]
         format: preview::PreviewFormat,
     },
@@ -237,10 +240,11 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Preview {
             campaign,
             customer,
+            variant,
             format,
         } => {
             let app = App::open(config).await?;
-            preview::preview(&app, &campaign, &customer, format).await
+            preview::preview(&app, &campaign, &customer, variant.as_deref(), format).await
         }
         Command::SendTest {
             campaign,

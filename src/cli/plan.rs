@@ -31,8 +31,13 @@ pub async fn run(
         }
         Format::Table => {
             for p in &report.planned {
+                let arm = match (&p.variant, p.held_out) {
+                    (_, true) => "  (held out)".to_string(),
+                    (Some(v), false) => format!("  (variant {v})"),
+                    (None, false) => String::new(),
+                };
                 println!(
-                    "{:<14} {:<24} {:>11} → {:<11} {}  {}",
+                    "{:<14} {:<24} {:>11} → {:<11} {}  {}{arm}",
                     p.customer_id,
                     p.campaign,
                     p.current_level.as_str(),

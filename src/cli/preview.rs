@@ -25,6 +25,7 @@ async fn as_delivery(
     engine: &Engine,
     campaign: &str,
     customer_id: &str,
+    variant: Option<&str>,
 ) -> Result<ClaimedDelivery, Failure> {
     let c = engine
         .campaigns
@@ -81,6 +82,7 @@ async fn as_delivery(
         _ => None,
     }
     .unwrap_or_else(|| "preview".into());
+    let variant = variant_of(c, &p.id, variant)?;
     let id = uuid::Uuid::now_v7();
     Ok(ClaimedDelivery {
         id,
@@ -99,6 +101,44 @@ async fn as_delivery(
         attempts: 0,
         message_id: format!("<{id}@{}>", crate::cycle::message_id_domain(&app.config)),
         unless_since: None,
+        variant,
+    })
+}
+
+/// The variant to render: the one asked for (which must exist), else the customer's own arm
+/// (a held-out customer is shown the campaign as written, and told so on stderr).
+fn variant_of(
+    c: &crate::campaigns::Campaign,
+    customer: &str,
+    asked: Option<&str>,
+) -> Result<Option<String>, Failure> {
+    use crate::campaigns::Arm;
+    let variants = &c.experiment.variants;
+    if let Some(v) = asked {
+        if !variants.iter().any(|x| x.id == v) {
+            let known: Vec<&str> = variants.iter().map(|x| x.id.as_str()).collect();
+            return Err(Failure::User(anyhow::anyhow!(
+                "campaign `{}` has no variant `{v}`{}",
+                c.id,
+                if known.is_empty() {
+                    " (it has no [[variant]] entries)".to_string()
+                } else {
+                    format!(": it has {}", known.join(", "))
+                }
+            )));
+        }
+        return Ok(Some(v.to_string()));
+    }
+    Ok(match c.experiment.arm(&c.id, customer) {
+        Arm::Variant(v) => Some(v.id.clone()),
+        Arm::HeldOut => {
+            eprintln!(
+                "note: {customer} is in the hold-out of {}: they would not receive it (showing the campaign as written)",
+                c.id
+            );
+            None
+        }
+        Arm::Plain => None,
     })
 }
 
@@ -152,10 +192,11 @@ pub async fn preview(
     app: &App,
     campaign: &str,
     customer_id: &str,
+    variant: Option<&str>,
     format: PreviewFormat,
 ) -> CmdResult {
     let engine = Engine::load(&app.config)?;
-    let d = as_delivery(app, &engine, campaign, customer_id).await?;
+    let d = as_delivery(app, &engine, campaign, customer_id, variant).await?;
     let prepared = engine
         .composer
         .prepare(&*app.store, std::slice::from_ref(&d))
@@ -174,7 +215,11 @@ pub async fn preview(
             let r = engine
                 .composer
                 .renderer()
-                .render(campaign, &ctx, &DeliveryMeta { delivery_id: d.id })
+                .render(
+                    &crate::campaigns::render_key(campaign, d.variant.as_deref()),
+                    &ctx,
+                    &DeliveryMeta { delivery_id: d.id },
+                )
                 .map_err(|e| Failure::User(e.into()))?;
             let body = if format == PreviewFormat::Html {
                 r.html
@@ -204,7 +249,7 @@ pub async fn send_test(
     let message_id = format!("<{id}@{}>", crate::cycle::message_id_domain(&app.config));
     let (ctx, name) = match customer_id {
         Some(cid) => {
-            let d = as_delivery(app, &engine, campaign, cid).await?;
+            let d = as_delivery(app, &engine, campaign, cid, None).await?;
             let prepared = engine
                 .composer
                 .prepare(&*app.store, std::slice::from_ref(&d))

@@ -37,6 +37,7 @@ pub struct Config {
     pub strategy: StrategyConfig,
     pub webhooks: WebhooksConfig,
     pub report: ReportConfig,
+    pub experiments: ExperimentsConfig,
     pub shop: ShopConfig,
     pub notify: Vec<NotifyConfig>,
     pub input: InputConfig,

@@ -336,3 +336,43 @@ pub struct NotifyConfig {
 
 /// Extra keys a template may read as `{{shop.NAME}}` (shop name, support address, …).
 pub type ShopConfig = BTreeMap<String, String>;
+
+/// `[experiments]`: what applies to every campaign's experiment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExperimentsConfig {
+    /// Share of all customers who get no marketing email at all (service emails still go),
+    /// to measure the whole programme against nothing. 0: none.
+    pub global_holdout: Share,
+    /// Changing it re-draws the global hold-out.
+    pub global_salt: String,
+    /// A recipient "climbed" when their level rose within this long after the email.
+    pub climb_window: Duration,
+}
+
+impl Default for ExperimentsConfig {
+    fn default() -> Self {
+        ExperimentsConfig {
+            global_holdout: Share(0.0),
+            global_salt: "rapport".into(),
+            climb_window: Duration::from_days(60),
+        }
+    }
+}
+
+/// A share of customers: from 0 to below 1.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Share(pub f64);
+
+impl<'de> Deserialize<'de> for Share {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if (0.0..1.0).contains(&v) {
+            Ok(Share(v))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{v} is not a share: write a number from 0 to below 1 (0.02 = 2 % of customers)"
+            )))
+        }
+    }
+}

@@ -175,6 +175,8 @@ impl Decisions {
             target_level: a.target,
             send_at: p.send_at,
             occurrence: p.occurrence.clone(),
+            variant: p.variant.clone(),
+            held_out: p.held_out,
         });
         self.deliveries.push(NewDelivery {
             id,
@@ -187,6 +189,8 @@ impl Decisions {
             send_at: p.send_at,
             message_id: format!("<{id}@{message_domain}>"),
             unless_since: p.unless_since,
+            variant: p.variant,
+            held_out: p.held_out,
         });
     }
 }

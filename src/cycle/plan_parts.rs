@@ -53,7 +53,9 @@ impl From<PlanContext> for PlanParts {
 /// means the customer unsubscribed, complained or hard-bounced after it was planned; while
 /// that lasts the planner plans nothing for them anyway, and should the address come back,
 /// the cadence runs from the email they were last meant to get, not as if they had never
-/// been written to.
+/// been written to. A `held_out` one (an experiment's hold-out) counts as if it had been
+/// sent: the hold-out must live through the same cadence as the recipients, or the
+/// comparison would measure the other emails the gap let through, not this one.
 fn past_delivery(d: DeliveryRef) -> PastDelivery {
     PastDelivery {
         failed: d.status == "failed" || d.status == "cancelled",

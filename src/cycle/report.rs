@@ -15,6 +15,12 @@ pub struct PlannedEmail {
     pub target_level: Level,
     pub send_at: DateTime<Utc>,
     pub occurrence: String,
+    /// The experiment's variant (`[[variant]]`), when the campaign has variants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// In the campaign's hold-out: recorded, never sent.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub held_out: bool,
 }
 
 #[derive(Debug, Default)]

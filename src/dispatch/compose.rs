@@ -185,10 +185,13 @@ impl Composer {
             to: &to,
             to_name: &d.name,
         };
-        self.compose_context(&d.campaign, &ctx, &envelope, date)
+        let key = crate::campaigns::render_key(&d.campaign, d.variant.as_deref());
+        self.compose_context(&key, &ctx, &envelope, date)
     }
 
-    /// Renders `campaign` with any context (a delivery's, or sample data for `send-test`).
+    /// Renders `campaign` with any context (a delivery's, or sample data for `send-test`);
+    /// `campaign` is a renderer key: the campaign id, or a variant's (see
+    /// [`crate::campaigns::render_key`]).
     pub fn compose_context(
         &self,
         campaign: &str,
@@ -206,7 +209,8 @@ impl Composer {
                 },
             )
             .map_err(|e| ComposeError::Render(e.to_string()))?;
-        let senders = self.senders.get(campaign).unwrap_or(&self.default_senders);
+        let id = crate::campaigns::campaign_of_key(campaign);
+        let senders = self.senders.get(id).unwrap_or(&self.default_senders);
         let meta = MessageMeta {
             delivery_id: envelope.delivery_id,
             message_id: envelope.message_id,

@@ -79,6 +79,9 @@ pub(super) enum Blocked<'a> {
     NotFollowing(&'a str),
     /// `on = "lapse"`: the customer never ordered, so there is nothing to lapse from.
     NeverOrdered,
+    /// The customer is in the configuration's global hold-out: no marketing at all. The
+    /// share in hundredths of a percent (a float is not `Eq`).
+    GlobalHoldout(u32),
 }
 
 /// An order or complaint named in a reason: `order o-17`.
@@ -171,6 +174,11 @@ impl fmt::Display for Blocked<'_> {
             ),
             Blocked::NotFollowing(campaign) => write!(f, "{campaign} was never sent"),
             Blocked::NeverOrdered => write!(f, "no order yet: nothing to lapse from"),
+            Blocked::GlobalHoldout(share) => write!(
+                f,
+                "in the global hold-out ({} % of customers get no marketing, to measure the whole programme)",
+                crate::experiments::percent(f64::from(*share) / 10_000.0)
+            ),
         }
     }
 }

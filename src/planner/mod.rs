@@ -17,11 +17,15 @@
 //! 5. the campaign's cool-down since its last send (a failed delivery is no send);
 //! 6. `planner.min_gap` since the last email of any kind that did not fail (service emails
 //!    ignore it themselves, but marketing emails wait after them);
-//! 7. its segment and `where` conditions (last: the costliest, and they may read the
+//! 7. not in the global hold-out (`[experiments] global_holdout`; marketing only);
+//! 8. its segment and `where` conditions (last: the costliest, and they may read the
 //!    occurrence);
-//! 8. of what is left, service campaigns first, then the highest priority (ties: by id).
+//! 9. of what is left, service campaigns first, then the highest priority (ties: by id).
 //!
-//! The pick is sent now, or at the end of quiet hours in the customer's timezone.
+//! The pick is sent now, or at the end of quiet hours in the customer's timezone — unless the
+//! customer is in the campaign's hold-out: then it is recorded as held out and never sent,
+//! and counts as sent for cool-downs and `min_gap`, so the hold-out lives through the same
+//! cadence as the recipients and the comparison measures the email alone.
 
 mod blocked;
 mod gates;
@@ -116,6 +120,10 @@ pub struct PlanInput<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
     pub campaign: String,
+    /// The variant the customer is in (`[[variant]]`); None without variants.
+    pub variant: Option<String>,
+    /// In the campaign's hold-out: recorded as planned, never sent.
+    pub held_out: bool,
     /// The unique key of the delivery together with customer and campaign.
     pub occurrence: String,
     /// Now, or the end of quiet hours in the customer's timezone.
@@ -228,6 +236,8 @@ pub fn follows(campaigns: &[Campaign]) -> Vec<&str> {
         .collect()
 }
 
+#[cfg(test)]
+mod experiment_tests;
 #[cfg(test)]
 mod properties;
 #[cfg(test)]

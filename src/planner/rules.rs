@@ -4,7 +4,7 @@ use super::blocked::Blocked;
 use super::gates;
 use super::occurrence::{self, Due};
 use super::{PlanInput, Planned, quiet_hours};
-use crate::campaigns::{Audience, Campaign};
+use crate::campaigns::{Arm, Audience, Campaign};
 use crate::config::PlannerConfig;
 use chrono::{DateTime, Utc};
 use std::cmp::Reverse;
@@ -39,6 +39,12 @@ pub(super) fn check_ungated<'a>(
     cooldown(input, campaign, now)?;
     if !campaign.is_service() {
         min_gap(input, cfg, now)?;
+    }
+    // Last: it hashes the customer id, and most campaigns stop earlier.
+    if let Some(g) = &campaign.experiment.global
+        && g.holds(input.customer_id)
+    {
+        return Err(Blocked::GlobalHoldout((g.share * 10_000.0).round() as u32));
     }
     Ok(due)
 }
@@ -143,8 +149,11 @@ impl Due<'_> {
         cfg: &PlannerConfig,
         now: DateTime<Utc>,
     ) -> Planned {
+        let arm = campaign.experiment.arm(&campaign.id, input.customer_id);
         Planned {
             campaign: campaign.id.clone(),
+            variant: arm.variant_id().map(str::to_string),
+            held_out: arm == Arm::HeldOut,
             occurrence: self.key(),
             send_at: quiet_hours::defer(now, input.timezone, &cfg.quiet_hours),
             unless_since: if campaign.unless.is_empty() {

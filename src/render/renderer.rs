@@ -189,7 +189,8 @@ impl Renderer {
             dir: set.dir,
             customer: &ctx.customer,
             level: &ctx.level,
-            campaign,
+            // The campaign's id, not the variant's registry key.
+            campaign: &ctx.campaign,
             occurrence: &ctx.occurrence,
             suggestions: &ctx.suggestions,
             links: &links,

@@ -100,6 +100,17 @@ pub struct NewDelivery {
     /// A follow-up's `unless` anchor: activity of its kinds at or after this instant cancels
     /// the delivery at send time (see `Outbox::activity_since`). None: no `unless`.
     pub unless_since: Option<DateTime<Utc>>,
+    /// The experiment's variant the customer is in; None without variants.
+    pub variant: Option<String>,
+    /// In the campaign's hold-out: stored with status `held_out`, never claimed for sending.
+    pub held_out: bool,
+}
+
+impl NewDelivery {
+    /// The status the delivery starts in.
+    pub fn initial_status(&self) -> &'static str {
+        if self.held_out { "held_out" } else { "queued" }
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

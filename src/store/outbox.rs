@@ -80,6 +80,8 @@ pub struct ClaimedDelivery {
     pub message_id: String,
     /// The follow-up's `unless` anchor (`NewDelivery::unless_since`), to check again now.
     pub unless_since: Option<DateTime<Utc>>,
+    /// The experiment's variant: its subject and template replace the campaign's.
+    pub variant: Option<String>,
 }
 
 /// What happened to one claimed delivery.
@@ -154,6 +156,8 @@ pub struct OutboxCounts {
     pub failed: u64,
     pub suppressed: u64,
     pub cancelled: u64,
+    /// In an experiment's hold-out: recorded, never sent.
+    pub held_out: u64,
 }
 
 /// A customer's profile as templates and `preview` need it.
@@ -190,6 +194,7 @@ pub(crate) fn fold_outbox_counts(
             "sent" => c.sent += n,
             "failed" => c.failed += n,
             "cancelled" => c.cancelled += n,
+            "held_out" => c.held_out += n,
             _ => c.suppressed += n,
         }
     }

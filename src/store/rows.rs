@@ -217,7 +217,7 @@ fn check_index(r: &impl Columns) -> Result<usize> {
 }
 
 /// The names of the claim statements' columns, for errors.
-const CLAIMED: [&str; 16] = [
+const CLAIMED: [&str; 17] = [
     "id",
     "customer_id",
     "customers.email",
@@ -234,6 +234,7 @@ const CLAIMED: [&str; 16] = [
     "attempts",
     "message_id",
     "unless_since",
+    "variant",
 ];
 
 /// The claim statements' columns: the delivery joined with its customer and suppression.
@@ -256,6 +257,7 @@ pub(crate) fn claimed_delivery(r: &impl Columns) -> Result<ClaimedDelivery> {
             attempts: r.int32(13)?,
             message_id: r.text(14)?,
             unless_since: r.opt_time(15)?,
+            variant: r.opt_text(16)?,
         })
     })
 }

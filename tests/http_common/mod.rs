@@ -145,6 +145,8 @@ impl App {
             send_at: sent_at,
             message_id: message_id.map_or_else(|| format!("<{id}@shop.example>"), str::to_string),
             unless_since: None,
+            variant: None,
+            held_out: false,
         };
         self.store().apply_cycle(&[], &[d], sent_at).await.unwrap();
         // Sent the way the dispatcher does it: claimed, then recorded under that claim.

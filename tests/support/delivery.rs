@@ -130,6 +130,8 @@ pub async fn queue_to(
                 send_at: now,
                 message_id: format!("<{id}@shop.example>"),
                 unless_since: None,
+                variant: None,
+                held_out: false,
             }
         })
         .collect();

@@ -56,11 +56,11 @@ impl Levels for PgStore {
         for chunk in batches(writes.deliveries, BATCH) {
             queued += sqlx::query(
                 "INSERT INTO deliveries (id, customer_id, campaign, occurrence, service, status, current_level, \
-                 target_level, send_at, next_attempt_at, message_id, created_at, updated_at, unless_since) \
-                 SELECT id, cid, campaign, occ, svc, 'queued', cur, tgt, send_at, send_at, mid, $10, $10, unless_since \
+                 target_level, send_at, next_attempt_at, message_id, created_at, updated_at, unless_since, variant) \
+                 SELECT id, cid, campaign, occ, svc, status, cur, tgt, send_at, send_at, mid, $10, $10, unless_since, variant \
                  FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::int2[], \
-                 $7::int2[], $8::timestamptz[], $9::text[], $11::timestamptz[]) \
-                 AS t(id, cid, campaign, occ, svc, cur, tgt, send_at, mid, unless_since) \
+                 $7::int2[], $8::timestamptz[], $9::text[], $11::timestamptz[], $12::text[], $13::text[]) \
+                 AS t(id, cid, campaign, occ, svc, cur, tgt, send_at, mid, unless_since, status, variant) \
                  ON CONFLICT (customer_id, campaign, occurrence) DO NOTHING",
             )
             .bind(chunk.iter().map(|d| d.id).collect::<Vec<_>>())
@@ -74,6 +74,8 @@ impl Levels for PgStore {
             .bind(chunk.iter().map(|d| d.message_id.as_str()).collect::<Vec<_>>())
             .bind(at)
             .bind(chunk.iter().map(|d| d.unless_since).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.initial_status()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|d| d.variant.as_deref()).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await?
             .rows_affected();
