@@ -9,6 +9,7 @@ mod event_kind;
 mod facts;
 mod level;
 mod locale;
+mod measure;
 mod money;
 mod movement;
 mod notification;
@@ -25,6 +26,7 @@ pub use event_kind::EventKind;
 pub use facts::CustomerFacts;
 pub use level::Level;
 pub use locale::Locale;
+pub use measure::{Proportion, Sample};
 pub use money::{Currency, Money};
 pub use movement::{LevelMovement, Transition};
 pub use notification::{
