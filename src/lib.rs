@@ -10,6 +10,7 @@ pub mod cycle;
 pub mod dashboard;
 pub mod dispatch;
 pub mod domain;
+pub mod experiments;
 pub mod http;
 pub mod import;
 pub mod ingest;
