@@ -120,7 +120,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
 /// The arm of each campaign's experiment this customer is in, in words.
 fn arms(campaigns: &[crate::campaigns::Campaign], customer: &str) -> Vec<(String, String)> {
     use crate::campaigns::Arm;
-    use crate::experiments::percent;
+    use crate::levels::wording::percent;
     let mut out = Vec::new();
     for c in campaigns {
         let e = &c.experiment;
@@ -128,18 +128,18 @@ fn arms(campaigns: &[crate::campaigns::Campaign], customer: &str) -> Vec<(String
             let share = e.global.as_ref().map_or(0.0, |g| g.share);
             out.push((
                 c.id.clone(),
-                format!("global hold-out ({} %): no marketing", percent(share)),
+                format!("global hold-out ({}): no marketing", percent(share)),
             ));
             continue;
         }
         let words = match e.arm(&c.id, customer) {
             Arm::Plain => continue,
-            Arm::HeldOut => format!("hold-out ({} %): planned, never sent", percent(e.holdout)),
+            Arm::HeldOut => format!("hold-out ({}): planned, never sent", percent(e.holdout)),
             Arm::Variant(v) if e.winner.is_some() => {
                 format!("variant {} (the auto-winner's choice)", v.id)
             }
             Arm::Variant(v) => format!(
-                "variant {} ({} % of those not held out)",
+                "variant {} ({} of those not held out)",
                 v.id,
                 percent(e.share(v))
             ),

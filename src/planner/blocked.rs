@@ -176,8 +176,8 @@ impl fmt::Display for Blocked<'_> {
             Blocked::NeverOrdered => write!(f, "no order yet: nothing to lapse from"),
             Blocked::GlobalHoldout(share) => write!(
                 f,
-                "in the global hold-out ({} % of customers get no marketing, to measure the whole programme)",
-                crate::experiments::percent(f64::from(*share) / 10_000.0)
+                "in the global hold-out ({} of customers get no marketing, to measure the whole programme)",
+                crate::levels::wording::percent(f64::from(*share) / 10_000.0)
             ),
         }
     }
