@@ -19,12 +19,17 @@
 //!   and counted in `unpriced_orders`, which the table shows).
 
 pub use crate::domain::engagement;
+pub mod experiment;
+mod experiment_format;
+#[cfg(test)]
+mod experiment_tests;
 mod format;
 
 pub use crate::domain::report::{
     CampaignReport, ConversionRow, FunnelRow, ReportFilter, SurveyRow, merge, nps,
 };
 pub use crate::domain::{LevelMovement, Transition};
+pub use experiment_format::write_experiment_table;
 pub use format::{write_csv, write_table};
 
 use crate::config::Config;
@@ -59,6 +64,17 @@ pub fn filter(
     since: Option<DateTime<Utc>>,
     locale: Option<String>,
 ) -> ReportFilter {
+    ReportFilter {
+        campaign,
+        since,
+        locale,
+        conversion_window: cfg.report.conversion_window.chrono(),
+        rates: rates(cfg),
+    }
+}
+
+/// Value of one unit of each configured currency in the base currency (the base itself 1).
+pub fn rates(cfg: &Config) -> Vec<(String, f64)> {
     let base = cfg.strategy.base_currency.as_str().to_string();
     let mut rates: Vec<(String, f64)> = cfg
         .strategy
@@ -68,13 +84,7 @@ pub fn filter(
         .map(|(c, r)| (c.to_ascii_uppercase(), *r))
         .collect();
     rates.push((base, 1.0));
-    ReportFilter {
-        campaign,
-        since,
-        locale,
-        conversion_window: cfg.report.conversion_window.chrono(),
-        rates,
-    }
+    rates
 }
 
 /// Runs the report queries and merges them.

@@ -10,6 +10,7 @@
 mod columns;
 mod dialect;
 mod engine_state;
+mod experiments;
 mod facts;
 mod facts_fold;
 mod facts_merge;
@@ -30,6 +31,9 @@ mod time;
 mod tracking;
 
 pub use engine_state::{EngineState, LeaseRequest};
+pub use experiments::{
+    ArmOutcome, Experiments, GroupOutcome, OutcomeQuery, ProgrammeQuery, WinnerRecord,
+};
 pub use facts::{
     ContextRequest, DeliveryRef, Facts, FactsRow, FactsWindows, PlanContext, RecentEvent, Scope,
 };
