@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 /// campaign the planner would pick now and why every other campaign was not picked.
 pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Format) -> CmdResult {
     let cfg = &app.config;
-    let campaigns = app.campaigns()?;
+    let mut campaigns = app.campaigns()?;
+    // The auto-winner's decisions, so the arm shown is the one the cycle would use.
+    cycle::experiments::apply(&mut campaigns, &app.store.winners().await?);
     let mut rx = app.store.facts_chunks(
         Scope::One(customer_id.to_string()),
         cycle::windows(cfg, now),

@@ -167,6 +167,10 @@ it. Revenue is in strategy.base_currency, converted with strategy.currency_rates
         /// Only this campaign.
         #[arg(long)]
         campaign: Option<String>,
+        /// The experiments instead: per variant and hold-out, what each did and the lift
+        /// against the control with its confidence interval (docs/experiments.md).
+        #[arg(long)]
+        experiment: bool,
         /// Only emails queued since: an RFC 3339 instant or a span back from now (30d, 12h).
         #[arg(long, value_parser = report::parse_since)]
         since: Option<report::Since>,
@@ -305,6 +309,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         }
         Command::Report {
             campaign,
+            experiment,
             since,
             locale,
             format,
@@ -315,6 +320,7 @@ pub async fn run(cli: Cli) -> CmdResult {
                 &app,
                 report::Args {
                     campaign,
+                    experiment,
                     since,
                     locale,
                     format,

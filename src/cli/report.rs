@@ -41,6 +41,7 @@ pub fn parse_since(s: &str) -> Result<Since, String> {
 
 pub struct Args {
     pub campaign: Option<String>,
+    pub experiment: bool,
     pub since: Option<Since>,
     pub locale: Option<String>,
     pub format: ReportFormat,
@@ -48,6 +49,9 @@ pub struct Args {
 }
 
 pub async fn run(app: &App, a: Args) -> CmdResult {
+    if a.experiment {
+        return experiments(app, a).await;
+    }
     let locale = match &a.locale {
         Some(l) => Some(
             Locale::parse(l)
@@ -88,6 +92,51 @@ pub async fn run(app: &App, a: Args) -> CmdResult {
             report::write_csv(&mut out, &r).map_err(|e| Failure::Runtime(e.into()))?
         }
         ReportFormat::Table => report::write_table(&mut out, &r).map_err(io)?,
+    }
+    Ok(())
+}
+
+/// `rapport report --experiment`: every campaign with an experiment (or `--campaign`), and
+/// the programme against the global hold-out.
+async fn experiments(app: &App, a: Args) -> CmdResult {
+    let campaigns = app.campaigns()?;
+    if let Some(c) = &a.campaign {
+        match campaigns.iter().find(|k| &k.id == c) {
+            None => {
+                let ids: Vec<&str> = campaigns.iter().map(|k| k.id.as_str()).collect();
+                return Err(Failure::User(anyhow::anyhow!(
+                    "--campaign: no campaign `{c}`; campaigns: {}",
+                    ids.join(", ")
+                )));
+            }
+            Some(k) if !k.experiment.is_running() => {
+                return Err(Failure::User(anyhow::anyhow!(
+                    "--campaign: `{c}` runs no experiment: give it `holdout = 0.1` or [[variant]] entries (docs/experiments.md)"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    let f = report::ExperimentFilter {
+        campaign: a.campaign.clone(),
+        since: a.since.map(|s| s.resolve(a.now)),
+        now: a.now,
+    };
+    let r = report::build_experiments(&*app.store, &app.config, &campaigns, &f).await?;
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    let io = |e: std::io::Error| Failure::Runtime(e.into());
+    match a.format {
+        ReportFormat::Json => {
+            serde_json::to_writer(&mut out, &r).map_err(|e| Failure::Runtime(e.into()))?;
+            writeln!(out).map_err(io)?;
+        }
+        ReportFormat::Csv => {
+            return Err(Failure::User(anyhow::anyhow!(
+                "--experiment: use --format table or json (the comparisons do not fit CSV rows)"
+            )));
+        }
+        ReportFormat::Table => report::write_experiment_table(&mut out, &r).map_err(io)?,
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 mod assessed;
 mod basis;
 mod decide;
+pub mod experiments;
 mod plan_parts;
 mod report;
 pub mod segment;
@@ -68,8 +69,10 @@ pub async fn run(
     let mut phases = CyclePhases::default();
     let mut watch = Stopwatch::start();
     let tiers = tiers_state::tiers(store, cfg, opts.now, full).await?;
+    let decide = full && !opts.dry_run;
+    let campaigns = experiments::prepare(store, cfg, campaigns, opts.now, decide).await?;
     watch.lap(&mut phases.tiers);
-    let basis = Basis::new(cfg, &tiers, campaigns, opts.now);
+    let basis = Basis::new(cfg, &tiers, &campaigns, opts.now);
     let mut rx = store.facts_chunks(opts.scope.clone(), basis.facts_windows(&opts.scope), CHUNK);
     while let Some(chunk) = rx.recv().await {
         watch.lap(&mut phases.facts_wait);

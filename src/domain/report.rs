@@ -42,6 +42,8 @@ pub struct FunnelRow {
     pub failed: u64,
     pub suppressed: u64,
     pub cancelled: u64,
+    /// In the campaign's hold-out: planned, never sent.
+    pub held_out: u64,
     pub delivered: u64,
     pub opened: u64,
     pub opened_all: u64,
@@ -104,6 +106,10 @@ pub struct CampaignReport {
     /// reminder went out).
     #[serde(skip)]
     pub cancelled: u64,
+    /// In the campaign's hold-out: planned and counted for its cadence, never sent (the
+    /// experiment report compares them with the recipients).
+    #[serde(skip)]
+    pub held_out: u64,
     /// Mean survey score (0–10); None without answers.
     #[serde(skip)]
     pub survey_average: Option<f64>,
@@ -138,6 +144,7 @@ impl CampaignReport {
         self.revenue += c.revenue;
         self.suppressed += c.suppressed;
         self.cancelled += c.cancelled;
+        self.held_out += c.held_out;
         self.unpriced_orders += c.unpriced_orders;
         self.survey_promoters += c.survey_promoters;
         self.survey_detractors += c.survey_detractors;
@@ -182,6 +189,7 @@ pub fn merge(
         r.failed += f.failed;
         r.suppressed += f.suppressed;
         r.cancelled += f.cancelled;
+        r.held_out += f.held_out;
         r.delivered += f.delivered;
         r.opened += f.opened;
         r.opened_all += f.opened_all;

@@ -37,7 +37,7 @@ fn arm(name: &str, n: u64, converted: u64, climbed: u64, clicked: u64) -> ArmOut
     }
 }
 
-fn versus<'a>(line: &'a ArmLine, metric: Metric) -> Option<&'a MetricComparison> {
+fn versus(line: &ArmLine, metric: Metric) -> Option<&MetricComparison> {
     line.versus.iter().find(|m| m.metric == metric)
 }
 

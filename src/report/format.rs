@@ -9,11 +9,12 @@ fn opt(v: Option<f64>) -> String {
 
 /// The table's columns: header and width. The campaign column is left-aligned, the others
 /// right-aligned; the revenue header is followed by the report's currency.
-const TABLE_COLUMNS: [(&str, usize); 16] = [
+const TABLE_COLUMNS: [(&str, usize); 17] = [
     ("campaign", 26),
     ("queued", 7),
     ("sent", 7),
     ("failed", 6),
+    ("held out", 8),
     ("delivered", 9),
     ("opened", 7),
     ("(all)", 7),
@@ -31,7 +32,7 @@ const TABLE_COLUMNS: [(&str, usize); 16] = [
 /// A fixed-width table; the survey average and unpriced orders appear only here and in CSV.
 pub fn write_table(out: &mut impl Write, r: &Report) -> io::Result<()> {
     let mut header = TABLE_COLUMNS.map(|(name, _)| name.to_owned());
-    header[15] = format!("{} {}", header[15], r.currency);
+    header[16] = format!("{} {}", header[16], r.currency);
     table_line(out, &header)?;
     for c in &r.campaigns {
         table_line(out, &table_cells(c))?;
@@ -54,12 +55,13 @@ pub fn write_table(out: &mut impl Write, r: &Report) -> io::Result<()> {
 }
 
 /// One campaign's cells, in the order of [`TABLE_COLUMNS`].
-fn table_cells(c: &CampaignReport) -> [String; 16] {
+fn table_cells(c: &CampaignReport) -> [String; 17] {
     [
         c.campaign.clone(),
         c.queued.to_string(),
         c.sent.to_string(),
         c.failed.to_string(),
+        c.held_out.to_string(),
         c.delivered.to_string(),
         c.opened.to_string(),
         c.opened_all.to_string(),
@@ -76,7 +78,7 @@ fn table_cells(c: &CampaignReport) -> [String; 16] {
 }
 
 /// One line of the table: each cell padded to its column's width, separated by spaces.
-fn table_line(out: &mut impl Write, cells: &[String; 16]) -> io::Result<()> {
+fn table_line(out: &mut impl Write, cells: &[String; 17]) -> io::Result<()> {
     for (i, (cell, (_, width))) in cells.iter().zip(TABLE_COLUMNS).enumerate() {
         if i == 0 {
             write!(out, "{cell:<width$}")?;
@@ -87,8 +89,8 @@ fn table_line(out: &mut impl Write, cells: &[String; 16]) -> io::Result<()> {
     writeln!(out)
 }
 
-/// CSV with the JSON keys first, then `suppressed`, `cancelled`, `survey_average`,
-/// `unpriced_orders`.
+/// CSV with the JSON keys first, then `suppressed`, `cancelled`, `held_out`,
+/// `survey_average`, `unpriced_orders`.
 pub fn write_csv(out: impl Write, r: &Report) -> Result<(), csv::Error> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
@@ -109,6 +111,7 @@ pub fn write_csv(out: impl Write, r: &Report) -> Result<(), csv::Error> {
         "revenue",
         "suppressed",
         "cancelled",
+        "held_out",
         "survey_average",
         "unpriced_orders",
     ])?;
@@ -133,6 +136,7 @@ pub fn write_csv(out: impl Write, r: &Report) -> Result<(), csv::Error> {
             format!("{:.2}", c.revenue),
             n(c.suppressed),
             n(c.cancelled),
+            n(c.held_out),
             o(c.survey_average),
             n(c.unpriced_orders),
         ])?;
@@ -168,7 +172,7 @@ mod tests {
         let table = String::from_utf8(out).unwrap();
         let total = table.lines().find(|l| l.starts_with("total")).unwrap();
         let cells: Vec<&str> = total.split_whitespace().collect();
-        // campaign, queued … answers, avg, nps: the NPS is the 11th cell.
-        assert_eq!((cells[9], cells[10]), ("8.0", "25.0"), "{table}");
+        // campaign, queued … answers, avg, nps: the NPS is the 12th cell.
+        assert_eq!((cells[10], cells[11]), ("8.0", "25.0"), "{table}");
     }
 }

@@ -20,6 +20,7 @@
 
 pub use crate::domain::engagement;
 pub mod experiment;
+mod experiment_build;
 mod experiment_format;
 #[cfg(test)]
 mod experiment_tests;
@@ -29,6 +30,7 @@ pub use crate::domain::report::{
     CampaignReport, ConversionRow, FunnelRow, ReportFilter, SurveyRow, merge, nps,
 };
 pub use crate::domain::{LevelMovement, Transition};
+pub use experiment_build::{CONFIDENCE, ExperimentFilter, build as build_experiments};
 pub use experiment_format::write_experiment_table;
 pub use format::{write_csv, write_table};
 

@@ -22,8 +22,11 @@ pub(crate) trait Dialect: Backend {
     /// Text as bound: `&str` on both (named here because a generic function cannot otherwise
     /// tell that `&str` binds on `Self`).
     type Text<'a>: Encode<'a, Self> + Type<Self> + From<&'a str>;
+    /// A JSON document: TEXT on SQLite, JSONB on PostgreSQL.
+    type Json: for<'t> Encode<'t, Self> + Type<Self> + Send;
 
     fn time(t: DateTime<Utc>) -> Self::Time;
+    fn json(v: &serde_json::Value) -> Self::Json;
     fn id(id: uuid::Uuid) -> Self::Id;
     /// Rows a write changed (sqlx has no trait for it).
     fn rows_affected(done: &Self::QueryResult) -> u64;
@@ -39,9 +42,14 @@ impl Dialect for Sqlite {
     type Id = String;
     type Status = Option<i64>;
     type Text<'a> = &'a str;
+    type Json = String;
 
     fn time(t: DateTime<Utc>) -> i64 {
         to_ms(t)
+    }
+
+    fn json(v: &serde_json::Value) -> String {
+        v.to_string()
     }
 
     fn id(id: uuid::Uuid) -> String {
@@ -62,9 +70,14 @@ impl Dialect for Postgres {
     type Id = uuid::Uuid;
     type Status = Option<i32>;
     type Text<'a> = &'a str;
+    type Json = sqlx::types::Json<serde_json::Value>;
 
     fn time(t: DateTime<Utc>) -> DateTime<Utc> {
         t
+    }
+
+    fn json(v: &serde_json::Value) -> Self::Json {
+        sqlx::types::Json(v.clone())
     }
 
     fn id(id: uuid::Uuid) -> uuid::Uuid {

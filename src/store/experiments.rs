@@ -3,16 +3,21 @@
 //! global hold-out, and the auto-winner's decisions.
 
 use super::Result;
+use super::columns::{Columns, located};
+use super::dialect::Dialect;
 use crate::domain::{Proportion, Sample};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
+use sqlx::Executor;
 
 #[async_trait]
 pub trait Experiments {
     /// One row per (campaign, arm) of the campaigns in `q.campaigns`.
     async fn arm_outcomes(&self, q: &OutcomeQuery) -> Result<Vec<ArmOutcome>>;
     /// The whole programme: customers in the global hold-out (`in_holdout` says who) against
-    /// everyone else, over orders and level climbs in [q.since, q.until].
+    /// everyone else, over orders and level climbs in [q.since, q.until]. (`for<'a>` spelled
+    /// out: `async_trait` would otherwise give the `&str` one of the method's own lifetimes,
+    /// and the closure could not be called on an id read from a row.)
     async fn programme_outcomes(
         &self,
         q: &ProgrammeQuery,
@@ -105,4 +110,83 @@ pub struct WinnerRecord {
     pub decided_at: DateTime<Utc>,
     /// The comparisons it rests on (JSON), shown by the report.
     pub detail: serde_json::Value,
+}
+
+/// One row of the arm statements (`sql/*_experiment_arms.sql`): campaign, arm, recipients,
+/// opened, clicked, converted, revenue sum and sum of squares, climbed.
+pub(crate) fn arm_outcome(r: &impl Columns) -> Result<ArmOutcome> {
+    let recipients = r.count(2)?;
+    Ok(ArmOutcome {
+        campaign: r.text(0)?,
+        arm: r.text(1)?,
+        recipients,
+        opened: r.count(3)?,
+        clicked: r.count(4)?,
+        converted: r.count(5)?,
+        revenue: Sample {
+            n: recipients,
+            sum: r.float(6)?,
+            sum_squares: r.float(7)?,
+        },
+        climbed: r.count(8)?,
+    })
+}
+
+/// Every recorded decision, oldest first.
+pub(crate) async fn winners<'c, DB: Dialect>(
+    db: impl Executor<'c, Database = DB>,
+) -> Result<Vec<WinnerRecord>> {
+    let rows = sqlx::query::<DB>(
+        "SELECT campaign, salt, variant, metric, decided_at, detail FROM experiment_winners \
+         ORDER BY decided_at, campaign, salt",
+    )
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            located(
+                r,
+                "experiment_winners",
+                &[
+                    "campaign",
+                    "salt",
+                    "variant",
+                    "metric",
+                    "decided_at",
+                    "detail",
+                ],
+                |r| {
+                    Ok(WinnerRecord {
+                        campaign: r.text(0)?,
+                        salt: r.text(1)?,
+                        variant: r.text(2)?,
+                        metric: r.text(3)?,
+                        decided_at: r.time(4)?,
+                        detail: r.json(5)?,
+                    })
+                },
+            )
+        })
+        .collect()
+}
+
+/// Inserts a decision unless (campaign, salt) has one: the primary key settles a race
+/// between replicas, and the loser learns it from the row count.
+pub(crate) async fn record_winner<'c, DB: Dialect>(
+    db: impl Executor<'c, Database = DB>,
+    w: &WinnerRecord,
+) -> Result<bool> {
+    let done = sqlx::query::<DB>(
+        "INSERT INTO experiment_winners (campaign, salt, variant, metric, decided_at, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (campaign, salt) DO NOTHING",
+    )
+    .bind(DB::text(&w.campaign))
+    .bind(DB::text(&w.salt))
+    .bind(DB::text(&w.variant))
+    .bind(DB::text(&w.metric))
+    .bind(DB::time(w.decided_at))
+    .bind(DB::json(&w.detail))
+    .execute(db)
+    .await?;
+    Ok(DB::rows_affected(&done) == 1)
 }

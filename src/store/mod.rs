@@ -11,6 +11,7 @@ mod columns;
 mod dialect;
 mod engine_state;
 mod experiments;
+mod experiments_programme;
 mod facts;
 mod facts_fold;
 mod facts_merge;
@@ -54,8 +55,8 @@ pub use tracking::{TrackedDelivery, Tracking};
 /// The concern traits: what a caller holding an `Arc<dyn Store>` needs in scope to call it.
 pub mod prelude {
     pub use super::{
-        EngineState, Facts, Import, ImportTx, Levels, Notifications, Outbox, Products, Reports,
-        Store, Suppressions, Tracking,
+        EngineState, Experiments, Facts, Import, ImportTx, Levels, Notifications, Outbox, Products,
+        Reports, Store, Suppressions, Tracking,
     };
 }
 
@@ -119,6 +120,7 @@ pub trait Store:
     + Outbox
     + Tracking
     + Reports
+    + Experiments
     + Notifications
     + Send
     + Sync

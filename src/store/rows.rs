@@ -406,6 +406,7 @@ pub(crate) fn report_rows<R: Columns>(
             failed: r.count(3)?,
             suppressed: r.count(4)?,
             cancelled: r.count(5)?,
+            held_out: r.count(6)?,
             ..Default::default()
         });
     }

@@ -7,6 +7,7 @@
 
 pub mod daemon;
 pub mod delivery;
+pub mod experiments;
 pub mod import;
 pub mod process;
 pub mod smtp_server;

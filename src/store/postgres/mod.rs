@@ -4,6 +4,7 @@
 
 mod engagement;
 mod engine_state;
+mod experiments;
 mod facts;
 mod facts_rows;
 mod import;

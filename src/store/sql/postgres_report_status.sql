@@ -7,7 +7,8 @@ SELECT d.campaign,
        COUNT(*) FILTER (WHERE d.status = 'sent'),
        COUNT(*) FILTER (WHERE d.status = 'failed'),
        COUNT(*) FILTER (WHERE d.status = 'suppressed'),
-       COUNT(*) FILTER (WHERE d.status = 'cancelled')
+       COUNT(*) FILTER (WHERE d.status = 'cancelled'),
+       COUNT(*) FILTER (WHERE d.status = 'held_out')
 FROM deliveries d
 WHERE ($1::text IS NULL OR d.campaign = $1)
   AND ($2::timestamptz IS NULL OR d.created_at >= $2)

@@ -7,7 +7,8 @@ SELECT d.campaign,
        SUM(d.status = 'sent'),
        SUM(d.status = 'failed'),
        SUM(d.status = 'suppressed'),
-       SUM(d.status = 'cancelled')
+       SUM(d.status = 'cancelled'),
+       SUM(d.status = 'held_out')
 FROM deliveries d
 WHERE (?1 IS NULL OR d.campaign = ?1)
   AND (?2 IS NULL OR d.created_at >= ?2)

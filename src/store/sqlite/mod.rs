@@ -6,6 +6,7 @@
 mod bulk;
 mod engagement;
 mod engine_state;
+mod experiments;
 mod facts;
 mod facts_rows;
 mod import;
@@ -102,4 +103,16 @@ where
         sep.push_bind(item);
     }
     q.push(")")
+}
+
+/// Currency rates as one JSON object (`{"EUR": 1.0, …}`), which a statement reads with
+/// `json_each`: SQLite has no arrays to bind.
+fn rates_json(rates: &[(String, f64)]) -> String {
+    serde_json::Value::Object(
+        rates
+            .iter()
+            .map(|(currency, rate)| (currency.clone(), serde_json::json!(rate)))
+            .collect(),
+    )
+    .to_string()
 }

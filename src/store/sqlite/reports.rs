@@ -1,6 +1,6 @@
 //! SQLite: `rapport report`, level movement and table sizes (SQL in `sql/sqlite_report_*.sql`).
 
-use super::SqliteStore;
+use super::{SqliteStore, rates_json};
 use crate::domain::LevelMovement;
 use crate::domain::report::{CampaignReport, ReportFilter};
 use crate::store::portable;
@@ -41,14 +41,7 @@ impl Reports for SqliteStore {
             .bind(since)
             .bind(locale)
             .fetch_all(&self.pool);
-        // The rates as one JSON object, which the query reads with `json_each`.
-        let rates = serde_json::Value::Object(
-            f.rates
-                .iter()
-                .map(|(currency, rate)| (currency.clone(), serde_json::json!(rate)))
-                .collect(),
-        )
-        .to_string();
+        let rates = rates_json(&f.rates);
         let conversions = sqlx::query(include_str!("../sql/sqlite_report_conversions.sql"))
             .bind(campaign)
             .bind(since)
