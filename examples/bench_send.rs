@@ -1,7 +1,9 @@
 //! Send benchmark (docs/performance.md): end to end — claim, render, SMTP,
 //! record — to Postfix's `smtp-sink` on loopback, on SQLite and on PostgreSQL, compared
 //! with Postfix's own `smtp-source` pushing to the same sink with as many connections in the
-//! same run (goal: ≥ 0.5 of its rate). Also the rate with DKIM (RSA-2048) and peak RSS.
+//! same run (goal: ≥ 0.5 of its rate). Then the same with DKIM (RSA-2048), compared with
+//! `openssl speed -multi <cores> rsa2048`'s signs/s in the same run (goal: ≥ 0.5 of it), and
+//! peak RSS. Each drain prints the cores it kept busy (process CPU time / wall time).
 //!
 //!     cargo run --release --example bench_send
 //!     cargo run --release --example bench_send -- --recipients 20000 --breakdown
@@ -29,6 +31,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "common/openssl_speed.rs"]
+mod openssl_speed;
 #[path = "common/plain_customers.rs"]
 mod plain_customers;
 const BENCH_DB: &str = "rapport_bench_send";
@@ -77,11 +81,15 @@ async fn main() -> anyhow::Result<()> {
         args.recipients, args.connections, sink.port
     );
     let mut rates = Vec::new();
+    let mut signed_rates = Vec::new();
     if !args.no_sqlite {
         let url = format!("sqlite://{}", work.path().join("bench.db").display());
         let store = rapport::store::connect(&url, 8).await?;
         store.migrate().await?;
-        rates.push(bench(&args, "sqlite", store, &url, &smtp_url, dkim_key.as_deref()).await?);
+        let (rate, signed) =
+            bench(&args, "sqlite", store, &url, &smtp_url, dkim_key.as_deref()).await?;
+        rates.push(("sqlite".to_string(), rate));
+        signed_rates.extend(signed.map(|r| ("sqlite".to_string(), r)));
     }
     if !args.no_pg {
         let pg_url = std::env::var("RAPPORT_BENCH_PG_URL")
@@ -110,7 +118,9 @@ async fn main() -> anyhow::Result<()> {
         }
         .await;
         sqlx::query(DROP_DB).execute(&admin).await?;
-        rates.push(result?);
+        let (rate, signed) = result?;
+        rates.push(("postgres".to_string(), rate));
+        signed_rates.extend(signed.map(|r| ("postgres".to_string(), r)));
     }
 
     // Postfix's own load generator, same sink, same number of connections, same run. The
@@ -135,6 +145,18 @@ async fn main() -> anyhow::Result<()> {
             rate / source_kept
         );
     }
+    if !signed_rates.is_empty() {
+        let openssl = openssl_rsa2048_signs()?;
+        for (backend, rate) in &signed_rates {
+            let ratio = rate / openssl;
+            below |= ratio < GOAL;
+            println!(
+                "{:<34} {ratio:>9.2}  (goal ≥ {GOAL}){}",
+                format!("ratio {backend} DKIM / openssl"),
+                if ratio < GOAL { "  BELOW GOAL" } else { "" }
+            );
+        }
+    }
     println!(
         "peak RSS (VmHWM)                   {:>9} MiB",
         peak_rss_mib()
@@ -147,7 +169,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// The measured figure: `Dispatcher::drain` as `rapport run --once` runs it, on a queue of
-/// `recipients` deliveries; then the same with DKIM. Returns the no-DKIM rate.
+/// `recipients` deliveries; then the same with DKIM. Returns the rates without and with it.
 async fn bench(
     args: &Args,
     backend: &str,
@@ -155,7 +177,7 @@ async fn bench(
     db_url: &str,
     smtp_url: &str,
     dkim_key: Option<&Path>,
-) -> anyhow::Result<(String, f64)> {
+) -> anyhow::Result<(f64, Option<f64>)> {
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
     let t = Instant::now();
     plain_customers::insert(&*store, args.recipients, now).await?;
@@ -169,10 +191,11 @@ async fn bench(
     let cfg = bench_config(db_url, smtp_url, args.connections, None)?;
     let rate = drain(&cfg, store.clone(), backend, "", args.recipients, now).await?;
 
+    let mut signed = None;
     if let Some(key) = dkim_key {
         queue(&*store, args.recipients, "eligible:dkim", now).await?;
         let cfg = bench_config(db_url, smtp_url, args.connections, Some(key))?;
-        drain(
+        let rate = drain(
             &cfg,
             store.clone(),
             backend,
@@ -181,11 +204,12 @@ async fn bench(
             now,
         )
         .await?;
+        signed = Some(rate);
     }
     if args.breakdown {
         breakdown(&cfg, store.clone(), backend, args, now).await?;
     }
-    Ok((backend.to_string(), rate))
+    Ok((rate, signed))
 }
 
 async fn drain(
@@ -201,9 +225,11 @@ async fn drain(
     // The peak while sending, not the peak of writing the customers and deliveries before.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let t = Instant::now();
+    let cpu = cpu_seconds();
     let report = dispatcher.drain(now).await?;
     dispatcher.close().await;
     let took = t.elapsed().as_secs_f64();
+    let cores = (cpu_seconds() - cpu) / took;
     anyhow::ensure!(
         report.sent as usize == expected,
         "{backend}: sent {} of {expected}: {report:?}",
@@ -211,7 +237,7 @@ async fn drain(
     );
     let rate = expected as f64 / took;
     println!(
-        "{:<34} {rate:>9.0} emails/s  ({expected} in {took:.1} s; peak RSS while sending {} MiB)",
+        "{:<34} {rate:>9.0} emails/s  ({expected} in {took:.1} s; {cores:.2} cores busy; peak RSS while sending {} MiB)",
         format!("{backend} end to end {label}"),
         peak_rss_mib()
     );
@@ -431,6 +457,30 @@ fn rsa_key(dir: &Path) -> anyhow::Result<PathBuf> {
     let path = dir.join("dkim.pem");
     std::fs::write(&path, out.stdout)?;
     Ok(path)
+}
+
+/// `openssl speed -multi <cores> rsa2048`: RSA-2048 signs/s on every core, the reference of
+/// the DKIM goal.
+fn openssl_rsa2048_signs() -> anyhow::Result<f64> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let signs = openssl_speed::rsa2048_signs(cores, 10).context("or pass --no-dkim")?;
+    println!(
+        "{:<34} {signs:>9.0} signs/s",
+        format!("openssl speed -multi {cores} rsa2048")
+    );
+    Ok(signs)
+}
+
+/// CPU time (user + system) of this process so far, every thread, in seconds.
+fn cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; zeroed is a valid rusage.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 /// Peak resident set size of this process so far.

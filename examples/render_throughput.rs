@@ -1,10 +1,11 @@
 //! Render throughput: personalised emails rendered and built into bytes per second, on one
-//! core, with the shipped templates — without DKIM, then with RSA-2048 and Ed25519.
+//! core, with the shipped templates — without DKIM, then with RSA-2048, Ed25519, and both
+//! (dual signatures).
 //!
 //!     cargo run --release --example render_throughput [-- SECONDS [DUMP_DIR]]
 //!
 //! DUMP_DIR, when given (`-` for none), receives one .eml per campaign × locale to look at.
-//! `RAPPORT_BENCH_DKIM=none|rsa|ed25519` runs one variant only (for profiling).
+//! `RAPPORT_BENCH_DKIM=none|rsa|ed25519|dual` runs one variant only (for profiling).
 //! DKIM keys are generated with `openssl` (skipped with a note when it is missing).
 
 use rapport::domain::{EmailAddress, Locale};
@@ -258,6 +259,23 @@ fn main() {
         match ed25519_key().map(|k| DkimSigner::new("shop.example", "rapport", &k).unwrap()) {
             Some(s) => run("render + build, DKIM Ed25519", &r, &ctxs, Some(&s), budget),
             None => println!("DKIM Ed25519: skipped (openssl not found)"),
+        }
+    }
+    if wanted("dual") {
+        let dual = rsa_key().zip(ed25519_key()).map(|(rsa, ed)| {
+            DkimSigner::new("shop.example", "rapport", &rsa)
+                .and_then(|s| s.with_key("rapport-ed", &ed))
+                .unwrap()
+        });
+        match dual {
+            Some(s) => run(
+                "render + build, DKIM RSA + Ed25519",
+                &r,
+                &ctxs,
+                Some(&s),
+                budget,
+            ),
+            None => println!("DKIM RSA + Ed25519: skipped (openssl not found)"),
         }
     }
 }

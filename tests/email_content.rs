@@ -1,6 +1,6 @@
 //! Email content end to end: shipped templates × locales → rendered → built `.eml`, checked
-//! with the tools real mail systems use (Python's `email`, SpamAssassin, dkimpy).
-//! SpamAssassin and dkimpy are required: when missing, the tests fail naming the missing tool
+//! with the tools real mail systems use (Python's `email`, SpamAssassin; dkimpy in
+//! tests/dkim.rs). SpamAssassin is required: when missing, the tests fail naming the missing tool
 //! or module and how to install it (`support::tools`), never with a wrong verdict.
 
 mod support;
@@ -15,8 +15,10 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use support::dkim_keys::rsa_key;
+use support::email_checks::{python_with, write_eml};
 use support::process::DiesWithTest;
-use support::tools::{python3, require, require_python_modules, without_python_module};
+use support::tools::require;
 use uuid::Uuid;
 
 const CAMPAIGNS: [&str; 5] = [
@@ -139,33 +141,6 @@ fn build(r: &Renderer, ctx: &EmailContext, dkim: Option<&DkimSigner>) -> (Render
     m.reply_to = Some(&reply_to);
     let bytes = build_message(&rendered, &m, dkim).unwrap();
     (rendered, bytes)
-}
-
-fn write_eml(bytes: &[u8]) -> tempfile::NamedTempFile {
-    let f = tempfile::Builder::new().suffix(".eml").tempfile().unwrap();
-    std::fs::write(f.path(), bytes).unwrap();
-    f
-}
-
-fn helper() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/email_checks.py")
-}
-
-/// Runs `email_checks.py` (with `PYTHONPATH` when given). Exit 3 is the helper naming a
-/// missing module: an error, never a verdict.
-fn python_with(args: &[&str], python_path: Option<&Path>) -> Result<std::process::Output, String> {
-    let mut cmd = python3();
-    cmd.dies_with_test().arg(helper()).args(args);
-    if let Some(path) = python_path {
-        cmd.env("PYTHONPATH", path);
-    }
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run python3: {e}"))?;
-    if out.status.code() == Some(3) {
-        return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
-    }
-    Ok(out)
 }
 
 fn python(args: &[&str]) -> std::process::Output {
@@ -345,7 +320,9 @@ fn spam_score(bytes: &[u8]) -> (f64, String) {
 #[test]
 fn spamassassin_scores_every_email_at_most_one() {
     let r = renderer();
-    let (signer, _) = rsa_signer();
+    // Signed, as real senders' mail is: SpamAssassin scores DKIM.
+    let key = rsa_key(false);
+    let signer = DkimSigner::new("shop.example", "rapport", &key.text).unwrap();
     let mut failures = Vec::new();
     for locale in locales() {
         for campaign in CAMPAIGNS {
@@ -357,207 +334,6 @@ fn spamassassin_scores_every_email_at_most_one() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-}
-
-/// A fresh RSA-2048 key (PKCS#1, as `dkim.private_key_path` wants it) and its DNS TXT record.
-fn rsa_signer() -> (DkimSigner, String) {
-    let key = Command::new(require("openssl", "apt-get install openssl"))
-        .args(["genrsa", "-traditional", "2048"])
-        .stderr(Stdio::null())
-        .output()
-        .expect("openssl is needed to generate a test DKIM key");
-    let pem = String::from_utf8(key.stdout).unwrap();
-    let mut child = Command::new(require("openssl", "apt-get install openssl"))
-        .args(["rsa", "-pubout", "-outform", "DER"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(pem.as_bytes())
-        .unwrap();
-    let der = child.wait_with_output().unwrap().stdout;
-    use base64::Engine as _;
-    let p = base64::engine::general_purpose::STANDARD.encode(der);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("dkim.pem");
-    std::fs::write(&path, &pem).unwrap();
-    let cfg = rapport::config::DkimConfig {
-        domain: Some("shop.example".into()),
-        selector: Some("rapport".into()),
-        private_key_path: Some(path),
-    };
-    let signer = DkimSigner::from_config(&cfg).unwrap().unwrap();
-    assert_eq!(signer.algorithm(), "rsa-sha256");
-    (signer, format!("v=DKIM1; k=rsa; p={p}"))
-}
-
-/// An Ed25519 key as base64 of its 32 raw bytes, and its DNS TXT record (RFC 8463).
-fn ed25519_signer() -> (DkimSigner, String) {
-    let der = Command::new(require("openssl", "apt-get install openssl"))
-        .args(["genpkey", "-algorithm", "ed25519", "-outform", "DER"])
-        .output()
-        .expect("openssl")
-        .stdout;
-    let seed = &der[der.len() - 32..];
-    let mut child = Command::new(require("openssl", "apt-get install openssl"))
-        .args(["pkey", "-inform", "DER", "-pubout", "-outform", "DER"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(&der).unwrap();
-    let pub_der = child.wait_with_output().unwrap().stdout;
-    use base64::Engine as _;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let signer = DkimSigner::new("shop.example", "rapport", &b64.encode(seed)).unwrap();
-    assert_eq!(signer.algorithm(), "ed25519-sha256");
-    (
-        signer,
-        format!(
-            "v=DKIM1; k=ed25519; p={}",
-            b64.encode(&pub_der[pub_der.len() - 32..])
-        ),
-    )
-}
-
-/// dkimpy's verdict on the message's signature, or why there is none (a missing module,
-/// a helper that crashed): only the helper's explicit answer is a verdict.
-fn dkim_verdict(
-    bytes: &[u8],
-    txt: &str,
-    alter_subject: bool,
-    python_path: Option<&Path>,
-) -> Result<bool, String> {
-    let f = write_eml(bytes);
-    let mut args = vec!["dkim", f.path().to_str().unwrap(), txt];
-    if alter_subject {
-        args.push("--alter-subject");
-    }
-    let out = python_with(&args, python_path)?;
-    match (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).trim(),
-    ) {
-        (true, "verified") => Ok(true),
-        (true, "does not verify") => Ok(false),
-        _ => Err(format!(
-            "the DKIM check did not run ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        )),
-    }
-}
-
-fn dkim_verifies(bytes: &[u8], txt: &str, alter_subject: bool) -> bool {
-    dkim_verdict(bytes, txt, alter_subject, None).unwrap_or_else(|e| panic!("{e}"))
-}
-
-#[test]
-fn a_missing_python_module_fails_the_dkim_check_by_name_not_as_a_bad_signature() {
-    let r = renderer();
-    let (signer, txt) = ed25519_signer();
-    let (_, bytes) = build(
-        &r,
-        &EmailContext::sample("loyalty-offer", &Locale::parse("en").unwrap()),
-        Some(&signer),
-    );
-    // The real modules first: hiding one proves something only when the others are there.
-    require_python_modules(&[("dkim", "dkimpy"), ("nacl", "pynacl")]);
-    // dkimpy without PyNaCl answers "does not verify" for every Ed25519 signature.
-    for (module, package) in [("nacl", "pynacl"), ("dkim", "dkimpy")] {
-        let hidden = without_python_module(module);
-        let err = dkim_verdict(&bytes, &txt, false, Some(hidden.path()))
-            .expect_err("no verdict without the module");
-        assert!(
-            err.contains(&format!("python module `{module}` missing"))
-                && err.contains(&format!("pip install {package}")),
-            "{err}"
-        );
-    }
-}
-
-#[test]
-fn dkimpy_verifies_the_rsa_signature_and_rejects_it_once_the_subject_is_altered() {
-    let r = renderer();
-    let (signer, txt) = rsa_signer();
-    for locale in locales() {
-        let (_, bytes) = build(
-            &r,
-            &EmailContext::sample("satisfaction-survey", &locale),
-            Some(&signer),
-        );
-        let text = String::from_utf8_lossy(&bytes);
-        let head = text.split("\r\n\r\n").next().unwrap().replace("\r\n ", " ");
-        let signature = head
-            .lines()
-            .find(|l| l.starts_with("DKIM-Signature:"))
-            .expect("a DKIM-Signature header");
-        assert!(signature.contains("c=relaxed/relaxed"), "{signature}");
-        assert!(
-            signature.contains("h=from:to:subject:date:message-id:mime-version:reply-to:list-unsubscribe:list-unsubscribe-post;"),
-            "signed headers: {signature}"
-        );
-        assert!(
-            dkim_verifies(&bytes, &txt, false),
-            "{locale}: signature does not verify"
-        );
-        assert!(
-            !dkim_verifies(&bytes, &txt, true),
-            "{locale}: altered subject still verifies"
-        );
-    }
-}
-
-#[test]
-fn dkimpy_verifies_the_ed25519_signature_and_rejects_it_once_the_subject_is_altered() {
-    let r = renderer();
-    let (signer, txt) = ed25519_signer();
-    let (_, bytes) = build(
-        &r,
-        &EmailContext::sample("loyalty-offer", &Locale::parse("fa").unwrap()),
-        Some(&signer),
-    );
-    assert!(
-        dkim_verifies(&bytes, &txt, false),
-        "signature does not verify"
-    );
-    assert!(
-        !dkim_verifies(&bytes, &txt, true),
-        "altered subject still verifies"
-    );
-}
-
-#[test]
-fn dkim_half_configured_or_with_a_pkcs8_key_is_an_error_that_says_what_to_do() {
-    let cfg = rapport::config::DkimConfig {
-        domain: Some("shop.example".into()),
-        selector: None,
-        private_key_path: None,
-    };
-    assert!(
-        DkimSigner::from_config(&cfg)
-            .unwrap_err()
-            .to_string()
-            .contains("all three")
-    );
-    assert!(
-        DkimSigner::from_config(&rapport::config::DkimConfig::default())
-            .unwrap()
-            .is_none()
-    );
-    let pkcs8 =
-        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n";
-    let err = DkimSigner::new("shop.example", "s", pkcs8)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("-traditional"), "{err}");
 }
 
 #[test]

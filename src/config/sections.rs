@@ -159,7 +159,12 @@ impl Default for SecurityConfig {
 pub struct DkimConfig {
     pub domain: Option<String>,
     pub selector: Option<String>,
+    /// RSA (PKCS#1 or PKCS#8 PEM) or Ed25519.
     pub private_key_path: Option<PathBuf>,
+    /// A second signature with an Ed25519 key (RFC 8463) beside the RSA one: receivers that
+    /// do not know Ed25519 check the RSA signature.
+    pub ed25519_selector: Option<String>,
+    pub ed25519_key_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -156,7 +156,7 @@ pub fn build_message(
                 format!(r#"{{"rapport_delivery":"{id}"}}"#),
             ));
     }
-    let mut message = b
+    let message = b
         .multipart(
             MultiPart::alternative()
                 .singlepart(
@@ -171,10 +171,11 @@ pub fn build_message(
                 ),
         )
         .map_err(|e| RenderError::Message(e.to_string()))?;
-    if let Some(signer) = dkim {
-        message.sign(signer.config());
+    let raw = message.formatted();
+    match dkim {
+        Some(signer) => signer.sign(raw, meta.date),
+        None => Ok(raw),
     }
-    Ok(message.formatted())
 }
 
 /// SMTP lines may not exceed 998 octets; stay well below.

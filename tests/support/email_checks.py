@@ -3,10 +3,11 @@
 
   email_checks.py parse FILE
       Prints a JSON summary as Python's `email` package (RFC 5322 / MIME) sees the message.
-  email_checks.py dkim FILE DNS_TXT [--alter-subject]
-      Verifies the DKIM signature with dkimpy, answering the key lookup with DNS_TXT
-      (a stub: no network). Prints the verdict, `verified` or `does not verify`, and exits 0;
-      anything else (a traceback exits 1) is no verdict.
+  email_checks.py dkim FILE SELECTOR=DNS_TXT... [--alter-subject]
+      Verifies every DKIM-Signature header, top first, with dkimpy, answering the key lookup
+      for each selector with its DNS_TXT (a stub: no network). Prints one line per signature,
+      `SELECTOR verified` or `SELECTOR does not verify`, and exits 0; anything else (a
+      traceback exits 1) is no verdict.
 
 Exit 3 with an install hint when a module is missing: a check that cannot run must fail,
 never read as "does not verify" (dkimpy without PyNaCl rejects every Ed25519 signature).
@@ -51,10 +52,11 @@ def require(module, package):
         sys.exit(3)
 
 
-def verify(path, txt, alter_subject):
+def verify(path, records, alter_subject):
     require("dkim", "dkimpy")
     require("nacl", "pynacl")  # dkimpy's Ed25519; without it every such signature "fails"
     import dkim
+    import re
     raw = open(path, "rb").read()
     if alter_subject:
         head, sep, body = raw.partition(b"\r\n\r\n")
@@ -71,11 +73,19 @@ def verify(path, txt, alter_subject):
             out.append(l)
         raw = b"\r\n".join(out) + sep + body
 
-    def dns(name, timeout=5):
-        return txt.encode()
+    txt = dict(r.split("=", 1) for r in records)
 
-    ok = dkim.verify(raw, dnsfunc=dns)
-    print("verified" if ok else "does not verify")
+    def dns(name, timeout=5):
+        # name: SELECTOR._domainkey.DOMAIN.
+        record = txt.get(name.decode().split(".", 1)[0])
+        return record.encode() if record else None
+
+    head = raw.partition(b"\r\n\r\n")[0].replace(b"\r\n ", b" ").replace(b"\r\n\t", b"\t")
+    selectors = [re.search(rb"[;\s]s=\s*([^;\s]+)", l).group(1).decode()
+                 for l in head.split(b"\r\n") if l.lower().startswith(b"dkim-signature:")]
+    for idx, selector in enumerate(selectors):
+        ok = dkim.DKIM(raw).verify(idx=idx, dnsfunc=dns)
+        print(selector, "verified" if ok else "does not verify")
 
 
 if __name__ == "__main__":
@@ -83,6 +93,7 @@ if __name__ == "__main__":
     if cmd == "parse":
         parse(sys.argv[2])
     elif cmd == "dkim":
-        verify(sys.argv[2], sys.argv[3], "--alter-subject" in sys.argv[4:])
+        verify(sys.argv[2], [a for a in sys.argv[3:] if not a.startswith("--")],
+               "--alter-subject" in sys.argv[3:])
     else:
         sys.exit(f"unknown command {cmd}")

@@ -7,6 +7,8 @@
 
 pub mod daemon;
 pub mod delivery;
+pub mod dkim_keys;
+pub mod email_checks;
 pub mod experiments;
 pub mod import;
 pub mod process;
