@@ -18,7 +18,7 @@ WITH d AS (
       AND (?2 IS NULL OR d.send_at >= ?2)
       AND d.send_at <= ?3
 ),
-per AS (
+per AS MATERIALIZED (
     SELECT d.campaign, d.arm,
            COALESCE(e.opened, 0) AS opened,
            COALESCE(e.clicked, 0) AS clicked,
