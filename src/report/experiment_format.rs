@@ -83,7 +83,12 @@ fn campaign(out: &mut impl Write, c: &CampaignExperiment, currency: &str) -> io:
     }
     for a in &c.arms {
         if !a.versus.is_empty() {
-            writeln!(out, "  {} against {}:", a.arm, c.control)?;
+            let control = if c.control == super::experiment::HOLDOUT {
+                "the hold-out"
+            } else {
+                &c.control
+            };
+            writeln!(out, "  {} against {control}:", a.arm)?;
             sentences(out, &a.versus)?;
         }
     }
