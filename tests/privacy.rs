@@ -75,6 +75,29 @@ async fn columns_holding(db: &support::TestDb, needle: &str) -> Vec<String> {
     found
 }
 
+/// [`apps`] whose survey answers and unsubscribes are announced to a `[[notify]]` endpoint:
+/// the notifications outbox then holds what they said.
+async fn apps_announcing() -> Vec<App> {
+    let config = rapport::config::load_str(
+        "t.toml",
+        "[[notify]]\nname = \"crm\"\nurl = \"http://127.0.0.1:9/hook\"\n\
+         events = [\"survey_response\", \"unsubscribed\"]\n",
+        &[],
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for db in support::all_backends().await {
+        let state = state_with_config(db.store.clone(), config.clone());
+        out.push(App {
+            router: rapport::http::router(state.clone()),
+            state,
+            db,
+            signer: rapport::tracking::Signer::new(SECRET),
+        });
+    }
+    out
+}
+
 async fn api_get(app: &App, path: &str) -> (StatusCode, Value) {
     let (status, _, body) = app
         .send(
@@ -144,8 +167,13 @@ async fn shop(app: &App) {
         .api(
             "/api/v1/events",
             Some(API_KEY),
-            json!({"id": format!("reply-{EMAIL}"), "customer_id": "c1", "kind": "reply", "occurred_at": ordered,
-                   "data": {"text": format!("Hello, {NAME} here"), "from": EMAIL}})
+            json!([
+                {"id": format!("reply-{EMAIL}"), "customer_id": "c1", "kind": "reply", "occurred_at": ordered,
+                 "data": {"text": format!("Hello, {NAME} here"), "from": EMAIL}},
+                // An integrator's own survey tool: announced with its comment.
+                {"customer_id": "c1", "kind": "survey_response", "occurred_at": ordered,
+                 "data": {"score": 8, "comment": COMMENT}}
+            ])
             .to_string(),
         )
         .await;
@@ -174,13 +202,19 @@ async fn shop(app: &App) {
 
 #[tokio::test]
 async fn after_forget_no_table_holds_the_email_the_name_or_a_survey_comment_and_reports_agree() {
-    for app in apps().await {
+    for app in apps_announcing().await {
         let backend = app.db.backend;
         shop(&app).await;
         for needle in [EMAIL, NAME, COMMENT] {
             let before = columns_holding(&app.db, needle).await;
             assert!(!before.is_empty(), "{backend}: `{needle}` stored before");
         }
+        assert!(
+            columns_holding(&app.db, COMMENT)
+                .await
+                .contains(&"notifications.body".to_string()),
+            "{backend}: the announcement carries the comment"
+        );
         let report_before = report(&app).await;
         let l = &report_before[0];
         assert_eq!(
