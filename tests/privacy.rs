@@ -98,6 +98,15 @@ async fn apps_announcing() -> Vec<App> {
     out
 }
 
+/// [`apps`] with one customer, `c1` at [`EMAIL`].
+async fn apps_with_jane() -> Vec<App> {
+    let apps = apps().await;
+    for app in &apps {
+        app.customer("c1", EMAIL, "en").await;
+    }
+    apps
+}
+
 async fn api_get(app: &App, path: &str) -> (StatusCode, Value) {
     let (status, _, body) = app
         .send(
@@ -252,9 +261,8 @@ async fn after_forget_no_table_holds_the_email_the_name_or_a_survey_comment_and_
 
 #[tokio::test]
 async fn erasure_answers_404_for_an_unknown_customer_401_without_a_key_and_is_logged() {
-    for app in apps().await {
+    for app in apps_with_jane().await {
         let backend = app.db.backend;
-        app.customer("c1", EMAIL, "en").await;
         let (status, body) = api_delete(&app, "/api/v1/customers/nobody", Some(API_KEY)).await;
         assert_eq!(
             (status, &body["error"]),
@@ -288,9 +296,8 @@ async fn erasure_answers_404_for_an_unknown_customer_401_without_a_key_and_is_lo
 
 #[tokio::test]
 async fn a_forgotten_address_imported_or_created_again_is_suppressed() {
-    for app in apps().await {
+    for app in apps_with_jane().await {
         let backend = app.db.backend;
-        app.customer("c1", EMAIL, "en").await;
         let (status, _) = api_delete(&app, "/api/v1/customers/c1", Some(API_KEY)).await;
         assert_eq!(status, StatusCode::OK, "{backend}");
         assert_eq!(
@@ -411,9 +418,8 @@ fn event(customer: &str, kind: EventKind, days: i64, delivery: Option<uuid::Uuid
 
 #[tokio::test]
 async fn retention_deletes_only_old_raw_events_and_the_report_figures_hold() {
-    for app in apps().await {
+    for app in apps_with_jane().await {
         let backend = app.db.backend;
-        app.customer("c1", EMAIL, "en").await;
         let old = app
             .delivery(
                 "c1",
@@ -454,5 +460,125 @@ async fn retention_deletes_only_old_raw_events_and_the_report_figures_hold() {
         // Nothing older is left: a second sweep deletes nothing.
         let again = rapport::app::retention::sweep(&**app.store(), before, &clock, &mut stop);
         assert_eq!(again.await.unwrap(), 0, "{backend}");
+    }
+}
+
+/// Runs `statements` on the test database, outside the store (a table or a trigger of the
+/// test's own).
+async fn execute(db: &support::TestDb, statements: &[&str]) {
+    // The same on either pool type; sqlx has no pool over both without the `any` driver.
+    macro_rules! run_on {
+        ($pool:expr) => {{
+            let pool = $pool.await.unwrap();
+            for s in statements {
+                let q = sqlx::query(sqlx::AssertSqlSafe(s.to_string()));
+                q.execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }};
+    }
+    if db.backend == "sqlite" {
+        run_on!(sqlx::SqlitePool::connect(&db.url))
+    } else {
+        run_on!(sqlx::PgPool::connect(&db.url))
+    }
+}
+
+#[tokio::test]
+async fn the_export_includes_any_table_naming_the_customer_and_the_consent_log_as_consent() {
+    for app in apps_with_jane().await {
+        let backend = app.db.backend;
+        execute(
+            &app.db,
+            &[
+                "CREATE TABLE shop_notes (customer_id TEXT NOT NULL, note TEXT NOT NULL)",
+                "INSERT INTO shop_notes VALUES ('c1', 'prefers phone calls')",
+                "INSERT INTO shop_notes VALUES ('c2', 'someone else')",
+                "CREATE TABLE consent_log (customer_id TEXT NOT NULL, action TEXT NOT NULL)",
+                "INSERT INTO consent_log VALUES ('c1', 'given')",
+            ],
+        )
+        .await;
+        let (status, export) = api_get(&app, "/api/v1/customers/c1/export").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert_eq!(
+            export["shop_notes"],
+            json!([{"customer_id": "c1", "note": "prefers phone calls"}]),
+            "{backend}"
+        );
+        assert_eq!(
+            export["consent"],
+            json!([{"customer_id": "c1", "action": "given"}]),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn forget_cancels_the_emails_still_queued_for_the_customer() {
+    for app in apps_with_jane().await {
+        let backend = app.db.backend;
+        let queued = rapport::store::NewDelivery {
+            id: uuid::Uuid::now_v7(),
+            customer_id: "c1".into(),
+            campaign: "loyalty-offer".into(),
+            occurrence: "week:1".into(),
+            service: false,
+            current: rapport::domain::Level::Proactive,
+            target: rapport::domain::Level::Proactive,
+            send_at: Utc::now() + TimeDelta::hours(1),
+            message_id: "<q@shop.example>".into(),
+            unless_since: None,
+            variant: None,
+            held_out: false,
+        };
+        app.store()
+            .apply_cycle(&[], &[queued], Utc::now())
+            .await
+            .unwrap();
+        let (status, body) = api_delete(&app, "/api/v1/customers/c1", Some(API_KEY)).await;
+        assert_eq!(
+            (status, &body["cancelled_emails"]),
+            (StatusCode::OK, &json!(1)),
+            "{backend}: {body}"
+        );
+        let (_, export) = api_get(&app, "/api/v1/customers/c1/export").await;
+        assert_eq!(export["deliveries"][0]["status"], "cancelled", "{backend}");
+        assert_eq!(
+            app.store().pending_deliveries().await.unwrap(),
+            0,
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_erasure_that_fails_half_way_leaves_everything_as_it_was() {
+    for app in apps().await {
+        let backend = app.db.backend;
+        shop(&app).await;
+        // The orders step (after the customer and events steps) fails.
+        let failing: &[&str] = if backend == "sqlite" {
+            &[
+                "CREATE TRIGGER refuse BEFORE UPDATE ON orders BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            ]
+        } else {
+            &[
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'refused'; END $$",
+                "CREATE TRIGGER refuse BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION refuse()",
+            ]
+        };
+        execute(&app.db, failing).await;
+        let held = columns_holding(&app.db, EMAIL).await;
+        let (status, body) = api_delete(&app, "/api/v1/customers/c1", Some(API_KEY)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{backend}: {body}");
+        assert_eq!(columns_holding(&app.db, EMAIL).await, held, "{backend}");
+        assert!(
+            !columns_holding(&app.db, COMMENT).await.is_empty(),
+            "{backend}"
+        );
+        let (_, export) = api_get(&app, "/api/v1/customers/c1/export").await;
+        assert_eq!(export["erasures"], json!([]), "{backend}");
     }
 }
