@@ -582,3 +582,35 @@ async fn an_erasure_that_fails_half_way_leaves_everything_as_it_was() {
         assert_eq!(export["erasures"], json!([]), "{backend}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_deletes_raw_events_past_event_retention_on_its_own() {
+    for db in support::all_backends().await {
+        let backend = db.backend;
+        let outbox = tempfile::tempdir().unwrap();
+        let mut cfg = support::daemon::config(&db, &format!("file://{}", outbox.path().display()));
+        cfg.privacy.event_retention = Some(rapport::config::Duration::parse("730d").unwrap());
+        let t0 = support::delivery::t0();
+        support::daemon::customer(&*db.store, &cfg, "c1", t0).await;
+        let at = |days: i64| EventRecord {
+            occurred_at: t0 - TimeDelta::days(days),
+            ..event("c1", EventKind::Reply, 0, None)
+        };
+        let mut tx = db.store.begin_import().await.unwrap();
+        tx.insert_events(&[at(800), at(731), at(10)], t0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let clock = rapport::app::ManualClock::new(t0);
+        let daemon = support::daemon::start(&db, cfg, &clock, "replica-a").await;
+        let dbr = &db;
+        support::wait::until_async(
+            &format!("{backend}: the events past retention deleted"),
+            std::time::Duration::from_secs(30),
+            move || async move { stored_events(dbr).await.len() == 1 },
+        )
+        .await;
+        daemon.shutdown().await;
+    }
+}
