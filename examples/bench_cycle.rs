@@ -174,6 +174,7 @@ async fn run_backend(
                 &ImportOptions {
                     skip_invalid: false,
                     progress: false,
+                    erasure_key: rapport::privacy::AddressKey::new(b"test-erasure-key"),
                 },
             )
             .await?;

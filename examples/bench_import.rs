@@ -150,6 +150,7 @@ async fn bench(url: &str, backend: &str, csv: &Path, expected: u64) -> anyhow::R
     let opts = ImportOptions {
         skip_invalid: false,
         progress: false,
+        erasure_key: rapport::privacy::AddressKey::new(b"test-erasure-key"),
     };
     let t = Instant::now();
     let rep = import_file(

@@ -292,6 +292,7 @@ async fn bench_app(args: &Args, store: Arc<dyn Store>) -> anyhow::Result<(WrkRes
     let signer = Signer::new(b"bench-secret");
     let settings = HttpSettings {
         signer: signer.clone(),
+        erasure_key: rapport::privacy::AddressKey::new(b"test-erasure-key"),
         api_keys: Vec::new(),
         default_locale: rapport::domain::Locale::parse("en")?,
         default_timezone: rapport::domain::Timezone::parse("UTC")?,

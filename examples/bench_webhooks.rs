@@ -173,6 +173,7 @@ async fn bench(args: &Args, backend: &str, store: Arc<dyn Store>) -> anyhow::Res
     let registry = Registry::from_settings(&webhooks)?;
     let settings = HttpSettings {
         signer: Signer::new(b"bench-secret"),
+        erasure_key: rapport::privacy::AddressKey::new(b"test-erasure-key"),
         api_keys: Vec::new(),
         default_locale: Locale::parse("en")?,
         default_timezone: Timezone::parse("UTC")?,

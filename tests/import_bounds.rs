@@ -86,6 +86,7 @@ async fn a_csv_header_naming_a_column_twice_is_refused() {
         &ImportOptions {
             skip_invalid: false,
             progress: false,
+            erasure_key: rapport::privacy::AddressKey::new(b"test-erasure-key"),
         },
     )
     .await

@@ -20,6 +20,7 @@ const LAYERS: &[&[&str]] = &[
         "telemetry",
         "metric_names",
         "conditions",
+        "privacy",
     ],
     // The only place SQL lives.
     &["store"],

@@ -71,6 +71,12 @@ impl Application {
         let (ticks_tx, ticks_rx) = watch::channel(0);
         // The endpoint first: when it cannot bind, no cycle has run and no lease is held.
         let (address, http) = http::start(&app, stop_rx.clone()).await?;
+        let retention = tokio::spawn(super::retention::run(
+            app.clone(),
+            options.clock.clone(),
+            options.lease_owner.clone(),
+            stop_rx.clone(),
+        ));
         let scheduler = Scheduler {
             schedule,
             owner: options.lease_owner,
@@ -86,6 +92,7 @@ impl Application {
                 stop_rx.clone(),
             )),
             http,
+            retention,
             tokio::spawn(
                 crate::notify::Worker::new(app.store.clone(), &app.config.notify).run(stop_rx),
             ),

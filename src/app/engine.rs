@@ -26,6 +26,9 @@ impl Engine {
     pub fn load(config: &Config) -> Result<Engine, Failure> {
         crate::notify::validate(&config.notify)
             .map_err(|e| Failure::User(anyhow::anyhow!("[[notify]]: {e}")))?;
+        if let Some(problem) = config.retention_problem() {
+            return Err(Failure::User(anyhow::anyhow!(problem)));
+        }
         let campaigns = load_campaigns(config)?;
         let specs: Vec<TemplateSpec> = campaigns
             .iter()

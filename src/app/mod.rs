@@ -10,6 +10,7 @@ mod engine;
 mod failure;
 mod http;
 mod once;
+pub mod retention;
 mod schedule;
 mod scheduler;
 mod senders;

@@ -8,6 +8,7 @@ use crate::import::{Entity, ImportOptions, RecordDefaults, import_file};
 use crate::store::{self, Scope, Store};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
 use std::path::Path;
 
 /// The instant the sample data in `examples/` is written around (examples/README.md): the
@@ -71,6 +72,9 @@ pub async fn run(mut config: Config) -> CmdResult {
             &ImportOptions {
                 skip_invalid: false,
                 progress: false,
+                erasure_key: crate::privacy::AddressKey::new(
+                    config.erasure_secret().expose_secret().as_bytes(),
+                ),
             },
         )
         .await

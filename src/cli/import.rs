@@ -9,6 +9,9 @@ pub async fn run(app: &App, entity: Entity, file: &str, skip_invalid: bool) -> C
     let opts = ImportOptions {
         skip_invalid,
         progress: true,
+        erasure_key: crate::privacy::AddressKey::new(
+            secrecy::ExposeSecret::expose_secret(app.config.erasure_secret()).as_bytes(),
+        ),
     };
     let report = import::import_file(&*app.store, entity, file, &defaults, &opts)
         .await

@@ -9,6 +9,7 @@ mod levels;
 mod notify_test;
 mod plan;
 mod preview;
+mod privacy;
 mod report;
 mod run;
 mod segment;
@@ -183,6 +184,12 @@ it. Revenue is in strategy.base_currency, converted with strategy.currency_rates
         #[arg(long, value_parser = parse_now)]
         now: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Erase a customer's personal data (email, name, attributes, free text in events),
+    /// keeping anonymised rows so reports add up and a keyed hash of the address so that a
+    /// later import of it is not mailed (docs/privacy.md).
+    Forget { customer_id: String },
+    /// Print everything held about a customer as JSON (docs/privacy.md).
+    Export { customer_id: String },
     /// POST a sample notification to the [[notify]] endpoint NAME and print its answer.
     NotifyTest { name: String },
     /// Named segments (config/segments/*.toml): list them, count or sample their customers.
@@ -328,6 +335,12 @@ pub async fn run(cli: Cli) -> CmdResult {
                 },
             )
             .await
+        }
+        Command::Forget { customer_id } => {
+            privacy::forget(&App::open(config).await?, &customer_id).await
+        }
+        Command::Export { customer_id } => {
+            privacy::export(&App::open(config).await?, &customer_id).await
         }
         Command::NotifyTest { name } => notify_test::run(&config, &name).await,
         Command::Segment(cmd) => segment::run(config, cmd).await,

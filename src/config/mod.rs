@@ -4,6 +4,7 @@
 mod duration;
 mod input;
 mod load;
+mod privacy;
 mod sections;
 mod values;
 mod webhooks;
@@ -11,6 +12,7 @@ mod webhooks;
 pub use duration::Duration;
 pub use input::InputConfig;
 pub use load::{ConfigError, env_overrides, load, load_str};
+pub use privacy::PrivacyConfig;
 pub use sections::*;
 pub use values::{QuietHours, SecretUrl};
 pub use webhooks::*;
@@ -41,4 +43,5 @@ pub struct Config {
     pub shop: ShopConfig,
     pub notify: Vec<NotifyConfig>,
     pub input: InputConfig,
+    pub privacy: PrivacyConfig,
 }

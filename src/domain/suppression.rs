@@ -56,6 +56,12 @@ pub mod reason {
     /// A `bounce` event with `type = hard`.
     pub const HARD_BOUNCE_EVENT: &str = "bounced: hard";
 
+    /// Erasure (docs/privacy.md): on the keyed hash of the erased address, and on an
+    /// address imported again after its erasure, which needs new consent to be mailed.
+    pub const ERASED: &str = "erased";
+    /// An address imported or created again after it was erased.
+    pub const ERASED_BEFORE: &str = "erased: imported again after erasure; needs new consent";
+
     /// The relay refused the address for good at send time (SMTP 5xx), with its enhanced
     /// status code when it gave one.
     pub fn smtp_bounce(enhanced_code: Option<&str>) -> String {

@@ -20,6 +20,12 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    api_key_id(s, headers).map(drop)
+}
+
+/// The caller's API key, named by its fingerprint (the first 8 bytes of its SHA-256, in
+/// hex) — what the erasure log records as who asked, never the key itself.
+pub(super) fn api_key_id(s: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -37,7 +43,8 @@ fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .iter()
         .fold(subtle::Choice::from(0), |acc, k| acc | k.ct_eq(&given));
     if bool::from(ok) {
-        Ok(())
+        let id: String = given[..8].iter().map(|b| format!("{b:02x}")).collect();
+        Ok(format!("api-key:{id}"))
     } else {
         Err(ApiError::Unauthorized)
     }
@@ -173,7 +180,7 @@ pub async fn customers(
     let now = Utc::now();
     let (received, rows) = parsed(&s, &headers, body, now, CustomerRecord::parse)?;
     let mut tx = s.store().begin_import().await?;
-    let counts = records::customers(&mut *tx, rows, now).await?;
+    let counts = records::customers(&mut *tx, &s.inner.erasure_key, rows, now).await?;
     tx.commit().await?;
     tracing::info!(received, written = counts.written, "API stored customers.");
     Ok(stored(received, counts))

@@ -16,6 +16,7 @@ mod dashboard_page;
 mod error;
 pub mod metrics;
 mod pages;
+mod privacy;
 mod track;
 mod webhooks;
 
@@ -27,6 +28,7 @@ pub use track::PIXEL;
 use crate::config::Config;
 use crate::domain::{Locale, Timezone};
 use crate::import::RecordDefaults;
+use crate::privacy::AddressKey;
 use crate::providers::{Registry, SettingsError, WebhookSettings};
 use crate::store::Store;
 use crate::tracking::Signer;
@@ -35,7 +37,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use chrono::{DateTime, Utc};
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::{ExposeSecret, SecretString};
@@ -53,6 +55,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct HttpSettings {
     /// Verifies every token (`security.secret`).
     pub signer: Signer,
+    /// Hashes erased addresses (`privacy.erasure_secret`, else `security.secret`).
+    pub erasure_key: AddressKey,
     /// `security.api_keys`; none = the API answers 401 to everyone.
     pub api_keys: Vec<SecretString>,
     pub default_locale: Locale,
@@ -73,6 +77,7 @@ impl HttpSettings {
     pub fn from_config(cfg: &Config) -> HttpSettings {
         HttpSettings {
             signer: Signer::new(cfg.security.secret.expose_secret().as_bytes()),
+            erasure_key: AddressKey::new(cfg.erasure_secret().expose_secret().as_bytes()),
             api_keys: cfg.security.api_keys.clone(),
             default_locale: cfg.defaults.locale.clone(),
             default_timezone: cfg.defaults.timezone,
@@ -97,6 +102,7 @@ pub struct AppState {
 struct Inner {
     store: Arc<dyn Store>,
     signer: Signer,
+    erasure_key: AddressKey,
     registry: Registry,
     /// SHA-256 of each API key: compared in constant time, and equal-length whatever the key.
     api_keys: Vec<[u8; 32]>,
@@ -150,6 +156,7 @@ impl AppState {
                 events: EventBuffer::spawn(store.clone()),
                 store,
                 signer: settings.signer,
+                erasure_key: settings.erasure_key,
                 registry,
                 api_keys,
                 default_locale: settings.default_locale,
@@ -239,6 +246,8 @@ pub fn router(state: AppState) -> Router {
         .route("/p/{token}", get(customer::partnership))
         .route("/webhooks/{provider}", post(webhooks::receive))
         .route("/api/v1/customers", post(api::customers))
+        .route("/api/v1/customers/{id}", delete(privacy::forget))
+        .route("/api/v1/customers/{id}/export", get(privacy::export))
         .route("/api/v1/orders", post(api::orders))
         .route("/api/v1/events", post(api::events))
         .route("/dashboard", get(dashboard_page::dashboard_page))
@@ -325,6 +334,8 @@ const ROUTES: &[&str] = &[
     "/p/{token}",
     "/webhooks/{provider}",
     "/api/v1/customers",
+    "/api/v1/customers/{id}",
+    "/api/v1/customers/{id}/export",
     "/api/v1/orders",
     "/api/v1/events",
     "/healthz",

@@ -97,6 +97,8 @@ pub struct ImportOptions {
     pub skip_invalid: bool,
     /// Show a progress bar (only when stderr is a terminal).
     pub progress: bool,
+    /// Recognises addresses erased before (`crate::privacy`), which are then suppressed.
+    pub erasure_key: crate::privacy::AddressKey,
 }
 
 /// Rows parsed per round trip to the database.
@@ -312,7 +314,7 @@ impl Chunk {
         // A file holds one entity: at most one of these is not empty.
         if !customers.is_empty() {
             known.extend(customers.iter().map(|c| c.id.as_str().to_string()));
-            report.stored += records::customers(tx, customers, now).await?;
+            report.stored += records::customers(tx, &opts.erasure_key, customers, now).await?;
         }
         if !orders.is_empty() {
             report.stored += records::orders(tx, orders, now).await?;

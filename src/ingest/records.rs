@@ -3,19 +3,39 @@
 //! the caller's transaction (a file is one transaction, a request another).
 
 use super::apply::{Rules, store_events};
+use crate::domain::suppression::reason;
 use crate::domain::{CustomerRecord, EventRecord, OrderRecord};
-use crate::store::{ImportTx, StoreError, UpsertCounts};
+use crate::privacy::AddressKey;
+use crate::store::{ImportTx, StoreError, Suppression, UpsertCounts};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
-/// Upserts customers; a customer listed twice is its last row.
+/// Upserts customers; a customer listed twice is its last row. An address that was erased
+/// before (its keyed hash is on the suppression list, `crate::privacy`) is suppressed in the
+/// same transaction: stored again, but not mailed without new consent.
 pub async fn customers(
     tx: &mut dyn ImportTx,
+    key: &AddressKey,
     rows: Vec<CustomerRecord>,
     now: DateTime<Utc>,
 ) -> Result<UpsertCounts, StoreError> {
     let rows = last_per_key(rows, |c| c.id.as_str().to_string());
-    tx.upsert_customers(&rows, now).await
+    let counts = tx.upsert_customers(&rows, now).await?;
+    let erased = tx.erased_addresses().await?;
+    if !erased.is_empty() {
+        for c in &rows {
+            if erased.contains(&key.hash(c.email.as_str())) {
+                tx.suppress(Suppression {
+                    email: c.email.as_str(),
+                    reason: reason::ERASED_BEFORE,
+                    source: "erasure",
+                    at: now,
+                })
+                .await?;
+            }
+        }
+    }
+    Ok(counts)
 }
 
 /// Upserts orders (of existing customers: the caller checked); an order listed twice is its

@@ -76,6 +76,8 @@ pub trait ImportTx: Send {
     }
     /// Adds an address to the suppression list in this transaction; false when it was there.
     async fn suppress(&mut self, suppression: Suppression<'_>) -> Result<bool>;
+    /// The keyed hashes of erased addresses on the suppression list (`crate::privacy`).
+    async fn erased_addresses(&mut self) -> Result<HashSet<String>>;
     /// Per customer, the soft bounces stored since their last delivered, open or click event
     /// (what this transaction wrote included): `webhooks.soft_bounce_limit` counts these.
     async fn soft_bounces_in_a_row(&mut self, customers: &[String])

@@ -23,8 +23,10 @@ mod notifications;
 mod outbox;
 mod portable;
 mod postgres;
+mod privacy;
 mod products;
 mod reports;
+mod row_json;
 mod rows;
 mod sqlite;
 mod suppressions;
@@ -46,6 +48,7 @@ pub use outbox::{
     OccurrenceData, Outbox, OutboxCounts,
 };
 pub use postgres::PgStore;
+pub use privacy::{CONSENT_TABLES, Erased, Erasure, Privacy};
 pub use products::{Products, Suggestions};
 pub use reports::{Reports, TableCounts};
 pub use sqlite::SqliteStore;
@@ -55,8 +58,8 @@ pub use tracking::{TrackedDelivery, Tracking};
 /// The concern traits: what a caller holding an `Arc<dyn Store>` needs in scope to call it.
 pub mod prelude {
     pub use super::{
-        EngineState, Experiments, Facts, Import, ImportTx, Levels, Notifications, Outbox, Products,
-        Reports, Store, Suppressions, Tracking,
+        EngineState, Experiments, Facts, Import, ImportTx, Levels, Notifications, Outbox, Privacy,
+        Products, Reports, Store, Suppressions, Tracking,
     };
 }
 
@@ -122,6 +125,7 @@ pub trait Store:
     + Reports
     + Experiments
     + Notifications
+    + Privacy
     + Send
     + Sync
 {

@@ -272,6 +272,7 @@ fn settings_with(edit: impl FnOnce(&mut WebhookSettings)) -> (HttpSettings, Regi
     let registry = Registry::from_settings(&webhooks).expect("test webhook settings");
     let settings = HttpSettings {
         signer: Signer::new(SECRET),
+        erasure_key: rapport::privacy::AddressKey::new(b"test-erasure-key"),
         api_keys: vec![
             SecretString::from(API_KEY),
             SecretString::from("another-key"),

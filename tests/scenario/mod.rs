@@ -208,6 +208,7 @@ impl Shop {
             &ImportOptions {
                 skip_invalid: false,
                 progress: false,
+                erasure_key: rapport::privacy::AddressKey::new(b"test-erasure-key"),
             },
         )
         .await

@@ -26,6 +26,7 @@ pub async fn import_with(
         &ImportOptions {
             skip_invalid,
             progress: false,
+            erasure_key: rapport::privacy::AddressKey::new(b"test-erasure-key"),
         },
     )
     .await

@@ -237,6 +237,10 @@ impl ImportTx for PgImport {
         Ok(outcome.new)
     }
 
+    async fn erased_addresses(&mut self) -> Result<HashSet<String>> {
+        crate::store::privacy::erased_addresses(&mut *self.tx).await
+    }
+
     async fn suppress(&mut self, suppression: Suppression<'_>) -> Result<bool> {
         insert_suppression(&mut *self.tx, suppression).await
     }
