@@ -28,7 +28,9 @@ const LAYERS: &[&[&str]] = &[
     &["levels", "providers", "render"],
     // Statistics of experiments and the draw of their arms (wording from levels).
     &["experiments"],
-    &["campaigns", "notify", "report"],
+    &["campaigns", "notify"],
+    // Figures over the store, read against the campaigns' files (an experiment's arms).
+    &["report"],
     &["planner", "ingest", "dashboard"],
     // Files into records, through ingest.
     &["import"],
