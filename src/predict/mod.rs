@@ -1,0 +1,20 @@
+//! Predictions (issue 23): each customer's purchase rhythm, the chance they are still a
+//! customer, and their value over the next year — learned from the shop's own orders, the
+//! customer's history shrunk towards the shop's when they have few orders. docs/predictions.md
+//! says which models and why, and how they did on the CDNOW data of the paper.
+//!
+//! Pure: the store hands in histories, this module fits and scores.
+//!
+//! - [`bgnbd`]: BG/NBD — when and how often a customer buys, and whether they are still alive.
+//! - [`gamma_gamma`]: the value of a customer's next order.
+//! - [`fit`]: maximum likelihood for both (argmin's Nelder–Mead).
+//! - [`hypergeometric`]: ₂F₁, which BG/NBD's forecast needs.
+
+pub mod bgnbd;
+pub mod fit;
+pub mod gamma_gamma;
+mod hypergeometric;
+
+pub use bgnbd::{BgNbd, History};
+pub use fit::FitError;
+pub use gamma_gamma::{GammaGamma, Spend};
