@@ -136,14 +136,28 @@ impl GammaGamma {
             return Err(FitError::NoData);
         }
         let n = usable.len() as f64;
-        let mean = usable.iter().map(|s| s.mean).sum::<f64>() / n;
+        // Fitted in units of the average spend, so that margins in rials (tens of millions)
+        // start the simplex as close as margins in euros; γ is a scale and goes back after.
+        let unit = usable.iter().map(|s| s.mean).sum::<f64>() / n;
+        let scaled: Vec<Spend> = usable
+            .iter()
+            .map(|s| Spend {
+                n: s.n,
+                mean: s.mean / unit,
+            })
+            .collect();
         let params = |p: &[f64]| GammaGamma {
             p: p[0],
             q: p[1],
             gamma: p[2],
         };
-        let start = [1.0, 2.0, mean.max(1e-3)];
-        let best = minimise(|p| -params(p).total_log_likelihood(&usable) / n, &start)?;
-        Ok(params(&best))
+        // When customers hardly differ the likelihood is flat towards q → ∞ (with pγ/(q − 1),
+        // the mean, held): the fit may stop far out on that ridge, which predicts the same.
+        let cost = |p: &[f64]| -params(p).total_log_likelihood(&scaled) / n;
+        let best = minimise(cost, &[1.0, 2.0, 1.0])?;
+        Ok(GammaGamma {
+            gamma: best[2] * unit,
+            ..params(&best)
+        })
     }
 }

@@ -101,5 +101,22 @@ mod tests {
         let mean = |g: &GammaGamma| g.p * g.gamma / (g.q - 1.0);
         assert!((mean(&fit) / mean(&truth) - 1.0).abs() < 0.05, "{fit:?}");
         assert!((fit.p / truth.p - 1.0).abs() < 0.2, "{fit:?}");
+        // The same shop in rials: the same shape, γ scaled.
+        let rials: Vec<Spend> = spends
+            .iter()
+            .map(|s| Spend {
+                n: s.n,
+                mean: s.mean * 1e6,
+            })
+            .collect();
+        let in_rials = GammaGamma::fit(&rials).unwrap();
+        assert!(
+            (in_rials.p / fit.p - 1.0).abs() < 1e-3,
+            "{in_rials:?} vs {fit:?}"
+        );
+        assert!(
+            (in_rials.gamma / (fit.gamma * 1e6) - 1.0).abs() < 1e-3,
+            "{in_rials:?}"
+        );
     }
 }

@@ -9,12 +9,18 @@
 //! - [`gamma_gamma`]: the value of a customer's next order.
 //! - [`fit`]: maximum likelihood for both (argmin's Nelder–Mead).
 //! - [`hypergeometric`]: ₂F₁, which BG/NBD's forecast needs.
+//! - [`rhythm`]: the shop's models fitted on its order histories, a customer's rhythm in days
+//!   and its sentence.
+//! - [`best_hour`]: the local hour a customer's opens and clicks cluster around.
 
+pub mod best_hour;
 pub mod bgnbd;
 pub mod fit;
 pub mod gamma_gamma;
 mod hypergeometric;
+pub mod rhythm;
 
 pub use bgnbd::{BgNbd, History};
 pub use fit::FitError;
 pub use gamma_gamma::{GammaGamma, Spend};
+pub use rhythm::{Model, Rhythm, sentence};

@@ -23,6 +23,7 @@ mod notifications;
 mod outbox;
 mod portable;
 mod postgres;
+mod predictions;
 mod products;
 mod reports;
 mod rows;
@@ -46,6 +47,7 @@ pub use outbox::{
     OccurrenceData, Outbox, OutboxCounts,
 };
 pub use postgres::PgStore;
+pub use predictions::Predictions;
 pub use products::{Products, Suggestions};
 pub use reports::{Reports, TableCounts};
 pub use sqlite::SqliteStore;
@@ -55,8 +57,8 @@ pub use tracking::{TrackedDelivery, Tracking};
 /// The concern traits: what a caller holding an `Arc<dyn Store>` needs in scope to call it.
 pub mod prelude {
     pub use super::{
-        EngineState, Experiments, Facts, Import, ImportTx, Levels, Notifications, Outbox, Products,
-        Reports, Store, Suppressions, Tracking,
+        EngineState, Experiments, Facts, Import, ImportTx, Levels, Notifications, Outbox,
+        Predictions, Products, Reports, Store, Suppressions, Tracking,
     };
 }
 
@@ -117,6 +119,7 @@ pub trait Store:
     + Levels
     + EngineState
     + Products
+    + Predictions
     + Outbox
     + Tracking
     + Reports

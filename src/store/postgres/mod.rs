@@ -11,6 +11,7 @@ mod import;
 mod levels;
 mod notifications;
 mod outbox;
+mod predictions;
 mod products;
 mod reports;
 mod suppressions;
