@@ -19,6 +19,7 @@ pub mod mailer;
 pub mod metric_names;
 pub mod notify;
 pub mod planner;
+pub mod predict;
 pub mod privacy;
 pub mod providers;
 pub mod render;

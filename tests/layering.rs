@@ -26,8 +26,9 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     // Pure decisions and parsers.
     &["levels", "providers", "render"],
-    // Statistics of experiments and the draw of their arms (wording from levels).
-    &["experiments"],
+    // Statistics of experiments and the draw of their arms (wording from levels); the
+    // purchase-rhythm and value models.
+    &["experiments", "predict"],
     &["campaigns", "notify"],
     // Figures over the store, read against the campaigns' files (an experiment's arms).
     &["report"],

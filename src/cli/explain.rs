@@ -63,6 +63,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
     let decision = planner::plan(&input, &campaigns, &cfg.planner, now);
     let history = app.store.level_history(customer_id).await?;
     let arms = arms(&campaigns, &row.customer_id);
+    let prediction = super::predict::prediction(app, &row.customer_id, now).await?;
     match format {
         Format::Json => {
             let v = serde_json::json!({
@@ -73,6 +74,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
                 "history": history.iter().map(|h| serde_json::json!({"from": h.from, "to": h.to, "at": h.at})).collect::<Vec<_>>(),
                 "next": decision.pick.as_ref().map(|p| serde_json::json!({"campaign": p.campaign, "send_at": p.send_at, "occurrence": p.occurrence})),
                 "not_picked": decision.not_picked,
+                "prediction": {"rhythm": prediction.rhythm, "best_hour": prediction.best_hour, "sentence": prediction.sentence()},
                 "experiments": arms.iter().map(|(c, arm)| (c.clone(), serde_json::json!(arm))).collect::<serde_json::Map<_, _>>(),
             });
             println!("{v}");
@@ -94,6 +96,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
                     None => println!("  {at}  first assessed: {}", h.to),
                 }
             }
+            println!("\nrhythm: {}", prediction.sentence());
             println!("\nnext email:");
             match &decision.pick {
                 Some(p) => println!(

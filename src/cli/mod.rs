@@ -8,6 +8,7 @@ mod import;
 mod levels;
 mod notify_test;
 mod plan;
+mod predict;
 mod preview;
 mod privacy;
 mod report;
@@ -132,6 +133,16 @@ FILE:LINE: field: problem and, without --skip-invalid, nothing from the file is 
     },
     /// Why a customer is at their level, where the strategy wants them, and what they get next.
     Explain {
+        customer_id: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long, value_parser = parse_now)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// A customer's purchase rhythm (how often, when next, how likely still active), predicted
+    /// margin over the next 12 months and best hour, from the shop's own orders
+    /// (docs/predictions.md).
+    Predict {
         customer_id: String,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -297,6 +308,15 @@ pub async fn run(cli: Cli) -> CmdResult {
                 format,
             )
             .await
+        }
+        Command::Predict {
+            customer_id,
+            format,
+            now,
+        } => {
+            let app = App::open(config).await?;
+            let now = now.unwrap_or_else(chrono::Utc::now);
+            predict::run(&app, &customer_id, now, format).await
         }
         Command::Plan {
             dry_run,

@@ -13,6 +13,7 @@ mod measure;
 mod money;
 mod movement;
 mod notification;
+mod order_history;
 mod record;
 pub mod report;
 pub mod suppression;
@@ -32,6 +33,7 @@ pub use movement::{LevelMovement, Transition};
 pub use notification::{
     ClaimedNotification, NewNotification, NotificationCounts, NotificationResult,
 };
+pub use order_history::OrderHistory;
 pub use record::{CustomerRecord, EventRecord, OrderRecord};
 pub use suppression::Suppression;
 pub use timezone::Timezone;

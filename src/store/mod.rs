@@ -23,6 +23,7 @@ mod notifications;
 mod outbox;
 mod portable;
 mod postgres;
+mod predictions;
 mod privacy;
 mod products;
 mod reports;
@@ -48,6 +49,7 @@ pub use outbox::{
     OccurrenceData, Outbox, OutboxCounts,
 };
 pub use postgres::PgStore;
+pub use predictions::Predictions;
 pub use privacy::{CONSENT_TABLES, Erased, Erasure, Privacy};
 pub use products::{Products, Suggestions};
 pub use reports::{Reports, TableCounts};
@@ -58,8 +60,8 @@ pub use tracking::{TrackedDelivery, Tracking};
 /// The concern traits: what a caller holding an `Arc<dyn Store>` needs in scope to call it.
 pub mod prelude {
     pub use super::{
-        EngineState, Experiments, Facts, Import, ImportTx, Levels, Notifications, Outbox, Privacy,
-        Products, Reports, Store, Suppressions, Tracking,
+        EngineState, Experiments, Facts, Import, ImportTx, Levels, Notifications, Outbox,
+        Predictions, Privacy, Products, Reports, Store, Suppressions, Tracking,
     };
 }
 
@@ -120,6 +122,7 @@ pub trait Store:
     + Levels
     + EngineState
     + Products
+    + Predictions
     + Outbox
     + Tracking
     + Reports

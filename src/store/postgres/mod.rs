@@ -11,6 +11,7 @@ mod import;
 mod levels;
 mod notifications;
 mod outbox;
+mod predictions;
 mod privacy;
 mod products;
 mod reports;

@@ -13,6 +13,7 @@ mod import;
 mod levels;
 mod notifications;
 mod outbox;
+mod predictions;
 mod privacy;
 mod products;
 mod reports;

@@ -1,0 +1,15 @@
+use chrono::{DateTime, Utc};
+
+/// A customer's orders summed up: what the purchase-rhythm model learns from and scores
+/// (`predict`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderHistory {
+    pub customer_id: String,
+    pub orders: u32,
+    pub first_at: DateTime<Utc>,
+    pub last_at: DateTime<Utc>,
+    /// Sum of the orders' margins, in `currency`.
+    pub margin: f64,
+    /// The currency of the customer's orders (the smallest code if they used several).
+    pub currency: String,
+}

@@ -1,0 +1,23 @@
+//! Sqlite: what the predictions learn from (the statements are shared, see `store::predictions`).
+
+use super::SqliteStore;
+use crate::domain::OrderHistory;
+use crate::store::predictions::{engagement_times, order_histories};
+use crate::store::{Predictions, Result};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[async_trait]
+impl Predictions for SqliteStore {
+    async fn order_histories(&self, now: DateTime<Utc>) -> Result<Vec<OrderHistory>> {
+        order_histories(&self.pool, now).await
+    }
+
+    async fn engagement_times(
+        &self,
+        customer: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>> {
+        engagement_times(&self.pool, customer, now).await
+    }
+}

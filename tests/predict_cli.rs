@@ -1,0 +1,78 @@
+//! `rapport predict` on the sample shop (examples/): a sentence a marketer can read, the same
+//! numbers as JSON, the same sentence in `explain`, and a plain error for an unknown customer.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const NOW: &str = "2026-11-25T09:00:00Z";
+
+fn rapport(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env(
+            "RAPPORT__DATABASE__URL",
+            format!("sqlite://{}", db.display()),
+        )
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+#[test]
+fn predict_and_explain_tell_the_sample_shops_rhythm_in_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    for (what, file) in [
+        ("customers", "examples/customers.csv"),
+        ("orders", "examples/orders.jsonl"),
+        ("events", "examples/events.jsonl"),
+    ] {
+        ok(rapport(&db, &["import", what, file]));
+    }
+    let json = ok(rapport(
+        &db,
+        &["predict", "cust-0001", "--format", "json", "--now", NOW],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let r = &v["rhythm"];
+    assert_eq!(r["orders"], 2, "{v}");
+    assert!(r["every_days"].as_f64().unwrap() > 1.0, "{v}");
+    assert!((0.0..=1.0).contains(&r["p_alive"].as_f64().unwrap()), "{v}");
+    assert!(
+        r["predicted_margin_12_months"].as_f64().unwrap() > 0.0,
+        "{v}"
+    );
+    assert!(v["best_hour"].as_u64().unwrap() < 24, "{v}");
+    let sentence = v["sentence"].as_str().unwrap();
+    assert!(sentence.starts_with("orders about every "), "{sentence}");
+    assert!(
+        sentence.contains("(2 orders); last 4 days ago; next expected in "),
+        "{sentence}"
+    );
+    assert!(
+        sentence.contains("% likely still active; predicted margin over the next 12 months "),
+        "{sentence}"
+    );
+
+    let table = ok(rapport(&db, &["predict", "cust-0001", "--now", NOW]));
+    assert_eq!(table.trim(), format!("customer cust-0001: {sentence}"));
+    let explain = ok(rapport(&db, &["explain", "cust-0001", "--now", NOW]));
+    assert!(
+        explain.contains(&format!("rhythm: {sentence}")),
+        "{explain}"
+    );
+
+    let unknown = rapport(&db, &["predict", "nobody", "--now", NOW]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no customer with id `nobody`"));
+}
