@@ -13,6 +13,14 @@
 //! postgres://postgres@127.0.0.1:5432/test) is only used to create and finally drop a
 //! dedicated database, `rapport_bench_send`; nothing else on that server is touched.
 //!
+//! `--throttled RATE` measures something else: the same drain against a relay that allows
+//! RATE emails/s and answers `454 Throttling` beyond it (examples/common/throttling_server.rs,
+//! aiosmtpd), rapport's own rate unlimited: the rate reached (goal: ≥ 0.9 × RATE, as the
+//! adaptive send rate settles just under the relay's) and that every email arrived once.
+//!
+//!     PATH=target/test-python/bin:$PATH cargo run --release --example bench_send -- \
+//!         --throttled 500 --recipients 20000
+//!
 //! `--breakdown` then times each stage on its own (claim, render on one core, SMTP with
 //! pre-built messages, record), to show where the end-to-end time goes.
 
@@ -35,6 +43,8 @@ use std::time::{Duration, Instant};
 mod openssl_speed;
 #[path = "common/plain_customers.rs"]
 mod plain_customers;
+#[path = "common/throttling_server.rs"]
+mod throttling_server;
 const BENCH_DB: &str = "rapport_bench_send";
 // sqlx takes only literal SQL; these name BENCH_DB.
 const DROP_DB: &str = "DROP DATABASE IF EXISTS rapport_bench_send WITH (FORCE)";
@@ -63,12 +73,18 @@ struct Args {
     /// Also time claim, render, SMTP and record on their own.
     #[arg(long)]
     breakdown: bool,
+    /// Instead: send to a relay allowing this many emails/s (454 beyond it).
+    #[arg(long)]
+    throttled: Option<u32>,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let work = tempfile::tempdir()?;
+    if let Some(allowed) = args.throttled {
+        return throttled(&args, work.path(), allowed).await;
+    }
     let sink = Sink::start(work.path())?;
     let smtp_url = format!("smtp://127.0.0.1:{}?tls=none", sink.port);
     let dkim_key = if args.no_dkim {
@@ -563,4 +579,81 @@ impl Drop for Sink {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `--throttled ALLOWED`: on each backend, the rate reached against a relay that allows
+/// ALLOWED emails/s, and whether every email arrived exactly once.
+async fn throttled(args: &Args, dir: &Path, allowed: u32) -> anyhow::Result<()> {
+    const THROTTLED_GOAL: f64 = 0.9;
+    println!(
+        "throttled send: {} recipients, {} connections, relay allowing {allowed} emails/s",
+        args.recipients, args.connections
+    );
+    let mut below = false;
+    let mut backends = Vec::new();
+    if !args.no_sqlite {
+        backends.push(format!("sqlite://{}", dir.join("throttled.db").display()));
+    }
+    if !args.no_pg {
+        backends.push(
+            std::env::var("RAPPORT_BENCH_PG_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+        );
+    }
+    for url in backends {
+        let server_dir = tempfile::tempdir()?;
+        let server = throttling_server::ThrottlingServer::start(server_dir.path(), allowed)?;
+        let smtp_url = format!("smtp://127.0.0.1:{}?tls=none", server.port);
+        let (backend, db_url, admin) = if url.starts_with("sqlite:") {
+            ("sqlite", url.clone(), None)
+        } else {
+            let admin = sqlx::PgPool::connect(&url).await?;
+            sqlx::query(DROP_DB).execute(&admin).await?;
+            sqlx::query(CREATE_DB).execute(&admin).await?;
+            let (server_url, _) = url.rsplit_once('/').context("…/DATABASE")?;
+            ("postgres", format!("{server_url}/{BENCH_DB}"), Some(admin))
+        };
+        let store = rapport::store::connect(&db_url, 8).await?;
+        store.migrate().await?;
+        // Due a minute ago; then the daemon's loop on the wall clock, so that throttled
+        // emails (due again a second later) are claimed again.
+        let now = Utc::now() - chrono::TimeDelta::minutes(1);
+        plain_customers::insert(&*store, args.recipients, now).await?;
+        queue(&*store, args.recipients, "eligible:throttled", now).await?;
+        let cfg = bench_config(&db_url, &smtp_url, args.connections, None)?;
+        let engine = Engine::load(&cfg).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let dispatcher = engine.dispatcher(&cfg, store.clone());
+        let mut report = rapport::dispatch::DispatchReport::default();
+        let t = Instant::now();
+        while report.sent < args.recipients as u64 {
+            anyhow::ensure!(t.elapsed() < Duration::from_secs(3600), "stuck: {report:?}");
+            if dispatcher.run_batch(Utc::now(), &mut report).await? == 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        dispatcher.close().await;
+        let took = t.elapsed().as_secs_f64();
+        let rate = args.recipients as f64 / took;
+        let ratio = rate / f64::from(allowed);
+        let (accepted, distinct) = server.accepted();
+        below |= ratio < THROTTLED_GOAL || distinct != args.recipients || report.failed > 0;
+        println!(
+            "{:<34} {rate:>9.0} emails/s = {ratio:.2} × allowed (goal ≥ {THROTTLED_GOAL}); \
+             {} throttled and put back, {} retried, {} failed; relay accepted {accepted}, \
+             {distinct} distinct of {}",
+            format!("{backend} throttled end to end"),
+            report.throttled,
+            report.retried,
+            report.failed,
+            args.recipients
+        );
+        drop(store);
+        if let Some(admin) = admin {
+            sqlx::query(DROP_DB).execute(&admin).await?;
+        }
+    }
+    if below {
+        anyhow::bail!("below goal or an email lost");
+    }
+    Ok(())
 }

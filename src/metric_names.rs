@@ -7,6 +7,11 @@
 pub const EMAILS_SENT: &str = "rapport_emails_sent_total";
 /// Deliveries that failed for good (dispatch).
 pub const EMAILS_FAILED: &str = "rapport_emails_failed_total";
+/// Emails a transport's server answered with "slow down", by `transport` (dispatch).
+pub const EMAILS_THROTTLED: &str = "rapport_emails_throttled_total";
+/// Emails per second a transport may send now, by `transport`; lowered when its server
+/// throttles and raised back while replies are clean; 0 = unlimited (dispatch).
+pub const TRANSPORT_RATE: &str = "rapport_transport_rate_per_second";
 /// Deliveries still queued or in flight, refreshed on every scrape.
 pub const QUEUE_DEPTH: &str = "rapport_queue_depth";
 /// Events stored by the HTTP endpoint, by `kind` and `source` (tracking, webhook, api, page).

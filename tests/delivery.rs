@@ -200,36 +200,6 @@ async fn mailbox_full_4_2_2_is_soft_and_retried() {
 }
 
 #[tokio::test]
-async fn service_closing_421_at_data_reconnects_and_loses_nothing() {
-    for db in support::all_backends().await {
-        // -Q DATA: 421 and hang up after every DATA command.
-        let mut sink = SmtpSink::start(&["-Q", "DATA"]);
-        let cfg = config(&db.url, &sink.url(""), 2);
-        let now = t0();
-        let queued = queue(&*db.store, 10, now).await;
-        let d = dispatcher(&cfg, db.store.clone());
-
-        // Every email meets a fresh connection (the last one was hung up) and a 421.
-        let (_, report) = batch(&d, now).await;
-        assert_eq!(report.retried, 10, "{}: {report:?}", db.backend);
-        assert!(
-            outbox(&db)
-                .await
-                .values()
-                .all(|r| r.status == "queued"
-                    && r.last_error.as_deref().unwrap_or("").contains("421"))
-        );
-
-        sink.restart(&[]);
-        let (_, report) = batch(&d, now + TimeDelta::minutes(2)).await;
-        assert_eq!(report.sent, 10, "{report:?}");
-        d.close().await;
-        let want: HashMap<String, usize> = queued.values().map(|id| (id.clone(), 1)).collect();
-        assert_eq!(arrivals(texts(&sink.dumped())), want, "{}", db.backend);
-    }
-}
-
-#[tokio::test]
 async fn server_down_is_retried_and_nothing_is_lost() {
     for db in support::all_backends().await {
         let mut sink = SmtpSink::start(&[]);

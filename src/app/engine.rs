@@ -62,6 +62,7 @@ impl Engine {
             RetryPolicy {
                 schedule: config.smtp.retry_schedule.iter().map(|d| d.std()).collect(),
                 max_attempts: config.smtp.max_attempts,
+                throttle_limit: config.smtp.give_up_after.std(),
             },
         )
         .with_unless(UnlessRules::new(&self.campaigns))

@@ -45,6 +45,7 @@ pub async fn run(
                 claimed = n,
                 sent = report.sent,
                 retried = report.retried,
+                throttled = report.throttled,
                 failed = report.failed,
                 suppressed = report.suppressed,
                 cancelled = report.cancelled,

@@ -12,6 +12,7 @@ mod predict;
 mod preview;
 mod privacy;
 mod report;
+mod resend;
 mod run;
 mod segment;
 
@@ -201,6 +202,25 @@ it. Revenue is in strategy.base_currency, converted with strategy.currency_rates
     Forget { customer_id: String },
     /// Print everything held about a customer as JSON (docs/privacy.md).
     Export { customer_id: String },
+    /// Put a campaign's failed deliveries back in the queue, once, after their cause is fixed.
+    #[command(after_help = "Example, after fixing the relay's password:\n  \
+rapport resend --campaign loyalty-offer --status failed --since 2d\n\n\
+Attempts start again from zero and `rapport run` sends them. Each delivery is resent at most \
+once: running the command twice, or again after the resent email failed, sends nothing twice. \
+Sent, suppressed and cancelled deliveries are never touched, and an address suppressed \
+meanwhile is still checked at send time.")]
+    Resend {
+        #[arg(long)]
+        campaign: String,
+        #[arg(long, value_enum)]
+        status: resend::ResendStatus,
+        /// Only deliveries that failed since: an RFC 3339 instant or a span back (2d, 12h).
+        #[arg(long, value_parser = report::parse_since)]
+        since: Option<report::Since>,
+        /// Resolve --since DURATION against this instant, and queue them due at it.
+        #[arg(long, value_parser = parse_now)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// POST a sample notification to the [[notify]] endpoint NAME and print its answer.
     NotifyTest { name: String },
     /// Named segments (config/segments/*.toml): list them, count or sample their customers.
@@ -361,6 +381,15 @@ pub async fn run(cli: Cli) -> CmdResult {
         }
         Command::Export { customer_id } => {
             privacy::export(&App::open(config).await?, &customer_id).await
+        }
+        Command::Resend {
+            campaign,
+            status: resend::ResendStatus::Failed,
+            since,
+            now,
+        } => {
+            let app = App::open(config).await?;
+            resend::run(&app, &campaign, since, now.unwrap_or_else(chrono::Utc::now)).await
         }
         Command::NotifyTest { name } => notify_test::run(&config, &name).await,
         Command::Segment(cmd) => segment::run(config, cmd).await,

@@ -102,6 +102,7 @@ async fn as_delivery(
         message_id: format!("<{id}@{}>", crate::cycle::message_id_domain(&app.config)),
         unless_since: None,
         variant,
+        send_at: chrono::Utc::now(),
     })
 }
 

@@ -7,20 +7,20 @@
 mod compose;
 mod recorder;
 mod retry;
+mod send_rate;
 mod unless;
 
 pub use compose::{ComposeError, Composer, Envelope, Prepared};
 pub use recorder::Limits as RecordLimits;
 pub use retry::RetryPolicy;
+pub use send_rate::{Aimd, SendRate};
 pub use unless::UnlessRules;
 
 use crate::mailer::{Sender, Transport};
 use crate::store::{ClaimedDelivery, DeliveryResult, Store, StoreError};
 use chrono::{DateTime, Utc};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use recorder::{Claim, Recorder};
-use std::num::NonZeroU32;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::Mutex;
 
@@ -33,6 +33,8 @@ const CLAIM_BATCH: u32 = 500;
 pub struct DispatchReport {
     pub sent: u64,
     pub retried: u64,
+    /// Put back without spending an attempt: the server asked us to slow down.
+    pub throttled: u64,
     pub failed: u64,
     pub suppressed: u64,
     /// Cancelled just before sending: an `unless` came true after the email was queued.
@@ -48,6 +50,7 @@ impl DispatchReport {
                 metrics::counter!(EMAILS_SENT).increment(1);
             }
             DeliveryResult::Retry { .. } => self.retried += 1,
+            DeliveryResult::Throttled { .. } => self.throttled += 1,
             DeliveryResult::Failed { .. } => {
                 self.failed += 1;
                 metrics::counter!(EMAILS_FAILED).increment(1);
@@ -60,6 +63,7 @@ impl DispatchReport {
     fn merge(&mut self, o: &DispatchReport) {
         self.sent += o.sent;
         self.retried += o.retried;
+        self.throttled += o.throttled;
         self.failed += o.failed;
         self.suppressed += o.suppressed;
         self.cancelled += o.cancelled;
@@ -71,7 +75,7 @@ pub struct Dispatcher {
     composer: Arc<Composer>,
     senders: Vec<Arc<Mutex<Sender>>>,
     retry: RetryPolicy,
-    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    rate: Arc<SendRate>,
     lease: chrono::TimeDelta,
     /// Names this process in `lease_owner`, for operators reading the outbox.
     owner: String,
@@ -98,14 +102,13 @@ impl Dispatcher {
         let senders = (0..pool_size.max(1))
             .map(|_| Arc::new(Mutex::new(transport.sender())))
             .collect();
-        let limiter = NonZeroU32::new(rate_per_second)
-            .map(|r| Arc::new(RateLimiter::direct(Quota::per_second(r))));
+        let rate = Arc::new(SendRate::new("default", rate_per_second));
         Dispatcher {
             store,
             composer,
             senders,
             retry,
-            limiter,
+            rate,
             lease: chrono::TimeDelta::minutes(5),
             owner: format!("{}:{}", hostname(), std::process::id()),
             recorder: OnceLock::new(),
@@ -113,6 +116,12 @@ impl Dispatcher {
             replay_clock: None,
             unless: UnlessRules::default(),
         }
+    }
+
+    /// The rate the transport may send at now (`None` = unlimited): lowered when its server
+    /// throttles, raised back while replies are clean.
+    pub fn send_rate(&self) -> Option<f64> {
+        self.rate.current()
     }
 
     /// Checks the campaigns' `unless` again just before sending (see [`UnlessRules`]).
@@ -194,7 +203,7 @@ impl Dispatcher {
             let composer = self.composer.clone();
             let prepared = prepared.clone();
             let retry = self.retry.clone();
-            let limiter = self.limiter.clone();
+            let rate = self.rate.clone();
             let clock = match self.replay_clock {
                 Some(at) => Clock::Fixed(at),
                 None => Clock::Wall { not_before: now },
@@ -212,16 +221,7 @@ impl Dispatcher {
                             error: "not sent: the batch ran out of lease time".into(),
                         }
                     } else {
-                        send_one(
-                            &composer,
-                            &prepared,
-                            &retry,
-                            limiter.as_deref(),
-                            &mut sender,
-                            &d,
-                            clock,
-                        )
-                        .await
+                        send_one(&composer, &prepared, &retry, &rate, &mut sender, &d, clock).await
                     };
                     report.add(&result);
                     // Before the next email: SMTP accepted this one, and until it is written
@@ -290,7 +290,7 @@ async fn send_one(
     composer: &Composer,
     prepared: &compose::Prepared,
     retry: &RetryPolicy,
-    limiter: Option<&DefaultDirectRateLimiter>,
+    rate: &SendRate,
     sender: &mut Sender,
     d: &ClaimedDelivery,
     clock: Clock,
@@ -319,14 +319,21 @@ async fn send_one(
             };
         }
     };
-    if let Some(l) = limiter {
-        l.until_ready().await;
-    }
+    rate.ready().await;
     let outcome = sender.send(&email).await;
+    rate.observe(&outcome);
     tracing::debug!(delivery_id = %d.id, %outcome, "Send attempt finished.");
     let jitter = rand::rng().random::<f64>();
     let attempts = d.attempts.max(1) as u32;
-    match retry.result(d.id, &d.email, attempts, &outcome, clock.now(), jitter) {
+    match retry.result(
+        d.id,
+        &d.email,
+        attempts,
+        d.send_at,
+        &outcome,
+        clock.now(),
+        jitter,
+    ) {
         DeliveryResult::Sent { id, .. } => DeliveryResult::Sent { id, links },
         other => other,
     }

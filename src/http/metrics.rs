@@ -51,6 +51,14 @@ fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
     describe_counter!(EMAILS_SENT, "Emails accepted by the mail transport.");
     describe_counter!(EMAILS_FAILED, "Deliveries that failed for good.");
+    describe_counter!(
+        EMAILS_THROTTLED,
+        "Emails a transport's server answered with slow down."
+    );
+    describe_gauge!(
+        TRANSPORT_RATE,
+        "Emails per second a transport may send now (0 = unlimited)."
+    );
     describe_gauge!(QUEUE_DEPTH, "Deliveries queued or in flight.");
     describe_counter!(EVENTS_IN, "Events stored by the HTTP endpoint.");
     describe_counter!(WEBHOOK_REJECTS, "Webhook requests refused.");

@@ -2,9 +2,11 @@
 //! and their results recorded in batches.
 
 use super::Result;
+use super::dialect::Dialect;
 use crate::domain::{EventKind, Level};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::Executor;
 use std::collections::HashMap;
 
 /// What the senders (`dispatch`) and `preview` read and write.
@@ -39,6 +41,36 @@ pub trait Outbox {
         checks: &[ActivityCheck],
     ) -> Result<HashMap<uuid::Uuid, Activity>>;
     async fn customer(&self, id: &str) -> Result<Option<CustomerProfile>>;
+    /// `rapport resend`: puts the campaign's failed deliveries (failed at or after `since`,
+    /// when given) back in the queue, due at `now`, with their attempts reset — each at most
+    /// once in its life. Returns how many.
+    async fn requeue_failed(
+        &self,
+        campaign: &str,
+        since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<u64>;
+}
+
+/// The statement behind [`Outbox::requeue_failed`], the same on both backends.
+pub(crate) async fn requeue_failed<'c, DB: Dialect>(
+    db: impl Executor<'c, Database = DB>,
+    campaign: &str,
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    // `resent_at IS NULL`: once only. `updated_at` is when the row turned failed.
+    let done = sqlx::query::<DB>(
+        "UPDATE deliveries SET status = 'queued', attempts = 0, next_attempt_at = $1, \
+         resent_at = $1, lease_until = NULL, lease_owner = NULL, updated_at = $1 \
+         WHERE campaign = $2 AND status = 'failed' AND resent_at IS NULL AND updated_at >= $3",
+    )
+    .bind(DB::time(now))
+    .bind(DB::text(campaign))
+    .bind(DB::time(since.unwrap_or(DateTime::UNIX_EPOCH)))
+    .execute(db)
+    .await?;
+    Ok(DB::rows_affected(&done))
 }
 
 /// A claim on due outbox rows (deliveries or notifications): as of `now`, up to `limit` rows,
@@ -82,6 +114,9 @@ pub struct ClaimedDelivery {
     pub unless_since: Option<DateTime<Utc>>,
     /// The experiment's variant: its subject and template replace the campaign's.
     pub variant: Option<String>,
+    /// When it was first due: a throttled email stops being spared its attempts once it has
+    /// waited `smtp.give_up_after` since then.
+    pub send_at: DateTime<Utc>,
 }
 
 /// What happened to one claimed delivery.
@@ -92,6 +127,13 @@ pub enum DeliveryResult {
         links: Vec<String>,
     },
     Retry {
+        id: uuid::Uuid,
+        next_attempt_at: DateTime<Utc>,
+        error: String,
+    },
+    /// Back to the queue without spending an attempt: the server asked us to slow down,
+    /// which says nothing about this email (the claim's attempt is given back).
+    Throttled {
         id: uuid::Uuid,
         next_attempt_at: DateTime<Utc>,
         error: String,

@@ -217,7 +217,7 @@ fn check_index(r: &impl Columns) -> Result<usize> {
 }
 
 /// The names of the claim statements' columns, for errors.
-const CLAIMED: [&str; 17] = [
+const CLAIMED: [&str; 18] = [
     "id",
     "customer_id",
     "customers.email",
@@ -235,6 +235,7 @@ const CLAIMED: [&str; 17] = [
     "message_id",
     "unless_since",
     "variant",
+    "send_at",
 ];
 
 /// The claim statements' columns: the delivery joined with its customer and suppression.
@@ -258,6 +259,7 @@ pub(crate) fn claimed_delivery(r: &impl Columns) -> Result<ClaimedDelivery> {
             message_id: r.text(14)?,
             unless_since: r.opt_time(15)?,
             variant: r.opt_text(16)?,
+            send_at: r.time(17)?,
         })
     })
 }

@@ -33,7 +33,21 @@ pub fn t0() -> DateTime<Utc> {
 /// The shipped `config/rapport.toml` with `database.url`, `smtp.url` and the pool size
 /// replaced, and the campaign and template folders made absolute (tests run anywhere).
 pub fn config(database_url: &str, smtp_url: &str, pool_size: usize) -> Config {
-    let (text, overrides) = config_parts(database_url, smtp_url, pool_size);
+    config_with(database_url, smtp_url, pool_size, "", &[])
+}
+
+/// Like [`config`], with TOML appended to the file (`[[transports]]` tables) and more
+/// `RAPPORT__…` overrides.
+pub fn config_with(
+    database_url: &str,
+    smtp_url: &str,
+    pool_size: usize,
+    more_toml: &str,
+    more: &[(&str, &str)],
+) -> Config {
+    let (mut text, mut overrides) = config_parts(database_url, smtp_url, pool_size);
+    text.push_str(more_toml);
+    overrides.extend(more.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     config::load_str("config/rapport.toml", &text, &overrides).expect("test configuration")
 }
 

@@ -199,7 +199,7 @@ fn read_folder(dir: &Path) -> Vec<String> {
 }
 
 const CAPTURE_SERVER: &str = r#"
-import argparse, asyncio, os, ssl, sys, uuid
+import argparse, asyncio, os, ssl, sys, time, uuid
 try:
     from aiosmtpd.smtp import SMTP, AuthResult
 except ImportError:
@@ -213,9 +213,25 @@ p.add_argument('--key')
 p.add_argument('--implicit', action='store_true')
 p.add_argument('--auth')
 p.add_argument('--delay', type=float, default=0.0)
+p.add_argument('--throttle', type=float, default=0.0)
+p.add_argument('--throttle-every', type=int, default=0)
 a = p.parse_args()
+first_mail = None
+mails = 0
 
 class Handler:
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        global first_mail, mails
+        now = time.monotonic()
+        if first_mail is None:
+            first_mail = now
+        mails += 1
+        if now - first_mail < a.throttle or (a.throttle_every and mails % a.throttle_every == 0):
+            return '454 Throttling failure: Maximum sending rate exceeded.'
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return '250 OK'
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split('@')[0]
         if local.startswith('bounce'):
@@ -230,8 +246,8 @@ class Handler:
             await asyncio.sleep(a.delay)
         name = uuid.uuid4().hex
         tls = server.transport.get_extra_info('ssl_object') is not None
-        head = 'X-Envelope-From: %s\r\nX-Envelope-To: %s\r\nX-Peer-Port: %d\r\nX-TLS: %s\r\nX-Auth: %s\r\n' % (
-            envelope.mail_from, ','.join(envelope.rcpt_tos), session.peer[1], tls, session.authenticated)
+        head = 'X-Envelope-From: %s\r\nX-Envelope-To: %s\r\nX-Peer-Port: %d\r\nX-TLS: %s\r\nX-Auth: %s\r\nX-Received-At: %f\r\n' % (
+            envelope.mail_from, ','.join(envelope.rcpt_tos), session.peer[1], tls, session.authenticated, time.time())
         tmp = os.path.join(a.dir, '.' + name)
         with open(tmp, 'wb') as f:
             f.write(head.encode())
@@ -278,6 +294,11 @@ pub struct CaptureOptions<'a> {
     pub auth: Option<&'a str>,
     /// Wait this long before answering each message's final `.` (a slow relay).
     pub delay: Option<Duration>,
+    /// Answer every `MAIL FROM` with SES's `454 Throttling failure` for this long after the
+    /// first one.
+    pub throttle_for: Option<Duration>,
+    /// Answer every n-th `MAIL FROM` with that 454 (a server that throttles a share).
+    pub throttle_every: Option<u32>,
     /// `PYTHONPATH` for the server (tests of the missing-module report shadow aiosmtpd).
     pub python_path: Option<&'a Path>,
 }
@@ -297,6 +318,8 @@ pub struct Captured {
     pub peer_port: u16,
     pub tls: bool,
     pub authenticated: bool,
+    /// When the server accepted it (Unix seconds).
+    pub received_at: f64,
     pub content: String,
 }
 
@@ -325,6 +348,14 @@ impl CaptureServer {
         }
         if let Some(delay) = options.delay {
             command.arg("--delay").arg(delay.as_secs_f64().to_string());
+        }
+        if let Some(throttle) = options.throttle_for {
+            command
+                .arg("--throttle")
+                .arg(throttle.as_secs_f64().to_string());
+        }
+        if let Some(n) = options.throttle_every {
+            command.arg("--throttle-every").arg(n.to_string());
         }
         command.stdin(Stdio::null()).stdout(Stdio::piped());
         let mut server = Running::spawn(&mut command, "the aiosmtpd capture server");
@@ -378,6 +409,7 @@ impl CaptureServer {
                     peer_port: header("X-Peer-Port:").parse().unwrap_or(0),
                     tls: header("X-TLS:") == "True",
                     authenticated: header("X-Auth:") == "True",
+                    received_at: header("X-Received-At:").parse().unwrap_or(0.0),
                     content: text,
                 }
             })

@@ -19,6 +19,9 @@ pub enum SendOutcome {
         code: Option<u16>,
         /// RFC 3463 enhanced status code from the reply text, like `4.2.2`.
         enhanced: Option<String>,
+        /// Why the retry: the server asked us to slow down, could not be reached, or
+        /// something else went wrong with this attempt.
+        kind: RetryKind,
     },
     /// Never try this email again.
     Failed {
@@ -37,6 +40,18 @@ impl SendOutcome {
             reason: reason.into(),
             code: None,
             enhanced: None,
+            kind: RetryKind::Other,
+        }
+    }
+
+    /// A retry because the server could not be reached at all (refused, timed out before
+    /// the greeting): says something about the transport, nothing about this email.
+    pub fn unreachable(reason: impl Into<String>) -> Self {
+        SendOutcome::Retry {
+            reason: reason.into(),
+            code: None,
+            enhanced: None,
+            kind: RetryKind::Unreachable,
         }
     }
 
@@ -56,6 +71,29 @@ impl SendOutcome {
 
     pub fn is_retry(&self) -> bool {
         matches!(self, SendOutcome::Retry { .. })
+    }
+
+    /// True when the server asked us to slow down: the email goes back without spending
+    /// an attempt, and the transport's rate goes down.
+    pub fn is_throttle(&self) -> bool {
+        matches!(
+            self,
+            SendOutcome::Retry {
+                kind: RetryKind::Throttle,
+                ..
+            }
+        )
+    }
+
+    /// True when the transport could not be reached (the failover signal).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            SendOutcome::Retry {
+                kind: RetryKind::Unreachable,
+                ..
+            }
+        )
     }
 
     /// True when the recipient address must be suppressed.
@@ -101,6 +139,17 @@ impl fmt::Display for SendOutcome {
             }
         }
     }
+}
+
+/// Why an attempt is to be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryKind {
+    /// "Slow down": the server limits our rate or connections. Not the email's fault.
+    Throttle,
+    /// No server answered (connection refused, timed out before the greeting).
+    Unreachable,
+    /// Any other temporary failure: spends one of the email's attempts.
+    Other,
 }
 
 /// Where in the SMTP dialogue a reply was received.
@@ -201,10 +250,16 @@ pub fn classify_reply(stage: Stage, code: u16, text: &str) -> SendOutcome {
     let enhanced = parse_enhanced(text);
     let reason = format!("{stage}: {}", text.trim());
     let enhanced_text = enhanced.map(|e| e.to_string());
+    let kind = if is_throttle(code, enhanced, text) {
+        RetryKind::Throttle
+    } else {
+        RetryKind::Other
+    };
     let retry = |reason: String| SendOutcome::Retry {
         reason,
         code: Some(code),
         enhanced: enhanced_text.clone(),
+        kind,
     };
     match code {
         200..=299 if stage == Stage::Message => SendOutcome::Sent,
@@ -218,6 +273,37 @@ pub fn classify_reply(stage: Stage, code: u16, text: &str) -> SendOutcome {
             hard_bounce: is_hard_bounce(stage, enhanced),
         },
         _ => retry(format!("{stage}: unexpected reply: {}", text.trim())),
+    }
+}
+
+/// True when a reply means "slow down" rather than "this email has a problem":
+/// - 421: the service closes the channel, usually for too many connections or messages;
+/// - 450, 451 and 454 with an enhanced code 4.7.x (policy: rate, connection limits), or
+///   with rate / too-many / throttling wording (`450 Too many requests`, SES's
+///   `454 Throttling failure: Maximum sending rate exceeded`).
+///
+/// Greylisting (`451 4.7.1 Greylisted`) is not: it is about one recipient domain's
+/// first contact, and slowing the whole transport would not help it.
+pub fn is_throttle(code: u16, enhanced: Option<EnhancedCode>, text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    if text.contains("greylist") || text.contains("graylist") {
+        return false;
+    }
+    let policy = enhanced.is_some_and(|e| e.class == 4 && e.subject == 7);
+    let worded = [
+        "throttl",
+        "rate limit",
+        "rate exceeded",
+        "sending rate",
+        "too many",
+        "slow down",
+    ]
+    .iter()
+    .any(|w| text.contains(w));
+    match code {
+        421 => true,
+        450 | 451 | 454 => policy || worded,
+        _ => false,
     }
 }
 

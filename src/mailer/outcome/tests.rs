@@ -224,3 +224,51 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn slow_down_replies_are_throttles() {
+    let throttles = [
+        (
+            Stage::MailFrom,
+            454,
+            "Throttling failure: Maximum sending rate exceeded.",
+        ),
+        (Stage::RcptTo, 450, "Too many requests"),
+        (Stage::Message, 451, "4.7.0 Temporary rate limit exceeded"),
+        (Stage::RcptTo, 450, "4.7.1 Try again later"),
+        (
+            Stage::Session,
+            421,
+            "4.7.0 Too many connections from your host",
+        ),
+        (Stage::Data, 421, "Service closing transmission channel"),
+    ];
+    for (stage, code, text) in throttles {
+        let outcome = classify_reply(stage, code, text);
+        assert!(outcome.is_retry() && outcome.is_throttle(), "{code} {text}");
+    }
+}
+
+#[test]
+fn other_temporary_replies_are_not_throttles() {
+    let others = [
+        (Stage::RcptTo, 450, "4.2.1 Mailbox busy"),
+        (Stage::RcptTo, 451, "4.3.0 Local error in processing"),
+        (
+            Stage::RcptTo,
+            451,
+            "4.7.1 Greylisted, please try again in 300 seconds",
+        ),
+        (Stage::RcptTo, 452, "4.5.3 Too many recipients"),
+        (Stage::RcptTo, 452, "4.2.2 Mailbox full"),
+        (Stage::Message, 554, "5.7.0 Rate of spam too high"),
+    ];
+    for (stage, code, text) in others {
+        assert!(
+            !classify_reply(stage, code, text).is_throttle(),
+            "{code} {text}"
+        );
+    }
+    assert!(!SendOutcome::retry("connection reset").is_throttle());
+    assert!(SendOutcome::unreachable("connection refused").is_unreachable());
+}

@@ -81,9 +81,9 @@ impl SmtpSender {
         let outcome = match result {
             Ok(()) => SendOutcome::Sent,
             Err((stage, Failure::Reply { code, text })) => classify_reply(stage, code, &text),
-            Err((Stage::Session, Failure::Broken(reason) | Failure::Refused(reason))) => {
-                SendOutcome::retry(reason)
-            }
+            // No session at all (refused, reset, timed out): the transport is unreachable.
+            Err((Stage::Session, Failure::Broken(reason))) => SendOutcome::unreachable(reason),
+            Err((Stage::Session, Failure::Refused(reason))) => SendOutcome::retry(reason),
             Err((stage, Failure::Broken(reason))) => {
                 SendOutcome::retry(format!("{stage}: {reason}"))
             }

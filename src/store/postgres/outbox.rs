@@ -1,7 +1,7 @@
 //! PostgreSQL: the deliveries outbox — claims, results, and what rendering a claim needs.
 
 use super::{BATCH, PgStore};
-use crate::store::outbox::{earliest_activity, stored_kind};
+use crate::store::outbox::{earliest_activity, requeue_failed, stored_kind};
 use crate::store::portable;
 use crate::store::rows::{
     activity_event, activity_order, claimed_delivery, complaint_occurrence, customer_profile,
@@ -39,7 +39,9 @@ impl Outbox for PgStore {
         // `status = 'sending' AND lease_owner = $owner`: a worker whose lease was taken over
         // never overwrites the newer claim's result.
         let mut sent: (Vec<uuid::Uuid>, Vec<String>) = Default::default();
-        let mut retry: (Vec<uuid::Uuid>, Vec<DateTime<Utc>>, Vec<&str>) = Default::default();
+        // (id, next attempt, error, attempts given back: 1 for a throttle, else 0)
+        let mut retry: (Vec<uuid::Uuid>, Vec<DateTime<Utc>>, Vec<&str>, Vec<i32>) =
+            Default::default();
         let mut done: (Vec<uuid::Uuid>, Vec<&str>, Vec<&str>) = Default::default();
         let mut suppress: (Vec<&str>, Vec<&str>) = Default::default();
         for r in results {
@@ -53,10 +55,18 @@ impl Outbox for PgStore {
                     id,
                     next_attempt_at,
                     error,
+                }
+                | DeliveryResult::Throttled {
+                    id,
+                    next_attempt_at,
+                    error,
                 } => {
                     retry.0.push(*id);
                     retry.1.push(*next_attempt_at);
                     retry.2.push(error);
+                    retry
+                        .3
+                        .push(i32::from(matches!(r, DeliveryResult::Throttled { .. })));
                 }
                 DeliveryResult::Failed {
                     id,
@@ -100,13 +110,15 @@ impl Outbox for PgStore {
         if !retry.0.is_empty() {
             sqlx::query(
                 "UPDATE deliveries d SET status = 'queued', next_attempt_at = v.at, last_error = v.err, \
-                 lease_until = NULL, updated_at = $1 FROM UNNEST($2::uuid[], $3::timestamptz[], $4::text[]) AS v(id, at, err) \
-                 WHERE d.id = v.id AND d.status = 'sending' AND d.lease_owner = $5",
+                 attempts = d.attempts - v.refund, lease_until = NULL, updated_at = $1 \
+                 FROM UNNEST($2::uuid[], $3::timestamptz[], $4::text[], $5::int4[]) AS v(id, at, err, refund) \
+                 WHERE d.id = v.id AND d.status = 'sending' AND d.lease_owner = $6",
             )
             .bind(now)
             .bind(&retry.0)
             .bind(&retry.1)
             .bind(&retry.2)
+            .bind(&retry.3)
             .bind(owner)
             .execute(&mut *tx)
             .await?;
@@ -258,5 +270,17 @@ impl Outbox for PgStore {
         .await?
         .map(|r| customer_profile(&r))
         .transpose()
+    }
+
+    async fn requeue_failed(
+        &self,
+        campaign: &str,
+        since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let n = requeue_failed(&mut *tx, campaign, since, now).await?;
+        tx.commit().await?;
+        Ok(n)
     }
 }

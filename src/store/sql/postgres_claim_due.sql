@@ -14,8 +14,8 @@ due AS (SELECT id FROM expired UNION ALL SELECT id FROM queued LIMIT $2),
 claimed AS (UPDATE deliveries d SET status = 'sending', lease_until = $3, lease_owner = $4,
     attempts = d.attempts + 1, updated_at = $1 FROM due WHERE d.id = due.id
     RETURNING d.id, d.customer_id, d.campaign, d.occurrence, d.current_level, d.target_level, d.attempts, d.message_id,
-        d.unless_since, d.variant)
+        d.unless_since, d.variant, d.send_at)
 SELECT claimed.id, claimed.customer_id, c.email, c.name, c.locale, c.timezone, c.attributes, c.subscribed,
     s.reason, claimed.campaign, claimed.occurrence, claimed.current_level::int8, claimed.target_level::int8,
-    claimed.attempts, claimed.message_id, claimed.unless_since, claimed.variant
+    claimed.attempts, claimed.message_id, claimed.unless_since, claimed.variant, claimed.send_at
 FROM claimed JOIN customers c ON c.id = claimed.customer_id LEFT JOIN suppressions s ON s.email = c.email

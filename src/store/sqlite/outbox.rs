@@ -1,7 +1,7 @@
 //! SQLite: the deliveries outbox — claims, results, and what rendering a claim needs.
 
 use super::{SqliteStore, push_list};
-use crate::store::outbox::{earliest_activity, stored_kind};
+use crate::store::outbox::{earliest_activity, requeue_failed, stored_kind};
 use crate::store::portable;
 use crate::store::rows::{
     activity_event, activity_order, claimed_delivery, complaint_occurrence, customer_profile,
@@ -38,7 +38,7 @@ impl Outbox for SqliteStore {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT d.id, d.customer_id, c.email, c.name, c.locale, c.timezone, c.attributes, c.subscribed, \
                  s.reason, d.campaign, d.occurrence, d.current_level, d.target_level, d.attempts, d.message_id, \
-                 d.unless_since, d.variant FROM deliveries d JOIN customers c ON c.id = d.customer_id \
+                 d.unless_since, d.variant, d.send_at FROM deliveries d JOIN customers c ON c.id = d.customer_id \
                  LEFT JOIN suppressions s ON s.email = c.email WHERE d.id IN ",
             );
             push_list(&mut q, chunk.iter().map(String::as_str));
@@ -81,6 +81,16 @@ impl Outbox for SqliteStore {
                     error,
                 } => (
                     set("status = 'queued', next_attempt_at = ?, last_error = ?")
+                        .bind(to_ms(*next_attempt_at))
+                        .bind(error),
+                    id,
+                ),
+                DeliveryResult::Throttled {
+                    id,
+                    next_attempt_at,
+                    error,
+                } => (
+                    set("status = 'queued', attempts = attempts - 1, next_attempt_at = ?, last_error = ?")
                         .bind(to_ms(*next_attempt_at))
                         .bind(error),
                     id,
@@ -223,5 +233,17 @@ impl Outbox for SqliteStore {
         .await?
         .map(|r| customer_profile(&r))
         .transpose()
+    }
+
+    async fn requeue_failed(
+        &self,
+        campaign: &str,
+        since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = requeue_failed(&mut *tx, campaign, since, now).await?;
+        tx.commit().await?;
+        Ok(n)
     }
 }
