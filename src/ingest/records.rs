@@ -3,19 +3,40 @@
 //! the caller's transaction (a file is one transaction, a request another).
 
 use super::apply::{Rules, store_events};
+use super::consent::{Origin, created};
 use crate::domain::{CustomerRecord, EventRecord, OrderRecord};
 use crate::store::{ImportTx, StoreError, UpsertCounts};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
-/// Upserts customers; a customer listed twice is its last row.
+/// Upserts customers; a customer listed twice is its last row. The consent of the new ones
+/// is logged as `origin` says (see [`created`]), in the same transaction.
 pub async fn customers(
     tx: &mut dyn ImportTx,
     rows: Vec<CustomerRecord>,
+    origin: &Origin<'_>,
     now: DateTime<Utc>,
 ) -> Result<UpsertCounts, StoreError> {
     let rows = last_per_key(rows, |c| c.id.as_str().to_string());
-    tx.upsert_customers(&rows, now).await
+    // Only what may log something costs the lookup of which customers are new.
+    let may_log = origin.creation_is_consent || rows.iter().any(|c| c.consent_source.is_some());
+    let new: HashSet<String> = if may_log {
+        let existing = existing_customers(tx, rows.iter().map(|c| c.id.as_str())).await?;
+        rows.iter()
+            .map(|c| c.id.as_str())
+            .filter(|id| !existing.contains(*id))
+            .map(str::to_string)
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    let counts = tx.upsert_customers(&rows, now).await?;
+    let (entries, changes) = created(&rows, &new, origin, now);
+    tx.record_consent(&entries).await?;
+    for (customer, change) in &changes {
+        tx.change_consent(customer, *change).await?;
+    }
+    Ok(counts)
 }
 
 /// Upserts orders (of existing customers: the caller checked); an order listed twice is its

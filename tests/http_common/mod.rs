@@ -283,6 +283,7 @@ fn settings_with(edit: impl FnOnce(&mut WebhookSettings)) -> (HttpSettings, Regi
         currency_rates: Default::default(),
         sns_auto_confirm: false,
         input: Default::default(),
+        consent: Default::default(),
     };
     (settings, registry)
 }
