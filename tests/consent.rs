@@ -333,3 +333,257 @@ async fn leaving_a_topic_on_the_page_is_logged_and_kept_and_the_address_stays_ma
         assert!(!html(&body).contains("value=\"offers\""));
     }
 }
+
+fn config() -> rapport::config::Config {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/rapport.toml");
+    let mut c =
+        rapport::config::load_str(path, &std::fs::read_to_string(path).unwrap(), &[]).unwrap();
+    c.paths.campaigns = concat!(env!("CARGO_MANIFEST_DIR"), "/config/campaigns").into();
+    c.paths.templates = concat!(env!("CARGO_MANIFEST_DIR"), "/templates").into();
+    c.consent.double_opt_in = true;
+    c
+}
+
+/// One full cycle with the shipped campaigns at `at`.
+async fn cycle_at(store: &dyn Store, at: chrono::DateTime<chrono::Utc>) {
+    let cfg = config();
+    let campaigns = rapport::cli::load_campaigns(&cfg)
+        .map_err(|_| "campaigns")
+        .unwrap();
+    let opts = rapport::cycle::CycleOptions {
+        scope: rapport::store::Scope::All,
+        now: at,
+        dry_run: false,
+    };
+    rapport::cycle::run(store, &cfg, &campaigns, &opts)
+        .await
+        .unwrap();
+}
+
+/// (campaign, delivery id) of a customer's deliveries, oldest first.
+async fn deliveries(db: &support::TestDb, customer: &str) -> Vec<(String, uuid::Uuid)> {
+    let rows: Vec<(String, String)> = if db.backend == "sqlite" {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        let r = sqlx::query_as(
+            "SELECT campaign, id FROM deliveries WHERE customer_id = $1 ORDER BY send_at",
+        )
+        .bind(customer)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        r
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        let r = sqlx::query_as(
+            "SELECT campaign, id::text FROM deliveries WHERE customer_id = $1 ORDER BY send_at",
+        )
+        .bind(customer)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        r
+    };
+    rows.into_iter()
+        .map(|(c, id)| (c, id.parse().unwrap()))
+        .collect()
+}
+
+async fn double_opt_in_apps() -> Vec<http_common::App> {
+    let mut out = Vec::new();
+    for db in support::all_backends().await {
+        out.push(
+            http_common::app_with(db, |s| {
+                s.consent.double_opt_in = true;
+                s.consent.wording_version = Some("2026-12".into());
+            })
+            .await,
+        );
+    }
+    out
+}
+
+#[tokio::test]
+async fn no_marketing_before_the_confirmation_click() {
+    for app in double_opt_in_apps().await {
+        let req = Request::post("/subscribe")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("user-agent", BROWSER)
+            .header("x-forwarded-for", "198.51.100.4")
+            .body(Body::from(
+                "email=neda%40example.com&name=Neda&locale=fa&submit=Join",
+            ))
+            .unwrap();
+        let (status, _, body) = app.send(req).await;
+        assert_eq!(status, StatusCode::OK, "{}", html(&body));
+        assert!(html(&body).contains("dir=\"rtl\""));
+        let ids = app
+            .store()
+            .customers_by_email(&["neda@example.com".into()])
+            .await
+            .unwrap();
+        let id = ids["neda@example.com"].clone();
+        let entries = log(&**app.store(), &id).await;
+        assert_eq!(entries.len(), 1, "{}", app.db.backend);
+        assert_eq!(
+            (entries[0].action, entries[0].source.as_str()),
+            (ConsentAction::Given, "signup_form")
+        );
+        assert_eq!(entries[0].ip.as_deref(), Some("198.51.100.4"));
+        assert_eq!(entries[0].wording_version.as_deref(), Some("2026-12"));
+
+        // Two hours later the welcome would be due: only the confirmation is queued.
+        let later = chrono::Utc::now() + chrono::TimeDelta::hours(2);
+        cycle_at(&**app.store(), later).await;
+        let queued = deliveries(&app.db, &id).await;
+        let campaigns: Vec<&str> = queued.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(campaigns, ["confirm-subscription"], "{}", app.db.backend);
+        cycle_at(&**app.store(), later + chrono::TimeDelta::hours(1)).await;
+        assert_eq!(deliveries(&app.db, &id).await.len(), 1, "sent once");
+
+        // The link's GET asks and changes nothing; the POST confirms, once.
+        let token = app
+            .signer
+            .sign(rapport::tracking::Purpose::Confirm, queued[0].1);
+        let uri = format!("/c/{token}");
+        let (status, _, body) = app.get(&uri).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html(&body).contains("<form method=\"post\""));
+        assert!(
+            app.store()
+                .customer_consent(&id)
+                .await
+                .unwrap()
+                .unwrap()
+                .pending
+        );
+        for _ in 0..2 {
+            let (status, _, _) = app
+                .post(&uri, "application/x-www-form-urlencoded", "confirm=yes")
+                .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        assert!(
+            !app.store()
+                .customer_consent(&id)
+                .await
+                .unwrap()
+                .unwrap()
+                .pending
+        );
+        let actions: Vec<(ConsentAction, String)> = log(&**app.store(), &id)
+            .await
+            .into_iter()
+            .map(|e| (e.action, e.source))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                (ConsentAction::Given, "signup_form".to_string()),
+                (ConsentAction::Confirmed, "confirmation_link".to_string())
+            ]
+        );
+        // Confirmed: marketing is planned again (once `planner.min_gap` after the confirmation).
+        let gap = config().planner.min_gap.chrono();
+        cycle_at(&**app.store(), later + gap + chrono::TimeDelta::hours(1)).await;
+        let campaigns: Vec<String> = deliveries(&app.db, &id)
+            .await
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(
+            campaigns,
+            ["confirm-subscription", "welcome"],
+            "{}",
+            app.db.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_sign_up_endpoint_validates_and_answers_json_without_telling_who_is_known() {
+    for app in double_opt_in_apps().await {
+        let post = |body: Value| {
+            app.send(
+                Request::post("/subscribe")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+        };
+        let (status, _, body) = post(json!({"email": "not an address", "colour": "red"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&body));
+        assert!(
+            html(&body).contains("colour: unknown field"),
+            "{}",
+            html(&body)
+        );
+        let (status, _, body) = post(json!({"email": "not an address"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html(&body).contains("email"), "{}", html(&body));
+        let (status, _, _) = app.post("/subscribe", "text/plain", "email=a@b.co").await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        for _ in 0..2 {
+            let (status, _, body) = post(json!({"email": "ann@example.com"})).await;
+            assert_eq!(status, StatusCode::ACCEPTED);
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["status"], "pending_confirmation");
+        }
+        // The second sign-up of the address changed nothing.
+        let ids = app
+            .store()
+            .customers_by_email(&["ann@example.com".into()])
+            .await
+            .unwrap();
+        assert_eq!(log(&**app.store(), &ids["ann@example.com"]).await.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn unconfirmed_sign_ups_are_forgotten_after_the_ttl_and_their_log_stays() {
+    for app in double_opt_in_apps().await {
+        let old = (chrono::Utc::now() - chrono::TimeDelta::days(8)).to_rfc3339();
+        let body = json!([
+            {"id": "old", "email": "old@example.com", "created_at": old},
+            {"id": "new", "email": "new@example.com"},
+            {"id": "sure", "email": "sure@example.com", "created_at": old, "consent_source": "checkout"}
+        ]);
+        let (status, _) = app
+            .api("/api/v1/customers", Some(API_KEY), body.to_string())
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        // The confirmation queued: forgetting deletes it with the customer.
+        cycle_at(&**app.store(), chrono::Utc::now()).await;
+        assert_eq!(
+            deliveries(&app.db, "old").await.len(),
+            1,
+            "{}",
+            app.db.backend
+        );
+        let now = chrono::Utc::now();
+        let ttl = config().consent.unconfirmed_ttl.chrono();
+        let forgotten = app
+            .store()
+            .forget_unconfirmed(now - ttl, 500, now)
+            .await
+            .unwrap();
+        assert_eq!(forgotten, ["old"], "{}", app.db.backend);
+        assert!(app.store().customer_consent("old").await.unwrap().is_none());
+        assert!(deliveries(&app.db, "old").await.is_empty());
+        assert!(app.store().customer_consent("new").await.unwrap().is_some());
+        assert!(
+            app.store()
+                .customer_consent("sure")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let actions: Vec<ConsentAction> = log(&**app.store(), "old")
+            .await
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(actions, [ConsentAction::Given, ConsentAction::Expired]);
+    }
+}

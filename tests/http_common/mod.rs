@@ -313,6 +313,19 @@ pub async fn app_with_webhooks(
     }
 }
 
+/// [`app`] with the HTTP settings changed by `edit` (e.g. double opt-in on).
+pub async fn app_with(db: support::TestDb, edit: impl FnOnce(&mut HttpSettings)) -> App {
+    let (mut settings, registry) = settings();
+    edit(&mut settings);
+    let state = AppState::new(db.store.clone(), settings, registry);
+    App {
+        router: rapport::http::router(state.clone()),
+        state,
+        db,
+        signer: Signer::new(SECRET),
+    }
+}
+
 /// One app per backend (SQLite always, PostgreSQL with RAPPORT_TEST_DATABASE_URL).
 pub async fn apps() -> Vec<App> {
     let mut out = Vec::new();
