@@ -484,6 +484,9 @@ async fn no_marketing_before_the_confirmation_click() {
                 (ConsentAction::Confirmed, "confirmation_link".to_string())
             ]
         );
+        let confirmed = &log(&**app.store(), &id).await[1];
+        assert_eq!(confirmed.user_agent.as_deref(), Some(BROWSER));
+        assert_eq!(confirmed.wording_version.as_deref(), Some("2026-12"));
         // Confirmed: marketing is planned again (once `planner.min_gap` after the confirmation).
         let gap = config().planner.min_gap.chrono();
         cycle_at(&**app.store(), later + gap + chrono::TimeDelta::hours(1)).await;
@@ -585,5 +588,48 @@ async fn unconfirmed_sign_ups_are_forgotten_after_the_ttl_and_their_log_stays() 
             .map(|e| e.action)
             .collect();
         assert_eq!(actions, [ConsentAction::Given, ConsentAction::Expired]);
+    }
+}
+
+/// `rapport ARGS` against the test database, from the repository (its config/rapport.toml).
+fn rapport_cli(db_url: &str, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("RAPPORT__") || k == "RAPPORT_CONFIG" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("RAPPORT__DATABASE__URL", db_url);
+    cmd.output().expect("run rapport")
+}
+
+#[tokio::test]
+async fn rapport_consent_prints_the_log_of_an_imported_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::import::file(&dir, "customers.csv", CUSTOMERS_CSV);
+    for db in support::all_backends().await {
+        let out = rapport_cli(&db.url, &["import", "customers", &path]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = rapport_cli(&db.url, &["consent", "c1"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("consent log of customer c1"), "{text}");
+        assert!(
+            text.contains(
+                "given      all          import  evidence: checkout checkbox 2025-03  wording: v3"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("sara@example.com"), "{text}");
+        let out = rapport_cli(&db.url, &["consent", "c1", "--format", "json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["entries"][0]["source"], "import");
+        let out = rapport_cli(&db.url, &["consent", "nobody"]);
+        assert_eq!(out.status.code(), Some(1), "{}", db.backend);
     }
 }
