@@ -633,3 +633,63 @@ async fn rapport_consent_prints_the_log_of_an_imported_customer() {
         assert_eq!(out.status.code(), Some(1), "{}", db.backend);
     }
 }
+
+#[tokio::test]
+async fn a_queued_email_on_a_topic_left_meanwhile_is_cancelled_at_send_time() {
+    let campaigns = rapport::cli::load_campaigns(&config())
+        .map_err(|_| "campaigns")
+        .unwrap();
+    let rules = rapport::dispatch::UnlessRules::new(&campaigns);
+    for app in apps().await {
+        app.customer("c1", "c1@example.com", "en").await;
+        let sent = app.delivery("c1", &[], an_hour_ago()).await;
+        let now = chrono::Utc::now();
+        // A loyalty offer and a survey queued for later (quiet hours), then offers left.
+        let queue = |campaign: &str| rapport::store::NewDelivery {
+            id: uuid::Uuid::now_v7(),
+            customer_id: "c1".into(),
+            campaign: campaign.into(),
+            occurrence: "week:2026-W48".into(),
+            service: false,
+            current: rapport::domain::Level::Accountable,
+            target: rapport::domain::Level::Proactive,
+            send_at: now + chrono::TimeDelta::minutes(5),
+            message_id: format!("<{}@shop.example>", uuid::Uuid::now_v7()),
+            unless_since: None,
+            variant: None,
+            held_out: false,
+        };
+        let (offer, survey) = (queue("loyalty-offer"), queue("satisfaction-survey"));
+        app.store()
+            .apply_cycle(&[], &[offer.clone(), survey.clone()], now)
+            .await
+            .unwrap();
+        let uri = format!("/u/{}", app.signer.sign_unsubscribe(sent));
+        app.post(&uri, "application/x-www-form-urlencoded", "topic=offers")
+            .await;
+        let claimed = app
+            .store()
+            .claim_due(rapport::store::Claim {
+                now: now + chrono::TimeDelta::minutes(10),
+                limit: 10,
+                lease: chrono::TimeDelta::minutes(5),
+                owner: "test",
+            })
+            .await
+            .unwrap();
+        let (keep, cancelled) = rules
+            .cancel_pointless(&**app.store(), claimed)
+            .await
+            .unwrap();
+        let kept: Vec<&str> = keep.iter().map(|d| d.campaign.as_str()).collect();
+        assert_eq!(kept, ["satisfaction-survey"], "{}", app.db.backend);
+        assert!(
+            matches!(
+                &cancelled[..],
+                [rapport::store::DeliveryResult::Cancelled { id, reason }]
+                    if *id == offer.id && reason.contains("left the topic `offers`")
+            ),
+            "{cancelled:?}"
+        );
+    }
+}

@@ -221,7 +221,7 @@ fn check_index(r: &impl Columns) -> Result<usize> {
 }
 
 /// The names of the claim statements' columns, for errors.
-const CLAIMED: [&str; 17] = [
+const CLAIMED: [&str; 18] = [
     "id",
     "customer_id",
     "customers.email",
@@ -239,6 +239,7 @@ const CLAIMED: [&str; 17] = [
     "message_id",
     "unless_since",
     "variant",
+    "customers.left_topics",
 ];
 
 /// The claim statements' columns: the delivery joined with its customer and suppression.
@@ -262,6 +263,7 @@ pub(crate) fn claimed_delivery(r: &impl Columns) -> Result<ClaimedDelivery> {
             message_id: r.text(14)?,
             unless_since: r.opt_time(15)?,
             variant: r.opt_text(16)?,
+            left_topics: crate::domain::Topic::list(&r.text(17)?),
         })
     })
 }
