@@ -301,6 +301,7 @@ async fn bench_app(args: &Args, store: Arc<dyn Store>) -> anyhow::Result<(WrkRes
         currency_rates: Default::default(),
         sns_auto_confirm: false,
         input: Default::default(),
+        consent: Default::default(),
     };
     let state = AppState::new(store.clone(), settings, Registry::default());
     let served = Arc::new(AtomicU64::new(0));

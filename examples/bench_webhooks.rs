@@ -182,6 +182,7 @@ async fn bench(args: &Args, backend: &str, store: Arc<dyn Store>) -> anyhow::Res
         currency_rates: Default::default(),
         sns_auto_confirm: false,
         input: Default::default(),
+        consent: Default::default(),
     };
     let state = AppState::new(store.clone(), settings, registry);
     let router = rapport::http::router(state.clone());

@@ -231,6 +231,8 @@ async fn customers(s: &dyn Store, ids: &[String]) -> anyhow::Result<()> {
             created_at_given: true,
             attributes: serde_json::Map::new(),
             target_override: None,
+            consent_source: None,
+            consent_wording: None,
         })
         .collect();
     let mut tx = s.begin_import().await?;

@@ -26,6 +26,8 @@ pub enum Purpose {
     Unsubscribe,
     Survey,
     Partnership,
+    /// The confirmation link of double opt-in.
+    Confirm,
 }
 
 impl Purpose {
@@ -38,6 +40,7 @@ impl Purpose {
             Purpose::Unsubscribe => 3,
             Purpose::Survey => 4,
             Purpose::Partnership => 5,
+            Purpose::Confirm => 6,
         }
     }
 

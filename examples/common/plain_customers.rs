@@ -21,6 +21,8 @@ pub async fn insert(store: &dyn Store, n: usize, now: DateTime<Utc>) -> anyhow::
             created_at_given: true,
             attributes: serde_json::Map::new(),
             target_override: None,
+            consent_source: None,
+            consent_wording: None,
         });
         if rows.len() == 5_000 || i + 1 == n {
             tx.upsert_customers(&rows, now).await?;

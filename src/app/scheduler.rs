@@ -104,9 +104,39 @@ impl Scheduler {
                         tracing::error!(error = %e, "Cycle failed; the next tick retries.")
                     }
                 }
+                forget_unconfirmed(app, now).await;
             }
             Ok(false) => tracing::debug!("Another replica holds the scheduler lease."),
             Err(e) => tracing::error!(error = %e, "Cannot take the scheduler lease."),
+        }
+    }
+}
+
+/// Unconfirmed sign-ups per transaction: small, so a backlog never holds the write lock long.
+const FORGET_BATCH: u32 = 500;
+
+/// Deletes the sign-ups of double opt-in left unconfirmed for `consent.unconfirmed_ttl`
+/// (each logged as expired in the consent log, which stays). A failure is logged; the next
+/// tick tries again.
+pub(crate) async fn forget_unconfirmed(app: &App, now: chrono::DateTime<chrono::Utc>) {
+    let before = now - app.config.consent.unconfirmed_ttl.chrono();
+    loop {
+        match app
+            .store
+            .forget_unconfirmed(before, FORGET_BATCH, now)
+            .await
+        {
+            Ok(ids) if ids.is_empty() => break,
+            Ok(ids) => {
+                tracing::info!(count = ids.len(), "Forgot unconfirmed sign-ups.");
+                if ids.len() < FORGET_BATCH as usize {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "Cannot forget unconfirmed sign-ups; the next tick retries.");
+                break;
+            }
         }
     }
 }

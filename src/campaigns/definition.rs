@@ -25,6 +25,9 @@ pub struct Campaign {
     pub subject_positions: BTreeMap<String, (usize, usize)>,
     /// Least time between two sends of this campaign to one customer, whatever the occurrence.
     pub cooldown: Option<Duration>,
+    /// What the campaign is about: a customer who left this topic does not get it. None for
+    /// service emails (and marketing that only leaving everything stops).
+    pub topic: Option<crate::domain::Topic>,
     pub audience: Audience,
     /// What the customer must also meet: the segment's condition, then the campaign's own
     /// `where` (both must hold).
@@ -150,6 +153,9 @@ pub enum Trigger {
     },
     /// `delay` after the customer was created; occurrence `signup` (once ever).
     Signup(EventTrigger),
+    /// A sign-up under double opt-in awaits its confirmation click: the confirmation email;
+    /// occurrence `confirmation` (once ever).
+    Confirmation,
     /// `delay` after the current level was reached by a drop or a climb; occurrence
     /// `level_change:{when}`.
     LevelChange {
@@ -181,6 +187,7 @@ impl Trigger {
             Trigger::Eligible => "eligible",
             Trigger::Event { .. } => "event",
             Trigger::Signup(_) => "signup",
+            Trigger::Confirmation => "confirmation",
             Trigger::LevelChange { .. } => "level_change",
             Trigger::Lapse { .. } => "lapse",
             Trigger::Sent { .. } => "sent",

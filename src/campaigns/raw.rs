@@ -14,6 +14,9 @@ pub(super) struct RawCampaign {
     pub priority: i32,
     pub template: Spanned<String>,
     pub cooldown: Option<Duration>,
+    /// What the campaign is about, as customers can leave it (`offers`, `surveys`,
+    /// `partnership`, `news`); service emails have none.
+    pub topic: Option<Spanned<String>>,
     pub subject: Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
     pub audience: Spanned<RawAudience>,
     pub trigger: Spanned<RawTrigger>,

@@ -14,6 +14,7 @@ fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
             "abandoned-cart",
             "care-guide",
             "complaint-follow-up",
+            "confirm-subscription",
             "loyalty-offer",
             "partnership-invitation",
             "post-sale-follow-up",
@@ -26,6 +27,31 @@ fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
     );
     let by_id = |id: &str| campaigns.iter().find(|c| c.id == id).unwrap();
     let days = Duration::from_days;
+
+    // Every marketing campaign has a topic a customer can leave; service emails have none.
+    let topics: Vec<(&str, Option<&str>)> = campaigns
+        .iter()
+        .map(|c| (c.id.as_str(), c.topic.map(|t| t.name())))
+        .collect();
+    assert_eq!(
+        topics,
+        [
+            ("abandoned-cart", Some("offers")),
+            ("care-guide", Some("news")),
+            ("complaint-follow-up", None),
+            ("confirm-subscription", None),
+            ("loyalty-offer", Some("offers")),
+            ("partnership-invitation", Some("partnership")),
+            ("post-sale-follow-up", Some("news")),
+            ("satisfaction-survey", Some("surveys")),
+            ("survey-reminder", Some("surveys")),
+            ("we-miss-you", Some("offers")),
+            ("welcome", Some("news")),
+            ("win-back", Some("offers")),
+        ]
+    );
+    let confirm = by_id("confirm-subscription");
+    assert!(confirm.is_service() && matches!(confirm.trigger, Trigger::Confirmation));
 
     let post_sale = by_id("post-sale-follow-up");
     assert_eq!(

@@ -263,3 +263,35 @@ fn a_folder_reports_the_problems_of_every_file_and_ignores_other_files() {
 /// The shipped campaigns against the table of what each is for.
 #[path = "shipped_tests.rs"]
 mod shipped;
+
+#[test]
+fn an_unknown_topic_is_an_error_on_its_line_listing_the_topics() {
+    let e = error(&VALID.replace(
+        "cooldown = \"30d\"",
+        "cooldown = \"30d\"\ntopic = \"deals\"",
+    ));
+    assert!(
+        e.starts_with("config/campaigns/spring-sale.toml:5:9:"),
+        "{e}"
+    );
+    assert!(
+        e.contains("unknown topic `deals`: expected offers, surveys, partnership or news"),
+        "{e}"
+    );
+    let c = parse_text(&VALID.replace("cooldown = \"30d\"", "topic = \"offers\"")).unwrap();
+    assert_eq!(c.topic, Some(crate::domain::Topic::Offers));
+}
+
+#[test]
+fn a_service_email_has_no_topic_and_the_confirmation_is_a_service_email() {
+    let service = VALID
+        .replace("climb = [\"reactive\"]\n", "")
+        .replace("maintenance = [\"accountable\"]", "service = true");
+    let e = error(&service.replace("cooldown = \"30d\"", "topic = \"news\""));
+    assert!(e.contains("a service email has no topic"), "{e}");
+    let confirmation = "on = \"confirmation\"";
+    let trigger = "on = \"order\"\ndelay = \"2d\"\nmax_age = \"20d\"";
+    let e = error(&VALID.replace(trigger, confirmation));
+    assert!(e.contains("add `service = true`"), "{e}");
+    assert!(parse_text(&service.replace(trigger, confirmation)).is_ok());
+}

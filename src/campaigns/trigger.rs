@@ -18,7 +18,7 @@ const DEFAULT_SIGNUP_MAX_AGE_SECS: u64 = 30 * 86_400;
 /// How long after the first email a follow-up may still go, when the file does not say.
 const DEFAULT_SENT_MAX_AGE_SECS: u64 = 30 * 86_400;
 
-const TRIGGERS: &str = "\"order\", \"complaint\", \"event\", \"signup\", \"level_change\", \"lapse\", \"sent\", \"schedule\" or \"eligible\"";
+const TRIGGERS: &str = "\"order\", \"complaint\", \"event\", \"signup\", \"confirmation\", \"level_change\", \"lapse\", \"sent\", \"schedule\" or \"eligible\"";
 
 /// The kinds `unless` accepts: those whose latest time the facts keep (so planning can check
 /// them without a lookup), and custom events.
@@ -37,7 +37,7 @@ pub(super) fn trigger(
         "lapse" => &["after", "max_age"],
         "sent" => &["campaign", "delay", "max_age", "unless"],
         "schedule" => &["schedule", "window", "occurrence"],
-        "eligible" => &[],
+        "eligible" | "confirmation" => &[],
         other => {
             problems.push((
                 raw.on.span(),
@@ -100,6 +100,7 @@ pub(super) fn trigger(
             })
         }
         "schedule" => schedule(raw, span, problems),
+        "confirmation" => Some(Trigger::Confirmation),
         _ => Some(Trigger::Eligible),
     }
 }

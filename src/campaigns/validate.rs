@@ -7,7 +7,7 @@ use super::segments::Segments;
 use super::trigger;
 use super::{Audience, Campaign, Gate};
 use crate::conditions::{Condition, ConditionError};
-use crate::domain::{Level, Locale};
+use crate::domain::{Level, Locale, Topic};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::Spanned;
@@ -34,6 +34,7 @@ pub(super) fn campaign(
     let audience = audience(raw.audience.get_ref(), raw.audience.span(), &mut problems);
     let gates = gates(raw.audience.get_ref(), text, segments, &mut problems);
     let trigger = trigger::trigger(raw.trigger.get_ref(), raw.trigger.span(), &mut problems);
+    let topic = topic(&raw, audience.as_ref(), trigger.as_ref(), &mut problems);
     let unless = trigger::unless(raw.trigger.get_ref(), &mut problems);
     let experiment =
         super::validate_experiment::experiment(id, &raw, text, template_exists, &mut problems);
@@ -55,6 +56,7 @@ pub(super) fn campaign(
                 .map(|(tag, at)| (tag, super::load::line_col(text, at)))
                 .collect(),
             cooldown: raw.cooldown.filter(|c| !c.std().is_zero()),
+            topic,
             audience,
             gates,
             trigger,
@@ -64,6 +66,38 @@ pub(super) fn campaign(
             experiment,
         }),
         _ => Err(problems),
+    }
+}
+
+/// `topic`: one of the known topics, on marketing campaigns only. The confirmation email of
+/// double opt-in is a service email (it asks for consent; it cannot need it).
+fn topic(
+    raw: &RawCampaign,
+    audience: Option<&Audience>,
+    trigger: Option<&super::Trigger>,
+    problems: &mut Vec<Problem>,
+) -> Option<Topic> {
+    let service = matches!(audience, Some(Audience::Service));
+    if matches!(trigger, Some(super::Trigger::Confirmation)) && !service {
+        problems.push((
+            raw.trigger.span(),
+            "`on = \"confirmation\"` sends the confirmation of double opt-in: a service email, add `service = true` to [audience]".into(),
+        ));
+    }
+    let written = raw.topic.as_ref()?;
+    if service {
+        problems.push((
+            written.span(),
+            "a service email has no topic (customers cannot leave it): remove `topic`".into(),
+        ));
+        return None;
+    }
+    match Topic::parse(written.get_ref()) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            problems.push((written.span(), e.to_string()));
+            None
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `rapport` command line: clap definitions and one small function per command that
 //! calls the library. Exit codes (README "Commands"): 0 ok, 1 user error, 2 runtime failure.
 
+mod consent;
 mod demo;
 mod explain;
 mod hints;
@@ -149,6 +150,13 @@ FILE:LINE: field: problem and, without --skip-invalid, nothing from the file is 
         format: Format,
         #[arg(long, value_parser = parse_now)]
         now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// A customer's consent log: every consent given, confirmed or withdrawn, with its
+    /// source, time, wording version, IP address and user agent where known (docs/consent.md).
+    Consent {
+        customer_id: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// One assess + plan cycle: print what it queued (or, with --dry-run, would queue).
     #[command(
@@ -337,6 +345,13 @@ pub async fn run(cli: Cli) -> CmdResult {
             let app = App::open(config).await?;
             let now = now.unwrap_or_else(chrono::Utc::now);
             predict::run(&app, &customer_id, now, format).await
+        }
+        Command::Consent {
+            customer_id,
+            format,
+        } => {
+            let app = App::open(config).await?;
+            consent::run(&app, &customer_id, format).await
         }
         Command::Plan {
             dry_run,

@@ -93,6 +93,7 @@ async fn as_delivery(
         timezone: p.timezone,
         attributes: p.attributes,
         subscribed: p.subscribed,
+        left_topics: Vec::new(),
         suppression: None,
         campaign: campaign.to_string(),
         occurrence,

@@ -1,6 +1,7 @@
 //! Configuration: `config/rapport.toml` plus `RAPPORT__SECTION__KEY` environment overrides.
 //! Errors point at `path:line:col`; secrets are `secrecy` types and never printed.
 
+mod consent;
 mod duration;
 mod input;
 mod load;
@@ -9,6 +10,7 @@ mod sections;
 mod values;
 mod webhooks;
 
+pub use consent::ConsentConfig;
 pub use duration::Duration;
 pub use input::InputConfig;
 pub use load::{ConfigError, env_overrides, load, load_str};
@@ -44,4 +46,5 @@ pub struct Config {
     pub notify: Vec<NotifyConfig>,
     pub input: InputConfig,
     pub privacy: PrivacyConfig,
+    pub consent: ConsentConfig,
 }

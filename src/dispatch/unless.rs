@@ -4,13 +4,17 @@
 //! in between.
 
 use crate::campaigns::{Campaign, Unless};
-use crate::domain::EventKind;
+use crate::domain::{EventKind, Topic};
 use crate::store::{ActivityCheck, ClaimedDelivery, DeliveryResult, Store, StoreError};
 use std::collections::HashMap;
 
-/// Each campaign's `unless`, as the store checks it: event kinds, and whether orders count.
+/// Each campaign's `unless`, as the store checks it: event kinds, and whether orders count;
+/// and each campaign's topic, which a customer may have left after the email was queued.
 #[derive(Debug, Clone, Default)]
-pub struct UnlessRules(HashMap<String, (Vec<EventKind>, bool)>);
+pub struct UnlessRules(
+    HashMap<String, (Vec<EventKind>, bool)>,
+    HashMap<String, Topic>,
+);
 
 impl UnlessRules {
     pub fn new(campaigns: &[Campaign]) -> Self {
@@ -27,12 +31,44 @@ impl UnlessRules {
             let orders = c.unless.contains(&Unless::Order);
             rules.insert(c.id.clone(), (kinds, orders));
         }
-        UnlessRules(rules)
+        let topics = campaigns
+            .iter()
+            .filter_map(|c| Some((c.id.clone(), c.topic?)))
+            .collect();
+        UnlessRules(rules, topics)
     }
 
     /// Splits a claimed batch into what is still worth sending and the cancellations of the
     /// rest. One store round trip, and none when no delivery of the batch has an `unless`.
     pub async fn cancel_pointless(
+        &self,
+        store: &dyn Store,
+        claimed: Vec<ClaimedDelivery>,
+    ) -> Result<(Vec<ClaimedDelivery>, Vec<DeliveryResult>), StoreError> {
+        // A topic left since queueing (a loyalty offer waiting for the end of quiet hours):
+        // read with the claim, no round trip.
+        let (claimed, mut left): (Vec<_>, Vec<_>) = claimed.into_iter().partition(|d| {
+            self.1
+                .get(&d.campaign)
+                .is_none_or(|t| !d.left_topics.contains(t))
+        });
+        let left: Vec<DeliveryResult> = left
+            .drain(..)
+            .map(|d| DeliveryResult::Cancelled {
+                id: d.id,
+                reason: format!(
+                    "the customer left the topic `{}` after it was queued",
+                    self.1[&d.campaign]
+                ),
+            })
+            .collect();
+        let (keep, mut cancelled) = self.cancel_after_activity(store, claimed).await?;
+        cancelled.extend(left);
+        Ok((keep, cancelled))
+    }
+
+    /// The `unless` part of [`UnlessRules::cancel_pointless`].
+    async fn cancel_after_activity(
         &self,
         store: &dyn Store,
         claimed: Vec<ClaimedDelivery>,

@@ -9,6 +9,10 @@ use chrono::{DateTime, Utc};
 /// last-seen times are not, and the assessment (`levels::assess`) compares them with `now`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomerFacts {
+    /// Signed up under double opt-in and not confirmed yet: no marketing email.
+    pub consent_pending: bool,
+    /// The topics the customer left on the preference page.
+    pub left_topics: Vec<super::Topic>,
     /// Orders within `levels.proactive_order_window`.
     pub orders_in_window: u32,
     /// Sum of order margin within `strategy.margin_window`.

@@ -2,6 +2,7 @@
 //! past that point the rest of the engine never re-checks an address, a level or a timezone.
 
 pub mod condition_context;
+pub mod consent;
 mod customer_id;
 mod email;
 pub mod engagement;
@@ -21,6 +22,7 @@ mod timezone;
 mod webhook_token;
 
 pub use condition_context::{ConditionContext, ConditionExtras, OrderItem};
+pub use consent::{ConsentAction, ConsentEntry, Topic};
 pub use customer_id::CustomerId;
 pub use email::EmailAddress;
 pub use event_kind::EventKind;

@@ -24,6 +24,11 @@ pub struct CustomerRecord {
     pub attributes: Map<String, Value>,
     /// `attributes.target_level`: a key account someone knows, overriding the matrix.
     pub target_override: Option<Level>,
+    /// `consent_source`: where and how consent was given before this row reached us (a
+    /// shop's checkout box, a paper form); logged as consent given, with this as evidence.
+    pub consent_source: Option<String>,
+    /// `consent_wording`: the version of the consent wording the person was shown.
+    pub consent_wording: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

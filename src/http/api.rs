@@ -6,12 +6,13 @@ use super::AppState;
 use super::error::ApiError;
 use crate::domain::{CustomerRecord, EventKind, EventRecord, OrderRecord};
 use crate::import::{RecordDefaults, Row, RowErrors};
+use crate::ingest::consent::Origin;
 use crate::ingest::records;
 use crate::store::{ImportTx, UpsertCounts};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -50,11 +51,9 @@ pub(super) fn api_key_id(s: &AppState, headers: &HeaderMap) -> Result<String, Ap
     }
 }
 
-/// `/api/v1/*` bodies are JSON and say so: `application/json` (parameters such as
-/// `charset` allowed) or a `+json` type. Anything else is 415, before the body is read, so
-/// that a form post or a CSV upload is not half-understood.
-fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
-    let essence = headers
+/// The request's media type without parameters, lower-cased (`application/json`).
+pub(super) fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| {
@@ -63,8 +62,14 @@ fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
                 .unwrap_or("")
                 .trim()
                 .to_ascii_lowercase()
-        });
-    match essence.as_deref() {
+        })
+}
+
+/// `/api/v1/*` bodies are JSON and say so: `application/json` (parameters such as
+/// `charset` allowed) or a `+json` type. Anything else is 415, before the body is read, so
+/// that a form post or a CSV upload is not half-understood.
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    match content_type(headers).as_deref() {
         Some("application/json") => Ok(()),
         Some(t) if t.starts_with("application/") && t.ends_with("+json") => Ok(()),
         Some(t) => Err(ApiError::UnsupportedMediaType(format!(
@@ -180,7 +185,14 @@ pub async fn customers(
     let now = Utc::now();
     let (received, rows) = parsed(&s, &headers, body, now, CustomerRecord::parse)?;
     let mut tx = s.store().begin_import().await?;
-    let counts = records::customers(&mut *tx, &s.inner.erasure_key, rows, now).await?;
+    let origin = Origin {
+        source: crate::domain::consent::source::API,
+        client: None,
+        double_opt_in: s.inner.consent.double_opt_in,
+        creation_is_consent: true,
+        wording: s.inner.consent.wording_version.as_deref(),
+    };
+    let counts = records::customers(&mut *tx, &s.inner.erasure_key, rows, &origin, now).await?;
     tx.commit().await?;
     tracing::info!(received, written = counts.written, "API stored customers.");
     Ok(stored(received, counts))
@@ -229,4 +241,27 @@ pub async fn events(
     }
     tracing::info!(received, written = counts.written, "API stored events.");
     Ok(stored(received, counts))
+}
+
+/// `GET /api/v1/customers/{id}/consent`: the customer's consent log, oldest first, and the
+/// consent state on their row (absent once the customer is forgotten: the log stays). 404
+/// when there is neither. The log has no route that changes it.
+pub async fn consent(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&s, &headers)?;
+    let log = s.store().consent_log(&id).await?;
+    let state = s.store().customer_consent(&id).await?;
+    if log.is_empty() && state.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Json(json!({
+        "customer_id": id,
+        "entries": log,
+        "pending_confirmation": state.as_ref().map(|c| c.pending),
+        "left_topics": state.map(|c| c.left_topics),
+    }))
+    .into_response())
 }

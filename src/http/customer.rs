@@ -1,5 +1,5 @@
-//! What customers do from an email besides opening and clicking: unsubscribe (`/u`), answer
-//! the survey (`/s`), accept the partnership invitation (`/p`). Each write is durable before
+//! What customers do from an email besides opening and clicking: answer the survey (`/s`),
+//! accept the partnership invitation (`/p`); the unsubscribe link's page is `preferences`. Each write is durable before
 //! the page is answered.
 
 use super::AppState;
@@ -20,7 +20,7 @@ use chrono::Utc;
 pub const MAX_COMMENT: usize = 2_000;
 
 /// The delivery behind a verified token, or the page to answer instead.
-async fn delivery(
+pub(super) async fn delivery(
     s: &AppState,
     purpose: Purpose,
     token: Result<Path<String>, PathRejection>,
@@ -41,52 +41,13 @@ async fn delivery(
 }
 
 /// Stores a customer's action through [`crate::ingest`]; returns how many events were new.
-async fn store(s: &AppState, batch: &Batch) -> Result<u64, IngestError> {
+pub(super) async fn store(s: &AppState, batch: &Batch) -> Result<u64, IngestError> {
     let applied = crate::ingest::apply(&**s.store(), &s.ingest_rules(), batch, Utc::now()).await?;
     Ok(applied.new_events)
 }
 
 fn count(kind: &'static str, n: u64) {
     ::metrics::counter!(super::metrics::EVENTS_IN, "kind" => kind, "source" => "page").increment(n);
-}
-
-/// `GET /u/{token}`: the confirmation page. Never unsubscribes: link scanners and
-/// prefetchers follow every GET.
-pub async fn unsubscribe_page(
-    State(s): State<AppState>,
-    token: Result<Path<String>, PathRejection>,
-) -> Response {
-    match delivery(&s, Purpose::Unsubscribe, token).await {
-        Ok(d) => pages::unsubscribe_confirm(Lang::of(&d.locale)),
-        Err(page) => page,
-    }
-}
-
-/// `POST /u/{token}`: RFC 8058 one-click (`List-Unsubscribe=One-Click`) or the page's form.
-/// The suppression is committed before the answer, so the next send already skips it.
-pub async fn unsubscribe(
-    State(s): State<AppState>,
-    token: Result<Path<String>, PathRejection>,
-    body: Bytes,
-) -> Response {
-    let d = match delivery(&s, Purpose::Unsubscribe, token).await {
-        Ok(d) => d,
-        Err(page) => return page,
-    };
-    let lang = Lang::of(&d.locale);
-    let one_click = url::form_urlencoded::parse(&body)
-        .any(|(k, v)| k == "List-Unsubscribe" && v == "One-Click");
-    let source = if one_click { "one-click" } else { "page" };
-    // Committed before the answer: the next send already skips the address.
-    match store(&s, &action::unsubscribe(&d, source, Utc::now())).await {
-        Ok(n) => count("unsubscribe", n),
-        Err(e) => {
-            tracing::error!(error = %e, delivery_id = %d.id, "Unsubscribe failed.");
-            return pages::try_later(lang);
-        }
-    }
-    tracing::info!(delivery_id = %d.id, customer_id = %d.customer_id, source, "Unsubscribed.");
-    pages::unsubscribed(lang)
 }
 
 fn parse_score(v: Option<&str>) -> Option<u8> {

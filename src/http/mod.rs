@@ -11,12 +11,15 @@
 
 mod api;
 mod buffer;
+mod client;
 mod customer;
 mod dashboard_page;
 mod error;
 pub mod metrics;
 mod pages;
+mod preferences;
 mod privacy;
+mod signup;
 mod track;
 mod webhooks;
 
@@ -71,6 +74,8 @@ pub struct HttpSettings {
     pub sns_auto_confirm: bool,
     /// `[input]`: locales, size bounds and future skew of API records.
     pub input: crate::config::InputConfig,
+    /// `[consent]`: double opt-in and the wording version of sign-ups.
+    pub consent: crate::config::ConsentConfig,
 }
 
 impl HttpSettings {
@@ -85,6 +90,7 @@ impl HttpSettings {
             base_currency: cfg.strategy.base_currency,
             currency_rates: cfg.strategy.currency_rates.clone(),
             input: cfg.input.clone(),
+            consent: cfg.consent.clone(),
             // With no topic allow-list, anyone with an AWS account could subscribe us to a
             // topic of theirs and post signed fake bounces: confirm only allow-listed topics.
             sns_auto_confirm: cfg.webhooks.ses.auto_confirm
@@ -113,6 +119,7 @@ struct Inner {
     currency_rates: std::collections::BTreeMap<String, f64>,
     sns_auto_confirm: bool,
     input: crate::config::InputConfig,
+    consent: crate::config::ConsentConfig,
     events: EventBuffer,
     metrics: PrometheusHandle,
     /// The whole configuration, for `/dashboard` (absent in states built for tests).
@@ -166,6 +173,7 @@ impl AppState {
                 currency_rates: settings.currency_rates,
                 sns_auto_confirm: settings.sns_auto_confirm,
                 input: settings.input,
+                consent: settings.consent,
                 metrics,
                 config,
                 latency: ROUTES
@@ -237,8 +245,13 @@ pub fn router(state: AppState) -> Router {
         .route("/t/c/{token}", get(track::click))
         .route(
             "/u/{token}",
-            get(customer::unsubscribe_page).post(customer::unsubscribe),
+            get(preferences::show).post(preferences::change),
         )
+        .route(
+            "/c/{token}",
+            get(signup::confirm_page).post(signup::confirm),
+        )
+        .route("/subscribe", post(signup::subscribe))
         .route(
             "/s/{token}",
             get(customer::survey_answer).post(customer::survey_comment),
@@ -248,6 +261,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/customers", post(api::customers))
         .route("/api/v1/customers/{id}", delete(privacy::forget))
         .route("/api/v1/customers/{id}/export", get(privacy::export))
+        .route("/api/v1/customers/{id}/consent", get(api::consent))
         .route("/api/v1/orders", post(api::orders))
         .route("/api/v1/events", post(api::events))
         .route("/dashboard", get(dashboard_page::dashboard_page))
@@ -285,9 +299,13 @@ pub async fn serve_router(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "HTTP endpoint listening.");
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    // The peer address, for the consent log when no proxy says who the client is.
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     state.events().flush().await;
     tracing::info!(%addr, "HTTP endpoint stopped; tracking events flushed.");
     served
@@ -330,12 +348,15 @@ const ROUTES: &[&str] = &[
     "/t/o/{token}",
     "/t/c/{token}",
     "/u/{token}",
+    "/c/{token}",
+    "/subscribe",
     "/s/{token}",
     "/p/{token}",
     "/webhooks/{provider}",
     "/api/v1/customers",
     "/api/v1/customers/{id}",
     "/api/v1/customers/{id}/export",
+    "/api/v1/customers/{id}/consent",
     "/api/v1/orders",
     "/api/v1/events",
     "/healthz",

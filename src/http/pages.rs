@@ -43,8 +43,12 @@ impl Lang {
 /// The pages that are a title and one paragraph.
 #[derive(Debug, Clone, Copy)]
 enum Notice {
-    ConfirmUnsubscribe,
     Unsubscribed,
+    UnknownChoice,
+    ConfirmSubscription,
+    Confirmed,
+    SignupReceived,
+    SignupPending,
     CommentThanks,
     PartnershipThanks,
     BadScore,
@@ -57,12 +61,40 @@ impl Notice {
         use Lang::{En, Fa};
         use Notice::*;
         match (self, lang) {
-            (ConfirmUnsubscribe, En) => {
-                ("Unsubscribe", "Do you want to stop receiving our emails?")
-            }
-            (ConfirmUnsubscribe, Fa) => {
-                ("لغو اشتراک", "می‌خواهید دیگر ایمیل‌های ما را دریافت نکنید؟")
-            }
+            (UnknownChoice, En) => (
+                "Please choose again",
+                "We did not understand that choice and changed nothing. Please use the buttons on the page.",
+            ),
+            (UnknownChoice, Fa) => (
+                "لطفاً دوباره انتخاب کنید",
+                "این انتخاب را متوجه نشدیم و چیزی تغییر نکرد. لطفاً از دکمه‌های صفحه استفاده کنید.",
+            ),
+            (ConfirmSubscription, En) => (
+                "Confirm your subscription",
+                "Do you want to receive our emails at this address?",
+            ),
+            (ConfirmSubscription, Fa) => (
+                "تأیید عضویت",
+                "آیا می‌خواهید ایمیل‌های ما به این نشانی فرستاده شود؟",
+            ),
+            (Confirmed, En) => (
+                "Thank you",
+                "Your subscription is confirmed. You can change your mind at any time with the link at the bottom of every email.",
+            ),
+            (Confirmed, Fa) => (
+                "سپاسگزاریم",
+                "عضویت شما تأیید شد. هر زمان بخواهید می‌توانید با پیوند پایین هر ایمیل نظرتان را تغییر دهید.",
+            ),
+            (SignupReceived, En) => ("Thank you", "You are subscribed."),
+            (SignupReceived, Fa) => ("سپاسگزاریم", "عضویت شما ثبت شد."),
+            (SignupPending, En) => (
+                "Please check your inbox",
+                "We sent you an email with a link. Click it to confirm your subscription; until then we send you nothing else.",
+            ),
+            (SignupPending, Fa) => (
+                "لطفاً صندوق ایمیل خود را ببینید",
+                "ایمیلی با یک پیوند برایتان فرستادیم. برای تأیید عضویت روی آن بزنید؛ تا آن زمان ایمیل دیگری برایتان نمی‌فرستیم.",
+            ),
             (Unsubscribed, En) => (
                 "You are unsubscribed",
                 "You will not receive any more emails from us.",
@@ -96,7 +128,7 @@ impl Notice {
 
     fn status(self) -> StatusCode {
         match self {
-            Notice::BadScore => StatusCode::BAD_REQUEST,
+            Notice::BadScore | Notice::UnknownChoice => StatusCode::BAD_REQUEST,
             Notice::TryLater => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::OK,
         }
@@ -108,7 +140,7 @@ impl Notice {
     }
 }
 
-fn page(status: StatusCode, lang: Lang, title: &str, inner: &str) -> Response {
+pub(super) fn page(status: StatusCode, lang: Lang, title: &str, inner: &str) -> Response {
     let (code, dir) = match lang {
         Lang::En => ("en", "ltr"),
         Lang::Fa => ("fa", "rtl"),
@@ -146,13 +178,14 @@ fn page(status: StatusCode, lang: Lang, title: &str, inner: &str) -> Response {
     res
 }
 
-fn paragraph(text: &str) -> String {
+pub(super) fn paragraph(text: &str) -> String {
     format!("<p>{}</p>", escape(text))
 }
 
-/// `GET /u/{token}`: asks; only the POST unsubscribes (link scanners follow every GET).
-pub fn unsubscribe_confirm(lang: Lang) -> Response {
-    let (title, body) = Notice::ConfirmUnsubscribe.words(lang);
+/// `GET /c/{token}`: asks; only the POST confirms (link scanners follow every GET, and a
+/// scanner must not give consent for anybody).
+pub fn confirm_subscription(lang: Lang) -> Response {
+    let (title, body) = Notice::ConfirmSubscription.words(lang);
     let form = format!(
         "{}<form method=\"post\"><input type=\"hidden\" name=\"confirm\" value=\"yes\">\
          <button type=\"submit\">{}</button></form>",
@@ -160,6 +193,42 @@ pub fn unsubscribe_confirm(lang: Lang) -> Response {
         escape(title)
     );
     page(StatusCode::OK, lang, title, &form)
+}
+
+pub fn confirmed(lang: Lang) -> Response {
+    Notice::Confirmed.page(lang)
+}
+
+/// After the sign-up form: subscribed, or asked to confirm by email.
+pub fn signed_up(lang: Lang, pending: bool) -> Response {
+    if pending {
+        Notice::SignupPending.page(lang)
+    } else {
+        Notice::SignupReceived.page(lang)
+    }
+}
+
+/// The sign-up form's input did not validate: what to fix (the field names are the form's).
+pub fn bad_signup(lang: Lang, problems: &[String]) -> Response {
+    let title = match lang {
+        Lang::En => "Please check the form",
+        Lang::Fa => "لطفاً فرم را بررسی کنید",
+    };
+    let list: String = problems
+        .iter()
+        .map(|p| format!("<li dir=\"ltr\">{}</li>", escape(p)))
+        .collect();
+    page(
+        StatusCode::BAD_REQUEST,
+        lang,
+        title,
+        &format!("<ul>{list}</ul>"),
+    )
+}
+
+/// A preference page POST with a choice the page does not offer.
+pub fn unknown_choice(lang: Lang) -> Response {
+    Notice::UnknownChoice.page(lang)
 }
 
 pub fn unsubscribed(lang: Lang) -> Response {

@@ -11,6 +11,7 @@ pub use record::{
 };
 pub use source::Format;
 
+use crate::ingest::consent::Origin;
 use crate::ingest::{Rules, records};
 use crate::store::{ImportTx, Store, StoreError, UpsertCounts};
 use source::SourceRow;
@@ -314,7 +315,15 @@ impl Chunk {
         // A file holds one entity: at most one of these is not empty.
         if !customers.is_empty() {
             known.extend(customers.iter().map(|c| c.id.as_str().to_string()));
-            report.stored += records::customers(tx, &opts.erasure_key, customers, now).await?;
+            let origin = Origin {
+                source: crate::domain::consent::source::IMPORT,
+                client: None,
+                double_opt_in: false,
+                creation_is_consent: false,
+                wording: None,
+            };
+            report.stored +=
+                records::customers(tx, &opts.erasure_key, customers, &origin, now).await?;
         }
         if !orders.is_empty() {
             report.stored += records::orders(tx, orders, now).await?;

@@ -3,6 +3,7 @@
 //! caller hands over a [`Batch`]; it cannot store an event and forget its notification.
 
 use super::batch::{Batch, Suppression, soft_bounce_limit_reached};
+use super::consent::{Client, withdrawals};
 use crate::config::NotifyConfig;
 use crate::domain::EventRecord;
 use crate::notify::{fan_out, from_events};
@@ -99,7 +100,18 @@ pub async fn apply_in(
         })
         .await?;
     }
-    applied.new_events = store_events(tx, rules.endpoints, &batch.events, now).await?;
+    applied.new_events = store_events_from(
+        tx,
+        rules.endpoints,
+        &batch.events,
+        batch.client.as_ref(),
+        now,
+    )
+    .await?;
+    tx.record_consent(&batch.consent).await?;
+    for (customer, change) in &batch.changes {
+        tx.change_consent(customer, *change).await?;
+    }
     let mut reported = batch.reported.clone();
     if rules.soft_bounce_limit > 0 && !batch.soft_bounced.is_empty() {
         let owners: Vec<String> = batch.soft_bounced.keys().cloned().collect();
@@ -136,10 +148,26 @@ pub async fn store_events(
     events: &[EventRecord],
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
+    store_events_from(tx, endpoints, events, None, now).await
+}
+
+/// [`store_events`] for events a person's request (`client`) brought. The consent
+/// withdrawals among the new events (unsubscribes, spam complaints) are logged with them.
+async fn store_events_from(
+    tx: &mut dyn ImportTx,
+    endpoints: &[NotifyConfig],
+    events: &[EventRecord],
+    client: Option<&Client>,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
     if events.is_empty() {
         return Ok(0);
     }
     let new = tx.insert_new_events(events, now).await?;
+    let withdrawn = withdrawals(new.iter().map(|&i| &events[i]), client);
+    if !withdrawn.is_empty() {
+        tx.record_consent(&withdrawn).await?;
+    }
     if !endpoints.is_empty() && !new.is_empty() {
         let rows = fan_out(
             endpoints,

@@ -2,8 +2,10 @@
 //! the soft bounces to check against the limit and a provider's single-use token. Built by
 //! the pure steps of each source, written by [`super::apply`] in one transaction.
 
+use super::consent::Client;
 use crate::domain::suppression::reason;
-use crate::domain::{EventRecord, SingleUseToken};
+use crate::domain::{ConsentEntry, EventRecord, SingleUseToken};
+use crate::store::ConsentChange;
 use std::collections::HashMap;
 
 /// An address to put on the suppression list.
@@ -47,6 +49,13 @@ pub struct Batch {
     /// `webhooks.soft_bounce_limit` once the events are written).
     pub soft_bounced: HashMap<String, SoftBounce>,
     pub token: Option<Token>,
+    /// Consent log entries beyond the withdrawals the events imply (a topic left, a
+    /// confirmation, a sign-up).
+    pub consent: Vec<ConsentEntry>,
+    /// Changes of the consent state on customer rows, each logged in `consent`.
+    pub changes: Vec<(String, ConsentChange)>,
+    /// The person's request the batch came from (the pages): logged with their withdrawals.
+    pub client: Option<Client>,
 }
 
 impl Batch {
@@ -64,6 +73,8 @@ impl Batch {
             && self.events.is_empty()
             && self.reported.is_empty()
             && self.token.is_none()
+            && self.consent.is_empty()
+            && self.changes.is_empty()
     }
 }
 

@@ -12,6 +12,7 @@
 pub mod action;
 mod apply;
 mod batch;
+pub mod consent;
 pub mod machine;
 pub mod records;
 pub mod tracking;

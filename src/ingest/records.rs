@@ -3,6 +3,7 @@
 //! the caller's transaction (a file is one transaction, a request another).
 
 use super::apply::{Rules, store_events};
+use super::consent::{Origin, created};
 use crate::domain::suppression::reason;
 use crate::domain::{CustomerRecord, EventRecord, OrderRecord};
 use crate::privacy::AddressKey;
@@ -10,16 +11,30 @@ use crate::store::{ImportTx, StoreError, Suppression, UpsertCounts};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
-/// Upserts customers; a customer listed twice is its last row. An address that was erased
-/// before (its keyed hash is on the suppression list, `crate::privacy`) is suppressed in the
-/// same transaction: stored again, but not mailed without new consent.
+/// Upserts customers; a customer listed twice is its last row. The consent of the new ones
+/// is logged as `origin` says (see [`created`]), in the same transaction. An address that
+/// was erased before (its keyed hash is on the suppression list, `crate::privacy`) is
+/// suppressed in the same transaction: stored again, but not mailed without new consent.
 pub async fn customers(
     tx: &mut dyn ImportTx,
     key: &AddressKey,
     rows: Vec<CustomerRecord>,
+    origin: &Origin<'_>,
     now: DateTime<Utc>,
 ) -> Result<UpsertCounts, StoreError> {
     let rows = last_per_key(rows, |c| c.id.as_str().to_string());
+    // Only what may log something costs the lookup of which customers are new.
+    let may_log = origin.creation_is_consent || rows.iter().any(|c| c.consent_source.is_some());
+    let new: HashSet<String> = if may_log {
+        let existing = existing_customers(tx, rows.iter().map(|c| c.id.as_str())).await?;
+        rows.iter()
+            .map(|c| c.id.as_str())
+            .filter(|id| !existing.contains(*id))
+            .map(str::to_string)
+            .collect()
+    } else {
+        HashSet::new()
+    };
     let counts = tx.upsert_customers(&rows, now).await?;
     let erased = tx.erased_addresses().await?;
     if !erased.is_empty() {
@@ -34,6 +49,11 @@ pub async fn customers(
                 .await?;
             }
         }
+    }
+    let (entries, changes) = created(&rows, &new, origin, now);
+    tx.record_consent(&entries).await?;
+    for (customer, change) in &changes {
+        tx.change_consent(customer, *change).await?;
     }
     Ok(counts)
 }

@@ -82,6 +82,12 @@ pub(super) enum Blocked<'a> {
     /// The customer is in the configuration's global hold-out: no marketing at all. The
     /// share in hundredths of a percent (a float is not `Eq`).
     GlobalHoldout(u32),
+    /// Double opt-in: the customer has not clicked the confirmation link yet.
+    AwaitingConfirmation,
+    /// The customer left the campaign's topic on the preference page.
+    TopicLeft(crate::domain::Topic),
+    /// `on = "confirmation"`: no sign-up of this customer awaits confirmation.
+    NotAwaitingConfirmation,
 }
 
 /// An order or complaint named in a reason: `order o-17`.
@@ -174,6 +180,17 @@ impl fmt::Display for Blocked<'_> {
             ),
             Blocked::NotFollowing(campaign) => write!(f, "{campaign} was never sent"),
             Blocked::NeverOrdered => write!(f, "no order yet: nothing to lapse from"),
+            Blocked::AwaitingConfirmation => write!(
+                f,
+                "awaiting confirmation: no marketing email before the customer clicks the confirmation link (double opt-in)"
+            ),
+            Blocked::TopicLeft(topic) => {
+                write!(
+                    f,
+                    "the customer left the topic `{topic}` on the preference page"
+                )
+            }
+            Blocked::NotAwaitingConfirmation => write!(f, "no sign-up awaiting confirmation"),
             Blocked::GlobalHoldout(share) => write!(
                 f,
                 "in the global hold-out ({} of customers get no marketing, to measure the whole programme)",

@@ -6,6 +6,8 @@
 //!
 //! The rules, in the order a campaign is checked (the first that fails is its reason):
 //! 1. never for a suppressed address (unsubscribed, bounced, complained) — not even service;
+//!    no marketing before the confirmation click of double opt-in, nor on a topic the
+//!    customer left (docs/consent.md);
 //! 2. audience: service campaigns go to every level; `climb` levels only while target > current;
 //!    `maintenance` levels only once current ≥ target;
 //! 3. trigger: a due occurrence that was never sent (see [`crate::campaigns::Trigger`]): for
@@ -236,6 +238,8 @@ pub fn follows(campaigns: &[Campaign]) -> Vec<&str> {
         .collect()
 }
 
+#[cfg(test)]
+mod consent_tests;
 #[cfg(test)]
 mod experiment_tests;
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub(super) enum Due<'a> {
     /// A custom event, by seq.
     Event(&'a str),
     Signup(DateTime<Utc>),
+    /// A sign-up awaiting its confirmation click (created then).
+    Confirmation(DateTime<Utc>),
     /// When the current level was reached.
     LevelChange(DateTime<Utc>),
     /// The last order's time.
@@ -37,6 +39,7 @@ impl Due<'_> {
             Due::Eligible(Some(date)) => format!("eligible:{date}"),
             Due::Event(id) => format!("{EVENT}{id}"),
             Due::Signup(_) => SIGNUP.to_string(),
+            Due::Confirmation(_) => CONFIRMATION.to_string(),
             Due::LevelChange(at) => format!("{LEVEL_CHANGE}{}", at.format("%Y-%m-%dT%H:%M:%SZ")),
             Due::Lapse(at) => format!("{LAPSE}{}", at.date_naive()),
             Due::Sent(occurrence, _) => format!("{SENT}{occurrence}"),
@@ -52,6 +55,7 @@ impl Due<'_> {
             Due::Eligible(_) => "eligible",
             Due::Event(_) => "event",
             Due::Signup(_) => "signup",
+            Due::Confirmation(_) => "confirmation",
             Due::LevelChange(_) => "level_change",
             Due::Lapse(_) => "lapse",
             Due::Sent(..) => "sent",
@@ -77,7 +81,9 @@ impl Due<'_> {
                 .iter()
                 .find(|e| e.id == *id)
                 .map(|e| e.occurred_at),
-            Due::Signup(at) | Due::LevelChange(at) | Due::Sent(_, at) => Some(*at),
+            Due::Signup(at) | Due::Confirmation(at) | Due::LevelChange(at) | Due::Sent(_, at) => {
+                Some(*at)
+            }
             Due::Slot(_) | Due::Eligible(_) | Due::Lapse(_) => None,
         }
     }
@@ -87,6 +93,7 @@ const ORDER: &str = "order:";
 const COMPLAINT: &str = "complaint:";
 const EVENT: &str = "event:";
 const SIGNUP: &str = "signup";
+const CONFIRMATION: &str = "confirmation";
 const LEVEL_CHANGE: &str = "level_change:";
 const LAPSE: &str = "lapse:";
 const SENT: &str = "sent:";
@@ -128,6 +135,15 @@ pub(super) fn find<'a>(
         Trigger::Signup(timing) => {
             let at = input.facts.created_at;
             once("sign-up", at, SIGNUP, &sent, timing, now).map(Due::Signup)
+        }
+        Trigger::Confirmation => {
+            if !input.facts.consent_pending {
+                return Err(Blocked::NotAwaitingConfirmation);
+            }
+            if sent.all().any(|d| d.occurrence == CONFIRMATION) {
+                return Err(Blocked::AlreadySent(Cow::Borrowed(CONFIRMATION)));
+            }
+            Ok(Due::Confirmation(input.facts.created_at.unwrap_or(now)))
         }
         Trigger::LevelChange { direction, timing } => {
             level_change(input, *direction, &sent, timing, now)

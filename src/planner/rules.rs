@@ -33,6 +33,7 @@ pub(super) fn check_ungated<'a>(
     if let Some(s) = input.suppressed {
         return Err(Blocked::Suppressed(s));
     }
+    consent(input, campaign)?;
     audience(input, campaign)?;
     let due = occurrence::find(input, campaign, now)?;
     gates::unless(input, campaign, &due)?;
@@ -47,6 +48,22 @@ pub(super) fn check_ungated<'a>(
         return Err(Blocked::GlobalHoldout((g.share * 10_000.0).round() as u32));
     }
     Ok(due)
+}
+
+/// Marketing waits for the confirmation of double opt-in, and never goes on a topic the
+/// customer left. Service emails (the confirmation itself, a complaint follow-up) are not
+/// marketing.
+fn consent<'a>(input: &PlanInput<'a>, campaign: &Campaign) -> Result<(), Blocked<'a>> {
+    if campaign.is_service() {
+        return Ok(());
+    }
+    if input.facts.consent_pending {
+        return Err(Blocked::AwaitingConfirmation);
+    }
+    match campaign.topic {
+        Some(t) if input.facts.left_topics.contains(&t) => Err(Blocked::TopicLeft(t)),
+        _ => Ok(()),
+    }
 }
 
 fn audience<'a>(input: &PlanInput<'a>, campaign: &Campaign) -> Result<(), Blocked<'a>> {

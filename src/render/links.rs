@@ -52,6 +52,11 @@ impl Tracking {
                 "/p/",
                 &self.signer.sign(Purpose::Partnership, delivery_id),
             ]),
+            confirm: join(&[
+                base,
+                "/c/",
+                &self.signer.sign(Purpose::Confirm, delivery_id),
+            ]),
         }
     }
 
@@ -95,6 +100,8 @@ pub struct Links {
     /// Eleven one-click answers, `survey.[0]` … `survey.[10]`.
     pub survey: Vec<String>,
     pub partnership_accept: String,
+    /// `/c/{token}`: the confirmation of double opt-in (a page whose button confirms).
+    pub confirm: String,
 }
 
 #[cfg(test)]
@@ -121,6 +128,12 @@ mod tests {
         assert!(l.survey[10].ends_with("?score=10"));
         let token = l.partnership_accept.rsplit('/').next().unwrap();
         assert!(t.signer().verify(Purpose::Partnership, token).is_some());
+        let token = l
+            .confirm
+            .strip_prefix("https://mail.shop.example/c/")
+            .unwrap();
+        assert!(t.signer().verify(Purpose::Confirm, token).is_some());
+        assert!(t.signer().verify(Purpose::Unsubscribe, token).is_none());
         assert!(t.is_click_url(&t.click(id, 0)));
     }
 }

@@ -2,8 +2,11 @@
 //! its good rows are stored or none.
 
 use super::Result;
+use super::consent::ConsentChange;
 use super::suppressions::Suppression;
-use crate::domain::{CustomerRecord, EventRecord, NewNotification, OrderRecord, SingleUseToken};
+use crate::domain::{
+    ConsentEntry, CustomerRecord, EventRecord, NewNotification, OrderRecord, SingleUseToken,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -93,6 +96,11 @@ pub trait ImportTx: Send {
         token: &SingleUseToken,
         now: DateTime<Utc>,
     ) -> Result<TokenUse>;
+    /// Appends entries to the consent log in this transaction.
+    async fn record_consent(&mut self, entries: &[ConsentEntry]) -> Result<()>;
+    /// Changes the consent state on a customer's row in this transaction and wakes the
+    /// next incremental cycle for them; false for an unknown customer.
+    async fn change_consent(&mut self, customer_id: &str, change: ConsentChange) -> Result<bool>;
     async fn commit(self: Box<Self>) -> Result<()>;
 }
 

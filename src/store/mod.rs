@@ -8,6 +8,7 @@
 //! concern traits into scope with `use crate::store::prelude::*`.
 
 mod columns;
+mod consent;
 mod dialect;
 mod engine_state;
 mod experiments;
@@ -34,6 +35,7 @@ mod suppressions;
 mod time;
 mod tracking;
 
+pub use consent::{Consent, ConsentChange, CustomerConsent};
 pub use engine_state::{EngineState, LeaseRequest};
 pub use experiments::{
     ArmOutcome, Experiments, GroupOutcome, OutcomeQuery, ProgrammeQuery, WinnerRecord,
@@ -60,7 +62,7 @@ pub use tracking::{TrackedDelivery, Tracking};
 /// The concern traits: what a caller holding an `Arc<dyn Store>` needs in scope to call it.
 pub mod prelude {
     pub use super::{
-        EngineState, Experiments, Facts, Import, ImportTx, Levels, Notifications, Outbox,
+        Consent, EngineState, Experiments, Facts, Import, ImportTx, Levels, Notifications, Outbox,
         Predictions, Privacy, Products, Reports, Store, Suppressions, Tracking,
     };
 }
@@ -117,6 +119,7 @@ pub enum StoreError {
 #[async_trait]
 pub trait Store:
     Import
+    + Consent
     + Suppressions
     + Facts
     + Levels

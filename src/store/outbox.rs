@@ -101,6 +101,8 @@ pub struct ClaimedDelivery {
     pub timezone: String,
     pub attributes: serde_json::Value,
     pub subscribed: bool,
+    /// The topics the customer left (checked again at send time).
+    pub left_topics: Vec<crate::domain::Topic>,
     /// Suppression-list reason, checked at send time (not only at plan time).
     pub suppression: Option<String>,
     pub campaign: String,

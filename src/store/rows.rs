@@ -14,7 +14,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// (id, email, locale, timezone, subscribed, current_level, target_level, target_override,
-/// created_at, previous_level, level_since): a customer of the facts stream, the facts from
+/// created_at, previous_level, level_since, consent_pending, left_topics): a customer of the facts stream, the facts from
 /// its other streams still empty.
 pub(crate) fn facts_customer(r: &impl Columns) -> Result<FactsRow> {
     located(
@@ -32,6 +32,8 @@ pub(crate) fn facts_customer(r: &impl Columns) -> Result<FactsRow> {
             "created_at",
             "previous_level",
             "level_since",
+            "consent_pending",
+            "left_topics",
         ],
         |r| {
             Ok(FactsRow {
@@ -53,6 +55,8 @@ pub(crate) fn facts_customer(r: &impl Columns) -> Result<FactsRow> {
                     created_at: Some(r.time(8)?),
                     previous_level: r.opt_level(9)?,
                     level_since: r.opt_time(10)?,
+                    consent_pending: r.flag(11)?,
+                    left_topics: crate::domain::Topic::list(&r.text(12)?),
                     ..CustomerFacts::default()
                 },
             })
@@ -217,7 +221,7 @@ fn check_index(r: &impl Columns) -> Result<usize> {
 }
 
 /// The names of the claim statements' columns, for errors.
-const CLAIMED: [&str; 18] = [
+const CLAIMED: [&str; 19] = [
     "id",
     "customer_id",
     "customers.email",
@@ -236,6 +240,7 @@ const CLAIMED: [&str; 18] = [
     "unless_since",
     "variant",
     "send_at",
+    "customers.left_topics",
 ];
 
 /// The claim statements' columns: the delivery joined with its customer and suppression.
@@ -260,6 +265,7 @@ pub(crate) fn claimed_delivery(r: &impl Columns) -> Result<ClaimedDelivery> {
             unless_since: r.opt_time(15)?,
             variant: r.opt_text(16)?,
             send_at: r.time(17)?,
+            left_topics: crate::domain::Topic::list(&r.text(17)?),
         })
     })
 }

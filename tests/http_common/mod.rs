@@ -284,6 +284,7 @@ fn settings_with(edit: impl FnOnce(&mut WebhookSettings)) -> (HttpSettings, Regi
         currency_rates: Default::default(),
         sns_auto_confirm: false,
         input: Default::default(),
+        consent: Default::default(),
     };
     (settings, registry)
 }
@@ -304,6 +305,19 @@ pub async fn app_with_webhooks(
     edit: impl FnOnce(&mut WebhookSettings),
 ) -> App {
     let (settings, registry) = settings_with(edit);
+    let state = AppState::new(db.store.clone(), settings, registry);
+    App {
+        router: rapport::http::router(state.clone()),
+        state,
+        db,
+        signer: Signer::new(SECRET),
+    }
+}
+
+/// [`app`] with the HTTP settings changed by `edit` (e.g. double opt-in on).
+pub async fn app_with(db: support::TestDb, edit: impl FnOnce(&mut HttpSettings)) -> App {
+    let (mut settings, registry) = settings();
+    edit(&mut settings);
     let state = AppState::new(db.store.clone(), settings, registry);
     App {
         router: rapport::http::router(state.clone()),

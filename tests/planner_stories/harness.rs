@@ -112,6 +112,10 @@ pub struct Story {
     sent: Vec<(&'static str, &'static str, f64, bool)>,
     suppressed: Option<Suppression>,
     target_override: Option<Level>,
+    /// Topics left on the preference page.
+    left_topics: Vec<rapport::domain::Topic>,
+    /// Signed up under double opt-in, not confirmed yet.
+    awaiting_confirmation: bool,
     levels: (Level, Level),
     expect: Expect,
     /// (campaign, words its not-picked reason must contain)
@@ -128,6 +132,8 @@ pub fn story() -> Story {
         sent: vec![],
         suppressed: None,
         target_override: None,
+        left_topics: vec![],
+        awaiting_confirmation: false,
         levels: (Basic, Reactive),
         expect: Expect::Nothing,
         because: vec![],
@@ -164,6 +170,14 @@ impl Story {
     }
     pub fn suppressed(mut self, s: Suppression) -> Self {
         self.suppressed = Some(s);
+        self
+    }
+    pub fn left(mut self, topic: rapport::domain::Topic) -> Self {
+        self.left_topics.push(topic);
+        self
+    }
+    pub fn awaiting_confirmation(mut self) -> Self {
+        self.awaiting_confirmation = true;
         self
     }
     pub fn target_level(mut self, level: Level) -> Self {
@@ -207,6 +221,8 @@ impl Story {
         };
         let mut f = CustomerFacts {
             target_override: self.target_override,
+            left_topics: self.left_topics.clone(),
+            consent_pending: self.awaiting_confirmation,
             ..Default::default()
         };
         for ev in &self.events {

@@ -25,6 +25,21 @@ macro_rules! stories {
 const SATURDAY: &str = "2026-11-28T10:30:00Z";
 
 stories! {
+    // ── Consent (docs/consent.md) ──────────────────────────────────────────────────────────
+    a_sign_up_awaiting_confirmation_gets_the_confirmation_and_no_marketing => story()
+        .events([order("o-1", 4.0)])
+        .awaiting_confirmation()
+        .levels(Basic, Reactive)
+        .picks("confirm-subscription", "confirmation")
+        .because("post-sale-follow-up", "awaiting confirmation: no marketing email before the customer clicks the confirmation link");
+
+    a_customer_who_left_offers_on_saturday_gets_no_loyalty_offer => story()
+        .at(SATURDAY)
+        .events([order_worth("o-1", 30.0, 1_200.0), Ev::Survey(15.0)])
+        .left(rapport::domain::Topic::Offers)
+        .levels(Accountable, Partnership)
+        .because("loyalty-offer", "the customer left the topic `offers` on the preference page");
+
     // ── The climb from basic ──────────────────────────────────────────────────────────────
     first_order_four_days_ago_gets_the_post_sale_follow_up => story()
         .events([order("o-1", 4.0)])
@@ -352,4 +367,31 @@ fn planning_the_same_customer_twice_queues_the_order_once() {
         .sent("post-sale-follow-up", "order:o-1", 1.0 / 24.0)
         .because("post-sale-follow-up", "already sent for order:o-1")
         .run("second cycle");
+}
+
+/// Leaving `offers` stops the loyalty offer (and the other offers: abandoned cart, we miss
+/// you, win-back) and changes no other campaign's decision but those that had only lost to
+/// it.
+#[test]
+fn leaving_offers_stops_the_loyalty_offer_and_nothing_else() {
+    let base = story()
+        .at(SATURDAY)
+        .events([order_worth("o-1", 30.0, 1_200.0), Ev::Survey(15.0)])
+        .levels(Accountable, Partnership);
+    let before = base
+        .clone()
+        .picks("loyalty-offer", "week:2026-W48")
+        .run("before");
+    let after = base.left(rapport::domain::Topic::Offers).run("after");
+    assert_eq!(after.pick, None);
+    let offers = ["abandoned-cart", "loyalty-offer", "we-miss-you", "win-back"];
+    let left = "the customer left the topic `offers` on the preference page";
+    for (campaign, why) in &after.not_picked {
+        if offers.contains(&campaign.as_str()) {
+            assert_eq!(why, left, "{campaign}");
+        } else if before.not_picked[campaign] != "lower priority than loyalty-offer" {
+            assert_eq!(why, &before.not_picked[campaign], "{campaign}");
+        }
+    }
+    assert_eq!(after.not_picked.len(), before.not_picked.len() + 1);
 }

@@ -121,6 +121,8 @@ pub async fn queue_to(
             created_at_given: true,
             attributes: serde_json::Map::new(),
             target_override: None,
+            consent_source: None,
+            consent_wording: None,
         })
         .collect();
     let mut tx = store.begin_import().await.expect("begin import");

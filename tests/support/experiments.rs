@@ -51,6 +51,8 @@ pub async fn customers(store: &dyn Store, ids: &[String], at: DateTime<Utc>) {
             created_at_given: true,
             attributes: serde_json::Map::new(),
             target_override: None,
+            consent_source: None,
+            consent_wording: None,
         })
         .collect();
     let mut tx = store.begin_import().await.expect("begin import");

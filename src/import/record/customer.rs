@@ -14,6 +14,8 @@ pub const CUSTOMER_FIELDS: &[&str] = &[
     "subscribed",
     "created_at",
     "attributes",
+    "consent_source",
+    "consent_wording",
 ];
 
 impl CustomerRecord {
@@ -81,6 +83,8 @@ impl CustomerRecord {
         });
         let subscribed = p.take(row.boolean("subscribed"));
         let created_at = p.take(row.past_timestamp("created_at", d.latest()));
+        let consent_source = p.take(consent_text(row, "consent_source"));
+        let consent_wording = p.take(consent_text(row, "consent_wording"));
         let record = (|| {
             Some(CustomerRecord {
                 id: id?,
@@ -93,10 +97,26 @@ impl CustomerRecord {
                 created_at: created_at?.unwrap_or(d.now),
                 attributes: attributes?,
                 target_override: target_override?,
+                consent_source: consent_source?,
+                consent_wording: consent_wording?,
             })
         })();
         p.finish(record)
     }
+}
+
+/// `consent_source` or `consent_wording`: optional text, at most
+/// [`crate::domain::consent::MAX_FIELD`] characters; blank is absent.
+fn consent_text(row: &Row, field: &str) -> Result<Option<String>, super::FieldError> {
+    let Some(text) = row.text(field)?.filter(|t| !t.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let chars = text.chars().count();
+    let max = crate::domain::consent::MAX_FIELD;
+    if chars > max {
+        return Err(too_long(field, chars, max));
+    }
+    Ok(Some(text.trim().to_string()))
 }
 
 #[cfg(test)]

@@ -4,10 +4,14 @@ use super::engagement::merge as merge_engagement;
 use super::notifications::insert_notifications;
 use super::webhook_tokens::use_token;
 use super::{BATCH, PgStore};
-use crate::domain::{CustomerRecord, EventRecord, NewNotification, OrderRecord, SingleUseToken};
+use crate::domain::{
+    ConsentEntry, CustomerRecord, EventRecord, NewNotification, OrderRecord, SingleUseToken,
+};
 use crate::store::import::NewEvents;
 use crate::store::suppressions::insert_suppression;
-use crate::store::{Import, ImportTx, Result, Suppression, TokenUse, UpsertCounts, batches};
+use crate::store::{
+    ConsentChange, Import, ImportTx, Result, Suppression, TokenUse, UpsertCounts, batches,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
@@ -274,6 +278,14 @@ impl ImportTx for PgImport {
         now: DateTime<Utc>,
     ) -> Result<TokenUse> {
         use_token(&mut self.tx, provider, token, now).await
+    }
+
+    async fn record_consent(&mut self, entries: &[ConsentEntry]) -> Result<()> {
+        super::consent::insert_log(&mut self.tx, entries).await
+    }
+
+    async fn change_consent(&mut self, customer_id: &str, change: ConsentChange) -> Result<bool> {
+        super::consent::change(&mut self.tx, customer_id, change).await
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {

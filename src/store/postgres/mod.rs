@@ -2,6 +2,7 @@
 //! statement over `UNNEST`ed arrays — one round trip per few thousand rows. One file per
 //! concern of the store.
 
+mod consent;
 mod engagement;
 mod engine_state;
 mod experiments;

@@ -17,5 +17,5 @@ claimed AS (UPDATE deliveries d SET status = 'sending', lease_until = $3, lease_
         d.unless_since, d.variant, d.send_at)
 SELECT claimed.id, claimed.customer_id, c.email, c.name, c.locale, c.timezone, c.attributes, c.subscribed,
     s.reason, claimed.campaign, claimed.occurrence, claimed.current_level::int8, claimed.target_level::int8,
-    claimed.attempts, claimed.message_id, claimed.unless_since, claimed.variant, claimed.send_at
+    claimed.attempts, claimed.message_id, claimed.unless_since, claimed.variant, claimed.send_at, c.left_topics
 FROM claimed JOIN customers c ON c.id = claimed.customer_id LEFT JOIN suppressions s ON s.email = c.email

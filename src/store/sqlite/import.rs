@@ -4,12 +4,16 @@ use super::engagement::merge as merge_engagement;
 use super::notifications::insert_notifications;
 use super::webhook_tokens::use_token;
 use super::{BATCH, SqliteStore, push_list};
-use crate::domain::{CustomerRecord, EventRecord, NewNotification, OrderRecord, SingleUseToken};
+use crate::domain::{
+    ConsentEntry, CustomerRecord, EventRecord, NewNotification, OrderRecord, SingleUseToken,
+};
 use crate::store::columns::Columns;
 use crate::store::import::NewEvents;
 use crate::store::suppressions::insert_suppression;
 use crate::store::time::to_ms;
-use crate::store::{Import, ImportTx, Result, Suppression, TokenUse, UpsertCounts, batches};
+use crate::store::{
+    ConsentChange, Import, ImportTx, Result, Suppression, TokenUse, UpsertCounts, batches,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
@@ -264,6 +268,14 @@ impl ImportTx for SqliteImport {
         now: DateTime<Utc>,
     ) -> Result<TokenUse> {
         use_token(&mut self.tx, provider, token, now).await
+    }
+
+    async fn record_consent(&mut self, entries: &[ConsentEntry]) -> Result<()> {
+        super::consent::insert_log(&mut self.tx, entries).await
+    }
+
+    async fn change_consent(&mut self, customer_id: &str, change: ConsentChange) -> Result<bool> {
+        super::consent::change(&mut self.tx, customer_id, change, self.locked_at).await
     }
 
     async fn commit(mut self: Box<Self>) -> Result<()> {

@@ -4,6 +4,7 @@
 //! cannot help with (docs/architecture.md). One file per concern of the store.
 
 mod bulk;
+mod consent;
 mod engagement;
 mod engine_state;
 mod experiments;

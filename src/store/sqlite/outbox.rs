@@ -38,7 +38,7 @@ impl Outbox for SqliteStore {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT d.id, d.customer_id, c.email, c.name, c.locale, c.timezone, c.attributes, c.subscribed, \
                  s.reason, d.campaign, d.occurrence, d.current_level, d.target_level, d.attempts, d.message_id, \
-                 d.unless_since, d.variant, d.send_at FROM deliveries d JOIN customers c ON c.id = d.customer_id \
+                 d.unless_since, d.variant, d.send_at, c.left_topics FROM deliveries d JOIN customers c ON c.id = d.customer_id \
                  LEFT JOIN suppressions s ON s.email = c.email WHERE d.id IN ",
             );
             push_list(&mut q, chunk.iter().map(String::as_str));
