@@ -7,7 +7,9 @@
 //! The data set is generated once per backend with set-based SQL (a recursive CTE on
 //! SQLite, generate_series on PostgreSQL) and kept between runs: 1 customer per 10 events,
 //! 1 delivery per 5 events over five campaigns (90 % sent, 5 % failed, 5 % queued), 1 order
-//! per 5 events. Per delivery: a `delivered` webhook, a first open (a third of them by a
+//! per 5 events spread over the last year (each customer's two orders 40 days apart: about a
+//! third of the customers ordered in the last 90 days, as in a shop, where a quarter's
+//! window spread over 90 days had every customer converting). Per delivery: a `delivered` webhook, a first open (a third of them by a
 //! privacy proxy), a second human open for half, a click for a quarter (and a scanner's
 //! click for another quarter), then a survey answer, unsubscribe, bounce or spam complaint
 //! for one in ten each; the rest are events no email produced. About 70 % of the events are
@@ -209,7 +211,7 @@ async fn generate_sqlite(url: &str, events: i64) -> anyhow::Result<()> {
             "orders",
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1) \
              INSERT INTO orders (id, customer_id, occurred_at, amount, currency, margin) \
-             SELECT printf('o%09d', i), printf('c%08d', i % ?3), ?2 - ((i * 7919) % (90 * 86400)) * 1000, \
+             SELECT printf('o%09d', i), printf('c%08d', i % ?3), ?2 - ((i * 7919) % (365 * 86400)) * 1000, \
                     10 + i % 100, CASE WHEN i % 3 = 0 THEN 'USD' ELSE 'EUR' END, (10 + i % 100) * 0.3 FROM n",
             orders,
         ),
@@ -303,7 +305,7 @@ async fn generate_pg(url: &str, events: i64) -> anyhow::Result<()> {
             format!(
                 "INSERT INTO orders (id, customer_id, occurred_at, amount, currency, margin) \
                  SELECT 'o' || lpad(i::text, 9, '0'), 'c' || lpad((i % $2)::text, 8, '0'), \
-                        {anchor} - ((i * 7919) % (90 * 86400)) * interval '1 second', \
+                        {anchor} - ((i * 7919) % (365 * 86400)) * interval '1 second', \
                         10 + i % 100, CASE WHEN i % 3 = 0 THEN 'USD' ELSE 'EUR' END, (10 + i % 100) * 0.3 \
                  FROM generate_series(0::int8, $1 - 1) AS i"
             ),

@@ -4,6 +4,8 @@
 //!
 //! Without Chromium the browser part is skipped with a printed reason — except under
 //! `CI=true`, where a missing browser is a failure.
+//!
+//! The experiment section is checked on both backends with a planted experiment.
 
 mod support;
 
@@ -16,6 +18,7 @@ use rapport::store::{DeliveryResult, LevelChange, NewDelivery, Store};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::experiments::{Arm, PLANTED_CAMPAIGN, PlantedArm, planted, planted_send_at};
 use support::process::DiesWithTest;
 
 fn now() -> DateTime<Utc> {
@@ -294,6 +297,186 @@ async fn the_dashboard_renders_in_chromium_in_english_and_persian() {
                 assert!(dom_html.contains("قیف سطح‌ها"));
             }
             Lang::En => assert!(dom_html.contains("Level funnel")),
+        }
+    }
+}
+
+/// A campaign with a 20 % hold-out and variants A and B: the planted data set's campaign.
+const OFFER: &str = r#"holdout = 0.2
+name = "Offer"
+priority = 1
+template = "offer"
+[subject]
+en = "x"
+[audience]
+climb = ["basic"]
+[trigger]
+on = "order"
+max_age = "30d"
+[experiment]
+salt = "june"
+[[variant]]
+id = "A"
+[[variant]]
+id = "B"
+subject = { en = "y" }
+"#;
+
+/// Writes the page in `lang` to a file, and in headless Chromium checks it loads without
+/// console errors and returns the DOM it built; None without Chromium.
+fn dom_in_chromium(html: &str, lang: Lang, work: &Path) -> Option<String> {
+    let file = work.join(format!("experiments-{}.html", lang.code()));
+    std::fs::write(&file, html).unwrap();
+    let bin = chromium()?;
+    let dom = browse(
+        &bin,
+        &work.join(format!("profile-exp-{}", lang.code())),
+        &["--dump-dom".into()],
+        &format!("file://{}", file.display()),
+    );
+    let stderr = String::from_utf8_lossy(&dom.stderr);
+    assert!(
+        console_errors(&stderr).is_empty(),
+        "console errors:\n{stderr}"
+    );
+    Some(String::from_utf8_lossy(&dom.stdout).into_owned())
+}
+
+#[tokio::test]
+async fn the_experiment_section_shows_each_arm_its_comparison_and_the_winner_in_both_languages() {
+    let campaigns = tempfile::tempdir().unwrap();
+    std::fs::write(
+        campaigns.path().join(format!("{PLANTED_CAMPAIGN}.toml")),
+        OFFER,
+    )
+    .unwrap();
+    let mut cfg = config();
+    cfg.paths.campaigns = campaigns.path().to_path_buf();
+    let at = planted_send_at() + TimeDelta::days(30);
+    let arm = |arm, share, convert| PlantedArm {
+        arm,
+        share,
+        convert,
+        climb: 0.08,
+    };
+    let arms = [
+        arm(Arm::Holdout, 0.2, 0.05),
+        arm(Arm::Variant("A"), 0.4, 0.05),
+        arm(Arm::Variant("B"), 0.4, 0.12),
+    ];
+    for db in support::all_backends().await {
+        let counts = planted(&*db.store, 3_000, &arms, 11).await;
+        let decided_at = planted_send_at() + TimeDelta::days(9);
+        db.store
+            .record_winner(&rapport::store::WinnerRecord {
+                campaign: PLANTED_CAMPAIGN.into(),
+                salt: "june".into(),
+                variant: "B".into(),
+                metric: "conversion".into(),
+                decided_at,
+                detail: json!({}),
+            })
+            .await
+            .unwrap();
+        let data = dashboard::handler_data(&*db.store, &cfg, at).await.unwrap();
+        // The report's own figures, as `rapport report --experiment` builds them.
+        let loaded =
+            rapport::campaigns::load_all(&cfg.paths.campaigns, &cfg.paths.segments, &|_| true)
+                .unwrap()
+                .0;
+        let report = rapport::report::build_experiments(
+            &*db.store,
+            &cfg,
+            &loaded,
+            &rapport::report::ExperimentFilter {
+                campaign: None,
+                since: None,
+                now: at,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&data.experiments).unwrap(),
+            serde_json::to_value(&report).unwrap(),
+            "{}",
+            db.backend
+        );
+        let offer = &data.experiments.campaigns[0];
+        let recipients: Vec<u64> = offer.arms.iter().map(|a| a.recipients).collect();
+        assert_eq!(recipients, counts, "{}", db.backend);
+        let b = offer.arms.iter().find(|a| a.arm == "B").unwrap();
+        let conversion = &b.versus[0];
+        assert!(conversion.comparison.significant, "{}: {b:#?}", db.backend);
+
+        let work = tempfile::tempdir().unwrap();
+        let en = dashboard::page(&data, Lang::En);
+        let section = &en[en
+            .find(r#"<section id="experiments">"#)
+            .expect("the section")..];
+        assert!(section.contains("<h3>offer <span"), "{section}");
+        assert!(section.contains("salt june, hold-out 20 %"), "{section}");
+        let rows: Vec<&str> = section.split("<tr>").skip(2).collect();
+        assert_eq!(rows.len(), 3, "hold-out, A, B: {section}");
+        assert!(rows[0].starts_with("<td>the hold-out</td>"), "{}", rows[0]);
+        let b_row = rows[2];
+        assert!(b_row.starts_with("<td>B</td>"), "{b_row}");
+        let thousands = |n: u64| format!("{},{:03}", n / 1000, n % 1000);
+        assert!(
+            b_row.contains(&format!("<td>{}</td>", thousands(counts[2]))),
+            "{b_row}"
+        );
+        assert!(
+            section.contains(&rapport::render::escape_html(&conversion.sentence)),
+            "the report's sentence, with its interval: {section}"
+        );
+        assert!(section.contains("95 % CI"), "{section}");
+        assert!(
+            section.contains("Auto-winner: B (10 June 2026): everyone outside the hold-out gets it, decided on conversion"),
+            "{section}"
+        );
+
+        let fa = dashboard::page(&data, Lang::Fa);
+        let section = &fa[fa
+            .find(r#"<section id="experiments">"#)
+            .expect("the section")..];
+        assert!(section.contains("آزمایش‌ها"), "{section}");
+        assert!(section.contains("گروه نگه‌داشته"), "{section}");
+        let persian =
+            rapport::render::localize_digits("fa", &thousands(counts[2]).replace(',', "٬"));
+        assert!(
+            section.contains(&format!("<td>{persian}</td>")),
+            "B's recipients: {section}"
+        );
+        assert!(section.contains("B در خرید"), "{section}");
+        assert!(section.contains("بازهٔ اطمینان ۹۵٪"), "{section}");
+        assert!(section.contains(": معنادار ["), "{section}");
+        assert!(section.contains("برندهٔ خودکار: B"), "{section}");
+        assert!(
+            !section.contains("converts"),
+            "no English sentence: {section}"
+        );
+
+        for (lang, html) in [(Lang::En, &en), (Lang::Fa, &fa)] {
+            let Some(dom) = dom_in_chromium(html, lang, work.path()) else {
+                break;
+            };
+            let section = &dom[dom
+                .find(r#"<section id="experiments">"#)
+                .expect("in the DOM")..];
+            assert_eq!(
+                section.matches("<tr>").count(),
+                4,
+                "{}: a header and three arms in the DOM",
+                db.backend
+            );
+            match lang {
+                Lang::En => assert!(section.contains("B converts"), "{section}"),
+                Lang::Fa => {
+                    assert!(dom.contains(r#"dir="rtl""#));
+                    assert!(section.contains("بازهٔ اطمینان"), "{section}");
+                }
+            }
         }
     }
 }

@@ -41,9 +41,15 @@ async fn dashboard_needs_an_api_key_and_speaks_english_and_persian() {
     let (status, html) = get(app.clone(), "/dashboard", Some("Bearer dash-key-1")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<svg"), "the funnel is drawn as inline SVG");
+    // The shipped campaigns run no experiment: the section says how to start one.
+    assert!(
+        html.contains(r#"<section id="experiments">"#) && html.contains("No experiment running"),
+        "{html}"
+    );
     let (status, html) = get(app, "/dashboard?lang=fa", Some("Bearer dash-key-1")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("dir=\"rtl\""));
+    assert!(html.contains("آزمایشی در جریان نیست"), "{html}");
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 //! [`authorized`] checks the request's `Authorization` header against `security.api_keys`.
 
 mod charts;
+mod experiments;
 mod page;
 mod text;
 
@@ -14,7 +15,8 @@ pub use page::page;
 
 use crate::campaigns::{Campaign, Trigger};
 use crate::config::Config;
-use crate::report::{self, CampaignReport, LevelMovement};
+use crate::report::experiment::ExperimentReport;
+use crate::report::{self, CampaignReport, ExperimentFilter, LevelMovement};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::BTreeMap;
@@ -72,6 +74,9 @@ pub struct DashboardData {
     pub waiting: BTreeMap<String, Waiting>,
     /// Currency of the revenue column.
     pub currency: String,
+    /// What `rapport report --experiment` shows: every campaign with an experiment, and the
+    /// programme against the global hold-out when one is configured.
+    pub experiments: ExperimentReport,
 }
 
 /// Why a configured campaign has no delivery yet.
@@ -112,8 +117,8 @@ pub fn with_every_campaign(
 /// Days of level movement the dashboard shows.
 pub const MOVEMENT_DAYS: i64 = 30;
 
-/// Fills the dashboard from the store: level counts, the last 30 days of movement, and the
-/// all-time campaign report. What the HTTP route calls.
+/// Fills the dashboard from the store: level counts, the last 30 days of movement, the
+/// all-time campaign report and the experiment report. What the HTTP route calls.
 pub async fn handler_data(
     store: &dyn Store,
     cfg: &Config,
@@ -139,6 +144,19 @@ pub async fn handler_data(
             Vec::new()
         }
     };
+    // The report's own build, as `rapport report --experiment` runs it: all campaigns, every
+    // delivery up to now.
+    let experiments = report::build_experiments(
+        store,
+        cfg,
+        &configured,
+        &ExperimentFilter {
+            campaign: None,
+            since: None,
+            now,
+        },
+    )
+    .await?;
     let (campaigns, waiting) = with_every_campaign(lines, &configured);
     Ok(DashboardData {
         generated_at: now,
@@ -148,6 +166,7 @@ pub async fn handler_data(
         campaigns,
         waiting,
         currency: cfg.strategy.base_currency.as_str().to_string(),
+        experiments,
     })
 }
 

@@ -11,6 +11,9 @@ const STYLE: &str = r#"
 body{margin:0;padding:24px 32px;font-family:"Vazirmatn","DejaVu Sans","Segoe UI",Tahoma,Arial,sans-serif;color:#111827;background:#f8fafc}
 h1{font-size:24px;margin:0 0 4px}
 h2{font-size:18px;margin:0 0 6px}
+h3{font-size:15px;margin:14px 0 6px}
+p.versus{font-size:13px;font-weight:600;margin:10px 0 0}
+p.winner{font-size:13px;margin:10px 0 0;padding:6px 10px;background:#eff6ff;border-radius:6px}
 .meta,.note{color:#6b7280;font-size:13px;margin:0 0 12px}
 section{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:16px 20px;margin:16px 0}
 .row{display:flex;flex-wrap:wrap;gap:16px}
@@ -96,6 +99,7 @@ pub fn page(d: &DashboardData, lang: Lang) -> String {
     }
     h.push_str("</ul></section></div>");
     campaigns(&mut h, d, lang);
+    super::experiments::section(&mut h, &d.experiments, lang);
     h.push_str("</body></html>");
     h
 }
@@ -217,6 +221,12 @@ mod tests {
             }],
             waiting: Default::default(),
             currency: "EUR".into(),
+            experiments: crate::report::experiment::ExperimentReport {
+                currency: "EUR".into(),
+                confidence: 0.95,
+                campaigns: vec![],
+                programme: None,
+            },
         }
     }
 

@@ -2,6 +2,9 @@
 
 use super::Lang;
 use crate::domain::Level;
+use crate::experiments::Test;
+use crate::experiments::sentence::{Metric, amount, p_value};
+use crate::report::experiment::MetricComparison;
 
 pub struct Words {
     pub title: &'static str,
@@ -31,6 +34,29 @@ pub struct Words {
     pub opened_note: &'static str,
     pub waiting_schedule: &'static str,
     pub waiting_trigger: &'static str,
+    pub experiments: &'static str,
+    pub experiments_note: &'static str,
+    pub no_experiments: &'static str,
+    pub arm: &'static str,
+    pub recipients: &'static str,
+    pub conversion: &'static str,
+    pub per_recipient: &'static str,
+    pub climbed: &'static str,
+    pub climb_rate: &'static str,
+    pub experiment_id: &'static str,
+    pub holdout_share: &'static str,
+    /// The hold-out arm's name in tables and sentences.
+    pub holdout: &'static str,
+    pub against: &'static str,
+    pub programme: &'static str,
+    pub group: &'static str,
+    pub customers: &'static str,
+    pub per_customer: &'static str,
+    pub marketed: &'static str,
+    pub global_holdout: &'static str,
+    pub winner: &'static str,
+    pub winner_chosen: &'static str,
+    pub winner_none: &'static str,
 }
 
 pub fn words(lang: Lang) -> &'static Words {
@@ -68,6 +94,28 @@ static EN: Words = Words {
     opened_note: "Opened counts people, not mail-privacy proxies.",
     waiting_schedule: "Nothing sent yet: waiting for its next scheduled time.",
     waiting_trigger: "Nothing sent yet: waiting for a customer it is due for.",
+    experiments: "Experiments",
+    experiments_note: "Every customer drawn into an arm counts, whatever became of the email; each arm is compared with the hold-out (else the first variant).",
+    no_experiments: "No experiment running: give a campaign `holdout = 0.1` or [[variant]] entries (docs/experiments.md).",
+    arm: "arm",
+    recipients: "recipients",
+    conversion: "conversion",
+    per_recipient: "revenue per recipient",
+    climbed: "climbed a level",
+    climb_rate: "climb rate",
+    experiment_id: "salt",
+    holdout_share: "hold-out",
+    holdout: "the hold-out",
+    against: "against",
+    programme: "The whole programme against the global hold-out (customers who get no marketing)",
+    group: "group",
+    customers: "customers",
+    per_customer: "revenue per customer",
+    marketed: "marketing",
+    global_holdout: "the global hold-out",
+    winner: "Auto-winner",
+    winner_chosen: "everyone outside the hold-out gets it, decided on",
+    winner_none: "no variant was significantly better, the split goes on; decided on",
 };
 
 static FA: Words = Words {
@@ -98,6 +146,28 @@ static FA: Words = Words {
     opened_note: "«باز شده» آدم‌ها را می‌شمارد، نه پراکسی‌های حریم خصوصی ایمیل را.",
     waiting_schedule: "هنوز چیزی فرستاده نشده: در انتظار نوبت زمان‌بندی‌شدهٔ بعدی.",
     waiting_trigger: "هنوز چیزی فرستاده نشده: در انتظار نخستین مشتری‌ای که نوبتش رسیده باشد.",
+    experiments: "آزمایش‌ها",
+    experiments_note: "هر مشتری‌ای که به گروهی افتاده شمرده می‌شود، هر چه بر سر ایمیلش آمده باشد؛ هر گروه با گروه نگه‌داشته (یا اگر نباشد با نخستین نسخه) سنجیده می‌شود.",
+    no_experiments: "آزمایشی در جریان نیست: به کارزاری `holdout = 0.1` یا بخش‌های [[variant]] بدهید (docs/experiments.md).",
+    arm: "گروه",
+    recipients: "گیرندگان",
+    conversion: "نرخ خرید",
+    per_recipient: "درآمد هر گیرنده",
+    climbed: "صعود سطح",
+    climb_rate: "نرخ صعود",
+    experiment_id: "شناسهٔ آزمایش",
+    holdout_share: "نگه‌داشته",
+    holdout: "گروه نگه‌داشته",
+    against: "در برابر",
+    programme: "کل برنامه در برابر گروه نگه‌داشتهٔ سراسری (مشتریانی که هیچ ایمیل بازاریابی نمی‌گیرند)",
+    group: "گروه",
+    customers: "مشتریان",
+    per_customer: "درآمد هر مشتری",
+    marketed: "بازاریابی",
+    global_holdout: "گروه نگه‌داشتهٔ سراسری",
+    winner: "برندهٔ خودکار",
+    winner_chosen: "از این پس همهٔ بیرون از گروه نگه‌داشته آن را می‌گیرند؛ سنجه",
+    winner_none: "هیچ نسخه‌ای به‌طور معنادار بهتر نبود و تقسیم ادامه دارد؛ سنجه",
 };
 
 pub fn level(lang: Lang, l: Level) -> &'static str {
@@ -131,3 +201,77 @@ pub fn dec1(lang: Lang, x: f64) -> String {
 
 /// Escapes text for HTML and SVG text and attribute values.
 pub use crate::render::escape_html as esc;
+
+/// A metric's name in the page's language (`conversion`, as stored with an auto-winner's
+/// decision, or a [`Metric`]).
+pub fn metric(lang: Lang, m: &str) -> String {
+    let fa = match m {
+        "conversion" => "خرید",
+        "click" => "کلیک",
+        "open" => "باز کردن",
+        "climb" => "صعود سطح",
+        "revenue" => "درآمد هر گیرنده",
+        other => other,
+    };
+    match lang {
+        Lang::En => m.replace('_', " "),
+        Lang::Fa => fa.to_string(),
+    }
+}
+
+/// The sentence under a comparison. English is the report's own sentence (what `rapport
+/// report --experiment` prints); Persian words the same figures — the same rounding and the
+/// same truncated p-value — in Persian digits.
+pub fn comparison(lang: Lang, m: &MetricComparison, treatment: &str, control: &str) -> String {
+    let c = &m.comparison;
+    if lang == Lang::En {
+        return format!("{} [{}]", m.sentence, c.test.name());
+    }
+    let num =
+        |s: String| crate::render::localize_digits("fa", &s.replace(',', "٬").replace('.', "٫"));
+    let by = amount(m.metric, c.difference.abs());
+    let unit = if m.metric == Metric::Revenue {
+        ""
+    } else {
+        " واحد درصد"
+    };
+    let what = metric(
+        lang,
+        match m.metric {
+            Metric::Conversion => "conversion",
+            Metric::Click => "click",
+            Metric::Open => "open",
+            Metric::Climb => "climb",
+            Metric::Revenue => "revenue",
+        },
+    );
+    let claim = if by.chars().all(|ch| matches!(ch, '0' | '.' | ',')) {
+        format!("{treatment} در {what} هم‌اندازهٔ {control} است")
+    } else {
+        let way = if c.difference > 0.0 {
+            "بیشتر"
+        } else {
+            "کمتر"
+        };
+        format!(
+            "{treatment} در {what} {}{unit} {way} از {control} است",
+            num(by)
+        )
+    };
+    let verdict = if c.significant {
+        "معنادار"
+    } else {
+        "معنادار نیست"
+    };
+    let test = match c.test {
+        Test::TwoProportionZ => "آزمون z دو نسبت",
+        Test::WelchT => "آزمون t ولش",
+    };
+    format!(
+        "{claim} (بازهٔ اطمینان {}٪: {} تا {}{unit}، {}): {verdict} [{test}]",
+        num(format!("{}", (c.confidence * 100.0).round())),
+        num(amount(m.metric, c.low)),
+        num(amount(m.metric, c.high)),
+        num(p_value(c.p_value)),
+    )
+}

@@ -78,8 +78,9 @@ pub fn sentence(metric: Metric, treatment: &str, control: &str, c: &Comparison) 
     )
 }
 
-/// A rate difference in percentage points (`0.0184` → `1.8`), or an amount (`1,240.00`).
-fn amount(metric: Metric, x: f64) -> String {
+/// A rate difference in percentage points (`0.0184` → `1.8`), or an amount (`1,240.00`);
+/// the dashboard words its Persian sentence around the same figures.
+pub fn amount(metric: Metric, x: f64) -> String {
     if metric == Metric::Revenue {
         return money(x);
     }
@@ -89,7 +90,7 @@ fn amount(metric: Metric, x: f64) -> String {
 
 /// `p = 0.012`, truncated rather than rounded so a p just under the level (0.0496) never reads
 /// as the level itself (`p = 0.050: significant`); `p < 0.001` below that.
-pub(super) fn p_value(p: f64) -> String {
+pub fn p_value(p: f64) -> String {
     if p < 0.001 {
         "p < 0.001".into()
     } else {

@@ -17,7 +17,7 @@ use std::ops::Range;
 const REPORT: &str = "SET LOCAL work_mem = '64MB'";
 
 /// Runs one report query in its own transaction with planner settings for it alone.
-async fn fetch_tuned(
+pub(super) async fn fetch_tuned(
     pool: &sqlx::PgPool,
     settings: &'static str,
     q: sqlx::query::Query<'_, sqlx::Postgres, PgArguments>,
