@@ -693,3 +693,70 @@ async fn a_queued_email_on_a_topic_left_meanwhile_is_cancelled_at_send_time() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_erased_address_signing_up_again_gets_only_the_confirmation_and_its_click_lifts_the_suppression()
+ {
+    let outbox = tempfile::tempdir().unwrap();
+    for app in double_opt_in_apps().await {
+        let backend = app.db.backend;
+        let create = |id: &str| json!({"id": id, "email": "pat@example.com", "locale": "en"});
+        let (status, _) = app
+            .api("/api/v1/customers", Some(API_KEY), create("p1").to_string())
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let req = Request::delete("/api/v1/customers/p1")
+            .header("authorization", format!("Bearer {API_KEY}"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(app.send(req).await.0, StatusCode::OK, "{backend}: forget");
+
+        // Back through the API (double opt-in): stored, suppressed as erased before, pending.
+        let (status, _) = app
+            .api("/api/v1/customers", Some(API_KEY), create("p2").to_string())
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let reason = app.store().suppression("pat@example.com").await.unwrap();
+        assert!(reason.is_some_and(|r| r.starts_with("erased")), "{backend}");
+
+        // Only the confirmation is planned, and it is sent despite the suppression.
+        let later = chrono::Utc::now() + chrono::TimeDelta::hours(2);
+        cycle_at(&**app.store(), later).await;
+        let queued = deliveries(&app.db, "p2").await;
+        let campaigns: Vec<&str> = queued.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(campaigns, ["confirm-subscription"], "{backend}");
+        let url = format!("file://{}", outbox.path().join(backend).display());
+        let dispatcher =
+            support::delivery::dispatcher(&support::delivery::config(&app.db.url, &url, 1), {
+                app.store().clone()
+            });
+        let (_, report) = support::delivery::batch(&dispatcher, later).await;
+        assert_eq!((report.sent, report.suppressed), (1, 0), "{backend}");
+
+        // The click is the new consent: the suppression goes, marketing follows.
+        let token = app
+            .signer
+            .sign(rapport::tracking::Purpose::Confirm, queued[0].1);
+        let (status, _, _) = app
+            .post(
+                &format!("/c/{token}"),
+                "application/x-www-form-urlencoded",
+                "confirm=yes",
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            app.store().suppression("pat@example.com").await.unwrap(),
+            None,
+            "{backend}"
+        );
+        let gap = config().planner.min_gap.chrono();
+        cycle_at(&**app.store(), later + gap + chrono::TimeDelta::hours(1)).await;
+        let campaigns: Vec<String> = deliveries(&app.db, "p2")
+            .await
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(campaigns, ["confirm-subscription", "welcome"], "{backend}");
+    }
+}

@@ -64,7 +64,11 @@ impl Basis<'_> {
                 });
             }
             let suppression = suppression_of(row.suppression.as_deref(), row.subscribed);
-            let candidate = suppression.is_none() && self.could_plan(&row, &a);
+            // An address erased before stays a candidate while its sign-up awaits
+            // confirmation: the confirmation is its only email (planner::rules).
+            let reconsent =
+                suppression == Some(Suppression::ErasedBefore) && row.facts.consent_pending;
+            let candidate = (suppression.is_none() || reconsent) && self.could_plan(&row, &a);
             chunk.customers.push(Assessed {
                 row,
                 assessment: a,

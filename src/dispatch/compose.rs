@@ -3,7 +3,7 @@
 
 use crate::campaigns::Campaign;
 use crate::config::Config;
-use crate::domain::{EmailAddress, Locale};
+use crate::domain::{EmailAddress, Locale, Suppression};
 use crate::mailer::OutgoingEmail;
 use crate::render::{CustomerView, LevelView, Suggestion};
 use crate::render::{
@@ -37,6 +37,8 @@ pub struct Composer {
     correlation_headers: bool,
     dkim: Option<DkimSigner>,
     default_locale: Locale,
+    /// The campaigns sending the confirmation of double opt-in.
+    confirmations: std::collections::HashSet<String>,
 }
 
 /// What a batch's templates need from the database, fetched once per batch.
@@ -88,7 +90,20 @@ impl Composer {
             correlation_headers: cfg.mail.correlation_headers,
             dkim,
             default_locale: cfg.defaults.locale.clone(),
+            confirmations: campaigns
+                .iter()
+                .filter(|c| matches!(c.trigger, crate::campaigns::Trigger::Confirmation))
+                .map(|c| c.id.clone())
+                .collect(),
         })
+    }
+
+    /// Whether the address's suppression still lets this email go: only the confirmation
+    /// of double opt-in to an address erased before and signed up again (the planner's rule,
+    /// checked again at send time), since its click is the new consent that lifts it.
+    pub fn sends_despite(&self, d: &ClaimedDelivery, reason: &str) -> bool {
+        Suppression::of_reason(reason) == Suppression::ErasedBefore
+            && self.confirmations.contains(&d.campaign)
     }
 
     pub fn renderer(&self) -> &Renderer {

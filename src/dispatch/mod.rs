@@ -296,7 +296,9 @@ async fn send_one(
     clock: Clock,
 ) -> DeliveryResult {
     // Checked at send time: the address may have been suppressed after it was queued.
-    if let Some(reason) = &d.suppression {
+    if let Some(reason) = &d.suppression
+        && !composer.sends_despite(d, reason)
+    {
         return DeliveryResult::Suppressed {
             id: d.id,
             reason: reason.clone(),

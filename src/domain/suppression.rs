@@ -14,6 +14,9 @@ pub enum Suppression {
     Bounced,
     /// The recipient reported an email as spam.
     Complained,
+    /// The address was erased and came back (an import, the API, a sign-up): nothing is sent
+    /// to it but the confirmation of double opt-in, whose click lifts this suppression.
+    ErasedBefore,
 }
 
 impl Suppression {
@@ -22,6 +25,7 @@ impl Suppression {
             Suppression::Unsubscribed => "unsubscribed",
             Suppression::Bounced => "bounced",
             Suppression::Complained => "complained",
+            Suppression::ErasedBefore => "erased before, needs new consent",
         }
     }
 
@@ -34,6 +38,8 @@ impl Suppression {
         match head {
             "bounced" | "hard_bounce" => Suppression::Bounced,
             "complained" | "spam_complaint" => Suppression::Complained,
+            // `erased` alone is the keyed hash's own entry, never a mailable address.
+            "erased" if text != reason::ERASED => Suppression::ErasedBefore,
             _ => Suppression::Unsubscribed,
         }
     }
@@ -133,6 +139,9 @@ mod tests {
                 reason::provider(Reported::Unsubscribe, None, Some("list-unsubscribe")),
                 Suppression::Unsubscribed,
             ),
+            (reason::ERASED_BEFORE.to_string(), Suppression::ErasedBefore),
+            // The keyed hash's own entry is not an address that may come back.
+            (reason::ERASED.to_string(), Suppression::Unsubscribed),
         ];
         for (text, kind) in cases {
             assert_eq!(Suppression::of_reason(&text), kind, "{text}");

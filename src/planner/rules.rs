@@ -4,8 +4,9 @@ use super::blocked::Blocked;
 use super::gates;
 use super::occurrence::{self, Due};
 use super::{PlanInput, Planned, quiet_hours};
-use crate::campaigns::{Arm, Audience, Campaign};
+use crate::campaigns::{Arm, Audience, Campaign, Trigger};
 use crate::config::PlannerConfig;
+use crate::domain::Suppression;
 use chrono::{DateTime, Utc};
 use std::cmp::Reverse;
 
@@ -30,7 +31,9 @@ pub(super) fn check_ungated<'a>(
     cfg: &PlannerConfig,
     now: DateTime<Utc>,
 ) -> Result<Due<'a>, Blocked<'a>> {
-    if let Some(s) = input.suppressed {
+    if let Some(s) = input.suppressed
+        && !may_reconsent(input, campaign, s)
+    {
         return Err(Blocked::Suppressed(s));
     }
     consent(input, campaign)?;
@@ -48,6 +51,14 @@ pub(super) fn check_ungated<'a>(
         return Err(Blocked::GlobalHoldout((g.share * 10_000.0).round() as u32));
     }
     Ok(due)
+}
+
+/// An address erased before and signed up again under double opt-in gets the confirmation
+/// email, its only way to give consent anew; its click lifts the suppression.
+fn may_reconsent(input: &PlanInput<'_>, campaign: &Campaign, s: Suppression) -> bool {
+    s == Suppression::ErasedBefore
+        && input.facts.consent_pending
+        && matches!(campaign.trigger, Trigger::Confirmation)
 }
 
 /// Marketing waits for the confirmation of double opt-in, and never goes on a topic the

@@ -119,6 +119,11 @@ pub(crate) fn change_sql(change: ConsentChange, postgres: bool) -> &'static str 
     }
 }
 
+/// The confirmation click is the new consent an address erased before needs: it lifts that
+/// suppression (and only that one: an unsubscribe or a bounce since stays).
+pub(crate) const LIFT_ERASED_BEFORE: &str = "DELETE FROM suppressions WHERE reason = $2 \
+     AND email = (SELECT email FROM customers WHERE id = $1)";
+
 /// The log entries of forgotten unconfirmed sign-ups.
 pub(crate) fn expired(ids: &[String], now: DateTime<Utc>) -> Vec<ConsentEntry> {
     ids.iter()

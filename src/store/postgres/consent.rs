@@ -48,7 +48,15 @@ pub(super) async fn change(
         ConsentChange::Confirmed => q.bind(false),
         ConsentChange::LeftTopic(t) => q.bind(t.name()),
     };
-    Ok(q.execute(&mut *conn).await?.rows_affected() > 0)
+    let changed = q.execute(&mut *conn).await?.rows_affected() > 0;
+    if change == ConsentChange::Confirmed {
+        sqlx::query::<Postgres>(crate::store::consent::LIFT_ERASED_BEFORE)
+            .bind(customer_id)
+            .bind(crate::domain::suppression::reason::ERASED_BEFORE)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(changed)
 }
 
 #[async_trait]

@@ -51,7 +51,15 @@ pub(super) async fn change(
         ConsentChange::LeftTopic(t) => q.bind(t.name()),
     };
     let done = q.bind(to_ms(stamp)).execute(&mut *conn).await?;
-    Ok(done.rows_affected() > 0)
+    let changed = done.rows_affected() > 0;
+    if change == ConsentChange::Confirmed {
+        sqlx::query::<Sqlite>(crate::store::consent::LIFT_ERASED_BEFORE)
+            .bind(customer_id)
+            .bind(crate::domain::suppression::reason::ERASED_BEFORE)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(changed)
 }
 
 #[async_trait]
