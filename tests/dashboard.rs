@@ -187,6 +187,7 @@ async fn every_configured_campaign_is_on_the_dashboard_even_before_it_sends() {
             "abandoned-cart",
             "care-guide",
             "complaint-follow-up",
+            "confirm-subscription",
             "loyalty-offer",
             "partnership-invitation",
             "post-sale-follow-up",

@@ -494,8 +494,13 @@ async fn the_export_includes_any_table_naming_the_customer_and_the_consent_log_a
                 "CREATE TABLE shop_notes (customer_id TEXT NOT NULL, note TEXT NOT NULL)",
                 "INSERT INTO shop_notes VALUES ('c1', 'prefers phone calls')",
                 "INSERT INTO shop_notes VALUES ('c2', 'someone else')",
-                "CREATE TABLE consent_log (customer_id TEXT NOT NULL, action TEXT NOT NULL)",
-                "INSERT INTO consent_log VALUES ('c1', 'given')",
+                if backend == "sqlite" {
+                    "INSERT INTO consent_log (customer_id, at, action, source) \
+                     VALUES ('c1', 0, 'given', 'import')"
+                } else {
+                    "INSERT INTO consent_log (customer_id, at, action, source) \
+                     VALUES ('c1', now(), 'given', 'import')"
+                },
             ],
         )
         .await;
@@ -506,9 +511,16 @@ async fn the_export_includes_any_table_naming_the_customer_and_the_consent_log_a
             json!([{"customer_id": "c1", "note": "prefers phone calls"}]),
             "{backend}"
         );
+        // The consent log, under `consent`: the entry of c1 only.
+        let consent = export["consent"].as_array().unwrap();
+        assert_eq!(consent.len(), 1, "{backend}: {consent:?}");
         assert_eq!(
-            export["consent"],
-            json!([{"customer_id": "c1", "action": "given"}]),
+            (
+                &consent[0]["customer_id"],
+                &consent[0]["action"],
+                &consent[0]["source"]
+            ),
+            (&json!("c1"), &json!("given"), &json!("import")),
             "{backend}"
         );
     }
