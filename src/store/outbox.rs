@@ -127,6 +127,8 @@ pub enum DeliveryResult {
     Sent {
         id: uuid::Uuid,
         links: Vec<String>,
+        /// The transport that sent it (`deliveries.transport`); None in tests without one.
+        transport: Option<std::sync::Arc<str>>,
     },
     Retry {
         id: uuid::Uuid,
@@ -148,17 +150,11 @@ pub enum DeliveryResult {
         suppress: Option<(String, String)>,
     },
     /// Not sent: the address was unsubscribed, bounced or complained after queueing.
-    Suppressed {
-        id: uuid::Uuid,
-        reason: String,
-    },
+    Suppressed { id: uuid::Uuid, reason: String },
     /// Not sent, never to be: a follow-up whose `unless` matched at send time (the customer
     /// answered, clicked or ordered after it was queued). Status `cancelled`, the reason in
     /// `last_error`.
-    Cancelled {
-        id: uuid::Uuid,
-        reason: String,
-    },
+    Cancelled { id: uuid::Uuid, reason: String },
 }
 
 /// What [`Outbox::activity_since`] looks for on behalf of one claimed delivery.

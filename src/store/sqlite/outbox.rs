@@ -69,10 +69,15 @@ impl Outbox for SqliteStore {
                 )))
             };
             let (q, id) = match r {
-                DeliveryResult::Sent { id, links } => (
-                    set("status = 'sent', sent_at = ?, links = ?, last_error = NULL")
+                DeliveryResult::Sent {
+                    id,
+                    links,
+                    transport,
+                } => (
+                    set("status = 'sent', sent_at = ?, links = ?, transport = ?, last_error = NULL")
                         .bind(now)
-                        .bind(serde_json::to_string(links).unwrap_or_default()),
+                        .bind(serde_json::to_string(links).unwrap_or_default())
+                        .bind(transport.as_deref()),
                     id,
                 ),
                 DeliveryResult::Retry {
