@@ -186,6 +186,12 @@ impl Dispatcher {
             now,
             replay: self.replay_clock,
         });
+        // Even with nothing due: a transport that is back is up again before mail comes.
+        if self.lanes.len() > 1 {
+            for lane in &self.lanes {
+                lane.probe_if_down();
+            }
+        }
         let claimed = self
             .store
             .claim_due(crate::store::Claim {
@@ -296,7 +302,7 @@ impl Dispatcher {
     }
 
     /// Each delivery's lane for this batch: its campaign's, or the next one up when that one
-    /// is down (decided once per batch; lanes that are down get a probe).
+    /// is down (decided once per batch).
     fn assign(&self, claimed: Vec<ClaimedDelivery>) -> Vec<Vec<ClaimedDelivery>> {
         let n = self.lanes.len();
         let mut by_lane: Vec<Vec<ClaimedDelivery>> = (0..n).map(|_| Vec::new()).collect();
@@ -305,9 +311,6 @@ impl Dispatcher {
             return by_lane;
         }
         let down: Vec<bool> = self.lanes.iter().map(|l| l.health.is_down()).collect();
-        for lane in &self.lanes {
-            lane.probe_if_down();
-        }
         let target: Vec<usize> = (0..n).map(|i| failover::choose(&down, i)).collect();
         for d in claimed {
             by_lane[target[self.routes.lane(&d.campaign)]].push(d);
