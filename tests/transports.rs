@@ -82,6 +82,14 @@ async fn send_until(d: &Dispatcher, what: &str, done: impl Fn() -> bool) -> Disp
 
 #[tokio::test]
 async fn failover_to_the_second_transport_when_the_first_is_down_and_back_when_it_recovers() {
+    let metrics = rapport::http::metrics::handle();
+    let up = |name: &str| {
+        let line = format!("rapport_transport_up{{transport=\"{name}\"}} ");
+        let text = metrics.render();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&line).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no {line} in /metrics:\n{text}"))
+    };
     for db in support::all_backends().await {
         // The first transport's port refuses connections until a server starts on it.
         let mut first = SmtpSink::start(&[]);
@@ -102,9 +110,16 @@ async fn failover_to_the_second_transport_when_the_first_is_down_and_back_when_i
         let d = dispatcher(&cfg, db.store.clone());
         assert_eq!(d.transport_up("primary"), Some(true));
 
+        let started = Instant::now();
         let report = send_until(&d, "failover", || second.dumped().len() >= 20).await;
+        eprintln!(
+            "{}: all at the backup after {:?}",
+            db.backend,
+            started.elapsed()
+        );
         assert_eq!(d.transport_up("primary"), Some(false), "{}", db.backend);
         assert_eq!(d.transport_up("backup"), Some(true));
+        assert_eq!((up("primary"), up("backup")), ("0".into(), "1".into()));
         assert!(report.throttled > 0, "handed back meanwhile: {report:?}");
         assert_eq!((report.retried, report.failed), (0, 0), "{report:?}");
 
@@ -120,6 +135,7 @@ async fn failover_to_the_second_transport_when_the_first_is_down_and_back_when_i
         .await;
         send_until(&d, "failback", || first.dumped().len() >= 10).await;
         assert_eq!(d.transport_up("primary"), Some(true), "{}", db.backend);
+        assert_eq!(up("primary"), "1");
         d.close().await;
 
         let at_second = arrivals(second.dumped().iter().map(String::as_str));
@@ -304,6 +320,7 @@ async fn domain_limit_holds() {
         times.sort_by(f64::total_cmp);
         assert_eq!(times.len(), 30);
         let rate = (times.len() - 1) as f64 / (times[times.len() - 1] - times[0]);
+        eprintln!("{}: gmail.com received at {rate:.3} emails/s", db.backend);
         assert!(
             (RATE * 0.9..=RATE * 1.1).contains(&rate),
             "{}: gmail.com got {rate:.2} emails/s, limit {RATE}",
