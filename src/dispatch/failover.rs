@@ -127,7 +127,7 @@ impl Health {
         self.failing.store(unreachable, Ordering::Relaxed);
         if unreachable {
             if rule.unreachable(Instant::now()) {
-                tracing::warn!(transport = %self.transport, reason = %outcome, "Transport down; its emails go to the next transport.");
+                tracing::warn!(transport = %self.transport, reason = %outcome, "Transport down: unreachable for failover_after; its emails go to the next transport that is up, if any.");
                 self.publish(false);
             }
         } else if rule.reached() {

@@ -187,10 +187,8 @@ impl Dispatcher {
             replay: self.replay_clock,
         });
         // Even with nothing due: a transport that is back is up again before mail comes.
-        if self.lanes.len() > 1 {
-            for lane in &self.lanes {
-                lane.probe_if_down();
-            }
+        for lane in &self.lanes {
+            lane.probe_if_down();
         }
         let claimed = self
             .store
