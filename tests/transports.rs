@@ -169,6 +169,42 @@ async fn failover_to_the_second_transport_when_the_first_is_down_and_back_when_i
     }
 }
 
+#[tokio::test]
+async fn a_transport_that_never_greets_times_out_and_its_emails_go_to_the_next() {
+    for db in support::all_backends().await {
+        // Accepts connections and never says a word (a relay behind a black hole).
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = silent.local_addr().expect("address").port();
+        let held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((conn, _)) = silent.accept().await {
+                open.push(conn);
+            }
+        });
+        let backup = SmtpSink::start(&[]);
+        let toml = format!(
+            "\n[sending]\nfailover_after = \"1s\"\n{}timeout = \"1s\"\n{}",
+            transports(&[("silent", &format!("smtp://127.0.0.1:{port}"))]),
+            transports(&[("backup", &backup.url(""))]),
+        );
+        let cfg = config_with(&db.url, "file://unused", 2, &toml, &[]);
+        let queued = queue_as(&*db.store, &addresses("t", 10), marketing("t"), Utc::now()).await;
+        let d = dispatcher(&cfg, db.store.clone());
+        let report = send_until(&d, "timeout failover", || backup.dumped().len() >= 10).await;
+        d.close().await;
+        held.abort();
+        assert_eq!(d.transport_up("silent"), Some(false), "{}", db.backend);
+        assert_eq!((report.retried, report.failed), (0, 0), "{report:?}");
+        let want: HashMap<String, usize> = queued.values().map(|id| (id.clone(), 1)).collect();
+        assert_eq!(arrivals(backup.dumped().iter().map(String::as_str)), want);
+        for row in outbox(&db).await.values() {
+            assert_eq!((row.status.as_str(), row.attempts), ("sent", 1), "{row:?}");
+        }
+    }
+}
+
 /// The shipped campaigns in a folder of their own, with `edits` (file name, text) on top.
 fn campaigns_with(edits: &[(&str, &str)]) -> tempfile::TempDir {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/campaigns");
