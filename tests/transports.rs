@@ -166,7 +166,37 @@ async fn failover_to_the_second_transport_when_the_first_is_down_and_back_when_i
             };
             assert_eq!(transport.as_deref(), Some(want), "{}: {email}", db.backend);
         }
+        // `explain` says which transport sent a customer's emails.
+        for (customer, want) in [("e0", "backup"), ("l0", "primary")] {
+            let v = explain(&db, &toml, customer);
+            assert_eq!(v["sent"][0]["campaign"], support::delivery::CAMPAIGN);
+            assert_eq!(v["sent"][0]["transport"], want, "{}: {v}", db.backend);
+        }
     }
+}
+
+/// `rapport explain CUSTOMER --format json` through the binary, with `toml` appended to the
+/// shipped configuration.
+fn explain(db: &TestDb, toml: &str, customer: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut text, overrides) = support::delivery::config_parts(&db.url, "file://unused", 2);
+    text.push_str(toml);
+    let config = dir.path().join("rapport.toml");
+    std::fs::write(&config, text).expect("write config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("--config")
+        .arg(&config)
+        .envs(overrides)
+        .args(["explain", customer, "--format", "json"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run rapport explain");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("explain json")
 }
 
 #[tokio::test]

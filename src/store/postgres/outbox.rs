@@ -1,7 +1,9 @@
 //! PostgreSQL: the deliveries outbox — claims, results, and what rendering a claim needs.
 
 use super::{BATCH, PgStore};
-use crate::store::outbox::{earliest_activity, requeue_failed, stored_kind};
+use crate::store::outbox::{
+    SentEmail, earliest_activity, requeue_failed, sent_emails, stored_kind,
+};
 use crate::store::portable;
 use crate::store::rows::{
     activity_event, activity_order, claimed_delivery, complaint_occurrence, customer_profile,
@@ -289,5 +291,9 @@ impl Outbox for PgStore {
         let n = requeue_failed(&mut *tx, campaign, since, now).await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    async fn sent_emails(&self, customer_id: &str) -> Result<Vec<SentEmail>> {
+        sent_emails(&self.pool, customer_id).await
     }
 }
