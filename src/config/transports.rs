@@ -295,6 +295,28 @@ mod tests {
     }
 
     #[test]
+    fn the_commented_example_in_the_shipped_configuration_is_valid() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/rapport.toml");
+        let shipped = std::fs::read_to_string(path).expect("shipped config");
+        assert_eq!(plan(&shipped).unwrap().transports[0].name, "default");
+        // Uncomment the tables and keys of the example (not the prose around them).
+        let start = shipped.find("# [[transports]]").expect("the example");
+        let end = shipped[start..].find("\n\n").expect("its end") + start;
+        let example: String = shipped[start..end]
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(k) if k.starts_with('[') || k.split_once(" = ").is_some() => k,
+                _ => "",
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let p = plan(&example).unwrap();
+        let names: Vec<&str> = p.transports.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["transactional", "bulk"]);
+        assert_eq!((p.marketing, p.service), (1, 0));
+    }
+
+    #[test]
     fn unknown_keys_in_a_transport_are_errors_with_their_line() {
         let e = load_str(
             "t.toml",
