@@ -228,6 +228,7 @@ async fn seed(store: &dyn Store) -> anyhow::Result<uuid::Uuid> {
             &[DeliveryResult::Sent {
                 id,
                 links: vec!["https://shop.example/".into()],
+                transport: None,
             }],
             "bench",
             sent,
@@ -391,7 +392,15 @@ async fn seed_more(store: &dyn Store) -> anyhow::Result<uuid::Uuid> {
         })
         .await?;
     store
-        .record_results(&[DeliveryResult::Sent { id, links: vec![] }], "bench", sent)
+        .record_results(
+            &[DeliveryResult::Sent {
+                id,
+                links: vec![],
+                transport: None,
+            }],
+            "bench",
+            sent,
+        )
         .await?;
     Ok(id)
 }

@@ -295,6 +295,7 @@ async fn breakdown(
             .map(|d| DeliveryResult::Sent {
                 id: d.id,
                 links: Vec::new(),
+                transport: None,
             })
             .collect();
         let t = Instant::now();
@@ -337,7 +338,7 @@ async fn breakdown(
         let t = Instant::now();
         let mut workers = Vec::new();
         for w in 0..args.connections {
-            let mut sender = engine.transport.sender();
+            let mut sender = engine.transports[0].sender();
             let sample = sample.clone();
             let share = n / args.connections + usize::from(w < n % args.connections);
             workers.push(tokio::spawn(async move {

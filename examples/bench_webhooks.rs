@@ -528,6 +528,7 @@ async fn seed(store: &dyn Store, n: usize) -> anyhow::Result<Vec<Sent>> {
             .map(|c| DeliveryResult::Sent {
                 id: c.id,
                 links: vec!["https://shop.example/sale".into()],
+                transport: None,
             })
             .collect();
         store.record_results(&results, "bench", sent_at).await?;

@@ -296,6 +296,7 @@ async fn send_and_engage(
                 .map(|c| DeliveryResult::Sent {
                     id: c.id,
                     links: vec![],
+                    transport: None,
                 })
                 .collect();
             s.record_results(&sent, "scenario", now).await?;

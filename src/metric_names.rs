@@ -12,6 +12,9 @@ pub const EMAILS_THROTTLED: &str = "rapport_emails_throttled_total";
 /// Emails per second a transport may send now, by `transport`; lowered when its server
 /// throttles and raised back while replies are clean; 0 = unlimited (dispatch).
 pub const TRANSPORT_RATE: &str = "rapport_transport_rate_per_second";
+/// 1 while a transport can be reached, 0 while it is down and its emails go to the next
+/// transport (failover), by `transport` (dispatch).
+pub const TRANSPORT_UP: &str = "rapport_transport_up";
 /// Deliveries still queued or in flight, refreshed on every scrape.
 pub const QUEUE_DEPTH: &str = "rapport_queue_depth";
 /// Events stored by the HTTP endpoint, by `kind` and `source` (tracking, webhook, api, page).

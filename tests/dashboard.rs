@@ -105,6 +105,7 @@ async fn shop(s: &dyn Store) {
         .map(|c| DeliveryResult::Sent {
             id: c.id,
             links: vec![],
+            transport: None,
         })
         .collect();
     s.record_results(&sent, "t", now() - TimeDelta::days(5))

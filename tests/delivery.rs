@@ -408,7 +408,11 @@ async fn a_worker_that_outlived_its_lease_cannot_overwrite_the_newer_claims_resu
         let id = second[0].id;
         db.store
             .record_results(
-                &[store::DeliveryResult::Sent { id, links: vec![] }],
+                &[store::DeliveryResult::Sent {
+                    id,
+                    links: vec![],
+                    transport: None,
+                }],
                 "fast-worker",
                 later,
             )

@@ -112,6 +112,7 @@ async fn send(s: &dyn Store, at: DateTime<Utc>, failed: &[Uuid]) {
                 DeliveryResult::Sent {
                     id: c.id,
                     links: vec![],
+                    transport: None,
                 }
             }
         })

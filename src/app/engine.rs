@@ -3,8 +3,8 @@
 
 use super::Failure;
 use crate::campaigns::{self, Campaign};
-use crate::config::Config;
-use crate::dispatch::{Composer, Dispatcher, RetryPolicy, UnlessRules};
+use crate::config::{Config, TransportPlan};
+use crate::dispatch::{Composer, Dispatcher, DomainLimits, Lane, RetryPolicy, Routes, UnlessRules};
 use crate::mailer::Transport;
 use crate::render::{Renderer, TemplateSpec, Tracking};
 use crate::store::Store;
@@ -13,11 +13,15 @@ use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 /// Everything that turns queued deliveries into sent email, built once at start: campaigns,
-/// the template registry (CSS inlined, every campaign × locale test-rendered), the transport.
+/// the template registry (CSS inlined, every campaign × locale test-rendered), the transports
+/// and which campaign takes which.
 pub struct Engine {
     pub campaigns: Vec<Campaign>,
     pub composer: Arc<Composer>,
-    pub transport: Transport,
+    /// `[[transports]]` in file order (or `[smtp]` alone, as `default`), one per plan entry.
+    pub transports: Vec<Transport>,
+    pub plan: TransportPlan,
+    pub routes: Routes,
 }
 
 impl Engine {
@@ -43,22 +47,62 @@ impl Engine {
             })?;
         let composer =
             Composer::new(config, &campaigns, renderer).map_err(|e| Failure::User(e.into()))?;
-        let transport = Transport::from_url(config.smtp.url.expose())
-            .map_err(|e| Failure::User(anyhow::anyhow!("smtp.url: {e}")))?;
+        let plan = config
+            .transport_plan()
+            .map_err(|e| Failure::User(anyhow::anyhow!(e)))?;
+        let transports = plan
+            .transports
+            .iter()
+            .map(|t| {
+                Transport::from_spec(t.url.expose(), &t.password_env, t.timeout).map_err(|e| {
+                    let table = if config.transports.is_empty() {
+                        "smtp.url: ".to_owned()
+                    } else {
+                        format!("[[transports]] \"{}\": ", t.name)
+                    };
+                    Failure::User(anyhow::anyhow!("{table}{e}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let routes = Routes::new(&campaigns, &plan).map_err(|lines| {
+            Failure::User(anyhow::anyhow!("invalid campaigns:\n{}", lines.join("\n")))
+        })?;
         Ok(Engine {
             campaigns,
             composer: Arc::new(composer),
-            transport,
+            transports,
+            plan,
+            routes,
         })
     }
 
+    /// The transport `campaign`'s emails leave through while it is up (`send-test`).
+    pub fn transport_for(&self, campaign: &str) -> &Transport {
+        let id = crate::campaigns::campaign_of_key(campaign);
+        &self.transports[self.routes.lane(id)]
+    }
+
     pub fn dispatcher(&self, config: &Config, store: Arc<dyn Store>) -> Dispatcher {
+        let lanes = self
+            .plan
+            .transports
+            .iter()
+            .zip(&self.transports)
+            .map(|(spec, transport)| {
+                Lane::new(
+                    &spec.name,
+                    transport,
+                    spec.pool_size,
+                    spec.rate_per_second,
+                    spec.failover_after,
+                )
+            })
+            .collect();
         Dispatcher::new(
             store,
             self.composer.clone(),
-            &self.transport,
-            config.smtp.pool_size,
-            config.smtp.rate_per_second,
+            lanes,
+            self.routes.clone(),
             RetryPolicy {
                 schedule: config.smtp.retry_schedule.iter().map(|d| d.std()).collect(),
                 max_attempts: config.smtp.max_attempts,
@@ -66,6 +110,7 @@ impl Engine {
             },
         )
         .with_unless(UnlessRules::new(&self.campaigns))
+        .with_domain_limits(DomainLimits::new(&config.domain_limits))
     }
 }
 

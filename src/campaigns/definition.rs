@@ -39,6 +39,9 @@ pub struct Campaign {
     /// Overrides `mail.from` / `mail.reply_to`.
     pub from: Option<String>,
     pub reply_to: Option<String>,
+    /// `transport = "NAME"` and where it is written (1-based line, column), checked against
+    /// the configuration's transports when the engine loads.
+    pub transport: Option<(String, (usize, usize))>,
     /// Variants and hold-out (`[[variant]]`, `holdout`, `[experiment]`).
     pub experiment: Experiment,
 }

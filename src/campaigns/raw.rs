@@ -22,6 +22,9 @@ pub(super) struct RawCampaign {
     pub trigger: Spanned<RawTrigger>,
     pub from: Option<Spanned<String>>,
     pub reply_to: Option<Spanned<String>>,
+    /// The `[[transports]]` entry this campaign's emails leave through; unset: `[sending]`'s
+    /// `marketing` or `service` default.
+    pub transport: Option<Spanned<String>>,
     /// Share of eligible customers planned but never sent, to measure the campaign against
     /// not sending it.
     pub holdout: Option<Spanned<f64>>,

@@ -295,3 +295,19 @@ fn a_service_email_has_no_topic_and_the_confirmation_is_a_service_email() {
     assert!(e.contains("add `service = true`"), "{e}");
     assert!(parse_text(&service.replace(trigger, confirmation)).is_ok());
 }
+
+#[test]
+fn a_transport_is_kept_with_its_place_and_an_empty_one_is_an_error() {
+    let with = VALID.replace(
+        "cooldown = \"30d\"\n",
+        "cooldown = \"30d\"\ntransport = \"bulk\"\n",
+    );
+    let c = parse_text(&with).unwrap();
+    assert_eq!(c.transport, Some(("bulk".to_string(), (5, 13))));
+    assert_eq!(parse_text(VALID).unwrap().transport, None);
+    let e = error(&with.replace("\"bulk\"", "\" \""));
+    assert!(
+        e.starts_with("config/campaigns/spring-sale.toml:5:13: transport is empty"),
+        "{e}"
+    );
+}

@@ -39,6 +39,14 @@ pub(super) fn campaign(
     let experiment =
         super::validate_experiment::experiment(id, &raw, text, template_exists, &mut problems);
     let from = raw.from.as_ref().map(|f| address(f, "from", &mut problems));
+    if let Some(t) = &raw.transport
+        && t.get_ref().trim().is_empty()
+    {
+        problems.push((
+            t.span(),
+            "transport is empty: name one of the [[transports]] in rapport.toml".into(),
+        ));
+    }
     let reply_to = raw
         .reply_to
         .as_ref()
@@ -63,6 +71,12 @@ pub(super) fn campaign(
             unless,
             from,
             reply_to,
+            transport: raw.transport.as_ref().map(|t| {
+                (
+                    t.get_ref().clone(),
+                    super::load::line_col(text, t.span().start),
+                )
+            }),
             experiment,
         }),
         _ => Err(problems),

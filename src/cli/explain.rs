@@ -62,6 +62,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
     };
     let decision = planner::plan(&input, &campaigns, &cfg.planner, now);
     let history = app.store.level_history(customer_id).await?;
+    let sent = app.store.sent_emails(customer_id).await?;
     let arms = arms(&campaigns, &row.customer_id);
     let prediction = super::predict::prediction(app, &row.customer_id, now).await?;
     match format {
@@ -72,6 +73,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
                 "target_level": a.target,
                 "reasons": a.reasons,
                 "history": history.iter().map(|h| serde_json::json!({"from": h.from, "to": h.to, "at": h.at})).collect::<Vec<_>>(),
+                "sent": sent,
                 "next": decision.pick.as_ref().map(|p| serde_json::json!({"campaign": p.campaign, "send_at": p.send_at, "occurrence": p.occurrence})),
                 "not_picked": decision.not_picked,
                 "prediction": {"rhythm": prediction.rhythm, "best_hour": prediction.best_hour, "sentence": prediction.sentence()},
@@ -94,6 +96,14 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
                 match h.from {
                     Some(from) => println!("  {at}  {from} → {}", h.to),
                     None => println!("  {at}  first assessed: {}", h.to),
+                }
+            }
+            if !sent.is_empty() {
+                println!("\nlast emails sent:");
+                for e in &sent {
+                    let via = e.transport.as_deref().unwrap_or("a transport not recorded");
+                    let at = e.sent_at.format("%Y-%m-%d %H:%M");
+                    println!("  {at}  {} via {via}", e.campaign);
                 }
             }
             println!("\nrhythm: {}", prediction.sentence());

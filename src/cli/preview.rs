@@ -277,14 +277,15 @@ pub async fn send_test(
         .composer
         .compose_context(campaign, &ctx, &envelope, Utc::now())
         .map_err(|e| Failure::User(e.into()))?;
-    let mut sender = engine.transport.sender();
+    let transport = engine.transport_for(campaign);
+    let mut sender = transport.sender();
     let outcome = sender.send(&email).await;
     sender.close().await;
     match outcome {
         SendOutcome::Sent => {
             println!(
                 "sent {campaign} to {to} via {} ({message_id})",
-                engine.transport.describe()
+                transport.describe()
             );
             Ok(())
         }

@@ -7,6 +7,7 @@ mod input;
 mod load;
 mod privacy;
 mod sections;
+mod transports;
 mod values;
 mod webhooks;
 
@@ -16,6 +17,10 @@ pub use input::InputConfig;
 pub use load::{ConfigError, env_overrides, load, load_str};
 pub use privacy::PrivacyConfig;
 pub use sections::*;
+pub use transports::{
+    DEFAULT_TRANSPORT, DomainLimit, SMTP_PASSWORD_ENV, SendingConfig, TransportConfig,
+    TransportPlan, TransportSpec, password_env,
+};
 pub use values::{QuietHours, SecretUrl};
 pub use webhooks::*;
 
@@ -47,4 +52,8 @@ pub struct Config {
     pub input: InputConfig,
     pub privacy: PrivacyConfig,
     pub consent: ConsentConfig,
+    /// `[[transports]]`: several relays; empty = `[smtp]` is the one (named `default`).
+    pub transports: Vec<TransportConfig>,
+    pub sending: SendingConfig,
+    pub domain_limits: Vec<DomainLimit>,
 }

@@ -5,24 +5,29 @@
 //! crash sends twice is only what SMTP had accepted and the recorder had not yet written.
 
 mod compose;
+mod domain_limits;
+mod failover;
+mod lanes;
 mod recorder;
 mod retry;
+mod send;
 mod send_rate;
 mod unless;
 
 pub use compose::{ComposeError, Composer, Envelope, Prepared};
+pub use domain_limits::DomainLimits;
+pub use failover::{Availability, Health};
+pub use lanes::{Lane, Routes};
 pub use recorder::Limits as RecordLimits;
 pub use retry::RetryPolicy;
 pub use send_rate::{Aimd, SendRate};
 pub use unless::UnlessRules;
 
-use crate::mailer::{Sender, Transport};
 use crate::store::{ClaimedDelivery, DeliveryResult, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rand::Rng;
 use recorder::{Claim, Recorder};
+use send::{Clock, Way};
 use std::sync::{Arc, OnceLock};
-use tokio::sync::Mutex;
 
 /// Deliveries claimed per round trip. A claim's size no longer bounds what a crash re-sends
 /// (each result is written within milliseconds of SMTP's answer); rows claimed and not yet
@@ -73,9 +78,13 @@ impl DispatchReport {
 pub struct Dispatcher {
     store: Arc<dyn Store>,
     composer: Arc<Composer>,
-    senders: Vec<Arc<Mutex<Sender>>>,
+    /// The transports, in the configuration's order (failover goes down this list).
+    lanes: Vec<Lane>,
+    /// Which lane each campaign's emails take while it is up.
+    routes: Routes,
+    /// `[[domain_limits]]`; None when there are none.
+    domains: Option<Arc<DomainLimits>>,
     retry: RetryPolicy,
-    rate: Arc<SendRate>,
     lease: chrono::TimeDelta,
     /// Names this process in `lease_owner`, for operators reading the outbox.
     owner: String,
@@ -91,24 +100,23 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
+    /// A dispatcher over `lanes` (at least one), `routes` saying which lane each campaign's
+    /// emails take.
     pub fn new(
         store: Arc<dyn Store>,
         composer: Arc<Composer>,
-        transport: &Transport,
-        pool_size: usize,
-        rate_per_second: u32,
+        lanes: Vec<Lane>,
+        routes: Routes,
         retry: RetryPolicy,
     ) -> Self {
-        let senders = (0..pool_size.max(1))
-            .map(|_| Arc::new(Mutex::new(transport.sender())))
-            .collect();
-        let rate = Arc::new(SendRate::new("default", rate_per_second));
+        assert!(!lanes.is_empty(), "a dispatcher needs a transport");
         Dispatcher {
             store,
             composer,
-            senders,
+            lanes,
+            routes,
+            domains: None,
             retry,
-            rate,
             lease: chrono::TimeDelta::minutes(5),
             owner: format!("{}:{}", hostname(), std::process::id()),
             recorder: OnceLock::new(),
@@ -121,7 +129,20 @@ impl Dispatcher {
     /// The rate the transport may send at now (`None` = unlimited): lowered when its server
     /// throttles, raised back while replies are clean.
     pub fn send_rate(&self) -> Option<f64> {
-        self.rate.current()
+        self.lanes[0].rate.current()
+    }
+
+    /// Whether the transport called `name` is up (None: no such transport): false while it
+    /// is down and its emails go to the next one.
+    pub fn transport_up(&self, name: &str) -> Option<bool> {
+        let lane = self.lanes.iter().find(|l| &*l.name == name)?;
+        Some(!lane.health.is_down())
+    }
+
+    /// Holds each listed recipient domain to its rate (`[[domain_limits]]`).
+    pub fn with_domain_limits(mut self, limits: Option<DomainLimits>) -> Self {
+        self.domains = limits.map(Arc::new);
+        self
     }
 
     /// Checks the campaigns' `unless` again just before sending (see [`UnlessRules`]).
@@ -165,6 +186,10 @@ impl Dispatcher {
             now,
             replay: self.replay_clock,
         });
+        // Even with nothing due: a transport that is back is up again before mail comes.
+        for lane in &self.lanes {
+            lane.probe_if_down();
+        }
         let claimed = self
             .store
             .claim_due(crate::store::Claim {
@@ -188,48 +213,81 @@ impl Dispatcher {
             return Ok(n);
         }
         let prepared = self.composer.prepare(&*self.store, &claimed).await?;
-        // Split the batch across the workers; each keeps its own connection.
-        let workers = self.senders.len().min(n);
-        let mut parts: Vec<Vec<ClaimedDelivery>> = (0..workers).map(|_| Vec::new()).collect();
-        for (i, d) in claimed.into_iter().enumerate() {
-            parts[i % workers].push(d);
-        }
+        let by_lane = self.assign(claimed);
         // Stop sending well before the lease ends: past it another replica may claim the same
         // rows, and both would send them. What is left is released for the next claim.
         let deadline =
             std::time::Instant::now() + self.lease.to_std().unwrap_or_default().mul_f64(0.8);
-        let mut tasks = Vec::with_capacity(workers);
-        for (part, sender) in parts.into_iter().zip(self.senders.iter().cloned()) {
-            let composer = self.composer.clone();
-            let prepared = prepared.clone();
-            let retry = self.retry.clone();
-            let rate = self.rate.clone();
-            let clock = match self.replay_clock {
-                Some(at) => Clock::Fixed(at),
-                None => Clock::Wall { not_before: now },
+        let clock = match self.replay_clock {
+            Some(at) => Clock::Fixed(at),
+            None => Clock::Wall { not_before: now },
+        };
+        let mut tasks = Vec::new();
+        for (lane, part) in self.lanes.iter().zip(by_lane) {
+            if part.is_empty() {
+                continue;
+            }
+            let way = Way {
+                rate: lane.rate.clone(),
+                health: lane.health.clone(),
+                name: lane.name.clone(),
+                failover: self.lanes.len() > 1,
+                domains: self.domains.clone(),
             };
-            let recorder = recorder.clone();
-            let claim = claim.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut sender = sender.lock().await;
-                let mut report = DispatchReport::default();
-                for d in part {
-                    let result = if std::time::Instant::now() > deadline {
-                        DeliveryResult::Retry {
-                            id: d.id,
-                            next_attempt_at: clock.now(),
-                            error: "not sent: the batch ran out of lease time".into(),
-                        }
-                    } else {
-                        send_one(&composer, &prepared, &retry, &rate, &mut sender, &d, clock).await
-                    };
-                    report.add(&result);
-                    // Before the next email: SMTP accepted this one, and until it is written
-                    // a crash sends it again.
-                    recorder.record(&claim, result).await;
-                }
-                report
-            }));
+            // Split the lane's share across its workers; each keeps its own connection.
+            let workers = lane.senders.len().min(part.len());
+            let mut parts: Vec<Vec<ClaimedDelivery>> = (0..workers).map(|_| Vec::new()).collect();
+            for (i, d) in part.into_iter().enumerate() {
+                parts[i % workers].push(d);
+            }
+            for (part, sender) in parts.into_iter().zip(lane.senders.iter().cloned()) {
+                let composer = self.composer.clone();
+                let prepared = prepared.clone();
+                let retry = self.retry.clone();
+                let way = way.clone();
+                let recorder = recorder.clone();
+                let claim = claim.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut sender = sender.lock().await;
+                    let mut report = DispatchReport::default();
+                    // Once the transport could not be reached, the worker's other emails go
+                    // back without trying it again (each try could take the whole timeout).
+                    let mut unreachable: Option<crate::mailer::SendOutcome> = None;
+                    for d in part {
+                        let result = if std::time::Instant::now() > deadline {
+                            DeliveryResult::Retry {
+                                id: d.id,
+                                next_attempt_at: clock.now(),
+                                error: "not sent: the batch ran out of lease time".into(),
+                            }
+                        } else if let Some(outcome) = &unreachable {
+                            send::hand_back(&retry, &d, outcome, clock)
+                        } else {
+                            let (result, lost) = send::send_one(
+                                &composer,
+                                &prepared,
+                                &retry,
+                                &way,
+                                &mut sender,
+                                &d,
+                                clock,
+                            )
+                            .await;
+                            if lost && way.failover {
+                                unreachable = Some(crate::mailer::SendOutcome::unreachable(
+                                    format!("transport {} unreachable", way.name),
+                                ));
+                            }
+                            result
+                        };
+                        report.add(&result);
+                        // Before the next email: SMTP accepted this one, and until it is
+                        // written a crash sends it again.
+                        recorder.record(&claim, result).await;
+                    }
+                    report
+                }));
+            }
         }
         for t in tasks {
             match t.await {
@@ -239,6 +297,23 @@ impl Dispatcher {
             }
         }
         Ok(n)
+    }
+
+    /// Each delivery's lane for this batch: its campaign's, or the next one up when that one
+    /// is down (decided once per batch).
+    fn assign(&self, claimed: Vec<ClaimedDelivery>) -> Vec<Vec<ClaimedDelivery>> {
+        let n = self.lanes.len();
+        let mut by_lane: Vec<Vec<ClaimedDelivery>> = (0..n).map(|_| Vec::new()).collect();
+        if n == 1 {
+            by_lane[0] = claimed;
+            return by_lane;
+        }
+        let down: Vec<bool> = self.lanes.iter().map(|l| l.health.is_down()).collect();
+        let target: Vec<usize> = (0..n).map(|i| failover::choose(&down, i)).collect();
+        for d in claimed {
+            by_lane[target[self.routes.lane(&d.campaign)]].push(d);
+        }
+        by_lane
     }
 
     /// Waits until every result handed over so far is written. `drain` and `close` call it;
@@ -264,80 +339,11 @@ impl Dispatcher {
         if let Err(e) = self.flush().await {
             tracing::error!(error = %e, "Cannot record the last results; their rows are re-sent after the lease.");
         }
-        for s in &self.senders {
-            s.lock().await.close().await;
+        for lane in &self.lanes {
+            for s in &lane.senders {
+                s.lock().await.close().await;
+            }
         }
-    }
-}
-
-/// The time a send records: the wall clock (never before the batch's `now`), or a replay's.
-#[derive(Debug, Clone, Copy)]
-enum Clock {
-    Wall { not_before: DateTime<Utc> },
-    Fixed(DateTime<Utc>),
-}
-
-impl Clock {
-    fn now(self) -> DateTime<Utc> {
-        match self {
-            Clock::Wall { not_before } => Utc::now().max(not_before),
-            Clock::Fixed(at) => at,
-        }
-    }
-}
-
-async fn send_one(
-    composer: &Composer,
-    prepared: &compose::Prepared,
-    retry: &RetryPolicy,
-    rate: &SendRate,
-    sender: &mut Sender,
-    d: &ClaimedDelivery,
-    clock: Clock,
-) -> DeliveryResult {
-    // Checked at send time: the address may have been suppressed after it was queued.
-    if let Some(reason) = &d.suppression
-        && !composer.sends_despite(d, reason)
-    {
-        return DeliveryResult::Suppressed {
-            id: d.id,
-            reason: reason.clone(),
-        };
-    }
-    if !d.subscribed {
-        return DeliveryResult::Suppressed {
-            id: d.id,
-            reason: crate::domain::suppression::reason::UNSUBSCRIBED.into(),
-        };
-    }
-    let (email, links) = match composer.compose(d, prepared, clock.now()) {
-        Ok(x) => x,
-        Err(e) => {
-            tracing::warn!(delivery_id = %d.id, error = %e, "Cannot render; delivery failed.");
-            return DeliveryResult::Failed {
-                id: d.id,
-                error: e.to_string(),
-                suppress: None,
-            };
-        }
-    };
-    rate.ready().await;
-    let outcome = sender.send(&email).await;
-    rate.observe(&outcome);
-    tracing::debug!(delivery_id = %d.id, %outcome, "Send attempt finished.");
-    let jitter = rand::rng().random::<f64>();
-    let attempts = d.attempts.max(1) as u32;
-    match retry.result(
-        d.id,
-        &d.email,
-        attempts,
-        d.send_at,
-        &outcome,
-        clock.now(),
-        jitter,
-    ) {
-        DeliveryResult::Sent { id, .. } => DeliveryResult::Sent { id, links },
-        other => other,
     }
 }
 

@@ -267,6 +267,7 @@ mod tests {
         DeliveryResult::Sent {
             id: uuid::Uuid::now_v7(),
             links: Vec::new(),
+            transport: None,
         }
     }
 

@@ -49,6 +49,7 @@ impl RetryPolicy {
             SendOutcome::Sent => DeliveryResult::Sent {
                 id,
                 links: Vec::new(),
+                transport: None,
             },
             SendOutcome::Failed { hard_bounce, .. } => DeliveryResult::Failed {
                 id,
@@ -66,6 +67,31 @@ impl RetryPolicy {
                 next_attempt_at: now + self.delay(attempts, jitter),
                 error: outcome.to_string(),
             },
+        }
+    }
+
+    /// An email whose transport could not be reached while another transport may take it
+    /// (failover): back to the queue like a throttle — due again in about a second, the
+    /// claim's attempt given back — so that the next batch sends it through the next
+    /// transport once this one is down. Like a throttle, only until it has waited
+    /// `throttle_limit` since it was first due; then it is an ordinary retry.
+    pub fn hand_back(
+        &self,
+        d: &crate::store::ClaimedDelivery,
+        attempts: u32,
+        outcome: &SendOutcome,
+        now: DateTime<Utc>,
+        jitter: f64,
+    ) -> DeliveryResult {
+        let spared = TimeDelta::from_std(self.throttle_limit).unwrap_or(TimeDelta::MAX);
+        if now - d.send_at < spared {
+            DeliveryResult::Throttled {
+                id: d.id,
+                next_attempt_at: now + scale(THROTTLE_WAIT, jitter),
+                error: format!("transport unreachable, handed to the next: {outcome}"),
+            }
+        } else {
+            self.result(d.id, &d.email, attempts, d.send_at, outcome, now, jitter)
         }
     }
 

@@ -59,6 +59,10 @@ fn describe() {
         TRANSPORT_RATE,
         "Emails per second a transport may send now (0 = unlimited)."
     );
+    describe_gauge!(
+        TRANSPORT_UP,
+        "1 while a transport can be reached, 0 while it is down (failover)."
+    );
     describe_gauge!(QUEUE_DEPTH, "Deliveries queued or in flight.");
     describe_counter!(EVENTS_IN, "Events stored by the HTTP endpoint.");
     describe_counter!(WEBHOOK_REJECTS, "Webhook requests refused.");

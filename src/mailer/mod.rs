@@ -57,6 +57,32 @@ impl Transport {
         })
     }
 
+    /// Builds the transport of one `[[transports]]` entry (or `[smtp]`): the password read
+    /// from `password_env` when the URL names a user without one, and `timeout` (when set)
+    /// as the connect and per-command limit.
+    pub fn from_spec(
+        url: &str,
+        password_env: &str,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Self, TransportError> {
+        let mut parsed =
+            TransportUrl::parse_with_password_env(url, password_env, |n| std::env::var(n).ok())?;
+        if let (TransportUrl::Smtp(settings), Some(limit)) = (&mut parsed, timeout) {
+            settings.connect_timeout = limit;
+            settings.command_timeout = limit;
+        }
+        Self::from_parsed(parsed)
+    }
+
+    /// Whether the transport can be reached now (an SMTP session opened and closed; files
+    /// and the stub always can). Failover's way of noticing a relay is back.
+    pub async fn probe(&self) -> Result<(), String> {
+        match self {
+            Transport::Smtp(t) => t.probe().await,
+            Transport::File(_) | Transport::Stub(_) => Ok(()),
+        }
+    }
+
     /// A sender for one worker. SMTP senders connect lazily, on their first email.
     pub fn sender(&self) -> Sender {
         match self {

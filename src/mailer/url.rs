@@ -55,9 +55,9 @@ pub enum UrlError {
     #[error("smtp.url: the {0} is not valid percent-encoded UTF-8")]
     BadPercentEncoding(&'static str),
     #[error(
-        "smtp.url names user `{0}` but no password: add it to the URL (percent-encoded) or set RAPPORT_SMTP_PASSWORD"
+        "smtp.url names user `{0}` but no password: add it to the URL (percent-encoded) or set {1}"
     )]
-    MissingPassword(String),
+    MissingPassword(String, String),
     #[error("smtp.url has a password but no user: use smtp://user:password@host:port")]
     PasswordWithoutUser,
     #[error("smtp.url file:// needs a folder, like file://outbox or file:///var/spool/rapport")]
@@ -79,6 +79,16 @@ impl TransportUrl {
         url: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, UrlError> {
+        Self::parse_with_password_env(url, PASSWORD_ENV, env)
+    }
+
+    /// Like [`TransportUrl::parse_with_env`], the password (when the URL names a user
+    /// without one) read from `password_env` (`RAPPORT_TRANSPORT_<NAME>_PASSWORD`).
+    pub fn parse_with_password_env(
+        url: &str,
+        password_env: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, UrlError> {
         let url = url.trim();
         if url.is_empty() {
             return Err(UrlError::Empty);
@@ -89,8 +99,8 @@ impl TransportUrl {
             ));
         };
         match scheme.to_ascii_lowercase().as_str() {
-            "smtp" => parse_smtp(url, false, env).map(TransportUrl::Smtp),
-            "smtps" => parse_smtp(url, true, env).map(TransportUrl::Smtp),
+            "smtp" => parse_smtp(url, false, password_env, env).map(TransportUrl::Smtp),
+            "smtps" => parse_smtp(url, true, password_env, env).map(TransportUrl::Smtp),
             "file" => parse_file(rest),
             "stub" if rest.is_empty() => Ok(TransportUrl::Stub),
             "stub" => Err(UrlError::StubArguments),
@@ -114,6 +124,7 @@ fn parse_file(rest: &str) -> Result<TransportUrl, UrlError> {
 fn parse_smtp(
     raw: &str,
     implicit_tls: bool,
+    password_env: &str,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<SmtpSettings, UrlError> {
     // url::ParseError messages never echo the input, so no password can leak through them.
@@ -155,12 +166,13 @@ fn parse_smtp(
     if let Some(name) = hello_name {
         settings.hello_name = ClientId::Domain(name);
     }
-    settings.credentials = credentials(&url, env)?;
+    settings.credentials = credentials(&url, password_env, env)?;
     Ok(settings)
 }
 
 fn credentials(
     url: &url::Url,
+    password_env: &str,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<SmtpCredentials>, UrlError> {
     let decode = |part: &str, what: &'static str| {
@@ -178,12 +190,12 @@ fn credentials(
             user,
             password: SecretString::from(password),
         })),
-        (false, None) => match env(PASSWORD_ENV) {
+        (false, None) => match env(password_env) {
             Some(password) => Ok(Some(SmtpCredentials {
                 user,
                 password: SecretString::from(password),
             })),
-            None => Err(UrlError::MissingPassword(user)),
+            None => Err(UrlError::MissingPassword(user, password_env.to_owned())),
         },
     }
 }
@@ -263,9 +275,33 @@ mod tests {
     }
 
     #[test]
+    fn a_named_transport_reads_its_own_password_variable() {
+        let env = |name: &str| (name == "RAPPORT_TRANSPORT_BULK_PASSWORD").then(|| "b".to_owned());
+        let parsed = TransportUrl::parse_with_password_env(
+            "smtp://u@h:25",
+            "RAPPORT_TRANSPORT_BULK_PASSWORD",
+            env,
+        );
+        assert!(matches!(parsed, Ok(TransportUrl::Smtp(_))), "{parsed:?}");
+        let e = TransportUrl::parse_with_password_env(
+            "smtp://u@h:25",
+            "RAPPORT_TRANSPORT_X_PASSWORD",
+            env,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().ends_with("set RAPPORT_TRANSPORT_X_PASSWORD"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn user_without_any_password_is_an_error_naming_the_env_variable() {
         let e = error("smtp://apikey@h:587");
-        assert_eq!(e, UrlError::MissingPassword("apikey".to_owned()));
+        assert_eq!(
+            e,
+            UrlError::MissingPassword("apikey".to_owned(), PASSWORD_ENV.to_owned())
+        );
         assert!(e.to_string().contains("RAPPORT_SMTP_PASSWORD"));
     }
 

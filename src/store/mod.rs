@@ -48,7 +48,7 @@ pub use levels::{CycleWrites, HistoryEntry, LevelChange, LevelCounts, Levels, Ne
 pub use notifications::Notifications;
 pub use outbox::{
     Activity, ActivityCheck, Claim, ClaimedDelivery, CustomerProfile, DeliveryResult,
-    OccurrenceData, Outbox, OutboxCounts,
+    OccurrenceData, Outbox, OutboxCounts, SentEmail,
 };
 pub use postgres::PgStore;
 pub use predictions::Predictions;

@@ -50,6 +50,45 @@ pub trait Outbox {
         since: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<u64>;
+    /// The customer's last five sent emails, newest first, each with the transport that
+    /// sent it (`explain`).
+    async fn sent_emails(&self, customer_id: &str) -> Result<Vec<SentEmail>>;
+}
+
+/// One email a customer was sent, for `explain`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SentEmail {
+    pub campaign: String,
+    pub sent_at: DateTime<Utc>,
+    /// The `[[transports]]` entry (or `default`); None when sent before migration 0055.
+    pub transport: Option<String>,
+}
+
+/// The statement behind [`Outbox::sent_emails`], the same on both backends.
+pub(crate) async fn sent_emails<'c, DB: Dialect>(
+    db: impl Executor<'c, Database = DB>,
+    customer_id: &str,
+) -> Result<Vec<SentEmail>> {
+    use super::columns::{Columns, located};
+    let rows = sqlx::query::<DB>(
+        "SELECT campaign, sent_at, transport FROM deliveries \
+         WHERE customer_id = $1 AND status = 'sent' ORDER BY sent_at DESC LIMIT 5",
+    )
+    .bind(DB::text(customer_id))
+    .fetch_all(db)
+    .await?;
+    let columns = ["campaign", "sent_at", "transport"];
+    rows.iter()
+        .map(|r| {
+            located(r, "deliveries", &columns, |r| {
+                Ok(SentEmail {
+                    campaign: r.text(0)?,
+                    sent_at: r.time(1)?,
+                    transport: r.opt_text(2)?,
+                })
+            })
+        })
+        .collect()
 }
 
 /// The statement behind [`Outbox::requeue_failed`], the same on both backends.
@@ -127,6 +166,8 @@ pub enum DeliveryResult {
     Sent {
         id: uuid::Uuid,
         links: Vec<String>,
+        /// The transport that sent it (`deliveries.transport`); None in tests without one.
+        transport: Option<std::sync::Arc<str>>,
     },
     Retry {
         id: uuid::Uuid,
@@ -148,17 +189,11 @@ pub enum DeliveryResult {
         suppress: Option<(String, String)>,
     },
     /// Not sent: the address was unsubscribed, bounced or complained after queueing.
-    Suppressed {
-        id: uuid::Uuid,
-        reason: String,
-    },
+    Suppressed { id: uuid::Uuid, reason: String },
     /// Not sent, never to be: a follow-up whose `unless` matched at send time (the customer
     /// answered, clicked or ordered after it was queued). Status `cancelled`, the reason in
     /// `last_error`.
-    Cancelled {
-        id: uuid::Uuid,
-        reason: String,
-    },
+    Cancelled { id: uuid::Uuid, reason: String },
 }
 
 /// What [`Outbox::activity_since`] looks for on behalf of one claimed delivery.

@@ -164,6 +164,7 @@ impl App {
                 &[DeliveryResult::Sent {
                     id,
                     links: links.iter().map(|l| l.to_string()).collect(),
+                    transport: None,
                 }],
                 "test-sender",
                 sent_at,

@@ -127,7 +127,7 @@ impl Shop {
         write_all(&dir.path().join("segments"), segments);
         let config = config_for(&db.url, dir.path());
         let engine = Engine::load(&config).unwrap_or_else(|e| panic!("engine: {e:?}"));
-        let stub = match &engine.transport {
+        let stub = match &engine.transports[0] {
             Transport::Stub(s) => s.clone(),
             other => panic!("expected the stub transport, got {}", other.describe()),
         };

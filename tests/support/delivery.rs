@@ -107,11 +107,37 @@ pub async fn queue_to(
     addresses: &[String],
     now: DateTime<Utc>,
 ) -> HashMap<String, String> {
+    let batch = Queued {
+        ids: "c",
+        campaign: CAMPAIGN,
+        occurrence: "eligible:first",
+        service: false,
+    };
+    queue_as(store, addresses, batch, now).await
+}
+
+/// What [`queue_as`] queues: customers `{ids}{i}`, one delivery each of `campaign`.
+#[derive(Debug, Clone, Copy)]
+pub struct Queued<'a> {
+    pub ids: &'a str,
+    pub campaign: &'a str,
+    pub occurrence: &'a str,
+    pub service: bool,
+}
+
+/// Like [`queue_to`] with other customer ids and another campaign (a second batch of
+/// customers, a service email).
+pub async fn queue_as(
+    store: &dyn Store,
+    addresses: &[String],
+    q: Queued<'_>,
+    now: DateTime<Utc>,
+) -> HashMap<String, String> {
     let customers: Vec<CustomerRecord> = addresses
         .iter()
         .enumerate()
         .map(|(i, email)| CustomerRecord {
-            id: CustomerId::parse(&format!("c{i}")).expect("id"),
+            id: CustomerId::parse(&format!("{}{i}", q.ids)).expect("id"),
             email: EmailAddress::parse(email).expect("email"),
             name: format!("Customer {i}"),
             locale: Locale::parse("en").expect("locale"),
@@ -137,10 +163,10 @@ pub async fn queue_to(
             let id = uuid::Uuid::now_v7();
             NewDelivery {
                 id,
-                customer_id: format!("c{i}"),
-                campaign: CAMPAIGN.into(),
-                occurrence: "eligible:first".into(),
-                service: false,
+                customer_id: format!("{}{i}", q.ids),
+                campaign: q.campaign.into(),
+                occurrence: q.occurrence.into(),
+                service: q.service,
                 current: Level::Proactive,
                 target: Level::Partnership,
                 send_at: now,

@@ -121,6 +121,7 @@ pub async fn settle(
             outcome(c.id).unwrap_or(DeliveryResult::Sent {
                 id: c.id,
                 links: vec![],
+                transport: None,
             })
         })
         .collect();

@@ -14,6 +14,7 @@ pub mod import;
 pub mod process;
 pub mod smtp_server;
 pub mod tools;
+pub mod transports;
 pub mod wait;
 
 use rapport::store::{self, Store};

@@ -58,6 +58,17 @@ impl SmtpTransport {
         &self.shared.settings
     }
 
+    /// Opens a session (connect, greeting, EHLO, TLS, AUTH as configured) and closes it
+    /// again: whether the relay can be reached now. The reason when it cannot.
+    pub async fn probe(&self) -> Result<(), String> {
+        let shared = &self.shared;
+        let mut conn = session::open(&shared.settings, shared.tls.as_ref())
+            .await
+            .map_err(|failure| format!("{failure:?}"))?;
+        let _ = session::timed(shared.settings.command_timeout, "QUIT", conn.quit()).await;
+        Ok(())
+    }
+
     /// A new sender with its own (not yet opened) connection.
     pub fn sender(&self) -> SmtpSender {
         SmtpSender::new(Arc::clone(&self.shared))

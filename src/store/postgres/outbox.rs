@@ -1,7 +1,9 @@
 //! PostgreSQL: the deliveries outbox — claims, results, and what rendering a claim needs.
 
 use super::{BATCH, PgStore};
-use crate::store::outbox::{earliest_activity, requeue_failed, stored_kind};
+use crate::store::outbox::{
+    SentEmail, earliest_activity, requeue_failed, sent_emails, stored_kind,
+};
 use crate::store::portable;
 use crate::store::rows::{
     activity_event, activity_order, claimed_delivery, complaint_occurrence, customer_profile,
@@ -38,7 +40,7 @@ impl Outbox for PgStore {
         // single-row updates were the largest cost of sending on PostgreSQL). Fenced by
         // `status = 'sending' AND lease_owner = $owner`: a worker whose lease was taken over
         // never overwrites the newer claim's result.
-        let mut sent: (Vec<uuid::Uuid>, Vec<String>) = Default::default();
+        let mut sent: (Vec<uuid::Uuid>, Vec<String>, Vec<Option<&str>>) = Default::default();
         // (id, next attempt, error, attempts given back: 1 for a throttle, else 0)
         let mut retry: (Vec<uuid::Uuid>, Vec<DateTime<Utc>>, Vec<&str>, Vec<i32>) =
             Default::default();
@@ -46,10 +48,15 @@ impl Outbox for PgStore {
         let mut suppress: (Vec<&str>, Vec<&str>) = Default::default();
         for r in results {
             match r {
-                DeliveryResult::Sent { id, links } => {
+                DeliveryResult::Sent {
+                    id,
+                    links,
+                    transport,
+                } => {
                     sent.0.push(*id);
                     sent.1
                         .push(serde_json::to_string(links).unwrap_or_default());
+                    sent.2.push(transport.as_deref());
                 }
                 DeliveryResult::Retry {
                     id,
@@ -96,13 +103,15 @@ impl Outbox for PgStore {
         let mut tx = self.pool.begin().await?;
         if !sent.0.is_empty() {
             sqlx::query(
-                "UPDATE deliveries d SET status = 'sent', sent_at = $1, links = v.links::jsonb, lease_until = NULL, \
-                 last_error = NULL, updated_at = $1 FROM UNNEST($2::uuid[], $3::text[]) AS v(id, links) \
-                 WHERE d.id = v.id AND d.status = 'sending' AND d.lease_owner = $4",
+                "UPDATE deliveries d SET status = 'sent', sent_at = $1, links = v.links::jsonb, transport = v.transport, \
+                 lease_until = NULL, last_error = NULL, updated_at = $1 \
+                 FROM UNNEST($2::uuid[], $3::text[], $4::text[]) AS v(id, links, transport) \
+                 WHERE d.id = v.id AND d.status = 'sending' AND d.lease_owner = $5",
             )
             .bind(now)
             .bind(&sent.0)
             .bind(&sent.1)
+            .bind(&sent.2)
             .bind(owner)
             .execute(&mut *tx)
             .await?;
@@ -282,5 +291,9 @@ impl Outbox for PgStore {
         let n = requeue_failed(&mut *tx, campaign, since, now).await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    async fn sent_emails(&self, customer_id: &str) -> Result<Vec<SentEmail>> {
+        sent_emails(&self.pool, customer_id).await
     }
 }

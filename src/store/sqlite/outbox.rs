@@ -1,7 +1,9 @@
 //! SQLite: the deliveries outbox — claims, results, and what rendering a claim needs.
 
 use super::{SqliteStore, push_list};
-use crate::store::outbox::{earliest_activity, requeue_failed, stored_kind};
+use crate::store::outbox::{
+    SentEmail, earliest_activity, requeue_failed, sent_emails, stored_kind,
+};
 use crate::store::portable;
 use crate::store::rows::{
     activity_event, activity_order, claimed_delivery, complaint_occurrence, customer_profile,
@@ -69,10 +71,15 @@ impl Outbox for SqliteStore {
                 )))
             };
             let (q, id) = match r {
-                DeliveryResult::Sent { id, links } => (
-                    set("status = 'sent', sent_at = ?, links = ?, last_error = NULL")
+                DeliveryResult::Sent {
+                    id,
+                    links,
+                    transport,
+                } => (
+                    set("status = 'sent', sent_at = ?, links = ?, transport = ?, last_error = NULL")
                         .bind(now)
-                        .bind(serde_json::to_string(links).unwrap_or_default()),
+                        .bind(serde_json::to_string(links).unwrap_or_default())
+                        .bind(transport.as_deref()),
                     id,
                 ),
                 DeliveryResult::Retry {
@@ -245,5 +252,9 @@ impl Outbox for SqliteStore {
         let n = requeue_failed(&mut *tx, campaign, since, now).await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    async fn sent_emails(&self, customer_id: &str) -> Result<Vec<SentEmail>> {
+        sent_emails(&self.pool, customer_id).await
     }
 }
