@@ -265,7 +265,7 @@ pub(crate) fn claimed_delivery(r: &impl Columns) -> Result<ClaimedDelivery> {
             unless_since: r.opt_time(15)?,
             variant: r.opt_text(16)?,
             send_at: r.time(17)?,
-            left_topics: crate::domain::Topic::list(&r.text(17)?),
+            left_topics: crate::domain::Topic::list(&r.text(18)?),
         })
     })
 }
