@@ -47,6 +47,9 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
         .await?
         .remove(&row.customer_id)
         .unwrap_or_default();
+    // The cycle's purchase-rhythm model (`on = "predicted_need"`), the one the rhythm line
+    // below is scored with.
+    let model = cycle::rhythm_model::model(&*app.store, now, false).await?;
     let input = PlanInput {
         customer_id: &row.customer_id,
         locale: &row.locale,
@@ -59,6 +62,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
         deliveries: &parts.deliveries,
         recent_events: &parts.events,
         extras: Some(&extras),
+        purchases: model.as_ref().map(|m| &m.purchases),
     };
     let decision = planner::plan(&input, &campaigns, &cfg.planner, now);
     let history = app.store.level_history(customer_id).await?;

@@ -135,7 +135,7 @@ impl Basis<'_> {
     }
 
     fn input<'p>(
-        &self,
+        &'p self,
         customer: &'p Assessed,
         parts: &'p PlanParts,
         extras: Option<&'p ConditionExtras>,
@@ -153,6 +153,7 @@ impl Basis<'_> {
             deliveries: &parts.deliveries,
             recent_events: &parts.events,
             extras,
+            purchases: self.purchases.as_ref(),
         }
     }
 

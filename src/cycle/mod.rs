@@ -11,6 +11,7 @@ mod decide;
 pub mod experiments;
 mod plan_parts;
 mod report;
+pub mod rhythm_model;
 pub mod segment;
 mod tiers_state;
 
@@ -72,7 +73,12 @@ pub async fn run(
     let decide = full && !opts.dry_run;
     let campaigns = experiments::prepare(store, cfg, campaigns, opts.now, decide).await?;
     watch.lap(&mut phases.tiers);
-    let basis = Basis::new(cfg, &tiers, &campaigns, opts.now);
+    let mut basis = Basis::new(cfg, &tiers, &campaigns, opts.now);
+    if rhythm_model::needed(&campaigns) {
+        let model = rhythm_model::model(store, opts.now, opts.dry_run).await?;
+        basis.purchases = model.map(|m| m.purchases);
+    }
+    watch.lap(&mut phases.rhythm);
     let mut rx = store.facts_chunks(opts.scope.clone(), basis.facts_windows(&opts.scope), CHUNK);
     while let Some(chunk) = rx.recv().await {
         watch.lap(&mut phases.facts_wait);

@@ -313,6 +313,7 @@ impl Story {
             deliveries: &deliveries,
             recent_events: &[],
             extras: None,
+            purchases: None,
         };
         let decision = plan(&input, campaigns(), &PlannerConfig::default(), now);
         let shown = format!("story `{name}`:\n  {assessment:?}\n  {decision:#?}");
