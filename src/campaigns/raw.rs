@@ -87,6 +87,8 @@ pub(super) struct RawTrigger {
     pub after: Option<Spanned<Duration>>,
     /// `on = "sent"`: the campaign this one follows.
     pub campaign: Option<Spanned<String>>,
+    /// `on = "schedule"`: `"best"` sends at the customer's best hour inside the window.
+    pub send_time: Option<Spanned<String>>,
     /// `on = "predicted_need"`: how long before the predicted next order.
     pub lead: Option<Spanned<Duration>>,
     /// `on = "predicted_need"`: the least chance that the customer is still active.
@@ -98,13 +100,14 @@ pub(super) struct RawTrigger {
 impl RawTrigger {
     /// The optional keys and where each is written (`None` when absent), in the order their
     /// problems are reported.
-    pub fn optional_keys(&self) -> [(&'static str, Option<Range<usize>>); 12] {
+    pub fn optional_keys(&self) -> [(&'static str, Option<Range<usize>>); 13] {
         [
             ("delay", self.delay.as_ref().map(Spanned::span)),
             ("max_age", self.max_age.as_ref().map(Spanned::span)),
             ("schedule", self.schedule.as_ref().map(Spanned::span)),
             ("window", self.window.as_ref().map(Spanned::span)),
             ("occurrence", self.occurrence.as_ref().map(Spanned::span)),
+            ("send_time", self.send_time.as_ref().map(Spanned::span)),
             ("kind", self.kind.as_ref().map(Spanned::span)),
             ("direction", self.direction.as_ref().map(Spanned::span)),
             ("after", self.after.as_ref().map(Spanned::span)),

@@ -40,7 +40,7 @@ pub(super) fn trigger(
         "lapse" => &["after", "max_age"],
         "sent" => &["campaign", "delay", "max_age", "unless"],
         "predicted_need" => &["lead", "min_alive", "unless"],
-        "schedule" => &["schedule", "window", "occurrence"],
+        "schedule" => &["schedule", "window", "occurrence", "send_time"],
         "eligible" | "confirmation" => &[],
         other => {
             problems.push((
@@ -281,10 +281,25 @@ fn schedule(raw: &RawTrigger, span: Range<usize>, problems: &mut Vec<Problem>) -
         ));
         return None;
     }
+    let best_hour = match &raw.send_time {
+        None => false,
+        Some(s) if s.get_ref() == "best" => true,
+        Some(s) => {
+            problems.push((
+                s.span(),
+                format!(
+                    "unknown send_time `{}`: expected \"best\" (the customer's best hour inside the window), or leave it out to send as soon as the slot is due",
+                    s.get_ref()
+                ),
+            ));
+            return None;
+        }
+    };
     Some(Trigger::Schedule(Box::new(ScheduleTrigger {
         cron,
         window,
         period,
+        best_hour,
     })))
 }
 

@@ -64,10 +64,23 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
         extras: Some(&extras),
         purchases: model.as_ref().map(|m| &m.purchases),
     };
-    let decision = planner::plan(&input, &campaigns, &cfg.planner, now);
+    let mut decision = planner::plan(&input, &campaigns, &cfg.planner, now);
     let history = app.store.level_history(customer_id).await?;
     let arms = arms(&campaigns, &row.customer_id);
     let prediction = super::predict::prediction(app, &row.customer_id, now).await?;
+    // `send_time = "best"`: at the best hour the rhythm line shows, as the cycle would.
+    if let Some(pick) = decision.pick.as_mut()
+        && let Some(c) = campaigns.iter().find(|c| c.id == pick.campaign)
+        && let Some(at) = planner::best_send_at(
+            c,
+            input.timezone,
+            prediction.best_hour,
+            now,
+            &cfg.planner.quiet_hours,
+        )
+    {
+        pick.send_at = at;
+    }
     match format {
         Format::Json => {
             let v = serde_json::json!({

@@ -35,9 +35,11 @@ mod need;
 mod occurrence;
 pub mod quiet_hours;
 mod rules;
+mod send_time;
 
 pub use blocked::Suppression;
 pub use gates::{condition_context, needs_lookup};
+pub use send_time::{best_send_at, wants_best_hour};
 
 use crate::campaigns::Campaign;
 use crate::config::PlannerConfig;

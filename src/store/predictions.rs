@@ -22,7 +22,20 @@ pub trait Predictions {
         customer: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, DateTime<Utc>)>>;
+    /// The same for several customers at once (the cycle's `send_time = "best"` picks of a
+    /// chunk), over the 365 days before `now`: customer → (timezone, time).
+    async fn engagement_times_of(
+        &self,
+        customers: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<EngagementTimes>;
 }
+
+/// Customer → their human opens and clicks: (timezone, time).
+pub type EngagementTimes = std::collections::HashMap<String, Vec<(String, DateTime<Utc>)>>;
+
+/// Customers per statement of [`engagement_times_of`].
+const IDS_PER_STATEMENT: usize = 500;
 
 const HISTORY_COLUMNS: [&str; 6] = [
     "customer_id",
@@ -58,6 +71,43 @@ pub(crate) async fn order_histories<'c, DB: Dialect>(
             })
         })
         .collect()
+}
+
+pub(crate) async fn engagement_times_of<DB: Dialect>(
+    pool: &sqlx::Pool<DB>,
+    customers: &[String],
+    now: DateTime<Utc>,
+) -> Result<EngagementTimes>
+where
+    for<'c> &'c sqlx::Pool<DB>: Executor<'c, Database = DB>,
+{
+    let mut out = EngagementTimes::new();
+    for ids in customers.chunks(IDS_PER_STATEMENT) {
+        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT e.customer_id, c.timezone, e.occurred_at FROM events e \
+             JOIN customers c ON c.id = e.customer_id \
+             WHERE e.kind IN (1, 2) AND NOT e.machine AND e.occurred_at <= $1 \
+             AND e.occurred_at > $2 AND e.customer_id IN ({})",
+            list.join(", ")
+        );
+        let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
+            .bind(DB::time(now))
+            .bind(DB::time(now - chrono::TimeDelta::days(365)));
+        for id in ids {
+            q = q.bind(DB::text(id));
+        }
+        for r in q.fetch_all(pool).await? {
+            let (id, tz, at) = located(
+                &r,
+                "events",
+                &["customer_id", "timezone", "occurred_at"],
+                |r| Ok((r.text(0)?, r.text(1)?, r.time(2)?)),
+            )?;
+            out.entry(id).or_default().push((tz, at));
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) async fn engagement_times<'c, DB: Dialect>(

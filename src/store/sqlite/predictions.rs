@@ -2,7 +2,9 @@
 
 use super::SqliteStore;
 use crate::domain::OrderHistory;
-use crate::store::predictions::{engagement_times, order_histories};
+use crate::store::predictions::{
+    EngagementTimes, engagement_times, engagement_times_of, order_histories,
+};
 use crate::store::{Predictions, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,5 +21,13 @@ impl Predictions for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, DateTime<Utc>)>> {
         engagement_times(&self.pool, customer, now).await
+    }
+
+    async fn engagement_times_of(
+        &self,
+        customers: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<EngagementTimes> {
+        engagement_times_of(&self.pool, customers, now).await
     }
 }
