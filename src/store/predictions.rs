@@ -29,6 +29,8 @@ pub trait Predictions {
         customers: &[String],
         now: DateTime<Utc>,
     ) -> Result<EngagementTimes>;
+    /// Every customer's current level as the last cycle wrote it (none before a first cycle).
+    async fn current_levels(&self) -> Result<Vec<(String, crate::domain::Level)>>;
 }
 
 /// Customer → their human opens and clicks: (timezone, time).
@@ -108,6 +110,23 @@ where
         }
     }
     Ok(out)
+}
+
+pub(crate) async fn current_levels<'c, DB: Dialect>(
+    db: impl Executor<'c, Database = DB>,
+) -> Result<Vec<(String, crate::domain::Level)>> {
+    let rows = sqlx::query::<DB>(
+        "SELECT id, current_level FROM customers WHERE current_level IS NOT NULL",
+    )
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            located(r, "customers", &["id", "current_level"], |r| {
+                Ok((r.text(0)?, r.level(1)?))
+            })
+        })
+        .collect()
 }
 
 pub(crate) async fn engagement_times<'c, DB: Dialect>(

@@ -3,7 +3,7 @@
 use super::PgStore;
 use crate::domain::OrderHistory;
 use crate::store::predictions::{
-    EngagementTimes, engagement_times, engagement_times_of, order_histories,
+    EngagementTimes, current_levels, engagement_times, engagement_times_of, order_histories,
 };
 use crate::store::{Predictions, Result};
 use async_trait::async_trait;
@@ -29,5 +29,9 @@ impl Predictions for PgStore {
         now: DateTime<Utc>,
     ) -> Result<EngagementTimes> {
         engagement_times_of(&self.pool, customers, now).await
+    }
+
+    async fn current_levels(&self) -> Result<Vec<(String, crate::domain::Level)>> {
+        current_levels(&self.pool).await
     }
 }
