@@ -41,7 +41,9 @@ pub async fn model(
     {
         return Ok(saved.model);
     }
-    let histories = store.order_histories(now).await?;
+    let histories = store
+        .order_history_sample(now, crate::predict::rhythm::FIT_SAMPLE)
+        .await?;
     let model = match Model::fit(&histories, now) {
         Ok(m) => Some(m),
         Err(e) => {

@@ -14,6 +14,13 @@ pub trait Predictions {
     /// Each customer with an order at or before `now`: count, first and last time, margin.
     /// Through the covering index `orders_facts`, without touching the table.
     async fn order_histories(&self, now: DateTime<Utc>) -> Result<Vec<OrderHistory>>;
+    /// Every k-th of them, at most about `max` (what a fit learns from), streamed: the
+    /// others are never held in memory.
+    async fn order_history_sample(
+        &self,
+        now: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<OrderHistory>>;
     /// Human opens and clicks (machine-flagged ones left out) at or before `now` with the
     /// customer's timezone: of `customer`, or of the whole shop when None; the latest 5,000
     /// (enough for a histogram of 24 hours, cheap at any size).
@@ -48,31 +55,65 @@ const HISTORY_COLUMNS: [&str; 6] = [
     "MIN(currency)",
 ];
 
+const HISTORIES_SQL: &str = "SELECT customer_id, COUNT(*), MIN(occurred_at), MAX(occurred_at), SUM(margin), MIN(currency) \
+     FROM orders WHERE occurred_at <= $1 GROUP BY customer_id";
+
+fn history<R: Columns>(r: &R) -> Result<OrderHistory> {
+    located(r, "orders", &HISTORY_COLUMNS, |r| {
+        Ok(OrderHistory {
+            customer_id: r.text(0)?,
+            orders: r.count(1)? as u32,
+            first_at: r.time(2)?,
+            last_at: r.time(3)?,
+            margin: r.float(4)?,
+            currency: r.text(5)?,
+        })
+    })
+}
+
 pub(crate) async fn order_histories<'c, DB: Dialect>(
     db: impl Executor<'c, Database = DB>,
     now: DateTime<Utc>,
-) -> Result<Vec<OrderHistory>> {
-    let rows = sqlx::query::<DB>(
-        "SELECT customer_id, COUNT(*), MIN(occurred_at), MAX(occurred_at), SUM(margin), MIN(currency) \
-         FROM orders WHERE occurred_at <= $1 GROUP BY customer_id",
-    )
-    .bind(DB::time(now))
-    .fetch_all(db)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            located(r, "orders", &HISTORY_COLUMNS, |r| {
-                Ok(OrderHistory {
-                    customer_id: r.text(0)?,
-                    orders: r.count(1)? as u32,
-                    first_at: r.time(2)?,
-                    last_at: r.time(3)?,
-                    margin: r.float(4)?,
-                    currency: r.text(5)?,
-                })
-            })
-        })
-        .collect()
+) -> Result<Vec<OrderHistory>>
+where
+    DB::Row: Columns,
+{
+    let rows = sqlx::query::<DB>(HISTORIES_SQL)
+        .bind(DB::time(now))
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(history).collect()
+}
+
+pub(crate) async fn order_history_sample<DB: Dialect>(
+    pool: &sqlx::Pool<DB>,
+    now: DateTime<Utc>,
+    max: usize,
+) -> Result<Vec<OrderHistory>>
+where
+    for<'c> &'c sqlx::Pool<DB>: Executor<'c, Database = DB>,
+    DB::Row: Columns,
+{
+    use futures::TryStreamExt;
+    let row =
+        sqlx::query::<DB>("SELECT COUNT(DISTINCT customer_id) FROM orders WHERE occurred_at <= $1")
+            .bind(DB::time(now))
+            .fetch_one(pool)
+            .await?;
+    let customers = row.count(0)?;
+    let step = (customers.max(0) as usize).div_ceil(max.max(1)).max(1);
+    let mut rows = sqlx::query::<DB>(HISTORIES_SQL)
+        .bind(DB::time(now))
+        .fetch(pool);
+    let mut out = Vec::with_capacity((customers.max(0) as usize).min(max + 1));
+    let mut i = 0usize;
+    while let Some(r) = rows.try_next().await? {
+        if i % step == 0 {
+            out.push(history(&r)?);
+        }
+        i += 1;
+    }
+    Ok(out)
 }
 
 pub(crate) async fn engagement_times_of<DB: Dialect>(

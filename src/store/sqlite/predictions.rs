@@ -4,6 +4,7 @@ use super::SqliteStore;
 use crate::domain::OrderHistory;
 use crate::store::predictions::{
     EngagementTimes, current_levels, engagement_times, engagement_times_of, order_histories,
+    order_history_sample,
 };
 use crate::store::{Predictions, Result};
 use async_trait::async_trait;
@@ -13,6 +14,14 @@ use chrono::{DateTime, Utc};
 impl Predictions for SqliteStore {
     async fn order_histories(&self, now: DateTime<Utc>) -> Result<Vec<OrderHistory>> {
         order_histories(&self.pool, now).await
+    }
+
+    async fn order_history_sample(
+        &self,
+        now: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<OrderHistory>> {
+        order_history_sample(&self.pool, now, max).await
     }
 
     async fn engagement_times(
