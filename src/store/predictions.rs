@@ -100,15 +100,15 @@ where
             .bind(DB::time(now))
             .fetch_one(pool)
             .await?;
-    let customers = row.count(0)?;
-    let step = (customers.max(0) as usize).div_ceil(max.max(1)).max(1);
+    let customers = row.count(0)? as usize;
+    let step = customers.div_ceil(max.max(1)).max(1);
     let mut rows = sqlx::query::<DB>(HISTORIES_SQL)
         .bind(DB::time(now))
         .fetch(pool);
-    let mut out = Vec::with_capacity((customers.max(0) as usize).min(max + 1));
+    let mut out = Vec::with_capacity(customers.min(max + 1));
     let mut i = 0usize;
     while let Some(r) = rows.try_next().await? {
-        if i % step == 0 {
+        if i.is_multiple_of(step) {
             out.push(history(&r)?);
         }
         i += 1;
