@@ -76,3 +76,43 @@ fn predict_and_explain_tell_the_sample_shops_rhythm_in_one_sentence() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no customer with id `nobody`"));
 }
+
+/// `rapport levels` shows each level's average predicted margin over the next 12 months, over
+/// its customers with orders (the seeds' claim that climbing raises value, on the shop's data).
+#[test]
+fn levels_show_the_average_predicted_value_of_each_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    for (what, file) in [
+        ("customers", "examples/customers.csv"),
+        ("orders", "examples/orders.jsonl"),
+    ] {
+        ok(rapport(&db, &["import", what, file]));
+    }
+    ok(rapport(&db, &["plan", "--now", NOW]));
+    let json = ok(rapport(&db, &["levels", "--format", "json", "--now", NOW]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let values = &v["predicted_value_12_months"];
+    let mut with_orders = 0;
+    for level in [
+        "basic",
+        "reactive",
+        "accountable",
+        "proactive",
+        "partnership",
+    ] {
+        let n = values[level]["customers"].as_u64().unwrap();
+        assert!(n <= v["current"][level].as_u64().unwrap(), "{v}");
+        if n > 0 {
+            assert!(values[level]["average"].as_f64().unwrap() > 0.0, "{v}");
+        }
+        with_orders += n;
+    }
+    // The sample: every customer with an order is counted once.
+    assert!(with_orders > 100, "{v}");
+    let table = ok(rapport(&db, &["levels", "--now", NOW]));
+    assert!(
+        table.contains("avg predicted margin, next 12 months") && table.contains(" with orders)"),
+        "{table}"
+    );
+}

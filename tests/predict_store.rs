@@ -57,6 +57,27 @@ async fn order_histories_sum_each_customers_orders_up_to_now() {
 }
 
 #[tokio::test]
+async fn the_fit_sample_keeps_every_kth_history_and_no_more_than_asked() {
+    for db in support::all_backends().await {
+        let (s, be) = (&*db.store, db.backend);
+        let ids: Vec<String> = (0..10).map(|i| format!("c{i}")).collect();
+        customers(s, &ids, now()).await;
+        let d = |n| now() - TimeDelta::days(n);
+        let rows: Vec<_> = ids
+            .iter()
+            .map(|id| (format!("{id}-o"), id.clone(), d(3), 100.0, "EUR"))
+            .collect();
+        orders(s, &rows).await;
+        let all = s.order_history_sample(now(), 100).await.expect("sample");
+        assert_eq!(all.len(), 10, "{be}");
+        let third = s.order_history_sample(now(), 4).await.expect("sample");
+        // 10 customers, at most about 4: every 3rd (ceil(10 / 4)), the 1st, 4th, 7th, 10th.
+        assert_eq!(third.len(), 4, "{be}: {third:?}");
+        assert!(third.iter().all(|h| h.orders == 1), "{be}");
+    }
+}
+
+#[tokio::test]
 async fn engagement_times_leave_out_machine_events_and_give_the_timezone() {
     for db in support::all_backends().await {
         let (s, be) = (&*db.store, db.backend);

@@ -85,6 +85,7 @@ fn persian_subjects_write_numbers_in_persian_digits_like_the_body() {
         "win-back",
         "care-guide",
         "we-miss-you",
+        "time-to-reorder",
     ] {
         let e = render(&r, campaign, &EmailContext::sample(campaign, &fa));
         // The sample order is A-10042: `A-۱۰۰۴۲` in the body, so in the subject too.
@@ -265,6 +266,7 @@ fn the_readme_shows_the_shipped_campaign_and_segment_files_as_they_are() {
         "config/campaigns/survey-reminder.toml",
         "config/campaigns/win-back.toml",
         "config/campaigns/abandoned-cart.toml",
+        "config/campaigns/time-to-reorder.toml",
     ] {
         assert!(
             shown.iter().any(|p| p == must),

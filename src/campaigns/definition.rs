@@ -178,6 +178,12 @@ pub enum Trigger {
         campaign: String,
         timing: EventTrigger,
     },
+    /// `lead` before the customer's predicted next order (their last order plus their
+    /// expected interval, docs/predictions.md), until a day after it; only with at least two
+    /// orders and while the chance they are still a customer is at least `min_alive`.
+    /// Occurrence `predicted_need:{time of the last order}`: one per gap between orders,
+    /// whatever a daily refit of the model does to the expected date.
+    PredictedNeed { lead: Duration, min_alive: f64 },
 }
 
 impl Trigger {
@@ -194,6 +200,7 @@ impl Trigger {
             Trigger::LevelChange { .. } => "level_change",
             Trigger::Lapse { .. } => "lapse",
             Trigger::Sent { .. } => "sent",
+            Trigger::PredictedNeed { .. } => "predicted_need",
         }
     }
 }

@@ -90,6 +90,12 @@ pub(super) struct RawTrigger {
     pub after: Option<Spanned<Duration>>,
     /// `on = "sent"`: the campaign this one follows.
     pub campaign: Option<Spanned<String>>,
+    /// `on = "schedule"`: `"best"` sends at the customer's best hour inside the window.
+    pub send_time: Option<Spanned<String>>,
+    /// `on = "predicted_need"`: how long before the predicted next order.
+    pub lead: Option<Spanned<Duration>>,
+    /// `on = "predicted_need"`: the least chance that the customer is still active.
+    pub min_alive: Option<Spanned<f64>>,
     /// Activity since the occurrence that makes it pointless (`order`, `survey_response`, …).
     pub unless: Option<Spanned<Vec<Spanned<String>>>>,
 }
@@ -97,17 +103,20 @@ pub(super) struct RawTrigger {
 impl RawTrigger {
     /// The optional keys and where each is written (`None` when absent), in the order their
     /// problems are reported.
-    pub fn optional_keys(&self) -> [(&'static str, Option<Range<usize>>); 10] {
+    pub fn optional_keys(&self) -> [(&'static str, Option<Range<usize>>); 13] {
         [
             ("delay", self.delay.as_ref().map(Spanned::span)),
             ("max_age", self.max_age.as_ref().map(Spanned::span)),
             ("schedule", self.schedule.as_ref().map(Spanned::span)),
             ("window", self.window.as_ref().map(Spanned::span)),
             ("occurrence", self.occurrence.as_ref().map(Spanned::span)),
+            ("send_time", self.send_time.as_ref().map(Spanned::span)),
             ("kind", self.kind.as_ref().map(Spanned::span)),
             ("direction", self.direction.as_ref().map(Spanned::span)),
             ("after", self.after.as_ref().map(Spanned::span)),
             ("campaign", self.campaign.as_ref().map(Spanned::span)),
+            ("lead", self.lead.as_ref().map(Spanned::span)),
+            ("min_alive", self.min_alive.as_ref().map(Spanned::span)),
             ("unless", self.unless.as_ref().map(Spanned::span)),
         ]
     }

@@ -18,6 +18,9 @@ pub struct ScheduleTrigger {
     pub window: Duration,
     /// What one occurrence is: each slot, or the day/week/month it falls in.
     pub period: SlotPeriod,
+    /// `send_time = "best"`: sent at the customer's best hour (docs/predictions.md) inside
+    /// the window rather than as soon as the slot is due.
+    pub best_hour: bool,
 }
 
 /// The unit a schedule occurrence is keyed by (`occurrence = "week"` in the file).
@@ -136,6 +139,7 @@ mod tests {
             cron: parse_cron("0 0 10 * * Sat").unwrap(),
             window: Duration::from_secs(12 * 3600),
             period,
+            best_hour: false,
         }
     }
 
@@ -174,6 +178,7 @@ mod tests {
             cron: parse_cron("0 30 1 * * *").unwrap(),
             window: Duration::from_secs(3 * 3600),
             period: SlotPeriod::Slot,
+            best_hour: false,
         };
         let tz = chrono_tz::America::New_York;
         // 01:30 EDT = 05:30 UTC and 01:30 EST = 06:30 UTC on 2026-11-01.

@@ -20,6 +20,7 @@ fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
             "post-sale-follow-up",
             "satisfaction-survey",
             "survey-reminder",
+            "time-to-reorder",
             "we-miss-you",
             "welcome",
             "win-back"
@@ -45,6 +46,7 @@ fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
             ("post-sale-follow-up", Some("news")),
             ("satisfaction-survey", Some("surveys")),
             ("survey-reminder", Some("surveys")),
+            ("time-to-reorder", Some("offers")),
             ("we-miss-you", Some("offers")),
             ("welcome", Some("news")),
             ("win-back", Some("offers")),
@@ -194,6 +196,21 @@ fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
     assert!(matches!(lapsed.trigger, Trigger::Lapse { after, .. } if after == days(120)));
     assert_eq!(gates(lapsed), ["segment valued"]);
 
+    let reorder = by_id("time-to-reorder");
+    assert!(matches!(
+        reorder.trigger,
+        Trigger::PredictedNeed { lead, min_alive } if lead == days(3) && min_alive == 0.5
+    ));
+    assert_eq!(reorder.unless, [super::Unless::Order]);
+    assert_eq!(
+        reorder.audience,
+        Audience::Levels {
+            climb: vec![Level::Accountable],
+            maintenance: vec![],
+            any: vec![Level::Proactive, Level::Partnership],
+        }
+    );
+
     // What each customer of the sample got before these campaigns still wins where both are
     // due (examples/README.md): the level steps outrank every new campaign but the cart.
     let priority = |id: &str| by_id(id).priority;
@@ -204,9 +221,12 @@ fn the_shipped_campaigns_all_load_and_match_the_spec_table() {
         "win-back",
         "we-miss-you",
         "welcome",
+        "time-to-reorder",
     ] {
         assert!(priority("satisfaction-survey") > priority(new), "{new}");
     }
+    // The Saturday offer carries the same suggestions: where both are due, it goes.
+    assert!(priority("loyalty-offer") > priority("time-to-reorder"));
     assert!(priority("welcome") < priority("partnership-invitation"));
 
     for c in &campaigns {

@@ -18,7 +18,10 @@ const DEFAULT_SIGNUP_MAX_AGE_SECS: u64 = 30 * 86_400;
 /// How long after the first email a follow-up may still go, when the file does not say.
 const DEFAULT_SENT_MAX_AGE_SECS: u64 = 30 * 86_400;
 
-const TRIGGERS: &str = "\"order\", \"complaint\", \"event\", \"signup\", \"confirmation\", \"level_change\", \"lapse\", \"sent\", \"schedule\" or \"eligible\"";
+const TRIGGERS: &str = "\"order\", \"complaint\", \"event\", \"signup\", \"confirmation\", \"level_change\", \"lapse\", \"sent\", \"predicted_need\", \"schedule\" or \"eligible\"";
+/// The least chance of still being a customer for `on = "predicted_need"`, when the file does
+/// not say.
+pub const DEFAULT_MIN_ALIVE: f64 = 0.5;
 
 /// The kinds `unless` accepts: those whose latest time the facts keep (so planning can check
 /// them without a lookup), and custom events.
@@ -36,7 +39,8 @@ pub(super) fn trigger(
         "level_change" => &["direction", "delay", "max_age", "unless"],
         "lapse" => &["after", "max_age"],
         "sent" => &["campaign", "delay", "max_age", "unless"],
-        "schedule" => &["schedule", "window", "occurrence"],
+        "predicted_need" => &["lead", "min_alive", "unless"],
+        "schedule" => &["schedule", "window", "occurrence", "send_time"],
         "eligible" | "confirmation" => &[],
         other => {
             problems.push((
@@ -100,6 +104,7 @@ pub(super) fn trigger(
             })
         }
         "schedule" => schedule(raw, span, problems),
+        "predicted_need" => predicted_need(raw, span, problems),
         "confirmation" => Some(Trigger::Confirmation),
         _ => Some(Trigger::Eligible),
     }
@@ -209,6 +214,35 @@ fn lapse(raw: &RawTrigger, span: Range<usize>, problems: &mut Vec<Problem>) -> O
     })
 }
 
+fn predicted_need(
+    raw: &RawTrigger,
+    span: Range<usize>,
+    problems: &mut Vec<Problem>,
+) -> Option<Trigger> {
+    let Some(lead) = &raw.lead else {
+        problems.push((span, "add `lead`, how long before the customer's predicted next order the campaign is due, e.g. `lead = \"3d\"`".into()));
+        return None;
+    };
+    let min_alive = match &raw.min_alive {
+        None => DEFAULT_MIN_ALIVE,
+        Some(m) if (0.0..=1.0).contains(m.get_ref()) => *m.get_ref(),
+        Some(m) => {
+            problems.push((
+                m.span(),
+                format!(
+                    "`min_alive = {}` is not a probability: write a share between 0 and 1, e.g. `min_alive = 0.5`",
+                    m.get_ref()
+                ),
+            ));
+            return None;
+        }
+    };
+    Some(Trigger::PredictedNeed {
+        lead: *lead.get_ref(),
+        min_alive,
+    })
+}
+
 fn schedule(raw: &RawTrigger, span: Range<usize>, problems: &mut Vec<Problem>) -> Option<Trigger> {
     let Some(expr) = &raw.schedule else {
         problems.push((span, "add `schedule`, a cron expression with seconds in the customer's local time, e.g. `schedule = \"0 0 10 * * Sat\"`".into()));
@@ -247,10 +281,25 @@ fn schedule(raw: &RawTrigger, span: Range<usize>, problems: &mut Vec<Problem>) -
         ));
         return None;
     }
+    let best_hour = match &raw.send_time {
+        None => false,
+        Some(s) if s.get_ref() == "best" => true,
+        Some(s) => {
+            problems.push((
+                s.span(),
+                format!(
+                    "unknown send_time `{}`: expected \"best\" (the customer's best hour inside the window), or leave it out to send as soon as the slot is due",
+                    s.get_ref()
+                ),
+            ));
+            return None;
+        }
+    };
     Some(Trigger::Schedule(Box::new(ScheduleTrigger {
         cron,
         window,
         period,
+        best_hour,
     })))
 }
 

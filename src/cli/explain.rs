@@ -47,6 +47,9 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
         .await?
         .remove(&row.customer_id)
         .unwrap_or_default();
+    // The cycle's purchase-rhythm model (`on = "predicted_need"`), the one the rhythm line
+    // below is scored with.
+    let model = cycle::rhythm_model::model(&*app.store, now, false).await?;
     let input = PlanInput {
         customer_id: &row.customer_id,
         locale: &row.locale,
@@ -59,12 +62,26 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
         deliveries: &parts.deliveries,
         recent_events: &parts.events,
         extras: Some(&extras),
+        purchases: model.as_ref().map(|m| &m.purchases),
     };
-    let decision = planner::plan(&input, &campaigns, &cfg.planner, now);
+    let mut decision = planner::plan(&input, &campaigns, &cfg.planner, now);
     let history = app.store.level_history(customer_id).await?;
     let sent = app.store.sent_emails(customer_id).await?;
     let arms = arms(&campaigns, &row.customer_id);
     let prediction = super::predict::prediction(app, &row.customer_id, now).await?;
+    // `send_time = "best"`: at the best hour the rhythm line shows, as the cycle would.
+    if let Some(pick) = decision.pick.as_mut()
+        && let Some(c) = campaigns.iter().find(|c| c.id == pick.campaign)
+        && let Some(at) = planner::best_send_at(
+            c,
+            input.timezone,
+            prediction.best_hour,
+            now,
+            &cfg.planner.quiet_hours,
+        )
+    {
+        pick.send_at = at;
+    }
     match format {
         Format::Json => {
             let v = serde_json::json!({

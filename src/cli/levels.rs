@@ -10,6 +10,7 @@ const DAY: f64 = 86_400.0;
 pub async fn run(app: &App, now: DateTime<Utc>, format: Format, since: DateTime<Utc>) -> CmdResult {
     let counts = app.store.level_counts(now).await?;
     let movement = app.store.level_movement(since..now).await?;
+    let values = value_per_level(app, now).await?;
     let by_level = |arr: &[u64; 5]| -> BTreeMap<&'static str, u64> {
         Level::ALL
             .iter()
@@ -44,6 +45,13 @@ pub async fn run(app: &App, now: DateTime<Utc>, format: Format, since: DateTime<
             let v = serde_json::json!({
                 "current": by_level(&counts.current),
                 "target": by_level(&counts.target),
+                "predicted_value_12_months": Level::ALL.iter().map(|l| {
+                    let v = values[(l.rank() - 1) as usize];
+                    (l.as_str(), serde_json::json!({
+                        "average": v.average().map(round2),
+                        "customers": v.n,
+                    }))
+                }).collect::<BTreeMap<_, _>>(),
                 "climbed_30d": counts.climbed_30d,
                 "dropped_30d": counts.dropped_30d,
                 "movement": {
@@ -58,11 +66,18 @@ pub async fn run(app: &App, now: DateTime<Utc>, format: Format, since: DateTime<
             println!("{v}");
         }
         Format::Table => {
-            println!("{:<12} {:>10} {:>10}", "level", "current", "target");
+            println!(
+                "{:<12} {:>10} {:>10}   avg predicted margin, next 12 months",
+                "level", "current", "target"
+            );
             for l in Level::ALL {
                 let i = (l.rank() - 1) as usize;
+                let value = match values[i].average() {
+                    Some(v) => format!("{} ({} with orders)", money(v), values[i].n),
+                    None => "-".into(),
+                };
                 println!(
-                    "{:<12} {:>10} {:>10}",
+                    "{:<12} {:>10} {:>10}   {value}",
                     l.as_str(),
                     counts.current[i],
                     counts.target[i]
@@ -108,6 +123,50 @@ pub async fn run(app: &App, now: DateTime<Utc>, format: Format, since: DateTime<
         }
     }
     Ok(())
+}
+
+/// Predicted 12-month margins of one level's customers with orders, summed.
+#[derive(Debug, Default, Clone, Copy)]
+struct LevelValue {
+    sum: f64,
+    n: u64,
+}
+
+impl LevelValue {
+    fn average(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / self.n as f64)
+    }
+}
+
+/// Each current level's customers with orders and their average predicted margin over the
+/// next 12 months (docs/predictions.md; the cycle's model, kept for a day), in the base
+/// currency: whether climbing the levels goes with more value, on the shop's own data.
+async fn value_per_level(
+    app: &App,
+    now: DateTime<Utc>,
+) -> Result<[LevelValue; 5], crate::store::StoreError> {
+    let mut out = [LevelValue::default(); 5];
+    let Some(model) = crate::cycle::rhythm_model::model(&*app.store, now, false).await? else {
+        return Ok(out);
+    };
+    let levels: std::collections::HashMap<String, Level> =
+        app.store.current_levels().await?.into_iter().collect();
+    for h in app.store.order_histories(now).await? {
+        let (Some(level), Some(value)) = (
+            levels.get(&h.customer_id),
+            model.rhythm(&h, now).predicted_margin_12_months,
+        ) else {
+            continue;
+        };
+        let slot = &mut out[(level.rank() - 1) as usize];
+        slot.sum += value;
+        slot.n += 1;
+    }
+    Ok(out)
+}
+
+fn money(x: f64) -> String {
+    crate::levels::wording::money(x)
 }
 
 fn round2(x: f64) -> f64 {

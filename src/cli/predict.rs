@@ -35,7 +35,8 @@ impl Prediction {
     }
 }
 
-/// Fits the shop's models on every order history as of `now` and scores `customer_id`.
+/// Scores `customer_id` with the shop's models as of `now` (fitted on every order history,
+/// kept for a day: see `cycle::rhythm_model`).
 pub async fn prediction(
     app: &App,
     customer_id: &str,
@@ -43,16 +44,11 @@ pub async fn prediction(
 ) -> Result<Prediction, crate::store::StoreError> {
     let histories = app.store.order_histories(now).await?;
     let rhythm = match histories.iter().find(|h| h.customer_id == customer_id) {
-        Some(mine) => match Model::fit(&histories, now) {
-            Ok(model) => {
-                tracing::debug!(?model, "Fitted.");
-                Some(model.rhythm(mine, now))
-            }
-            Err(e) => {
-                tracing::info!(error = %e, "No purchase rhythm.");
-                None
-            }
-        },
+        // The cycle's model (fitted within a day of `now`), so the rhythm line says what the
+        // planner saw.
+        Some(mine) => crate::cycle::rhythm_model::model(&*app.store, now, false)
+            .await?
+            .map(|model: Model| model.rhythm(mine, now)),
         None => None,
     };
     let own = best_hour(&app.store.engagement_times(Some(customer_id), now).await?);

@@ -91,6 +91,7 @@ impl Basis<'_> {
                 facts,
                 a,
                 timezone_of(&row.timezone, self.cfg.defaults.timezone),
+                self.purchases.as_ref(),
                 self.campaigns,
                 &self.cfg.planner,
                 self.now,

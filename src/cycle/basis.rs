@@ -23,6 +23,9 @@ pub struct Basis<'a> {
     pub message_domain: String,
     /// The campaigns followed by a follow-up: whoever got one may be due for the follow-up.
     pub followed: Vec<&'a str>,
+    /// The shop's purchase-rhythm model, when a campaign is on `predicted_need` (set by the
+    /// cycle from `rhythm_model`; None otherwise).
+    pub purchases: Option<crate::predict::BgNbd>,
 }
 
 impl<'a> Basis<'a> {
@@ -43,6 +46,7 @@ impl<'a> Basis<'a> {
             custom_since: now - custom_back,
             message_domain: message_id_domain(cfg),
             followed: crate::planner::follows(campaigns),
+            purchases: None,
         }
     }
 

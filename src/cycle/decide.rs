@@ -30,6 +30,9 @@ pub struct Decisions {
     /// Customers a campaign is due for but for a condition that reads what a lookup brings
     /// (attributes, opens, survey scores, order lines): planned by [`Basis::decide_pending`].
     pub pending: Vec<Pending>,
+    /// Deliveries (by index) of `send_time = "best"` campaigns, with the customer's timezone:
+    /// their `send_at` is placed at the customer's best hour once it is looked up.
+    pub best_hour: Vec<(usize, chrono_tz::Tz)>,
 }
 
 /// A customer waiting for the lookups its conditions need.
@@ -88,8 +91,7 @@ impl Basis<'_> {
             if let Some(planned) =
                 planner::pick(&input, self.campaigns, &self.cfg.planner, self.now)
             {
-                let service = self.is_service(&planned.campaign);
-                decisions.queue(&customer, planned, service, &self.message_domain);
+                self.queue(&mut decisions, &customer, planned);
             }
         }
         decisions.notifications = crate::notify::fan_out(
@@ -113,8 +115,7 @@ impl Basis<'_> {
             if let Some(planned) =
                 planner::pick(&input, self.campaigns, &self.cfg.planner, self.now)
             {
-                let service = self.is_service(&planned.campaign);
-                decisions.queue(&p.customer, planned, service, &self.message_domain);
+                self.queue(decisions, &p.customer, planned);
             }
         }
     }
@@ -135,7 +136,7 @@ impl Basis<'_> {
     }
 
     fn input<'p>(
-        &self,
+        &'p self,
         customer: &'p Assessed,
         parts: &'p PlanParts,
         extras: Option<&'p ConditionExtras>,
@@ -153,13 +154,19 @@ impl Basis<'_> {
             deliveries: &parts.deliveries,
             recent_events: &parts.events,
             extras,
+            purchases: self.purchases.as_ref(),
         }
     }
 
-    fn is_service(&self, campaign: &str) -> bool {
-        self.campaigns
-            .iter()
-            .any(|c| c.id == campaign && c.is_service())
+    /// Queues a pick, noting it when its send time waits for the customer's best hour.
+    fn queue(&self, decisions: &mut Decisions, customer: &Assessed, planned: Planned) {
+        let campaign = self.campaigns.iter().find(|c| c.id == planned.campaign);
+        let service = campaign.is_some_and(|c| c.is_service());
+        if campaign.is_some_and(planner::wants_best_hour) {
+            let tz = timezone_of(&customer.row.timezone, self.cfg.defaults.timezone);
+            decisions.best_hour.push((decisions.deliveries.len(), tz));
+        }
+        decisions.queue(customer, planned, service, &self.message_domain);
     }
 }
 

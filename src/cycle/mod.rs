@@ -7,10 +7,12 @@
 
 mod assessed;
 mod basis;
+mod best_hours;
 mod decide;
 pub mod experiments;
 mod plan_parts;
 mod report;
+pub mod rhythm_model;
 pub mod segment;
 mod tiers_state;
 
@@ -72,7 +74,13 @@ pub async fn run(
     let decide = full && !opts.dry_run;
     let campaigns = experiments::prepare(store, cfg, campaigns, opts.now, decide).await?;
     watch.lap(&mut phases.tiers);
-    let basis = Basis::new(cfg, &tiers, &campaigns, opts.now);
+    let mut basis = Basis::new(cfg, &tiers, &campaigns, opts.now);
+    if rhythm_model::needed(&campaigns) {
+        let model = rhythm_model::model(store, opts.now, opts.dry_run).await?;
+        basis.purchases = model.map(|m| m.purchases);
+    }
+    watch.lap(&mut phases.rhythm);
+    let mut shop_hour = best_hours::ShopHour::default();
     let mut rx = store.facts_chunks(opts.scope.clone(), basis.facts_windows(&opts.scope), CHUNK);
     while let Some(chunk) = rx.recv().await {
         watch.lap(&mut phases.facts_wait);
@@ -85,6 +93,7 @@ pub async fn run(
             let extras = condition_extras(store, &decisions).await?;
             basis.decide_pending(&mut decisions, extras);
         }
+        best_hours::place(store, &basis, &mut decisions, &mut shop_hour).await?;
         watch.lap(&mut phases.plan);
         // Most chunks of a steady-state cycle change nothing: no empty write transaction.
         if !opts.dry_run && !decisions.is_empty() {

@@ -53,6 +53,8 @@ impl CycleReport {
 #[derive(Debug, Default, Clone, Copy, Serialize)]
 pub struct CyclePhases {
     pub tiers: f64,
+    /// Reading (or fitting) the purchase-rhythm model: 0 without a `predicted_need` campaign.
+    pub rhythm: f64,
     pub facts_wait: f64,
     pub classify: f64,
     pub plan_context: f64,
@@ -67,9 +69,10 @@ impl std::fmt::Display for CyclePhases {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "tiers {:.2} s, waiting for facts {:.2} s, classify {:.2} s, plan context {:.2} s, \
+            "tiers {:.2} s, rhythm model {:.2} s, waiting for facts {:.2} s, classify {:.2} s, plan context {:.2} s, \
              plan {:.2} s, write {:.2} s, product pairs {:.2} s, statistics {:.2} s",
             self.tiers,
+            self.rhythm,
             self.facts_wait,
             self.classify,
             self.plan_context,

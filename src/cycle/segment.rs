@@ -154,5 +154,6 @@ fn input<'a>(
         deliveries: &parts.deliveries,
         recent_events: &[],
         extras,
+        purchases: None,
     }
 }

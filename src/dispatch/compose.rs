@@ -46,6 +46,9 @@ pub struct Composer {
 pub struct Prepared {
     occurrences: Arc<HashMap<String, OccurrenceData>>,
     suggestions: Arc<crate::store::Suggestions>,
+    /// Skus each customer of a predicted-need email bought more than once: their
+    /// suggestions start with these ("time to reorder your coffee beans").
+    repeats: Arc<crate::store::Suggestions>,
 }
 
 /// Suggestions shown per email.
@@ -136,9 +139,22 @@ impl Composer {
         ids.sort();
         ids.dedup();
         let suggestions = store.suggestions(&ids, SUGGESTIONS).await?;
+        let mut needing: Vec<String> = batch
+            .iter()
+            .filter(|d| is_predicted_need(&d.occurrence))
+            .map(|d| d.customer_id.clone())
+            .collect();
+        needing.sort();
+        needing.dedup();
+        let repeats = if needing.is_empty() {
+            Default::default()
+        } else {
+            store.repeat_purchases(&needing, SUGGESTIONS).await?
+        };
         Ok(Prepared {
             occurrences: Arc::new(occurrences),
             suggestions: Arc::new(suggestions),
+            repeats: Arc::new(repeats),
         })
     }
 
@@ -170,18 +186,7 @@ impl Composer {
             },
             campaign: d.campaign.clone(),
             occurrence,
-            suggestions: prepared
-                .suggestions
-                .get(&d.customer_id)
-                .map(|list| {
-                    list.iter()
-                        .map(|(sku, name)| Suggestion {
-                            sku: sku.clone(),
-                            name: name.clone(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            suggestions: suggestions(d, prepared),
         }
     }
 
@@ -262,6 +267,32 @@ pub struct Envelope<'a> {
 
 /// The occurrence a follow-up is about: `sent:order:o-1` → `order:o-1` (a survey reminder
 /// speaks of the order the survey was about).
+/// The customer's suggestions: for a predicted need, what they bought more than once first,
+/// then what customers who bought what they bought also bought; at most [`SUGGESTIONS`].
+fn suggestions(d: &ClaimedDelivery, prepared: &Prepared) -> Vec<Suggestion> {
+    let none = Vec::new();
+    let repeats = if is_predicted_need(&d.occurrence) {
+        prepared.repeats.get(&d.customer_id).unwrap_or(&none)
+    } else {
+        &none
+    };
+    let others = prepared.suggestions.get(&d.customer_id).unwrap_or(&none);
+    let mut out: Vec<Suggestion> = Vec::new();
+    for (sku, name) in repeats.iter().chain(others) {
+        if out.len() < SUGGESTIONS && !out.iter().any(|s| &s.sku == sku) {
+            out.push(Suggestion {
+                sku: sku.clone(),
+                name: name.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn is_predicted_need(occurrence: &str) -> bool {
+    underlying(occurrence).starts_with("predicted_need:")
+}
+
 fn underlying(occurrence: &str) -> &str {
     let mut o = occurrence;
     while let Some(rest) = o.strip_prefix("sent:") {

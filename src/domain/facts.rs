@@ -33,6 +33,9 @@ pub struct CustomerFacts {
     /// When the customer was created (signed up): the `signup` trigger and conditions.
     pub created_at: Option<DateTime<Utc>>,
     pub first_order_at: Option<DateTime<Utc>>,
+    /// Every order the customer ever placed (no window): with the first and last order's
+    /// times, the purchase-rhythm model's view of them (`on = "predicted_need"`).
+    pub orders: u32,
     /// The level before the last change (`customers.previous_level`); None until one.
     pub previous_level: Option<Level>,
     /// When the current level was reached or first assessed (`customers.level_since`).

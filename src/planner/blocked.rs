@@ -75,6 +75,8 @@ pub(super) enum Blocked<'a> {
         ago: TimeDelta,
         after: Duration,
     },
+    /// `on = "predicted_need"`: no need predicted now, in the rhythm line's words.
+    Rhythm(super::need::NotNeeded),
     /// `on = "sent"`: the campaign it follows was never sent to this customer.
     NotFollowing(&'a str),
     /// `on = "lapse"`: the customer never ordered, so there is nothing to lapse from.
@@ -178,6 +180,7 @@ impl fmt::Display for Blocked<'_> {
                 span(*ago),
                 std_span(after.std())
             ),
+            Blocked::Rhythm(why) => write!(f, "{why}"),
             Blocked::NotFollowing(campaign) => write!(f, "{campaign} was never sent"),
             Blocked::NeverOrdered => write!(f, "no order yet: nothing to lapse from"),
             Blocked::AwaitingConfirmation => write!(

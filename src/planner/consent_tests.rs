@@ -53,6 +53,7 @@ fn input<'a>(
         deliveries,
         recent_events: &[],
         extras: None,
+        purchases: None,
     }
 }
 

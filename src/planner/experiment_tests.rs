@@ -62,6 +62,7 @@ fn input<'a>(
         deliveries,
         recent_events: &[],
         extras: None,
+        purchases: None,
     }
 }
 

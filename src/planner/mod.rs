@@ -31,12 +31,15 @@
 
 mod blocked;
 mod gates;
+mod need;
 mod occurrence;
 pub mod quiet_hours;
 mod rules;
+mod send_time;
 
 pub use blocked::Suppression;
 pub use gates::{condition_context, needs_lookup};
+pub use send_time::{best_send_at, wants_best_hour};
 
 use crate::campaigns::Campaign;
 use crate::config::PlannerConfig;
@@ -116,6 +119,10 @@ pub struct PlanInput<'a> {
     /// What conditions read beyond the facts; None when not looked up (a campaign whose
     /// condition needs it is then not picked: see [`needs_lookup`]).
     pub extras: Option<&'a ConditionExtras>,
+    /// The shop's purchase-rhythm model (fitted once per cycle, or cached for a day): what
+    /// `on = "predicted_need"` reads with the facts. None: not fitted (no such campaign, or
+    /// no customer has bought twice).
+    pub purchases: Option<&'a crate::predict::BgNbd>,
 }
 
 /// The campaign to queue.
@@ -195,7 +202,7 @@ pub fn pick(
 
 /// Whether [`pick`] could pick something for this customer if they had no recent orders,
 /// complaints, custom events or deliveries, conditions aside. History only ever blocks a
-/// schedule, eligibility, sign-up, level-change or lapse campaign, never enables one, so a
+/// schedule, eligibility, sign-up, level-change, lapse or predicted-need campaign, never enables one, so a
 /// customer with no recent order, complaint or custom event for whom this is false gets
 /// nothing from those whatever their deliveries: the cycle looks up the context of the
 /// others only. The one trigger a delivery enables, a follow-up (`on = "sent"`), the cycle
@@ -204,6 +211,7 @@ pub fn due_without_history(
     facts: &CustomerFacts,
     assessment: &Assessment,
     timezone: chrono_tz::Tz,
+    purchases: Option<&crate::predict::BgNbd>,
     campaigns: &[Campaign],
     cfg: &PlannerConfig,
     now: DateTime<Utc>,
@@ -220,6 +228,7 @@ pub fn due_without_history(
         deliveries: &[],
         recent_events: &[],
         extras: None,
+        purchases,
     };
     campaigns
         .iter()
@@ -242,6 +251,8 @@ pub fn follows(campaigns: &[Campaign]) -> Vec<&str> {
 mod consent_tests;
 #[cfg(test)]
 mod experiment_tests;
+#[cfg(test)]
+mod need_tests;
 #[cfg(test)]
 mod properties;
 #[cfg(test)]

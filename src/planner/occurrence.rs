@@ -27,6 +27,8 @@ pub(super) enum Due<'a> {
     Lapse(DateTime<Utc>),
     /// The occurrence of the delivery followed, and when it was sent.
     Sent(&'a str, DateTime<Utc>),
+    /// The last order's time: one predicted need per gap between orders.
+    PredictedNeed(DateTime<Utc>),
 }
 
 impl Due<'_> {
@@ -43,6 +45,9 @@ impl Due<'_> {
             Due::LevelChange(at) => format!("{LEVEL_CHANGE}{}", at.format("%Y-%m-%dT%H:%M:%SZ")),
             Due::Lapse(at) => format!("{LAPSE}{}", at.date_naive()),
             Due::Sent(occurrence, _) => format!("{SENT}{occurrence}"),
+            Due::PredictedNeed(at) => {
+                format!("{PREDICTED_NEED}{}", at.format("%Y-%m-%dT%H:%M:%SZ"))
+            }
         }
     }
 
@@ -59,11 +64,13 @@ impl Due<'_> {
             Due::LevelChange(_) => "level_change",
             Due::Lapse(_) => "lapse",
             Due::Sent(..) => "sent",
+            Due::PredictedNeed(_) => "predicted_need",
         }
     }
 
     /// When the occurrence happened: activity after it counts for `unless`. None for
-    /// occurrences that are dates rather than events (slots, eligibility, lapses).
+    /// occurrences that are dates rather than events (slots, eligibility, lapses). A
+    /// predicted need dates from the last order: an order since makes it pointless.
     pub fn anchor(&self, input: &PlanInput) -> Option<DateTime<Utc>> {
         match self {
             Due::Order(id) => input
@@ -81,9 +88,11 @@ impl Due<'_> {
                 .iter()
                 .find(|e| e.id == *id)
                 .map(|e| e.occurred_at),
-            Due::Signup(at) | Due::Confirmation(at) | Due::LevelChange(at) | Due::Sent(_, at) => {
-                Some(*at)
-            }
+            Due::Signup(at)
+            | Due::Confirmation(at)
+            | Due::LevelChange(at)
+            | Due::Sent(_, at)
+            | Due::PredictedNeed(at) => Some(*at),
             Due::Slot(_) | Due::Eligible(_) | Due::Lapse(_) => None,
         }
     }
@@ -97,6 +106,7 @@ const CONFIRMATION: &str = "confirmation";
 const LEVEL_CHANGE: &str = "level_change:";
 const LAPSE: &str = "lapse:";
 const SENT: &str = "sent:";
+const PREDICTED_NEED: &str = "predicted_need:";
 
 pub(super) fn find<'a>(
     input: &PlanInput<'a>,
@@ -153,6 +163,14 @@ pub(super) fn find<'a>(
             campaign: followed,
             timing,
         } => follow_up(input, followed, &sent, timing, now),
+        Trigger::PredictedNeed { lead, min_alive } => {
+            let due = Due::PredictedNeed(super::need::due(input, *lead, *min_alive, now)?);
+            let key = due.key();
+            if sent.all().any(|d| d.occurrence == key) {
+                return Err(Blocked::AlreadySent(Cow::Owned(key)));
+            }
+            Ok(due)
+        }
     }
 }
 

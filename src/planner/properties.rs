@@ -92,6 +92,14 @@ type FactAges = (
 );
 
 /// The facts the newer triggers read.
+/// A shop's purchase rhythm (days), for the campaigns on `predicted_need`.
+const SHOP_RHYTHM: crate::predict::BgNbd = crate::predict::BgNbd {
+    r: 2.0,
+    alpha: 60.0,
+    a: 0.5,
+    b: 5.0,
+};
+
 fn facts() -> impl Strategy<Value = FactAges> {
     (
         prop::option::of(age()),
@@ -144,6 +152,8 @@ fn customer() -> impl Strategy<Value = Customer> {
                 let (signup, previous, since, survey, click) = f;
                 let facts = crate::domain::CustomerFacts {
                     last_order_at: orders.iter().map(|(_, a)| when(*a)).max(),
+                    first_order_at: orders.iter().map(|(_, a)| when(*a)).min(),
+                    orders: orders.len() as u32,
                     created_at: signup.map(when),
                     previous_level: previous.filter(|p| *p != current),
                     level_since: since.map(when),
@@ -219,6 +229,7 @@ impl Customer {
             deliveries: &self.deliveries,
             recent_events: &[],
             extras: None,
+            purchases: Some(&SHOP_RHYTHM),
         }
     }
 }
@@ -250,7 +261,7 @@ proptest! {
     fn history_never_enables_what_is_not_due_without_it(c in customer()) {
         let (d, _) = decide(&c);
         let assessment = c.assessment();
-        let bare = due_without_history(&c.facts, &assessment, c.timezone, shipped(), &c.cfg, c.now);
+        let bare = due_without_history(&c.facts, &assessment, c.timezone, Some(&SHOP_RHYTHM), shipped(), &c.cfg, c.now);
         let extras = crate::domain::ConditionExtras::default();
         let empty = PlanInput {
             suppressed: None,

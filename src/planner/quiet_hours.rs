@@ -29,7 +29,7 @@ pub fn defer(now: DateTime<Utc>, tz: Tz, quiet: &QuietHours) -> DateTime<Utc> {
 /// A local wall-clock time as a UTC instant, even across DST changes: a repeated time (fall
 /// back) is its first occurrence; a skipped time (spring forward) is the moment the clocks
 /// jump, i.e. the first local time that exists after it.
-fn resolve(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+pub(super) fn resolve(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     // Real gaps last an hour or less; a day covers every zone that ever skipped one.
     const MAX_GAP_MINUTES: i64 = 26 * 60;
     for minutes in 0..=MAX_GAP_MINUTES {

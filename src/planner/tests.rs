@@ -84,6 +84,7 @@ fn input<'a>(
         deliveries,
         recent_events: &[],
         extras: None,
+        purchases: None,
     }
 }
 

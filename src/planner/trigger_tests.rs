@@ -116,6 +116,7 @@ impl Who {
             deliveries: &self.deliveries,
             recent_events: &self.events,
             extras: self.extras.as_ref(),
+            purchases: None,
         }
     }
 

@@ -23,4 +23,4 @@ pub mod rhythm;
 pub use bgnbd::{BgNbd, History};
 pub use fit::FitError;
 pub use gamma_gamma::{GammaGamma, Spend};
-pub use rhythm::{Model, Rhythm, sentence};
+pub use rhythm::{Model, Need, Rhythm, RhythmLine, sentence};

@@ -110,7 +110,7 @@ impl EmailContext {
         });
         let occurrence = match campaign {
             "complaint-follow-up" => complaint,
-            "loyalty-offer" | "partnership-invitation" => Value::Null,
+            "loyalty-offer" | "partnership-invitation" | "time-to-reorder" => Value::Null,
             _ => order,
         };
         let suggestions = if fa {
@@ -129,7 +129,7 @@ impl EmailContext {
         let (current, target) = match campaign {
             "post-sale-follow-up" => (Level::Basic, Level::Reactive),
             "satisfaction-survey" => (Level::Reactive, Level::Accountable),
-            "loyalty-offer" => (Level::Accountable, Level::Proactive),
+            "loyalty-offer" | "time-to-reorder" => (Level::Accountable, Level::Proactive),
             "partnership-invitation" => (Level::Proactive, Level::Partnership),
             _ => (Level::Reactive, Level::Accountable),
         };

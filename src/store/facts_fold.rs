@@ -53,6 +53,7 @@ pub(crate) struct OrderWindows {
 pub(crate) struct OrderFold {
     customer_id: String,
     orders_in_window: u32,
+    orders: u32,
     margin: MarginSum,
     first_order_at: Option<i64>,
     last_order_at: Option<i64>,
@@ -64,6 +65,7 @@ impl OrderFold {
         OrderFold {
             customer_id,
             orders_in_window: 0,
+            orders: 0,
             margin: MarginSum::default(),
             first_order_at: None,
             last_order_at: None,
@@ -88,6 +90,7 @@ impl OrderFold {
         if at >= w.margin_since {
             self.margin.add(margin);
         }
+        self.orders += 1;
         self.first_order_at = Some(self.first_order_at.map_or(at, |f| f.min(at)));
         self.last_order_at = Some(self.last_order_at.map_or(at, |l| l.max(at)));
         if let (Some(list), Some(id)) = (self.recent.as_mut(), id) {
@@ -99,6 +102,7 @@ impl OrderFold {
         OrderFacts {
             customer_id: self.customer_id,
             orders_in_window: self.orders_in_window,
+            orders: self.orders,
             margin_in_window: self.margin.value(),
             first_order_at: self.first_order_at.map(from_ms),
             last_order_at: self.last_order_at.map(from_ms),
@@ -219,6 +223,7 @@ mod tests {
         }
         let o = f.finish();
         assert_eq!(o.orders_in_window, 2); // 100 d (edge) and 130 d
+        assert_eq!(o.orders, 4); // every order, no window
         assert_eq!(o.margin_in_window, 14.5); // 50 d (edge) onwards
         assert_eq!(o.first_order_at, Some(from_ms(10 * DAY)));
         assert_eq!(o.last_order_at, Some(from_ms(130 * DAY)));

@@ -146,6 +146,7 @@ mod tests {
         OrderFacts {
             customer_id: id.into(),
             orders_in_window: n,
+            orders: n,
             margin_in_window: f64::from(n) * 10.0,
             first_order_at: Some(DateTime::from_timestamp(1_600_000_000, 0).unwrap()),
             last_order_at: Some(DateTime::from_timestamp(1_700_000_000, 0).unwrap()),

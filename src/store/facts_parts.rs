@@ -10,6 +10,8 @@ use std::collections::HashMap;
 pub(crate) struct OrderFacts {
     pub customer_id: String,
     pub orders_in_window: u32,
+    /// Every order, no window.
+    pub orders: u32,
     pub margin_in_window: f64,
     pub first_order_at: Option<DateTime<Utc>>,
     pub last_order_at: Option<DateTime<Utc>>,
@@ -70,6 +72,7 @@ impl OrderFacts {
         row.recent_orders = self.recent_orders;
         let f = &mut row.facts;
         f.orders_in_window = self.orders_in_window;
+        f.orders = self.orders;
         f.margin_in_window = self.margin_in_window;
         f.first_order_at = self.first_order_at;
         f.last_order_at = self.last_order_at;

@@ -51,7 +51,7 @@ pub use outbox::{
     OccurrenceData, Outbox, OutboxCounts, SentEmail,
 };
 pub use postgres::PgStore;
-pub use predictions::Predictions;
+pub use predictions::{EngagementTimes, Predictions};
 pub use privacy::{CONSENT_TABLES, Erased, Erasure, Privacy};
 pub use products::{Products, Suggestions};
 pub use reports::{Reports, TableCounts};

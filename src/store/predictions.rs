@@ -14,6 +14,13 @@ pub trait Predictions {
     /// Each customer with an order at or before `now`: count, first and last time, margin.
     /// Through the covering index `orders_facts`, without touching the table.
     async fn order_histories(&self, now: DateTime<Utc>) -> Result<Vec<OrderHistory>>;
+    /// Every k-th of them, at most about `max` (what a fit learns from), streamed: the
+    /// others are never held in memory.
+    async fn order_history_sample(
+        &self,
+        now: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<OrderHistory>>;
     /// Human opens and clicks (machine-flagged ones left out) at or before `now` with the
     /// customer's timezone: of `customer`, or of the whole shop when None; the latest 5,000
     /// (enough for a histogram of 24 hours, cheap at any size).
@@ -22,7 +29,22 @@ pub trait Predictions {
         customer: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, DateTime<Utc>)>>;
+    /// The same for several customers at once (the cycle's `send_time = "best"` picks of a
+    /// chunk), over the 365 days before `now`: customer → (timezone, time).
+    async fn engagement_times_of(
+        &self,
+        customers: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<EngagementTimes>;
+    /// Every customer's current level as the last cycle wrote it (none before a first cycle).
+    async fn current_levels(&self) -> Result<Vec<(String, crate::domain::Level)>>;
 }
+
+/// Customer → their human opens and clicks: (timezone, time).
+pub type EngagementTimes = std::collections::HashMap<String, Vec<(String, DateTime<Utc>)>>;
+
+/// Customers per statement of [`engagement_times_of`].
+const IDS_PER_STATEMENT: usize = 500;
 
 const HISTORY_COLUMNS: [&str; 6] = [
     "customer_id",
@@ -33,28 +55,116 @@ const HISTORY_COLUMNS: [&str; 6] = [
     "MIN(currency)",
 ];
 
+const HISTORIES_SQL: &str = "SELECT customer_id, COUNT(*), MIN(occurred_at), MAX(occurred_at), SUM(margin), MIN(currency) \
+     FROM orders WHERE occurred_at <= $1 GROUP BY customer_id";
+
+fn history<R: Columns>(r: &R) -> Result<OrderHistory> {
+    located(r, "orders", &HISTORY_COLUMNS, |r| {
+        Ok(OrderHistory {
+            customer_id: r.text(0)?,
+            orders: r.count(1)? as u32,
+            first_at: r.time(2)?,
+            last_at: r.time(3)?,
+            margin: r.float(4)?,
+            currency: r.text(5)?,
+        })
+    })
+}
+
 pub(crate) async fn order_histories<'c, DB: Dialect>(
     db: impl Executor<'c, Database = DB>,
     now: DateTime<Utc>,
-) -> Result<Vec<OrderHistory>> {
+) -> Result<Vec<OrderHistory>>
+where
+    DB::Row: Columns,
+{
+    let rows = sqlx::query::<DB>(HISTORIES_SQL)
+        .bind(DB::time(now))
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(history).collect()
+}
+
+pub(crate) async fn order_history_sample<DB: Dialect>(
+    pool: &sqlx::Pool<DB>,
+    now: DateTime<Utc>,
+    max: usize,
+) -> Result<Vec<OrderHistory>>
+where
+    for<'c> &'c sqlx::Pool<DB>: Executor<'c, Database = DB>,
+    DB::Row: Columns,
+{
+    use futures::TryStreamExt;
+    let row =
+        sqlx::query::<DB>("SELECT COUNT(DISTINCT customer_id) FROM orders WHERE occurred_at <= $1")
+            .bind(DB::time(now))
+            .fetch_one(pool)
+            .await?;
+    let customers = row.count(0)? as usize;
+    let step = customers.div_ceil(max.max(1)).max(1);
+    let mut rows = sqlx::query::<DB>(HISTORIES_SQL)
+        .bind(DB::time(now))
+        .fetch(pool);
+    let mut out = Vec::with_capacity(customers.min(max + 1));
+    let mut i = 0usize;
+    while let Some(r) = rows.try_next().await? {
+        if i.is_multiple_of(step) {
+            out.push(history(&r)?);
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+pub(crate) async fn engagement_times_of<DB: Dialect>(
+    pool: &sqlx::Pool<DB>,
+    customers: &[String],
+    now: DateTime<Utc>,
+) -> Result<EngagementTimes>
+where
+    for<'c> &'c sqlx::Pool<DB>: Executor<'c, Database = DB>,
+{
+    let mut out = EngagementTimes::new();
+    for ids in customers.chunks(IDS_PER_STATEMENT) {
+        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT e.customer_id, c.timezone, e.occurred_at FROM events e \
+             JOIN customers c ON c.id = e.customer_id \
+             WHERE e.kind IN (1, 2) AND NOT e.machine AND e.occurred_at <= $1 \
+             AND e.occurred_at > $2 AND e.customer_id IN ({})",
+            list.join(", ")
+        );
+        let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
+            .bind(DB::time(now))
+            .bind(DB::time(now - chrono::TimeDelta::days(365)));
+        for id in ids {
+            q = q.bind(DB::text(id));
+        }
+        for r in q.fetch_all(pool).await? {
+            let (id, tz, at) = located(
+                &r,
+                "events",
+                &["customer_id", "timezone", "occurred_at"],
+                |r| Ok((r.text(0)?, r.text(1)?, r.time(2)?)),
+            )?;
+            out.entry(id).or_default().push((tz, at));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn current_levels<'c, DB: Dialect>(
+    db: impl Executor<'c, Database = DB>,
+) -> Result<Vec<(String, crate::domain::Level)>> {
     let rows = sqlx::query::<DB>(
-        "SELECT customer_id, COUNT(*), MIN(occurred_at), MAX(occurred_at), SUM(margin), MIN(currency) \
-         FROM orders WHERE occurred_at <= $1 GROUP BY customer_id",
+        "SELECT id, current_level FROM customers WHERE current_level IS NOT NULL",
     )
-    .bind(DB::time(now))
     .fetch_all(db)
     .await?;
     rows.iter()
         .map(|r| {
-            located(r, "orders", &HISTORY_COLUMNS, |r| {
-                Ok(OrderHistory {
-                    customer_id: r.text(0)?,
-                    orders: r.count(1)? as u32,
-                    first_at: r.time(2)?,
-                    last_at: r.time(3)?,
-                    margin: r.float(4)?,
-                    currency: r.text(5)?,
-                })
+            located(r, "customers", &["id", "current_level"], |r| {
+                Ok((r.text(0)?, r.level(1)?))
             })
         })
         .collect()

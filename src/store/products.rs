@@ -18,7 +18,20 @@ pub trait Products {
         customer_ids: &[String],
         per_customer: usize,
     ) -> Result<Suggestions>;
+    /// Up to `per_customer` products each customer bought in more than one order, the most
+    /// often bought first (ties: by sku), named as on their orders (the greatest name when
+    /// they differ).
+    async fn repeat_purchases(
+        &self,
+        customer_ids: &[String],
+        per_customer: usize,
+    ) -> Result<Suggestions>;
 }
+
+/// The repeat-purchases query after `WHERE customer_id` names the customers (the same on
+/// both backends but for that list).
+pub(crate) const REPEATS_GROUP: &str = " GROUP BY customer_id, sku HAVING COUNT(*) > 1 \
+     ORDER BY customer_id, COUNT(*) DESC, sku";
 
 /// The statements of a refresh, in order, in one transaction (the same on both backends).
 pub(crate) const REFRESH: [&str; 4] = [

@@ -17,6 +17,7 @@ use rapport::levels::{CustomerFacts, MarginTiers, assess};
 use rapport::planner::{
     ComplaintRef, Decision, OrderRef, PastDelivery, PlanInput, Suppression, plan,
 };
+use rapport::predict::BgNbd;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -42,6 +43,16 @@ fn campaigns() -> &'static [Campaign] {
             .0
     })
 }
+
+/// The shop's purchase rhythm (days) every story plans with: a customer with 5 orders over
+/// 150 days, the last 28 days ago, is expected again in about 2 days (see `predicted_need`
+/// stories).
+pub const SHOP_RHYTHM: BgNbd = BgNbd {
+    r: 2.0,
+    alpha: 60.0,
+    a: 0.5,
+    b: 5.0,
+};
 
 fn tiers() -> MarginTiers {
     MarginTiers {
@@ -237,6 +248,9 @@ impl Story {
                         f.margin_in_window += margin;
                     }
                     latest(&mut f.last_order_at, d);
+                    f.orders += 1;
+                    let first = when(d);
+                    f.first_order_at = Some(f.first_order_at.map_or(first, |t| t.min(first)));
                 }
                 Ev::Click(d) => latest(&mut f.last_click_at, d),
                 Ev::Reply(d) => latest(&mut f.last_reply_at, d),
@@ -313,6 +327,7 @@ impl Story {
             deliveries: &deliveries,
             recent_events: &[],
             extras: None,
+            purchases: Some(&SHOP_RHYTHM),
         };
         let decision = plan(&input, campaigns(), &PlannerConfig::default(), now);
         let shown = format!("story `{name}`:\n  {assessment:?}\n  {decision:#?}");

@@ -6,6 +6,18 @@
 mod harness;
 
 use harness::{Ev, NOW, at, complaint, order, order_worth, story};
+
+/// A proactive regular: five orders worth 300 each, every ~30 days over 150 days, the last
+/// `last` days ago; a survey answer and a click.
+fn regular(last: f64) -> Vec<Ev> {
+    let ids = ["o-1", "o-2", "o-3", "o-4", "o-5"];
+    let ages = [150.0, 120.0, 90.0, 60.0, last];
+    let orders = ids
+        .into_iter()
+        .zip(ages)
+        .map(|(id, days)| order_worth(id, days, 300.0));
+    orders.chain([Ev::Survey(15.0), Ev::Click(10.0)]).collect()
+}
 use rapport::domain::Level::*;
 use rapport::planner::Suppression;
 
@@ -187,6 +199,61 @@ stories! {
         .levels(Accountable, Partnership)
         .picks("loyalty-offer", "week:2026-W48")
         .assessed("not proactive: 1 order in 365 d < 3");
+
+    // ── Proactive: a reminder before the customer asks (on = "predicted_need") ─────────────
+    // Five orders over 150 days, the last 28 days ago: about every 30 days (the harness's
+    // shop rhythm), next expected in 2 days, due from 3 days before.
+    // The invitation to partnership waits a few days: the reminder's moment passes.
+    a_regular_gets_time_to_reorder_three_days_before_their_next_order => story()
+        .events(regular(28.0))
+        .levels(Proactive, Partnership)
+        .picks("time-to-reorder", "predicted_need:2026-10-28T12:00:00Z")
+        .because("partnership-invitation", "lower priority than time-to-reorder");
+
+    a_regular_ten_days_early_is_told_when_the_reminder_is_due => story()
+        .events(regular(20.0))
+        .levels(Proactive, Partnership)
+        .picks("partnership-invitation", "eligible:first")
+        .because("time-to-reorder", "not due: orders about every 32 days (5 orders); last 20 days ago; next expected in 12 days; 90 % likely still active; due 3 d before, in 9 days");
+
+    a_regular_reminded_in_this_gap_is_not_reminded_again => story()
+        .events(regular(28.0))
+        .sent("time-to-reorder", "predicted_need:2026-10-28T12:00:00Z", 1.0)
+        .levels(Proactive, Partnership)
+        .because("time-to-reorder", "already sent for predicted_need:2026-10-28T12:00:00Z");
+
+    a_one_time_buyer_gets_no_reorder_reminder => story()
+        .events([order_worth("o-1", 30.0, 1_200.0), Ev::Survey(15.0)])
+        .levels(Accountable, Partnership)
+        .because("time-to-reorder", "1 order: a purchase rhythm needs at least 2");
+
+    a_lapsed_regular_climbing_is_probably_gone_for_the_reminder => story()
+        .events([
+            order_worth("o-1", 400.0, 300.0),
+            order_worth("o-2", 375.0, 300.0),
+            order_worth("o-3", 350.0, 300.0),
+            order_worth("o-4", 325.0, 300.0),
+            order_worth("o-5", 300.0, 300.0),
+            order_worth("o-6", 200.0, 1_200.0),
+            Ev::Survey(15.0),
+        ])
+        .levels(Accountable, Partnership)
+        .picks("we-miss-you", "lapse:2026-05-09")
+        .because("time-to-reorder", "probably no longer a customer: orders about every");
+
+    the_saturday_loyalty_offer_wins_over_a_reorder_reminder_due_the_same_day => story()
+        .at(SATURDAY)
+        .events([
+            order_worth("o-1", 150.0, 300.0),
+            order_worth("o-2", 120.0, 300.0),
+            order_worth("o-3", 90.0, 300.0),
+            order_worth("o-4", 59.0, 300.0),
+            order_worth("o-5", 28.0, 300.0),
+            Ev::Survey(15.0),
+        ])
+        .levels(Accountable, Partnership)
+        .picks("loyalty-offer", "week:2026-W48")
+        .because("time-to-reorder", "lower priority than loyalty-offer");
 
     a_resolved_complaint_is_accountable_evidence => story()
         .events([order("o-1", 60.0), Ev::Resolved(10.0)])
@@ -370,7 +437,7 @@ fn planning_the_same_customer_twice_queues_the_order_once() {
 }
 
 /// Leaving `offers` stops the loyalty offer (and the other offers: abandoned cart, we miss
-/// you, win-back) and changes no other campaign's decision but those that had only lost to
+/// you, win-back, time to reorder) and changes no other campaign's decision but those that had only lost to
 /// it.
 #[test]
 fn leaving_offers_stops_the_loyalty_offer_and_nothing_else() {
@@ -384,7 +451,13 @@ fn leaving_offers_stops_the_loyalty_offer_and_nothing_else() {
         .run("before");
     let after = base.left(rapport::domain::Topic::Offers).run("after");
     assert_eq!(after.pick, None);
-    let offers = ["abandoned-cart", "loyalty-offer", "we-miss-you", "win-back"];
+    let offers = [
+        "abandoned-cart",
+        "loyalty-offer",
+        "we-miss-you",
+        "win-back",
+        "time-to-reorder",
+    ];
     let left = "the customer left the topic `offers` on the preference page";
     for (campaign, why) in &after.not_picked {
         if offers.contains(&campaign.as_str()) {

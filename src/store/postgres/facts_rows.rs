@@ -27,6 +27,7 @@ pub(super) fn order_facts(r: &PgRow, recent_wanted: bool) -> Result<OrderFacts> 
         last_order_at: r.opt_time(3)?,
         first_order_at: r.opt_time(4)?,
         recent_orders,
+        orders: r.int(7)? as u32,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use super::{BATCH, PgStore};
 use crate::store::columns::Columns;
-use crate::store::products::{REFRESH, SUGGEST, take};
+use crate::store::products::{REFRESH, REPEATS_GROUP, SUGGEST, take};
 use crate::store::{Products, Result, Suggestions, batches};
 use async_trait::async_trait;
 
@@ -31,6 +31,24 @@ impl Products for PgStore {
                 .await?
             {
                 rows.push((r.text(0)?, r.text(1)?, r.opt_text(2)?.unwrap_or_default()));
+            }
+        }
+        Ok(take(rows.into_iter(), per_customer))
+    }
+
+    async fn repeat_purchases(&self, ids: &[String], per_customer: usize) -> Result<Suggestions> {
+        let sql = format!(
+            "SELECT customer_id, sku, MAX(name) FROM order_items WHERE customer_id = ANY($1) \
+             {REPEATS_GROUP}"
+        );
+        let mut rows = Vec::new();
+        for chunk in batches(ids, BATCH) {
+            for r in sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(chunk)
+                .fetch_all(&self.pool)
+                .await?
+            {
+                rows.push((r.text(0)?, r.text(1)?, r.text(2)?));
             }
         }
         Ok(take(rows.into_iter(), per_customer))

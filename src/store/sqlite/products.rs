@@ -2,7 +2,7 @@
 
 use super::{BATCH, SqliteStore, push_list};
 use crate::store::columns::Columns;
-use crate::store::products::{REFRESH, SUGGEST, take};
+use crate::store::products::{REFRESH, REPEATS_GROUP, SUGGEST, take};
 use crate::store::{Products, Result, Suggestions, batches};
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
@@ -30,6 +30,20 @@ impl Products for SqliteStore {
             q.push(SUGGEST);
             for r in q.build().fetch_all(&self.pool).await? {
                 rows.push((r.text(0)?, r.text(1)?, r.opt_text(2)?.unwrap_or_default()));
+            }
+        }
+        Ok(take(rows.into_iter(), per_customer))
+    }
+
+    async fn repeat_purchases(&self, ids: &[String], per_customer: usize) -> Result<Suggestions> {
+        let mut rows = Vec::new();
+        for chunk in batches(ids, BATCH) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT customer_id, sku, MAX(name) FROM order_items WHERE customer_id IN ",
+            );
+            push_list(&mut q, chunk.iter().map(String::as_str)).push(REPEATS_GROUP);
+            for r in q.build().fetch_all(&self.pool).await? {
+                rows.push((r.text(0)?, r.text(1)?, r.text(2)?));
             }
         }
         Ok(take(rows.into_iter(), per_customer))

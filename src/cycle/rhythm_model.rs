@@ -1,0 +1,69 @@
+//! The shop's purchase-rhythm model for the cycle: fitted on every order history (one GROUP
+//! BY over `orders` and a fit of a sample, docs/predictions.md), kept in `engine_state` and
+//! refitted once it is a day away from the cycle's `now`. Chunks never fit: every cycle
+//! reads it once, and only when some campaign is on `predicted_need`; `explain` and `predict`
+//! read the same one, so their rhythm line says what the planner saw.
+
+use crate::campaigns::{Campaign, Trigger};
+use crate::predict::Model;
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+const STATE: &str = "predict.model";
+/// Customers the cycle's fit learns from (every k-th): on the 1M-customer benchmark a fit on
+/// 200,000 took 44 s of a full cycle (nearly every history is distinct at millisecond times,
+/// so the likelihood has as many terms); 50,000 still pin the shop's four parameters.
+const CYCLE_FIT_SAMPLE: usize = 50_000;
+/// How far the cycle's `now` may be from the fit before the model is fitted again.
+const REFIT_AFTER: TimeDelta = TimeDelta::days(1);
+
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    fitted_at: DateTime<Utc>,
+    /// None: nothing to learn from (no customer has bought twice).
+    model: Option<Model>,
+}
+
+/// Whether any campaign needs the model.
+pub fn needed(campaigns: &[Campaign]) -> bool {
+    campaigns
+        .iter()
+        .any(|c| matches!(c.trigger, Trigger::PredictedNeed { .. }))
+}
+
+/// The model as of `now`: the saved one when it was fitted within a day of `now`, else a new
+/// fit (saved unless `dry_run`).
+pub async fn model(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<Option<Model>, StoreError> {
+    if let Some(saved) = store.get_state(STATE).await?
+        && let Ok(saved) = serde_json::from_str::<Saved>(&saved)
+        && (now - saved.fitted_at).abs() < REFIT_AFTER
+    {
+        return Ok(saved.model);
+    }
+    let histories = store.order_history_sample(now, CYCLE_FIT_SAMPLE).await?;
+    let model = match Model::fit(&histories, now) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            tracing::info!(error = %e, "No purchase rhythm.");
+            None
+        }
+    };
+    let saved = Saved {
+        fitted_at: now,
+        model,
+    };
+    let text = serde_json::to_string(&saved).expect("a model serialises");
+    if !dry_run {
+        store.set_state(STATE, &text).await?;
+    }
+    // What later reads will decode (JSON may move a float's last digit): every cycle of the
+    // day then scores with the very same numbers.
+    Ok(serde_json::from_str::<Saved>(&text)
+        .map(|s| s.model)
+        .unwrap_or(saved.model))
+}
