@@ -194,6 +194,7 @@ async fn every_configured_campaign_is_on_the_dashboard_even_before_it_sends() {
             "post-sale-follow-up",
             "satisfaction-survey",
             "survey-reminder",
+            "time-to-reorder",
             "we-miss-you",
             "welcome",
             "win-back"
@@ -226,9 +227,9 @@ async fn the_dashboard_renders_in_chromium_in_english_and_persian() {
         .await
         .unwrap();
     assert_eq!(data.current.iter().sum::<u64>(), 40);
-    // Every shipped campaign is listed, the ten that have not sent yet with zeros.
-    assert_eq!(data.campaigns.len(), 12);
-    assert_eq!(data.waiting.len(), 10);
+    // Every shipped campaign is listed, the eleven that have not sent yet with zeros.
+    assert_eq!(data.campaigns.len(), 13);
+    assert_eq!(data.waiting.len(), 11);
     assert_eq!(
         (data.movement.climbs(), data.movement.drops()),
         (32, 1),
