@@ -33,7 +33,7 @@ async fn order_histories_sum_each_customers_orders_up_to_now() {
             ],
         )
         .await;
-        let mut got = s.order_histories(now()).await.expect("histories");
+        let mut got = s.order_histories(None, now()).await.expect("histories");
         got.sort_by(|x, y| x.customer_id.cmp(&y.customer_id));
         assert_eq!(got.len(), 2, "{be}: {got:?}");
         assert_eq!(
@@ -53,6 +53,12 @@ async fn order_histories_sum_each_customers_orders_up_to_now() {
             ("b", 1),
             "{be}"
         );
+        // One customer's alone (predict, explain), the same figures; none for an order
+        // after `now` only.
+        let a = s.order_histories(Some("a"), now()).await.expect("a");
+        assert_eq!(a, got[..1], "{be}");
+        let c = s.order_histories(Some("c"), now()).await.expect("c");
+        assert!(c.is_empty(), "{be}: {c:?}");
     }
 }
 

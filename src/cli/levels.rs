@@ -151,7 +151,7 @@ async fn value_per_level(
     };
     let levels: std::collections::HashMap<String, Level> =
         app.store.current_levels().await?.into_iter().collect();
-    for h in app.store.order_histories(now).await? {
+    for h in app.store.order_histories(None, now).await? {
         let (Some(level), Some(value)) = (
             levels.get(&h.customer_id),
             model.rhythm(&h, now).predicted_margin_12_months,

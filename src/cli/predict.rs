@@ -42,8 +42,8 @@ pub async fn prediction(
     customer_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Prediction, crate::store::StoreError> {
-    let histories = app.store.order_histories(now).await?;
-    let rhythm = match histories.iter().find(|h| h.customer_id == customer_id) {
+    let histories = app.store.order_histories(Some(customer_id), now).await?;
+    let rhythm = match histories.first() {
         // The cycle's model (fitted within a day of `now`), so the rhythm line says what the
         // planner saw.
         Some(mine) => crate::cycle::rhythm_model::model(&*app.store, now, false)

@@ -120,9 +120,22 @@ pub(crate) fn change_sql(change: ConsentChange, postgres: bool) -> &'static str 
 }
 
 /// The confirmation click is the new consent an address erased before needs: it lifts that
-/// suppression (and only that one: an unsubscribe or a bounce since stays).
-pub(crate) const LIFT_ERASED_BEFORE: &str = "DELETE FROM suppressions WHERE reason = $2 \
-     AND email = (SELECT email FROM customers WHERE id = $1)";
+/// suppression (and only that one: an unsubscribe or a bounce since stays). The same
+/// statement on both backends, on the caller's transaction.
+pub(crate) async fn lift_erased_before<'c, DB: Dialect>(
+    db: impl Executor<'c, Database = DB>,
+    customer_id: &str,
+) -> Result<()> {
+    sqlx::query::<DB>(
+        "DELETE FROM suppressions WHERE reason = $2 \
+         AND email = (SELECT email FROM customers WHERE id = $1)",
+    )
+    .bind(DB::text(customer_id))
+    .bind(DB::text(crate::domain::suppression::reason::ERASED_BEFORE))
+    .execute(db)
+    .await?;
+    Ok(())
+}
 
 /// The log entries of forgotten unconfirmed sign-ups.
 pub(crate) fn expired(ids: &[String], now: DateTime<Utc>) -> Vec<ConsentEntry> {

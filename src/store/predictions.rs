@@ -11,9 +11,13 @@ use sqlx::Executor;
 
 #[async_trait]
 pub trait Predictions {
-    /// Each customer with an order at or before `now`: count, first and last time, margin.
-    /// Through the covering index `orders_facts`, without touching the table.
-    async fn order_histories(&self, now: DateTime<Utc>) -> Result<Vec<OrderHistory>>;
+    /// Each customer with an order at or before `now` (or only `customer`): count, first and
+    /// last time, margin. Through the covering index `orders_facts`, without touching the table.
+    async fn order_histories(
+        &self,
+        customer: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OrderHistory>>;
     /// Every k-th of them, at most about `max` (what a fit learns from), streamed: the
     /// others are never held in memory.
     async fn order_history_sample(
@@ -57,6 +61,10 @@ const HISTORY_COLUMNS: [&str; 6] = [
 
 const HISTORIES_SQL: &str = "SELECT customer_id, COUNT(*), MIN(occurred_at), MAX(occurred_at), SUM(margin), MIN(currency) \
      FROM orders WHERE occurred_at <= $1 GROUP BY customer_id";
+/// One customer's (`predict`, `explain`): a statement of its own, so that it is an index
+/// lookup rather than the whole shop's grouping filtered afterwards.
+const HISTORY_OF_SQL: &str = "SELECT customer_id, COUNT(*), MIN(occurred_at), MAX(occurred_at), SUM(margin), MIN(currency) \
+     FROM orders WHERE occurred_at <= $1 AND customer_id = $2 GROUP BY customer_id";
 
 fn history<R: Columns>(r: &R) -> Result<OrderHistory> {
     located(r, "orders", &HISTORY_COLUMNS, |r| {
@@ -73,15 +81,19 @@ fn history<R: Columns>(r: &R) -> Result<OrderHistory> {
 
 pub(crate) async fn order_histories<'c, DB: Dialect>(
     db: impl Executor<'c, Database = DB>,
+    customer: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<OrderHistory>>
 where
     DB::Row: Columns,
 {
-    let rows = sqlx::query::<DB>(HISTORIES_SQL)
-        .bind(DB::time(now))
-        .fetch_all(db)
-        .await?;
+    let q = match customer {
+        None => sqlx::query::<DB>(HISTORIES_SQL).bind(DB::time(now)),
+        Some(id) => sqlx::query::<DB>(HISTORY_OF_SQL)
+            .bind(DB::time(now))
+            .bind(DB::text(id)),
+    };
+    let rows = q.fetch_all(db).await?;
     rows.iter().map(history).collect()
 }
 
@@ -176,16 +188,24 @@ pub(crate) async fn engagement_times<'c, DB: Dialect>(
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, DateTime<Utc>)>> {
     // The latest by `seq` (the primary key), not by time: the shop's sample must not sort
-    // millions of events.
-    let rows = sqlx::query::<DB>(
-        "SELECT c.timezone, e.occurred_at FROM events e JOIN customers c ON c.id = e.customer_id \
-         WHERE e.kind IN (1, 2) AND NOT e.machine AND e.occurred_at <= $1 \
-         AND ($2 = '' OR e.customer_id = $2) ORDER BY e.seq DESC LIMIT 5000",
-    )
-    .bind(DB::time(now))
-    .bind(DB::text(customer.unwrap_or("")))
-    .fetch_all(db)
-    .await?;
+    // millions of events. One customer's is a statement of its own: behind `$2 = '' OR …`
+    // a prepared plan cannot use the customer index and walks the whole table by `seq`.
+    let q = match customer {
+        None => sqlx::query::<DB>(
+            "SELECT c.timezone, e.occurred_at FROM events e JOIN customers c ON c.id = e.customer_id \
+             WHERE e.kind IN (1, 2) AND NOT e.machine AND e.occurred_at <= $1 \
+             ORDER BY e.seq DESC LIMIT 5000",
+        )
+        .bind(DB::time(now)),
+        Some(id) => sqlx::query::<DB>(
+            "SELECT c.timezone, e.occurred_at FROM events e JOIN customers c ON c.id = e.customer_id \
+             WHERE e.customer_id = $2 AND e.kind IN (1, 2) AND NOT e.machine AND e.occurred_at <= $1 \
+             ORDER BY e.seq DESC LIMIT 5000",
+        )
+        .bind(DB::time(now))
+        .bind(DB::text(id)),
+    };
+    let rows = q.fetch_all(db).await?;
     rows.iter()
         .map(|r| {
             located(r, "events", &["timezone", "occurred_at"], |r| {

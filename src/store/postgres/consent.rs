@@ -50,11 +50,7 @@ pub(super) async fn change(
     };
     let changed = q.execute(&mut *conn).await?.rows_affected() > 0;
     if change == ConsentChange::Confirmed {
-        sqlx::query::<Postgres>(crate::store::consent::LIFT_ERASED_BEFORE)
-            .bind(customer_id)
-            .bind(crate::domain::suppression::reason::ERASED_BEFORE)
-            .execute(&mut *conn)
-            .await?;
+        crate::store::consent::lift_erased_before(&mut *conn, customer_id).await?;
     }
     Ok(changed)
 }

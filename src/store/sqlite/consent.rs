@@ -53,11 +53,7 @@ pub(super) async fn change(
     let done = q.bind(to_ms(stamp)).execute(&mut *conn).await?;
     let changed = done.rows_affected() > 0;
     if change == ConsentChange::Confirmed {
-        sqlx::query::<Sqlite>(crate::store::consent::LIFT_ERASED_BEFORE)
-            .bind(customer_id)
-            .bind(crate::domain::suppression::reason::ERASED_BEFORE)
-            .execute(&mut *conn)
-            .await?;
+        crate::store::consent::lift_erased_before(&mut *conn, customer_id).await?;
     }
     Ok(changed)
 }

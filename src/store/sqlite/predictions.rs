@@ -12,8 +12,12 @@ use chrono::{DateTime, Utc};
 
 #[async_trait]
 impl Predictions for SqliteStore {
-    async fn order_histories(&self, now: DateTime<Utc>) -> Result<Vec<OrderHistory>> {
-        order_histories(&self.pool, now).await
+    async fn order_histories(
+        &self,
+        customer: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OrderHistory>> {
+        order_histories(&self.pool, customer, now).await
     }
 
     async fn order_history_sample(
