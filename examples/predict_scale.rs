@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use rapport::domain::OrderHistory;
-use rapport::predict::Model;
+use rapport::predict::{BgNbd, GammaGamma, Model, Spend};
 use std::time::Instant;
 
 fn main() {
@@ -29,11 +29,42 @@ fn main() {
                 orders: count,
                 first_at: now - Duration::days(first),
                 last_at: now - Duration::days(if count == 1 { first } else { last }),
-                margin: 25.0 * f64::from(count),
+                // Customers differ in what they spend per order (10 to 60), as a shop's do.
+                margin: rng.random_range(10.0..60.0) * f64::from(count),
                 currency: "EUR".into(),
             }
         })
         .collect();
+    // The two fits on their own, on what `Model::fit` gives them (its sample of the shop).
+    let step = shop
+        .len()
+        .div_ceil(rapport::predict::rhythm::FIT_SAMPLE)
+        .max(1);
+    let sample: Vec<&OrderHistory> = shop.iter().step_by(step).collect();
+    let started = Instant::now();
+    let histories: Vec<_> = sample
+        .iter()
+        .map(|h| rapport::predict::rhythm::history(h, now))
+        .collect();
+    BgNbd::fit(&histories).expect("BG/NBD fit");
+    let bgnbd = started.elapsed();
+    let spends: Vec<Spend> = sample
+        .iter()
+        .filter(|h| h.orders > 1)
+        .map(|h| Spend {
+            n: h.orders,
+            mean: h.margin / f64::from(h.orders),
+        })
+        .collect();
+    let started = Instant::now();
+    GammaGamma::fit(&spends).expect("Gamma-Gamma fit");
+    println!(
+        "BG/NBD fit on {} histories {:.2} s; Gamma-Gamma fit on {} repeat buyers {:.2} s",
+        histories.len(),
+        bgnbd.as_secs_f64(),
+        spends.len(),
+        started.elapsed().as_secs_f64()
+    );
     let started = Instant::now();
     let model = Model::fit(&shop, now).expect("fit");
     let fitted = started.elapsed();

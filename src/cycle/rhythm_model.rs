@@ -46,7 +46,12 @@ pub async fn model(
         return Ok(saved.model);
     }
     let histories = store.order_history_sample(now, CYCLE_FIT_SAMPLE).await?;
-    let model = match Model::fit(&histories, now) {
+    // Seconds of arithmetic on every core: off the runtime's threads, so that the daemon's
+    // HTTP endpoint and sending go on answering meanwhile.
+    let fitted = tokio::task::spawn_blocking(move || Model::fit(&histories, now))
+        .await
+        .map_err(|e| StoreError::Invalid(format!("the purchase-rhythm fit failed: {e}")))?;
+    let model = match fitted {
         Ok(m) => Some(m),
         Err(e) => {
             tracing::info!(error = %e, "No purchase rhythm.");

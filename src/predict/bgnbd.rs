@@ -40,34 +40,51 @@ impl BgNbd {
 
     /// ln[(α+T)^−(r+x) + δ(x>0)·a/(b+x−1)·(α+t_x)^−(r+x)]: the part that depends on the times.
     fn alive_or_gone(&self, h: &History, x: f64) -> f64 {
-        let Self { r, alpha, a, b } = *self;
-        let a3 = -(r + x) * (alpha + h.t).ln();
+        let gone = if h.x == 0 {
+            0.0
+        } else {
+            self.a.ln() - (self.b + x - 1.0).ln()
+        };
+        self.alive_or_gone_with(h, x, gone)
+    }
+
+    /// The same with ln[a/(b+x−1)] given (it depends on x alone): two logarithms, one
+    /// exponential and one ln_1p per history — the fit evaluates this for every sampled
+    /// customer at every step, so it is the fit's cost.
+    fn alive_or_gone_with(&self, h: &History, x: f64, gone: f64) -> f64 {
+        let a3 = -(self.r + x) * (self.alpha + h.t).ln();
         if h.x == 0 {
             return a3;
         }
-        let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + h.t_x).ln();
-        let m = a3.max(a4);
-        m + ((a3 - m).exp() + (a4 - m).exp()).ln()
+        let a4 = gone - (self.r + x) * (self.alpha + h.t_x).ln();
+        a3.max(a4) + (-(a3 - a4).abs()).exp().ln_1p()
     }
 
     /// Sum of the log-likelihoods of distinct histories weighted by how many customers share
-    /// each; the terms that depend on x alone are computed once per distinct x.
+    /// each; the terms that depend on x alone are computed once per distinct x (the fit sorts
+    /// the histories by x).
     pub fn total_log_likelihood(&self, histories: &[(History, f64)]) -> f64 {
         let Self { r, alpha, a, b } = *self;
         let base = ln_gamma(r) - r * alpha.ln() + ln_gamma(b) - ln_gamma(a + b);
-        let mut per_x: Option<(u32, f64)> = None;
+        let ln_a = a.ln();
+        let mut per_x: Option<(u32, f64, f64)> = None;
         let mut total = 0.0;
         for (h, weight) in histories {
-            let x_part = match per_x {
-                Some((x, v)) if x == h.x => v,
+            let x = f64::from(h.x);
+            let (x_part, gone) = match per_x {
+                Some((px, v, g)) if px == h.x => (v, g),
                 _ => {
-                    let x = f64::from(h.x);
                     let v = ln_gamma(r + x) + ln_gamma(b + x) - ln_gamma(a + b + x) - base;
-                    per_x = Some((h.x, v));
-                    v
+                    let g = if h.x == 0 {
+                        0.0
+                    } else {
+                        ln_a - (b + x - 1.0).ln()
+                    };
+                    per_x = Some((h.x, v, g));
+                    (v, g)
                 }
             };
-            total += weight * (x_part + self.alive_or_gone(h, f64::from(h.x)));
+            total += weight * (x_part + self.alive_or_gone_with(h, x, gone));
         }
         total
     }

@@ -25,40 +25,97 @@ struct Objective<F: Fn(&[f64]) -> f64>(F);
 impl<F: Fn(&[f64]) -> f64> CostFunction for Objective<F> {
     type Param = Vec<f64>;
     type Output = f64;
-    fn cost(&self, log_params: &Vec<f64>) -> Result<f64, Error> {
-        let params: Vec<f64> = log_params.iter().map(|p| p.exp()).collect();
+    fn cost(&self, search: &Vec<f64>) -> Result<f64, Error> {
+        let params: Vec<f64> = search.iter().map(|&u| from_search(u)).collect();
         let c = (self.0)(&params);
         // A step into an overflow is a bad step, not a failure of the fit.
         Ok(if c.is_finite() { c } else { f64::MAX })
     }
 }
 
-/// Minimises `cost` over positive parameters from `start`; restarts the simplex once around the
-/// best point, as a collapsed simplex can stall short of the minimum.
+/// Parameters stay within e^±15 (3·10⁻⁷ … 3·10⁶, in days or in units of the average spend):
+/// the simplex searches u with ln(parameter) = B·tanh(u/B), the identity near the plausible
+/// values and flat towards ±B. Shops without drop-out, or whose customers all spend the same
+/// (one product at one price), have their optimum at infinity along a ridge on which the
+/// forecasts no longer change; far out there the log-gammas lose every digit of the cost and
+/// the simplex would crawl for thousands of passes over the sample. Flat ends stop it.
+const LOG_BOUND: f64 = 15.0;
+
+fn from_search(u: f64) -> f64 {
+    (LOG_BOUND * (u / LOG_BOUND).tanh()).exp()
+}
+
+fn to_search(p: f64) -> f64 {
+    LOG_BOUND * (p.ln() / LOG_BOUND).clamp(-0.999, 0.999).atanh()
+}
+
+/// Nelder–Mead iterations per round; a round that ends short of convergence restarts the
+/// simplex around its best point (a collapsed simplex can stall short of the minimum).
+const ROUND_ITERS: u64 = 400;
+const MAX_ROUNDS: usize = 12;
+/// A round that improves the cost by less than this (relative) ends the fit. Shops without
+/// drop-out (or with customers who hardly differ in spend) have a likelihood whose optimum is
+/// at infinity along a ridge with the predictions held: the simplex would crawl along it for
+/// thousands of evaluations, each a pass over the sample, gaining digits no forecast shows.
+const ROUND_GAIN: f64 = 1e-9;
+
+/// Minimises `cost` over positive parameters from `start`.
 fn minimise(cost: impl Fn(&[f64]) -> f64, start: &[f64]) -> Result<Vec<f64>, FitError> {
     let objective = Objective(cost);
-    let mut best: Vec<f64> = start.iter().map(|p| p.ln()).collect();
-    for _ in 0..2 {
+    let mut best: Vec<f64> = start.iter().map(|&p| to_search(p)).collect();
+    let mut best_cost = f64::INFINITY;
+    for round in 0..MAX_ROUNDS {
+        // The first simplex spans the plausible range; a restart only needs to look around.
+        let step = if round == 0 { 0.5 } else { 0.1 };
         let mut simplex = vec![best.clone()];
         for i in 0..best.len() {
             let mut v = best.clone();
-            v[i] += 0.5;
+            v[i] += step;
             simplex.push(v);
         }
         let solver = NelderMead::new(simplex)
             .with_sd_tolerance(1e-12)
             .map_err(|e| FitError::Optimiser(e.to_string()))?;
         let result = Executor::new(objective_ref(&objective), solver)
-            .configure(|s| s.max_iters(3000))
+            .configure(|s| s.max_iters(ROUND_ITERS))
             .run()
             .map_err(|e| FitError::Optimiser(e.to_string()))?;
-        best = result
-            .state()
+        let state = result.state();
+        best = state
             .get_best_param()
             .cloned()
             .ok_or_else(|| FitError::Optimiser("no best point".into()))?;
+        let cost = state.get_best_cost();
+        let gain = best_cost - cost;
+        best_cost = cost;
+        if round > 0 && gain <= ROUND_GAIN * (1.0 + cost.abs()) {
+            break;
+        }
     }
-    Ok(best.iter().map(|p| p.exp()).collect())
+    Ok(best.iter().map(|&u| from_search(u)).collect())
+}
+
+/// Histories per thread below which a likelihood is summed on the calling thread alone.
+const PER_THREAD: usize = 8_192;
+
+/// `sum` over `items` in chunks on every core: a fit evaluates its likelihood over the whole
+/// sample a thousand times, and nothing else runs while the day's model is fitted.
+fn par_sum<T: Sync>(items: &[T], sum: impl Fn(&[T]) -> f64 + Sync) -> f64 {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len() / PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return sum(items);
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items.chunks(chunk).map(|c| s.spawn(|| sum(c))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(f64::NAN))
+            .sum()
+    })
 }
 
 /// argmin takes the problem by value; a reference lets the restart reuse it.
@@ -118,7 +175,11 @@ impl BgNbd {
             b: p[3],
         };
         let start = [1.0, mean_age.max(1.0), 1.0, 1.0];
-        let best = minimise(|p| -params(p).total_log_likelihood(&weighted) / n, &start)?;
+        let cost = |p: &[f64]| {
+            let model = params(p);
+            -par_sum(&weighted, |c| model.total_log_likelihood(c)) / n
+        };
+        let best = minimise(cost, &start)?;
         Ok(params(&best))
     }
 }
@@ -139,13 +200,14 @@ impl GammaGamma {
         // Fitted in units of the average spend, so that margins in rials (tens of millions)
         // start the simplex as close as margins in euros; γ is a scale and goes back after.
         let unit = usable.iter().map(|s| s.mean).sum::<f64>() / n;
-        let scaled: Vec<Spend> = usable
+        let mut scaled: Vec<Spend> = usable
             .iter()
             .map(|s| Spend {
                 n: s.n,
                 mean: s.mean / unit,
             })
             .collect();
+        scaled.sort_by_key(|s| s.n);
         let params = |p: &[f64]| GammaGamma {
             p: p[0],
             q: p[1],
@@ -153,11 +215,72 @@ impl GammaGamma {
         };
         // When customers hardly differ the likelihood is flat towards q → ∞ (with pγ/(q − 1),
         // the mean, held): the fit may stop far out on that ridge, which predicts the same.
-        let cost = |p: &[f64]| -params(p).total_log_likelihood(&scaled) / n;
+        let cost = |p: &[f64]| {
+            let model = params(p);
+            -par_sum(&scaled, |c| model.total_log_likelihood(c)) / n
+        };
         let best = minimise(cost, &[1.0, 2.0, 1.0])?;
         Ok(GammaGamma {
             gamma: best[2] * unit,
             ..params(&best)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_maps_plausible_parameters_onto_themselves_and_stays_inside_the_bound() {
+        for p in [1e-3, 0.243, 4.414, 100.0, 1e5] {
+            assert!((from_search(to_search(p)) / p - 1.0).abs() < 1e-9, "{p}");
+        }
+        assert!(from_search(1e6) <= LOG_BOUND.exp() * (1.0 + 1e-12));
+        assert!(from_search(-1e6) >= (-LOG_BOUND).exp() * (1.0 - 1e-12));
+    }
+
+    #[test]
+    fn a_shop_where_everyone_spends_the_same_fits_to_that_spend() {
+        // One product at one price: the likelihood grows without end as the spread goes to
+        // zero; the fit must still end, inside the bound, predicting that price.
+        let spends: Vec<Spend> = (0..30_000)
+            .map(|i| Spend {
+                n: 2 + i % 9,
+                mean: 25.0,
+            })
+            .collect();
+        let g = GammaGamma::fit(&spends).expect("fit");
+        assert!(
+            g.p.is_finite() && g.q.is_finite() && g.gamma.is_finite(),
+            "{g:?}"
+        );
+        let next = g.expected_value(&Spend { n: 3, mean: 25.0 });
+        assert!((next / 25.0 - 1.0).abs() < 0.01, "{next} {g:?}");
+    }
+
+    #[test]
+    fn a_shop_without_drop_out_fits_and_keeps_everyone_alive() {
+        // Every customer still buying at their own steady pace: drop-out has no evidence,
+        // and its parameters run off towards infinity with a/b held.
+        let histories: Vec<History> = (0..20_000u32)
+            .map(|i| {
+                let x = 1 + i % 12;
+                let t = 100.0 + f64::from(i % 300);
+                History {
+                    x,
+                    t_x: t - f64::from(i % 5),
+                    t,
+                }
+            })
+            .collect();
+        let m = BgNbd::fit(&histories).expect("fit");
+        assert!(m.a.is_finite() && m.b.is_finite(), "{m:?}");
+        let regular = History {
+            x: 10,
+            t_x: 199.0,
+            t: 200.0,
+        };
+        assert!(m.p_alive(&regular) > 0.95, "{m:?}");
     }
 }

@@ -32,8 +32,28 @@ impl GammaGamma {
             - (px + q) * (gamma + s.mean * x).ln()
     }
 
+    /// The sum over customers; the terms that depend on the number of orders alone are
+    /// computed once per run of equal `n` (the fit sorts the spends by `n`), leaving one
+    /// logarithm per customer.
     pub fn total_log_likelihood(&self, spends: &[Spend]) -> f64 {
-        spends.iter().map(|s| self.log_likelihood(s)).sum()
+        let Self { p, q, gamma } = *self;
+        let q_ln_gamma = q * gamma.ln() - ln_gamma(q);
+        let mut per_n: Option<(u32, f64)> = None;
+        let mut total = 0.0;
+        for s in spends {
+            let x = f64::from(s.n);
+            let px = p * x;
+            let n_part = match per_n {
+                Some((n, v)) if n == s.n => v,
+                _ => {
+                    let v = ln_gamma(px + q) - ln_gamma(px) + px * x.ln() + q_ln_gamma;
+                    per_n = Some((s.n, v));
+                    v
+                }
+            };
+            total += n_part + (px - 1.0) * s.mean.ln() - (px + q) * (gamma + s.mean * x).ln();
+        }
+        total
     }
 
     /// Expected value of the customer's next order: p(γ + n·m̄) / (p·n + q − 1). With no
@@ -56,6 +76,18 @@ mod tests {
         q: 3.74,
         gamma: 15.44,
     };
+
+    #[test]
+    fn total_log_likelihood_sums_the_per_customer_terms() {
+        let spends = [
+            Spend { n: 1, mean: 20.0 },
+            Spend { n: 2, mean: 35.0 },
+            Spend { n: 2, mean: 12.5 },
+            Spend { n: 7, mean: 40.0 },
+        ];
+        let each: f64 = spends.iter().map(|s| PAPER.log_likelihood(s)).sum();
+        assert!((PAPER.total_log_likelihood(&spends) - each).abs() < 1e-9);
+    }
 
     #[test]
     fn more_orders_pull_the_value_towards_the_customers_own_mean() {
