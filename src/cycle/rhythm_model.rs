@@ -45,12 +45,21 @@ pub async fn model(
     {
         return Ok(saved.model);
     }
+    let started = std::time::Instant::now();
     let histories = store.order_history_sample(now, CYCLE_FIT_SAMPLE).await?;
+    let read = started.elapsed();
+    let sampled = histories.len();
     // Seconds of arithmetic on every core: off the runtime's threads, so that the daemon's
     // HTTP endpoint and sending go on answering meanwhile.
     let fitted = tokio::task::spawn_blocking(move || Model::fit(&histories, now))
         .await
         .map_err(|e| StoreError::Invalid(format!("the purchase-rhythm fit failed: {e}")))?;
+    tracing::info!(
+        sampled,
+        read_secs = read.as_secs_f64(),
+        fit_secs = (started.elapsed() - read).as_secs_f64(),
+        "Fitted the purchase-rhythm model."
+    );
     let model = match fitted {
         Ok(m) => Some(m),
         Err(e) => {
