@@ -289,6 +289,9 @@ pub struct StrategyConfig {
     pub currency_rates: BTreeMap<String, f64>,
     /// Window over which customers are ranked by margin.
     pub margin_window: Duration,
+    /// What customers are ranked into tiers by: last window's margin, or the margin the
+    /// purchase-rhythm model predicts over the next 12 months (docs/predictions.md).
+    pub rank_by: RankBy,
     /// Share of customers (by margin rank) in the high tier, then in the medium tier.
     pub high_share: f64,
     pub medium_share: f64,
@@ -305,11 +308,33 @@ impl Default for StrategyConfig {
             base_currency: crate::domain::Currency::parse("EUR").expect("valid"),
             currency_rates: BTreeMap::new(),
             margin_window: Duration::from_days(365),
+            rank_by: RankBy::Margin,
             high_share: 0.10,
             medium_share: 0.30,
             few_max: 100,
             medium_max: 10_000,
             matrix: StrategyMatrix::default(),
+        }
+    }
+}
+
+/// `strategy.rank_by`: the value customers are ranked into margin tiers by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankBy {
+    /// Margin within `strategy.margin_window`: what the customer was worth.
+    #[default]
+    Margin,
+    /// Predicted margin over the next 12 months (BG/NBD × Gamma-Gamma): what the customer is
+    /// expected to be worth, so a regular outranks a one-off big spender who has left.
+    PredictedValue,
+}
+
+impl RankBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RankBy::Margin => "margin",
+            RankBy::PredictedValue => "predicted_value",
         }
     }
 }
