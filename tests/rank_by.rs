@@ -121,6 +121,22 @@ async fn ranking_by_predicted_value_puts_a_regular_above_a_one_off_big_spender()
             Level::Accountable,
             "{be}"
         );
+
+        // explain's path: the kept tiers and model, the ranking named in the reason.
+        let store = &*shop.db.store;
+        let (tiers, model) = rapport::cycle::current_tiers(store, &shop.config, t)
+            .await
+            .unwrap();
+        let mut f = facts(&shop, "big", t).await.facts;
+        rapport::cycle::score(&mut f, model.as_ref(), &shop.config.strategy, t);
+        let cfg = &shop.config;
+        let a = rapport::levels::assess(&f, &cfg.levels, &cfg.strategy, &tiers, t);
+        let why = a.reasons.last().unwrap();
+        assert!(
+            why.starts_with("target proactive: predicted margin ")
+                && why.contains("ranked by predicted value, not by margin 600.00 in 365 d"),
+            "{be}: {why}"
+        );
     }
 }
 
