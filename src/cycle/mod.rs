@@ -23,7 +23,7 @@ use crate::campaigns::Campaign;
 use crate::config::Config;
 use crate::store::CycleWrites;
 use crate::store::{PlanContext, Scope, StatsTable, Store, StoreError};
-use crate::valuation::model as rhythm_model;
+use crate::valuation;
 use assessed::AssessedChunk;
 use basis::Basis;
 use chrono::{DateTime, Utc};
@@ -71,8 +71,8 @@ pub async fn run(
     let mut phases = CyclePhases::default();
     let mut watch = Stopwatch::start();
     // Read (or fitted) before the tiers: ranking by predicted value scores with it.
-    let model = if rhythm_model::needed(campaigns, &cfg.strategy) {
-        rhythm_model::model(store, opts.now, opts.dry_run).await?
+    let model = if valuation::model::needed(campaigns, &cfg.strategy) {
+        valuation::model::model(store, opts.now, opts.dry_run).await?
     } else {
         None
     };

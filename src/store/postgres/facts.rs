@@ -98,7 +98,7 @@ impl Facts for PgStore {
         ];
         let mut rows = sqlx::query(
             "SELECT customer_id, COUNT(*)::int8, MIN(occurred_at), MAX(occurred_at), \
-             COALESCE(SUM(margin), 0)::float8, MIN(currency) \
+             COALESCE(SUM(margin), 0)::float8, MIN(currency COLLATE \"C\") \
              FROM orders GROUP BY customer_id ORDER BY customer_id",
         )
         .fetch(&self.streams);
