@@ -194,3 +194,55 @@ async fn ranking_by_predicted_value_fits_the_model_without_any_predicted_need_ca
         );
     }
 }
+
+/// Incremental cycles classify the customers they look at against the tiers the last full
+/// cycle cut, scoring them with the kept model: the big spender who comes back climbs.
+#[tokio::test]
+async fn an_incremental_cycle_scores_a_returning_customer_against_the_kept_tiers() {
+    for db in support::all_backends().await {
+        let t = base() + days(300);
+        let mut shop = shop(db, t).await;
+        let be = shop.backend();
+        shop.config.strategy.rank_by = RankBy::PredictedValue;
+        keep_model(&*shop.db.store, t).await;
+        // Not in the inserts' millisecond: the watermark is inclusive.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        shop.cycle(t).await;
+        assert_eq!(
+            facts(&shop, "big", t).await.stored_target,
+            Level::Proactive,
+            "{be}"
+        );
+
+        let later = t + chrono::TimeDelta::hours(2);
+        let again = order(
+            "big-2",
+            "big",
+            t + chrono::TimeDelta::hours(1),
+            2_000.0,
+            "EUR",
+        );
+        shop.import(Entity::Orders, "again.jsonl", &again, later)
+            .await;
+        let store = &*shop.db.store;
+        let scope = rapport::cycle::incremental_scope(store).await.unwrap();
+        let report = rapport::cycle::run(
+            store,
+            &shop.config,
+            &shop.engine.campaigns,
+            &rapport::cycle::CycleOptions {
+                scope,
+                now: later,
+                dry_run: false,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.assessed, 1, "{be}: only big was touched");
+        assert_eq!(
+            facts(&shop, "big", later).await.stored_target,
+            Level::Partnership,
+            "{be}: a second big order, just now: the top tier"
+        );
+    }
+}
