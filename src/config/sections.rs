@@ -1,7 +1,7 @@
 //! The typed sections of `config/rapport.toml`. Every struct denies unknown keys so that a
 //! typo (`min_gapp`) is an error with its line, not a silently ignored setting.
 
-use super::{Duration, QuietHours, SecretUrl};
+use super::{Duration, QuietHours, RankBy, SecretUrl};
 use crate::domain::{Level, Locale, Timezone};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -314,27 +314,6 @@ impl Default for StrategyConfig {
             few_max: 100,
             medium_max: 10_000,
             matrix: StrategyMatrix::default(),
-        }
-    }
-}
-
-/// `strategy.rank_by`: the value customers are ranked into margin tiers by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RankBy {
-    /// Margin within `strategy.margin_window`: what the customer was worth.
-    #[default]
-    Margin,
-    /// Predicted margin over the next 12 months (BG/NBD × Gamma-Gamma): what the customer is
-    /// expected to be worth, so a regular outranks a one-off big spender who has left.
-    PredictedValue,
-}
-
-impl RankBy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RankBy::Margin => "margin",
-            RankBy::PredictedValue => "predicted_value",
         }
     }
 }
