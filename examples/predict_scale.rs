@@ -71,7 +71,11 @@ fn main() {
     let mut value = 0.0;
     for h in &shop {
         value += model
-            .rhythm(h, now)
+            .rhythm(
+                h,
+                now,
+                rapport::domain::Currency::parse("EUR").expect("a code"),
+            )
             .predicted_margin_12_months
             .unwrap_or(0.0);
     }

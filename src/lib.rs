@@ -27,6 +27,7 @@ pub mod report;
 pub mod store;
 pub mod telemetry;
 pub mod tracking;
+pub mod valuation;
 
 /// mimalloc for every binary linking rapport (the daemon, the benchmarks, the tests): the
 /// cycle builds and drops a few small strings per customer row, and glibc's malloc spent

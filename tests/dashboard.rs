@@ -483,3 +483,87 @@ async fn the_experiment_section_shows_each_arm_its_comparison_and_the_winner_in_
         }
     }
 }
+
+/// The value section: each level's average predicted margin over the next 12 months, scored
+/// with the model the cycle keeps (the dashboard never fits one), as `rapport levels` shows it.
+#[tokio::test]
+async fn each_levels_average_predicted_value_is_on_the_dashboard_once_a_model_is_kept() {
+    for db in support::all_backends().await {
+        let (s, be) = (&*db.store, db.backend);
+        shop(s).await;
+        let d = |n| now() - TimeDelta::days(n);
+        let mut rows = Vec::new();
+        // c1 and c6 are reactive, c3 proactive (see `shop`).
+        for c in ["c1", "c6", "c3"] {
+            for k in 0..4 {
+                rows.push((
+                    format!("{c}-{k}"),
+                    c.to_string(),
+                    d(10 + 30 * k),
+                    100.0,
+                    "EUR",
+                ));
+            }
+        }
+        support::experiments::orders(s, &rows).await;
+
+        let data = dashboard::handler_data(s, &config(), now()).await.unwrap();
+        assert!(
+            data.value.iter().all(|v| v.n == 0),
+            "{be}: no model kept yet"
+        );
+        let page = dashboard::page(&data, Lang::En);
+        assert!(page.contains("No purchase-rhythm model yet"), "{be}");
+        assert_eq!(
+            s.get_state("predict.model").await.unwrap(),
+            None,
+            "{be}: the page did not fit one"
+        );
+
+        let saved = json!({
+            "fitted_at": now(),
+            "model": {
+                "purchases": {"r": 0.243, "alpha": 30.9, "a": 0.793, "b": 2.426},
+                "spend": {"EUR": {"p": 6.0, "q": 4.0, "gamma": 15.0}},
+            },
+        });
+        s.set_state("predict.model", &saved.to_string())
+            .await
+            .unwrap();
+        let data = dashboard::handler_data(s, &config(), now()).await.unwrap();
+        let ns: Vec<u64> = data.value.iter().map(|v| v.n).collect();
+        assert_eq!(ns, [0, 2, 0, 1, 0], "{be}");
+        let reactive = data.value[1].average().unwrap();
+        assert!(reactive > 0.0, "{be}");
+        let model = rapport::valuation::model::kept(s).await.unwrap().unwrap();
+        let same = rapport::valuation::value_per_level(s, &model, &config().strategy, now())
+            .await
+            .unwrap();
+        assert_eq!(
+            data.value, same,
+            "{be}: the computation `rapport levels` shows"
+        );
+        let page = dashboard::page(&data, Lang::En);
+        assert!(
+            page.contains(&format!(
+                "<tr><td>Reactive</td><td>2</td><td>{}</td></tr>",
+                format_money(reactive)
+            )),
+            "{be}: {page}"
+        );
+    }
+}
+
+fn format_money(x: f64) -> String {
+    let s = format!("{x:.2}");
+    let (int, frac) = s.split_once('.').unwrap();
+    let digits: Vec<char> = int.chars().collect();
+    let mut out = String::new();
+    for (i, c) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(*c);
+    }
+    format!("{out}.{frac}")
+}

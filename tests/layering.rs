@@ -30,8 +30,9 @@ const LAYERS: &[&[&str]] = &[
     // purchase-rhythm and value models.
     &["experiments", "predict"],
     &["campaigns", "notify"],
-    // Figures over the store, read against the campaigns' files (an experiment's arms).
-    &["report"],
+    // Figures over the store, read against the campaigns' files (an experiment's arms); the
+    // kept purchase-rhythm model and the predicted value per level.
+    &["report", "valuation"],
     &["planner", "ingest", "dashboard"],
     // Files into records, through ingest.
     &["import"],

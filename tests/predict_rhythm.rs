@@ -85,7 +85,7 @@ fn planted_weekly_and_monthly_rhythms_are_found_and_the_lapsed_are_recognised() 
     };
     for (kind, interval) in [("weekly", 7.0), ("monthly", 30.0)] {
         let on_time = share(kind, &|h| {
-            let r = model.rhythm(h, now());
+            let r = model.rhythm(h, now(), rapport::domain::Currency::parse("EUR").unwrap());
             let gap = (r.next_expected_at - h.last_at).num_minutes() as f64 / 1440.0;
             (gap / interval - 1.0).abs() <= 0.25 && r.p_alive > 0.8
         });
@@ -94,6 +94,11 @@ fn planted_weekly_and_monthly_rhythms_are_found_and_the_lapsed_are_recognised() 
             "{kind}: {on_time} within 25 % and active; {model:?}"
         );
     }
-    let lapsed = share("lapsed", &|h| model.rhythm(h, now()).p_alive < 0.3);
+    let lapsed = share("lapsed", &|h| {
+        model
+            .rhythm(h, now(), rapport::domain::Currency::parse("EUR").unwrap())
+            .p_alive
+            < 0.3
+    });
     assert!(lapsed >= 0.9, "lapsed recognised: {lapsed}; {model:?}");
 }

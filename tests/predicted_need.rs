@@ -8,8 +8,8 @@ mod scenario;
 mod support;
 
 use chrono::{DateTime, Utc};
-use rapport::cycle::rhythm_model::model;
 use rapport::import::Entity;
+use rapport::valuation::model::model;
 use scenario::{ALL_LEVELS, Shop, base, campaign, customers_csv, days, hours, order_line};
 
 const STATE: &str = "predict.model";

@@ -23,7 +23,8 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
     }
     .ok_or_else(|| Failure::User(anyhow::anyhow!("no customer with id `{customer_id}`")))?;
     // Tiers come from the last full cycle (or are computed now if none ran).
-    let tiers = cycle::current_tiers(&*app.store, cfg, now).await?;
+    let (tiers, ranking) = cycle::current_tiers(&*app.store, cfg, now).await?;
+    cycle::score(&mut row.facts, ranking.as_ref(), &cfg.strategy, now);
     let a = levels::assess(&row.facts, &cfg.levels, &cfg.strategy, &tiers, now);
     let far = chrono::TimeDelta::days(3650);
     let ctx = app
@@ -49,7 +50,7 @@ pub async fn run(app: &App, customer_id: &str, now: DateTime<Utc>, format: Forma
         .unwrap_or_default();
     // The cycle's purchase-rhythm model (`on = "predicted_need"`), the one the rhythm line
     // below is scored with.
-    let model = cycle::rhythm_model::model(&*app.store, now, false).await?;
+    let model = crate::valuation::model::model(&*app.store, now, false).await?;
     let input = PlanInput {
         customer_id: &row.customer_id,
         locale: &row.locale,

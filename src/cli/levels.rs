@@ -1,5 +1,6 @@
 use super::{App, CmdResult, Format};
 use crate::domain::Level;
+use crate::valuation::LevelValue;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -125,44 +126,18 @@ pub async fn run(app: &App, now: DateTime<Utc>, format: Format, since: DateTime<
     Ok(())
 }
 
-/// Predicted 12-month margins of one level's customers with orders, summed.
-#[derive(Debug, Default, Clone, Copy)]
-struct LevelValue {
-    sum: f64,
-    n: u64,
-}
-
-impl LevelValue {
-    fn average(&self) -> Option<f64> {
-        (self.n > 0).then(|| self.sum / self.n as f64)
-    }
-}
-
-/// Each current level's customers with orders and their average predicted margin over the
-/// next 12 months (docs/predictions.md; the cycle's model, kept for a day), in the base
-/// currency: whether climbing the levels goes with more value, on the shop's own data.
+/// Each level's average predicted value (the cycle's kept model, fitted now when it is a
+/// day old), computed as the dashboard computes it.
 async fn value_per_level(
     app: &App,
     now: DateTime<Utc>,
 ) -> Result<[LevelValue; 5], crate::store::StoreError> {
-    let mut out = [LevelValue::default(); 5];
-    let Some(model) = crate::cycle::rhythm_model::model(&*app.store, now, false).await? else {
-        return Ok(out);
-    };
-    let levels: std::collections::HashMap<String, Level> =
-        app.store.current_levels().await?.into_iter().collect();
-    for h in app.store.order_histories(None, now).await? {
-        let (Some(level), Some(value)) = (
-            levels.get(&h.customer_id),
-            model.rhythm(&h, now).predicted_margin_12_months,
-        ) else {
-            continue;
-        };
-        let slot = &mut out[(level.rank() - 1) as usize];
-        slot.sum += value;
-        slot.n += 1;
+    match crate::valuation::model::model(&*app.store, now, false).await? {
+        Some(model) => {
+            crate::valuation::value_per_level(&*app.store, &model, &app.config.strategy, now).await
+        }
+        None => Ok([LevelValue::default(); 5]),
     }
-    Ok(out)
 }
 
 fn money(x: f64) -> String {

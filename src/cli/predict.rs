@@ -36,7 +36,7 @@ impl Prediction {
 }
 
 /// Scores `customer_id` with the shop's models as of `now` (fitted on every order history,
-/// kept for a day: see `cycle::rhythm_model`).
+/// kept for a day: see `valuation::model`).
 pub async fn prediction(
     app: &App,
     customer_id: &str,
@@ -46,9 +46,9 @@ pub async fn prediction(
     let rhythm = match histories.first() {
         // The cycle's model (fitted within a day of `now`), so the rhythm line says what the
         // planner saw.
-        Some(mine) => crate::cycle::rhythm_model::model(&*app.store, now, false)
+        Some(mine) => crate::valuation::model::model(&*app.store, now, false)
             .await?
-            .map(|model: Model| model.rhythm(mine, now)),
+            .map(|model: Model| model.rhythm(mine, now, app.config.strategy.base_currency)),
         None => None,
     };
     let own = best_hour(&app.store.engagement_times(Some(customer_id), now).await?);

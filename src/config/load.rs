@@ -148,6 +148,19 @@ mod tests {
     }
 
     #[test]
+    fn rank_by_takes_margin_or_predicted_value_and_names_the_line_of_anything_else() {
+        let c = load_str("c.toml", "[strategy]\nrank_by = \"predicted_value\"\n", &[]).unwrap();
+        assert_eq!(c.strategy.rank_by, crate::config::RankBy::PredictedValue);
+        let c = load_str("c.toml", "", &[]).unwrap();
+        assert_eq!(c.strategy.rank_by, crate::config::RankBy::Margin);
+        let e = load_str("c.toml", "[strategy]\nrank_by = \"value\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("c.toml:2:11:"), "{e}");
+        assert!(e.contains("margin") && e.contains("predicted_value"), "{e}");
+    }
+
+    #[test]
     fn environment_override_wins_over_the_file() {
         let text = "[smtp]\npool_size = 4\nurl = \"file://outbox\"\n";
         let c = load_str(

@@ -21,7 +21,7 @@ pub use transports::{
     DEFAULT_TRANSPORT, DomainLimit, SMTP_PASSWORD_ENV, SendingConfig, TransportConfig,
     TransportPlan, TransportSpec, password_env,
 };
-pub use values::{QuietHours, SecretUrl};
+pub use values::{QuietHours, RankBy, SecretUrl};
 pub use webhooks::*;
 
 use serde::Deserialize;

@@ -1,7 +1,7 @@
 //! The typed sections of `config/rapport.toml`. Every struct denies unknown keys so that a
 //! typo (`min_gapp`) is an error with its line, not a silently ignored setting.
 
-use super::{Duration, QuietHours, SecretUrl};
+use super::{Duration, QuietHours, RankBy, SecretUrl};
 use crate::domain::{Level, Locale, Timezone};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -289,6 +289,9 @@ pub struct StrategyConfig {
     pub currency_rates: BTreeMap<String, f64>,
     /// Window over which customers are ranked by margin.
     pub margin_window: Duration,
+    /// What customers are ranked into tiers by: last window's margin, or the margin the
+    /// purchase-rhythm model predicts over the next 12 months (docs/predictions.md).
+    pub rank_by: RankBy,
     /// Share of customers (by margin rank) in the high tier, then in the medium tier.
     pub high_share: f64,
     pub medium_share: f64,
@@ -305,6 +308,7 @@ impl Default for StrategyConfig {
             base_currency: crate::domain::Currency::parse("EUR").expect("valid"),
             currency_rates: BTreeMap::new(),
             margin_window: Duration::from_days(365),
+            rank_by: RankBy::Margin,
             high_share: 0.10,
             medium_share: 0.30,
             few_max: 100,

@@ -114,6 +114,18 @@ impl<'de> Deserialize<'de> for QuietHours {
     }
 }
 
+/// `strategy.rank_by`: the value customers are ranked into margin tiers by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankBy {
+    /// Margin within `strategy.margin_window`: what the customer was worth.
+    #[default]
+    Margin,
+    /// Predicted margin over the next 12 months (BG/NBD × Gamma-Gamma): what the customer is
+    /// expected to be worth, so a regular outranks a one-off big spender who has left.
+    PredictedValue,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

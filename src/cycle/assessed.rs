@@ -48,6 +48,7 @@ impl Basis<'_> {
             changes: Vec::new(),
         };
         for mut row in rows {
+            super::tiers_state::score(&mut row.facts, self.model.as_ref(), strategy, self.now);
             let mut a =
                 levels::assess_levels(&row.facts, levels_cfg, strategy, self.tiers, self.now);
             see_level_change(&mut row, a.current, self.now);
@@ -91,7 +92,7 @@ impl Basis<'_> {
                 facts,
                 a,
                 timezone_of(&row.timezone, self.cfg.defaults.timezone),
-                self.purchases.as_ref(),
+                self.purchases(),
                 self.campaigns,
                 &self.cfg.planner,
                 self.now,

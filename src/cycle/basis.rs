@@ -23,9 +23,10 @@ pub struct Basis<'a> {
     pub message_domain: String,
     /// The campaigns followed by a follow-up: whoever got one may be due for the follow-up.
     pub followed: Vec<&'a str>,
-    /// The shop's purchase-rhythm model, when a campaign is on `predicted_need` (set by the
-    /// cycle from `rhythm_model`; None otherwise).
-    pub purchases: Option<crate::predict::BgNbd>,
+    /// The shop's purchase-rhythm model, when a campaign is on `predicted_need` or customers
+    /// are ranked by predicted value (set by the cycle from `valuation::model`; None
+    /// otherwise).
+    pub model: Option<crate::predict::Model>,
 }
 
 impl<'a> Basis<'a> {
@@ -46,8 +47,13 @@ impl<'a> Basis<'a> {
             custom_since: now - custom_back,
             message_domain: message_id_domain(cfg),
             followed: crate::planner::follows(campaigns),
-            purchases: None,
+            model: None,
         }
+    }
+
+    /// The model's purchase rhythm, what `predicted_need` reads.
+    pub fn purchases(&self) -> Option<&crate::predict::BgNbd> {
+        self.model.as_ref().map(|m| &m.purchases)
     }
 
     /// The facts query of a cycle over `scope`, bringing what the planner needs with it.

@@ -154,7 +154,7 @@ impl Basis<'_> {
             deliveries: &parts.deliveries,
             recent_events: &parts.events,
             extras,
-            purchases: self.purchases.as_ref(),
+            purchases: self.purchases(),
         }
     }
 

@@ -12,7 +12,6 @@ mod decide;
 pub mod experiments;
 mod plan_parts;
 mod report;
-pub mod rhythm_model;
 pub mod segment;
 mod tiers_state;
 
@@ -24,6 +23,7 @@ use crate::campaigns::Campaign;
 use crate::config::Config;
 use crate::store::CycleWrites;
 use crate::store::{PlanContext, Scope, StatsTable, Store, StoreError};
+use crate::valuation;
 use assessed::AssessedChunk;
 use basis::Basis;
 use chrono::{DateTime, Utc};
@@ -70,16 +70,19 @@ pub async fn run(
     let mut report = CycleReport::default();
     let mut phases = CyclePhases::default();
     let mut watch = Stopwatch::start();
-    let tiers = tiers_state::tiers(store, cfg, opts.now, full).await?;
+    // Read (or fitted) before the tiers: ranking by predicted value scores with it.
+    let model = if valuation::model::needed(campaigns, &cfg.strategy) {
+        valuation::model::model(store, opts.now, opts.dry_run).await?
+    } else {
+        None
+    };
+    watch.lap(&mut phases.rhythm);
+    let tiers = tiers_state::tiers(store, cfg, opts.now, full, model.as_ref()).await?;
     let decide = full && !opts.dry_run;
     let campaigns = experiments::prepare(store, cfg, campaigns, opts.now, decide).await?;
     watch.lap(&mut phases.tiers);
     let mut basis = Basis::new(cfg, &tiers, &campaigns, opts.now);
-    if rhythm_model::needed(&campaigns) {
-        let model = rhythm_model::model(store, opts.now, opts.dry_run).await?;
-        basis.purchases = model.map(|m| m.purchases);
-    }
-    watch.lap(&mut phases.rhythm);
+    basis.model = model;
     let mut shop_hour = best_hours::ShopHour::default();
     let mut rx = store.facts_chunks(opts.scope.clone(), basis.facts_windows(&opts.scope), CHUNK);
     while let Some(chunk) = rx.recv().await {
@@ -202,14 +205,19 @@ pub async fn incremental_scope(store: &dyn Store) -> Result<Scope, StoreError> {
     })
 }
 
-/// The tiers saved by the last full cycle (computed now when none ran yet).
+/// The tiers saved by the last full cycle (computed now when none ran yet), and the model
+/// each customer's predicted value is scored with when they rank by it (see [`score`]).
 pub async fn current_tiers(
     store: &dyn Store,
     cfg: &Config,
     now: DateTime<Utc>,
-) -> Result<crate::levels::MarginTiers, StoreError> {
-    tiers_state::tiers(store, cfg, now, false).await
+) -> Result<(crate::levels::MarginTiers, Option<crate::predict::Model>), StoreError> {
+    let model = tiers_state::ranking_model(store, cfg, now).await?;
+    let tiers = tiers_state::tiers(store, cfg, now, false, model.as_ref()).await?;
+    Ok((tiers, model))
 }
+
+pub use tiers_state::score;
 
 #[cfg(test)]
 mod tests;

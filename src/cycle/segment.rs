@@ -52,7 +52,8 @@ pub async fn count(
     sample: usize,
 ) -> Result<SegmentCount, StoreError> {
     let started = Instant::now();
-    let tiers = tiers_state::tiers(store, cfg, now, false).await?;
+    let model = tiers_state::ranking_model(store, cfg, now).await?;
+    let tiers = tiers_state::tiers(store, cfg, now, false, model.as_ref()).await?;
     let needs = condition.needs();
     let w = FactsWindows {
         // `engagement.emails_30d` counts the customer's deliveries.
@@ -89,7 +90,8 @@ pub async fn count(
             break;
         };
         let (rows, extras) = done?;
-        evaluate(rows, extras, condition, cfg, &tiers, now, sample, &mut out);
+        let ranking = (&tiers, model.as_ref());
+        evaluate(rows, extras, condition, cfg, ranking, now, sample, &mut out);
     }
     out.seconds = started.elapsed().as_secs_f64();
     Ok(out)
@@ -102,7 +104,7 @@ fn evaluate(
     mut extras: HashMap<String, ConditionExtras>,
     condition: &Condition,
     cfg: &Config,
-    tiers: &levels::MarginTiers,
+    (tiers, model): (&levels::MarginTiers, Option<&crate::predict::Model>),
     now: DateTime<Utc>,
     sample: usize,
     out: &mut SegmentCount,
@@ -110,6 +112,7 @@ fn evaluate(
     for mut row in rows {
         out.customers += 1;
         let x = extras.remove(&row.customer_id);
+        tiers_state::score(&mut row.facts, model, &cfg.strategy, now);
         let a = levels::assess_levels(&row.facts, &cfg.levels, &cfg.strategy, tiers, now);
         see_level_change(&mut row, a.current, now);
         let parts = PlanParts::from(PlanContext {

@@ -1,6 +1,7 @@
 //! The marketer's dashboard (`GET /dashboard`): one server-rendered page, no JavaScript, with
 //! the level funnel (customers per current level against the strategy's target), the level
-//! transitions of the last 30 days, and the per-campaign funnel — all drawn as inline SVG,
+//! transitions of the last 30 days, each level's average predicted value, and the
+//! per-campaign funnel — all drawn as inline SVG,
 //! readable in English and Persian (right to left, Persian digits, Jalali date).
 //!
 //! [`page`] is a pure function of [`DashboardData`]; [`handler_data`] fills it from the store;
@@ -72,7 +73,11 @@ pub struct DashboardData {
     pub campaigns: Vec<CampaignReport>,
     /// Configured campaigns with no delivery yet, and what they wait for.
     pub waiting: BTreeMap<String, Waiting>,
-    /// Currency of the revenue column.
+    /// Each current level's customers with orders and their average predicted margin over
+    /// the next 12 months (`rapport levels` computes the same), indexed by `rank() - 1`; all
+    /// zero before a cycle kept a purchase-rhythm model.
+    pub value: [crate::valuation::LevelValue; 5],
+    /// Currency of the revenue and value columns (`strategy.base_currency`).
     pub currency: String,
     /// What `rapport report --experiment` shows: every campaign with an experiment, and the
     /// programme against the global hold-out when one is configured.
@@ -157,6 +162,12 @@ pub async fn handler_data(
         },
     )
     .await?;
+    // The model the cycle keeps, never a fit here: a fit at a million customers takes half a
+    // minute, a page must answer at once.
+    let value = match crate::valuation::model::kept(store).await? {
+        Some(model) => crate::valuation::value_per_level(store, &model, &cfg.strategy, now).await?,
+        None => Default::default(),
+    };
     let (campaigns, waiting) = with_every_campaign(lines, &configured);
     Ok(DashboardData {
         generated_at: now,
@@ -165,6 +176,7 @@ pub async fn handler_data(
         movement,
         campaigns,
         waiting,
+        value,
         currency: cfg.strategy.base_currency.as_str().to_string(),
         experiments,
     })

@@ -98,10 +98,47 @@ pub fn page(d: &DashboardData, lang: Lang) -> String {
         );
     }
     h.push_str("</ul></section></div>");
+    value(&mut h, d, lang);
     campaigns(&mut h, d, lang);
     super::experiments::section(&mut h, &d.experiments, lang);
     h.push_str("</body></html>");
     h
+}
+
+/// Each level's average predicted margin over the next 12 months (`rapport levels` shows the
+/// same numbers).
+fn value(h: &mut String, d: &DashboardData, lang: Lang) {
+    let t = text::words(lang);
+    let _ = write!(
+        h,
+        r#"<section id="value"><h2>{}</h2><p class="note">{}</p>"#,
+        esc(t.value),
+        esc(t.value_note)
+    );
+    if d.value.iter().all(|v| v.n == 0) {
+        let _ = write!(h, "<p>{}</p></section>", esc(t.no_value));
+        return;
+    }
+    let _ = write!(
+        h,
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{} ({})</th></tr></thead><tbody>",
+        esc(t.level),
+        esc(t.with_orders),
+        esc(t.avg_value),
+        esc(&d.currency)
+    );
+    for l in Level::ALL {
+        let v = d.value[(l.rank() - 1) as usize];
+        let avg = v.average().map_or("–".into(), |a| text::money(lang, a));
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(text::level(lang, l)),
+            text::int(lang, v.n),
+            esc(&avg)
+        );
+    }
+    h.push_str("</tbody></table></section>");
 }
 
 fn campaigns(h: &mut String, d: &DashboardData, lang: Lang) {
@@ -194,6 +231,49 @@ fn campaigns(h: &mut String, d: &DashboardData, lang: Lang) {
 mod tests {
     use super::*;
     use crate::report::{CampaignReport, LevelMovement, Transition};
+    use crate::valuation::LevelValue;
+
+    fn value_section(p: &str) -> &str {
+        let start = p
+            .find(r#"<section id="value">"#)
+            .expect("the value section");
+        &p[start..start + p[start..].find("</section>").unwrap()]
+    }
+
+    #[test]
+    fn each_level_shows_its_average_predicted_value_in_both_languages() {
+        let en = page(&data(), Lang::En);
+        let section = value_section(&en);
+        assert!(section.contains("Predicted value per level"), "{section}");
+        assert!(
+            section.contains("average predicted margin, next 12 months (EUR)"),
+            "{section}"
+        );
+        assert!(
+            section.contains("<tr><td>Basic</td><td>10</td><td>52.33</td></tr>"),
+            "{section}"
+        );
+        assert!(
+            section.contains("<td>582.60</td>") && section.contains("<td>0</td><td>–</td>"),
+            "a level without customers with orders has no average: {section}"
+        );
+        let fa = page(&data(), Lang::Fa);
+        let section = value_section(&fa);
+        assert!(section.contains("ارزش پیش‌بینی‌شدهٔ هر سطح"), "{section}");
+        assert!(section.contains("<td>۵۲٫۳۳</td>"), "{section}");
+    }
+
+    #[test]
+    fn without_a_model_the_value_section_says_why_it_is_empty() {
+        let mut d = data();
+        d.value = Default::default();
+        let p = page(&d, Lang::En);
+        assert!(
+            value_section(&p).contains("No purchase-rhythm model yet"),
+            "{}",
+            value_section(&p)
+        );
+    }
 
     fn data() -> DashboardData {
         let now = "2026-11-25T09:00:00Z".parse().unwrap();
@@ -220,6 +300,13 @@ mod tests {
                 ..Default::default()
             }],
             waiting: Default::default(),
+            value: [
+                LevelValue { sum: 523.3, n: 10 },
+                LevelValue::default(),
+                LevelValue { sum: 1_165.2, n: 2 },
+                LevelValue::default(),
+                LevelValue { sum: 0.0, n: 0 },
+            ],
             currency: "EUR".into(),
             experiments: crate::report::experiment::ExperimentReport {
                 currency: "EUR".into(),

@@ -57,6 +57,12 @@ pub struct Words {
     pub winner: &'static str,
     pub winner_chosen: &'static str,
     pub winner_none: &'static str,
+    pub value: &'static str,
+    pub value_note: &'static str,
+    pub no_value: &'static str,
+    pub level: &'static str,
+    pub with_orders: &'static str,
+    pub avg_value: &'static str,
 }
 
 pub fn words(lang: Lang) -> &'static Words {
@@ -116,6 +122,12 @@ static EN: Words = Words {
     winner: "Auto-winner",
     winner_chosen: "everyone outside the hold-out gets it, decided on",
     winner_none: "no variant was significantly better, the split goes on; decided on",
+    value: "Predicted value per level",
+    value_note: "The margin each level's customers with orders are predicted to bring over the next 12 months, on average (purchase-rhythm model of the shop's own orders).",
+    no_value: "No purchase-rhythm model yet: the cycle fits one once some customers have ordered twice.",
+    level: "level",
+    with_orders: "customers with orders",
+    avg_value: "average predicted margin, next 12 months",
 };
 
 static FA: Words = Words {
@@ -168,6 +180,12 @@ static FA: Words = Words {
     winner: "برندهٔ خودکار",
     winner_chosen: "از این پس همهٔ بیرون از گروه نگه‌داشته آن را می‌گیرند؛ سنجه",
     winner_none: "هیچ نسخه‌ای به‌طور معنادار بهتر نبود و تقسیم ادامه دارد؛ سنجه",
+    value: "ارزش پیش‌بینی‌شدهٔ هر سطح",
+    value_note: "میانگین سودی که پیش‌بینی می‌شود مشتریانِ دارای سفارشِ هر سطح در ۱۲ ماه آینده بیاورند (مدل ریتم خرید، از سفارش‌های خود فروشگاه).",
+    no_value: "هنوز مدل ریتم خرید ساخته نشده است: چرخه پس از آنکه مشتریانی دو بار خرید کنند آن را می‌سازد.",
+    level: "سطح",
+    with_orders: "مشتریان دارای سفارش",
+    avg_value: "میانگین سود پیش‌بینی‌شده، ۱۲ ماه آینده",
 };
 
 pub fn level(lang: Lang, l: Level) -> &'static str {
@@ -196,6 +214,15 @@ pub fn dec1(lang: Lang, x: f64) -> String {
     match lang {
         Lang::En => s,
         Lang::Fa => crate::render::localize_digits("fa", &s.replace('.', "٫")),
+    }
+}
+
+/// An amount with two decimals and thousands separators, in the language's digits and marks.
+pub fn money(lang: Lang, x: f64) -> String {
+    let s = crate::levels::wording::money(x);
+    match lang {
+        Lang::En => s,
+        Lang::Fa => crate::render::localize_digits("fa", &s.replace(',', "٬").replace('.', "٫")),
     }
 }
 

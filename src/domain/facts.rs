@@ -36,6 +36,15 @@ pub struct CustomerFacts {
     /// Every order the customer ever placed (no window): with the first and last order's
     /// times, the purchase-rhythm model's view of them (`on = "predicted_need"`).
     pub orders: u32,
+    /// Sum of the margin of every order (no window, base currency): with `orders`, the first
+    /// and last order and `currency`, what the predicted value is scored from.
+    pub margin: f64,
+    /// The smallest currency code of the customer's orders (None without orders).
+    pub currency: Option<super::Currency>,
+    /// The margin predicted over the next 12 months: not read from the store but scored by
+    /// the cycle with the shop's kept model when `strategy.rank_by = "predicted_value"`
+    /// (0 otherwise, and for customers without orders or without a spend model).
+    pub predicted_value: f64,
     /// The level before the last change (`customers.previous_level`); None until one.
     pub previous_level: Option<Level>,
     /// When the current level was reached or first assessed (`customers.level_since`).
@@ -43,4 +52,18 @@ pub struct CustomerFacts {
     /// The latest custom event (`custom:NAME`), machine-flagged ones too: whether the
     /// planner must look up the customer's recent custom events for an `event` trigger.
     pub last_custom_event_at: Option<DateTime<Utc>>,
+}
+
+impl CustomerFacts {
+    /// The customer's orders summed up, when they have any.
+    pub fn order_summary(&self) -> Option<super::OrderSummary> {
+        Some(super::OrderSummary {
+            orders: self.orders,
+            first_at: self.first_order_at?,
+            last_at: self.last_order_at?,
+            margin: self.margin,
+            currency: self.currency?,
+        })
+        .filter(|s| s.orders > 0)
+    }
 }

@@ -35,7 +35,7 @@ pub use movement::{LevelMovement, Transition};
 pub use notification::{
     ClaimedNotification, NewNotification, NotificationCounts, NotificationResult,
 };
-pub use order_history::OrderHistory;
+pub use order_history::{OrderHistory, OrderSummary};
 pub use record::{CustomerRecord, EventRecord, OrderRecord};
 pub use suppression::Suppression;
 pub use timezone::Timezone;

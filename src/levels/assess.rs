@@ -1,6 +1,6 @@
 use super::wording::{count, money, percent, span, std_span};
 use super::{Breadth, CustomerFacts, MarginTiers, Tier};
-use crate::config::{Duration, LevelsConfig, StrategyConfig};
+use crate::config::{Duration, LevelsConfig, RankBy, StrategyConfig};
 use crate::domain::Level;
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -255,8 +255,16 @@ fn target_level(facts: &CustomerFacts, strategy: &StrategyConfig, tiers: &Margin
     if let Some(level) = facts.target_override {
         return level;
     }
-    let tier = tiers.tier(facts.margin_in_window);
+    let tier = tiers.tier(ranked_value(facts, strategy));
     Breadth::of(tiers.count(tier), strategy).target(tier, &strategy.matrix)
+}
+
+/// What the tiers rank the customer by (`strategy.rank_by`).
+fn ranked_value(facts: &CustomerFacts, strategy: &StrategyConfig) -> f64 {
+    match strategy.rank_by {
+        RankBy::Margin => facts.margin_in_window,
+        RankBy::PredictedValue => facts.predicted_value,
+    }
 }
 
 fn why_target(
@@ -268,7 +276,7 @@ fn why_target(
     if facts.target_override.is_some() {
         return format!("target {target}: set by the customer attribute target_level");
     }
-    let tier = tiers.tier(facts.margin_in_window);
+    let tier = tiers.tier(ranked_value(facts, strategy));
     let n = tiers.count(tier);
     let rank = match tier {
         Tier::High => format!("is in the top {}", percent(strategy.high_share)),
@@ -278,13 +286,23 @@ fn why_target(
             percent(strategy.high_share + strategy.medium_share)
         ),
     };
-    format!(
-        "target {target}: margin {} in {} {rank} ({tier} tier, {} customers = {})",
-        money(facts.margin_in_window),
-        std_span(strategy.margin_window.std()),
-        count(n),
-        Breadth::of(n, strategy)
-    )
+    let breadth = Breadth::of(n, strategy);
+    match strategy.rank_by {
+        RankBy::Margin => format!(
+            "target {target}: margin {} in {} {rank} ({tier} tier, {} customers = {breadth})",
+            money(facts.margin_in_window),
+            std_span(strategy.margin_window.std()),
+            count(n),
+        ),
+        RankBy::PredictedValue => format!(
+            "target {target}: predicted margin {} over the next 12 months {rank} ({tier} tier, \
+             {} customers = {breadth}; ranked by predicted value, not by margin {} in {})",
+            money(facts.predicted_value),
+            count(n),
+            money(facts.margin_in_window),
+            std_span(strategy.margin_window.std()),
+        ),
+    }
 }
 
 fn orders(n: u32) -> String {

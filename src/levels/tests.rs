@@ -235,3 +235,28 @@ fn configured_windows_and_counts_are_honoured() {
     let a = assess(&f, &cfg, &StrategyConfig::default(), &tiers(), now());
     assert_eq!(a.current, Level::Reactive);
 }
+
+#[test]
+fn ranking_by_predicted_value_classifies_by_it_and_says_so() {
+    let strategy = StrategyConfig {
+        rank_by: crate::config::RankBy::PredictedValue,
+        ..Default::default()
+    };
+    // Little margin last year, much predicted: high tier (1,000 customers = medium breadth).
+    let f = CustomerFacts {
+        margin_in_window: 10.0,
+        predicted_value: 9_500.0,
+        ..Default::default()
+    };
+    let a = assess(&f, &LevelsConfig::default(), &strategy, &tiers(), now());
+    assert_eq!(a.target, Level::Proactive, "medium breadth × high tier");
+    let why = reasons(&a);
+    assert!(
+        why.contains(
+            "target proactive: predicted margin 9,500.00 over the next 12 months is in the top 10 %"
+        ) && why.contains("ranked by predicted value, not by margin 10.00 in 365 d"),
+        "{why}"
+    );
+    // The same facts ranked by margin: low.
+    assert_eq!(run(&f).target, Level::Reactive);
+}

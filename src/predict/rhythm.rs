@@ -2,7 +2,7 @@
 //! when next, how likely they still are a customer, and their expected margin over a year.
 
 use super::{BgNbd, FitError, GammaGamma, History, Spend};
-use crate::domain::OrderHistory;
+use crate::domain::{Currency, OrderHistory, OrderSummary};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
 
@@ -20,8 +20,9 @@ pub const YEAR_DAYS: f64 = 365.0;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     pub purchases: BgNbd,
-    /// Margin per order, one model per currency (margins in rials and euros do not mix); a
-    /// currency without repeat buyers to learn from has none.
+    /// Margin per order, one model per currency of the customers' orders; a currency without
+    /// repeat buyers to learn from has none. Every stored margin is already converted to the
+    /// base currency, so the models differ only in whom they learned from, not in their unit.
     pub spend: BTreeMap<String, GammaGamma>,
 }
 
@@ -38,8 +39,11 @@ pub struct Rhythm {
     pub next_expected_in_days: f64,
     pub p_alive: f64,
     pub expected_orders_12_months: f64,
-    /// Expected margin over the next 12 months (None when the currency has no spend model).
+    /// Expected margin over the next 12 months (None when the currency of the customer's
+    /// orders has no spend model).
     pub predicted_margin_12_months: Option<f64>,
+    /// The unit of `predicted_margin_12_months`: `strategy.base_currency`, which every stored
+    /// margin is converted to (not the currency the customer paid in).
     pub currency: String,
 }
 
@@ -49,17 +53,26 @@ fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 
 /// BG/NBD's view of an order history at `now`, in days.
 pub fn history(h: &OrderHistory, now: DateTime<Utc>) -> History {
+    bg_history(h.orders, h.first_at, h.last_at, now)
+}
+
+fn bg_history(
+    orders: u32,
+    first_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> History {
     History {
-        x: h.orders.saturating_sub(1),
-        t_x: days(h.first_at, h.last_at),
-        t: days(h.first_at, now),
+        x: orders.saturating_sub(1),
+        t_x: days(first_at, last_at),
+        t: days(first_at, now),
     }
 }
 
-fn spend(h: &OrderHistory) -> Spend {
+fn spend(orders: u32, margin: f64) -> Spend {
     Spend {
-        n: h.orders,
-        mean: h.margin / f64::from(h.orders.max(1)),
+        n: orders,
+        mean: margin / f64::from(orders.max(1)),
     }
 }
 
@@ -84,11 +97,7 @@ impl Need {
         last_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Need {
-        let bg = History {
-            x: orders.saturating_sub(1),
-            t_x: days(first_at, last_at),
-            t: days(first_at, now),
-        };
+        let bg = bg_history(orders, first_at, last_at, now);
         let every_days = model.interval(&bg);
         Need {
             orders,
@@ -150,7 +159,10 @@ impl Model {
         let purchases = BgNbd::fit(&sample.iter().map(|h| history(h, now)).collect::<Vec<_>>())?;
         let mut by_currency: BTreeMap<&str, Vec<Spend>> = BTreeMap::new();
         for h in sample.iter().filter(|h| h.orders > 1) {
-            by_currency.entry(&h.currency).or_default().push(spend(h));
+            by_currency
+                .entry(&h.currency)
+                .or_default()
+                .push(spend(h.orders, h.margin));
         }
         let spend = by_currency
             .into_iter()
@@ -163,7 +175,9 @@ impl Model {
         Ok(Model { purchases, spend })
     }
 
-    pub fn rhythm(&self, h: &OrderHistory, now: DateTime<Utc>) -> Rhythm {
+    /// `h`'s rhythm at `now`; `base` is the currency every stored margin is in (the label of
+    /// the predicted margin).
+    pub fn rhythm(&self, h: &OrderHistory, now: DateTime<Utc>, base: Currency) -> Rhythm {
         let bg = history(h, now);
         let every_days = self.purchases.interval(&bg);
         let next_expected_at = h.last_at + Duration::milliseconds((every_days * DAY_MS) as i64);
@@ -179,9 +193,21 @@ impl Model {
             predicted_margin_12_months: self
                 .spend
                 .get(&h.currency)
-                .map(|g| expected_orders * g.expected_value(&spend(h))),
-            currency: h.currency.clone(),
+                .map(|g| expected_orders * g.expected_value(&spend(h.orders, h.margin))),
+            currency: base.as_str().to_string(),
         }
+    }
+
+    /// The margin predicted over the next 12 months of a customer whose orders `s` sums up,
+    /// the same number as [`Model::rhythm`]'s `predicted_margin_12_months` (None when their
+    /// currency has no spend model): what `strategy.rank_by = "predicted_value"` ranks by.
+    pub fn predicted_margin(&self, s: &OrderSummary, now: DateTime<Utc>) -> Option<f64> {
+        let g = self.spend.get(s.currency.as_str())?;
+        let bg = bg_history(s.orders, s.first_at, s.last_at, now);
+        Some(
+            self.purchases.expected_purchases(&bg, YEAR_DAYS)
+                * g.expected_value(&spend(s.orders, s.margin)),
+        )
     }
 }
 
@@ -258,13 +284,43 @@ mod tests {
             .collect();
         let model = Model::fit(&shop, at(0)).unwrap();
         let c = customer(6, -150, -20);
-        let today = model.rhythm(&c, at(0));
-        let later = model.rhythm(&c, at(10));
+        let eur = Currency::parse("EUR").unwrap();
+        let today = model.rhythm(&c, at(0), eur);
+        let later = model.rhythm(&c, at(10), eur);
         assert_eq!(today.next_expected_at, later.next_expected_at);
         let need = Need::of(&model.purchases, c.orders, c.first_at, c.last_at, at(0));
         assert_eq!(need.next_expected_at, today.next_expected_at);
         assert_eq!(need.p_alive, today.p_alive);
         assert!(later.p_alive <= today.p_alive);
         assert!(today.predicted_margin_12_months.is_some());
+        let summary = OrderSummary {
+            orders: c.orders,
+            first_at: c.first_at,
+            last_at: c.last_at,
+            margin: c.margin,
+            currency: Currency::parse("EUR").unwrap(),
+        };
+        assert_eq!(
+            model.predicted_margin(&summary, at(0)),
+            today.predicted_margin_12_months
+        );
+    }
+
+    #[test]
+    fn the_predicted_margin_is_labelled_with_the_base_currency_not_the_customers() {
+        let shop: Vec<OrderHistory> = (0..300)
+            .map(|i| OrderHistory {
+                currency: "IRR".into(),
+                ..customer(1 + i % 7, -(i as i64 % 200) - 100, -(i as i64 % 50))
+            })
+            .collect();
+        let model = Model::fit(&shop, at(0)).unwrap();
+        let r = model.rhythm(&shop[5], at(0), Currency::parse("EUR").unwrap());
+        assert_eq!(r.currency, "EUR");
+        assert!(
+            sentence(&r, None).ends_with(" EUR"),
+            "{}",
+            sentence(&r, None)
+        );
     }
 }

@@ -45,6 +45,11 @@ pub(crate) trait Columns {
     fn count(&self, i: usize) -> Result<u64> {
         Ok(self.opt_int(i)?.unwrap_or(0).max(0) as u64)
     }
+    fn opt_currency(&self, i: usize) -> Result<Option<crate::domain::Currency>> {
+        self.opt_text(i)?
+            .map(|s| crate::domain::Currency::parse(&s).map_err(|e| bad_value(i, e)))
+            .transpose()
+    }
     fn level(&self, i: usize) -> Result<Level> {
         level_of(i, self.int(i)?)
     }

@@ -3,7 +3,7 @@
 
 use super::Result;
 use crate::conditions::Needs;
-use crate::domain::{ConditionExtras, CustomerFacts, Level};
+use crate::domain::{ConditionExtras, CustomerFacts, Level, OrderSummary};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -12,6 +12,11 @@ use std::collections::HashMap;
 pub trait Facts {
     /// Margin within the window per customer (0 for customers without orders), for tiers.
     async fn margins(&self, since: DateTime<Utc>) -> Result<Vec<f64>>;
+    /// Every customer's orders summed up exactly as the facts stream sums them (every order,
+    /// no window), for the tiers of `strategy.rank_by = "predicted_value"`, and the number of
+    /// customers (those without orders rank at 0). One pass over the orders' covering index,
+    /// in place of [`Facts::margins`].
+    async fn order_summaries(&self) -> Result<(Vec<OrderSummary>, u64)>;
     /// Streams the facts of the customers in `scope`, ordered by id, in chunks.
     fn facts_chunks(
         &self,

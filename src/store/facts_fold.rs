@@ -11,6 +11,7 @@
 
 use super::facts_merge::{EventFacts, OrderFacts};
 use super::time::from_ms;
+use crate::domain::Currency;
 use chrono::{DateTime, Utc};
 
 /// A sum of floats with Neumaier's compensation (as SQLite's own SUM since 3.43), so the
@@ -55,6 +56,10 @@ pub(crate) struct OrderFold {
     orders_in_window: u32,
     orders: u32,
     margin: MarginSum,
+    /// Every order's margin, no window (what the predicted value is scored from).
+    total: MarginSum,
+    /// The smallest currency code, as `MIN(currency)` says it on PostgreSQL.
+    currency: Option<Currency>,
     first_order_at: Option<i64>,
     last_order_at: Option<i64>,
     recent: Option<Vec<(String, DateTime<Utc>)>>,
@@ -67,6 +72,8 @@ impl OrderFold {
             orders_in_window: 0,
             orders: 0,
             margin: MarginSum::default(),
+            total: MarginSum::default(),
+            currency: None,
             first_order_at: None,
             last_order_at: None,
             recent: w.recent_since.map(|_| Vec::new()),
@@ -82,13 +89,26 @@ impl OrderFold {
         w.recent_since.is_some_and(|since| at >= since)
     }
 
-    /// Adds one order; `id` must be given when [`Self::wants_id`] says so.
-    pub(crate) fn add(&mut self, w: &OrderWindows, at: i64, margin: f64, id: Option<String>) {
+    /// Adds one order; `id` must be given when [`Self::wants_id`] says so. A currency that is
+    /// no code is an error (import only stores codes).
+    pub(crate) fn add(
+        &mut self,
+        w: &OrderWindows,
+        at: i64,
+        margin: f64,
+        id: Option<String>,
+        currency: &str,
+    ) -> Result<(), crate::domain::ParseError> {
         if at >= w.orders_since {
             self.orders_in_window += 1;
         }
         if at >= w.margin_since {
             self.margin.add(margin);
+        }
+        self.total.add(margin);
+        // Parsed only when it could be a smaller code: nearly every order repeats the first.
+        if self.currency.is_none_or(|c| currency < c.as_str()) {
+            self.currency = Some(Currency::parse(currency)?);
         }
         self.orders += 1;
         self.first_order_at = Some(self.first_order_at.map_or(at, |f| f.min(at)));
@@ -96,6 +116,7 @@ impl OrderFold {
         if let (Some(list), Some(id)) = (self.recent.as_mut(), id) {
             list.push((id, from_ms(at)));
         }
+        Ok(())
     }
 
     pub(crate) fn finish(self) -> OrderFacts {
@@ -104,6 +125,8 @@ impl OrderFold {
             orders_in_window: self.orders_in_window,
             orders: self.orders,
             margin_in_window: self.margin.value(),
+            margin: self.total.value(),
+            currency: self.currency,
             first_order_at: self.first_order_at.map(from_ms),
             last_order_at: self.last_order_at.map(from_ms),
             recent_orders: self.recent,
@@ -212,19 +235,24 @@ mod tests {
             recent_since: Some(120 * DAY),
         };
         let mut f = OrderFold::new("c1".into(), &w);
-        for (at, margin) in [
-            (10 * DAY, 1.0),
-            (50 * DAY, 2.5),
-            (100 * DAY, 4.0),
-            (130 * DAY, 8.0),
+        for (at, margin, currency) in [
+            (10 * DAY, 1.0, "IRR"),
+            (50 * DAY, 2.5, "EUR"),
+            (100 * DAY, 4.0, "USD"),
+            (130 * DAY, 8.0, "EUR"),
         ] {
             let id = OrderFold::wants_id(&w, at).then(|| format!("o{at}"));
-            f.add(&w, at, margin, id);
+            f.add(&w, at, margin, id, currency).unwrap();
         }
         let o = f.finish();
         assert_eq!(o.orders_in_window, 2); // 100 d (edge) and 130 d
         assert_eq!(o.orders, 4); // every order, no window
         assert_eq!(o.margin_in_window, 14.5); // 50 d (edge) onwards
+        assert_eq!(o.margin, 15.5); // every order
+        assert_eq!(
+            o.currency.map(|c| c.as_str().to_owned()),
+            Some("EUR".into())
+        ); // MIN
         assert_eq!(o.first_order_at, Some(from_ms(10 * DAY)));
         assert_eq!(o.last_order_at, Some(from_ms(130 * DAY)));
         assert_eq!(
@@ -242,7 +270,7 @@ mod tests {
         };
         let mut f = OrderFold::new("c1".into(), &w);
         assert!(!OrderFold::wants_id(&w, DAY));
-        f.add(&w, DAY, 1.0, None);
+        f.add(&w, DAY, 1.0, None, "EUR").unwrap();
         assert_eq!(f.finish().recent_orders, None);
     }
 

@@ -148,6 +148,8 @@ mod tests {
             orders_in_window: n,
             orders: n,
             margin_in_window: f64::from(n) * 10.0,
+            margin: f64::from(n) * 12.0,
+            currency: crate::domain::Currency::parse("EUR").ok(),
             first_order_at: Some(DateTime::from_timestamp(1_600_000_000, 0).unwrap()),
             last_order_at: Some(DateTime::from_timestamp(1_700_000_000, 0).unwrap()),
             recent_orders: None,

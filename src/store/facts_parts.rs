@@ -13,6 +13,10 @@ pub(crate) struct OrderFacts {
     /// Every order, no window.
     pub orders: u32,
     pub margin_in_window: f64,
+    /// Every order's margin, no window.
+    pub margin: f64,
+    /// The smallest currency code of the orders.
+    pub currency: Option<crate::domain::Currency>,
     pub first_order_at: Option<DateTime<Utc>>,
     pub last_order_at: Option<DateTime<Utc>>,
     /// The orders since `FactsWindows::recent_orders_since`, when the backend's facts
@@ -68,12 +72,25 @@ pub(crate) struct CustomerDelivery {
 }
 
 impl OrderFacts {
+    /// What ranking by predicted value scores (None without orders).
+    pub(crate) fn summary(&self) -> Option<crate::domain::OrderSummary> {
+        Some(crate::domain::OrderSummary {
+            orders: self.orders,
+            first_at: self.first_order_at?,
+            last_at: self.last_order_at?,
+            margin: self.margin,
+            currency: self.currency?,
+        })
+    }
+
     pub(crate) fn fill(self, row: &mut FactsRow) {
         row.recent_orders = self.recent_orders;
         let f = &mut row.facts;
         f.orders_in_window = self.orders_in_window;
         f.orders = self.orders;
         f.margin_in_window = self.margin_in_window;
+        f.margin = self.margin;
+        f.currency = self.currency;
         f.first_order_at = self.first_order_at;
         f.last_order_at = self.last_order_at;
     }

@@ -168,8 +168,9 @@ where
 pub(crate) async fn current_levels<'c, DB: Dialect>(
     db: impl Executor<'c, Database = DB>,
 ) -> Result<Vec<(String, crate::domain::Level)>> {
+    // Cast: PostgreSQL stores the level as a smallint, which does not decode as i64.
     let rows = sqlx::query::<DB>(
-        "SELECT id, current_level FROM customers WHERE current_level IS NOT NULL",
+        "SELECT id, CAST(current_level AS BIGINT) FROM customers WHERE current_level IS NOT NULL",
     )
     .fetch_all(db)
     .await?;

@@ -6,8 +6,8 @@ use super::facts_rows::{
 };
 use super::{BATCH, PgStore};
 use crate::conditions::Needs;
-use crate::domain::ConditionExtras;
-use crate::store::columns::Columns;
+use crate::domain::{ConditionExtras, OrderSummary};
+use crate::store::columns::{Columns, bad_value, located};
 use crate::store::facts_merge::{FactsStreams, RecentComplaints, merge_in_chunks, suppressions};
 use crate::store::facts_parts::add_recent_complaint;
 use crate::store::facts_sql::{DELIVERIES_BY_CUSTOMER_SQL, facts_sql, suppressions_sql};
@@ -80,6 +80,44 @@ impl Facts for PgStore {
         .await?;
         margins.resize(margins.len().max(customers as usize), 0.0);
         Ok(margins)
+    }
+
+    async fn order_summaries(&self) -> Result<(Vec<OrderSummary>, u64)> {
+        let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+            .fetch_one(&self.pool)
+            .await?;
+        // The facts statement's aggregates, in its order (an index-only scan of orders_facts
+        // grouped in customer order), so each customer's value is summed as the facts sum it.
+        let columns = [
+            "customer_id",
+            "COUNT(*)",
+            "MIN(occurred_at)",
+            "MAX(occurred_at)",
+            "SUM(margin)",
+            "MIN(currency)",
+        ];
+        let mut rows = sqlx::query(
+            "SELECT customer_id, COUNT(*)::int8, MIN(occurred_at), MAX(occurred_at), \
+             COALESCE(SUM(margin), 0)::float8, MIN(currency COLLATE \"C\") \
+             FROM orders GROUP BY customer_id ORDER BY customer_id",
+        )
+        .fetch(&self.streams);
+        // Mapped as they stream: a row is far bigger than the summary it becomes.
+        let mut summaries = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            summaries.push(located(&r, "orders", &columns, |r| {
+                Ok(OrderSummary {
+                    orders: r.count(1)? as u32,
+                    first_at: r.time(2)?,
+                    last_at: r.time(3)?,
+                    margin: r.float(4)?,
+                    currency: r
+                        .opt_currency(5)?
+                        .ok_or_else(|| bad_value(5, "no currency"))?,
+                })
+            })?);
+        }
+        Ok((summaries, customers.max(0) as u64))
     }
 
     fn facts_chunks(

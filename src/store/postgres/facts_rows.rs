@@ -28,6 +28,8 @@ pub(super) fn order_facts(r: &PgRow, recent_wanted: bool) -> Result<OrderFacts> 
         first_order_at: r.opt_time(4)?,
         recent_orders,
         orders: r.int(7)? as u32,
+        margin: r.float(8)?,
+        currency: r.opt_currency(9)?,
     })
 }
 

@@ -6,7 +6,8 @@ use super::bulk::{EachRow, text, unbatch};
 use super::facts_rows::{EventsByCustomer, OrdersByCustomer, for_each_in, with_scope};
 use crate::conditions::Needs;
 use crate::domain::ConditionExtras;
-use crate::store::facts_fold::{MarginSum, OrderWindows};
+use crate::domain::OrderSummary;
+use crate::store::facts_fold::{MarginSum, OrderFold, OrderWindows};
 use crate::store::facts_merge::{
     CustomerDelivery, FactsStreams, RecentComplaints, merge_in_chunks, suppressions,
 };
@@ -50,6 +51,43 @@ impl Facts for SqliteStore {
                 margins.extend(open.map(|(_, m)| m.value()));
                 margins.resize(margins.len().max(customers as usize), 0.0);
                 Ok(margins)
+            })
+            .await
+    }
+
+    async fn order_summaries(&self) -> Result<(Vec<OrderSummary>, u64)> {
+        self.bulk
+            .with(move |conn| {
+                let customers: i64 =
+                    conn.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))?;
+                // Folded by the facts stream's own fold, in the same (customer, time) order:
+                // the tiers' values and each customer's are the very same numbers.
+                let none = OrderWindows {
+                    orders_since: i64::MAX,
+                    margin_since: i64::MAX,
+                    recent_since: None,
+                };
+                let mut stmt = conn.prepare(
+                    "SELECT customer_id, occurred_at, margin, currency FROM orders \
+                     ORDER BY customer_id, occurred_at",
+                )?;
+                let mut rows = stmt.query([])?;
+                let mut out = Vec::new();
+                let mut open: Option<OrderFold> = None;
+                while let Some(r) = rows.next()? {
+                    let customer = text(r, 0)?;
+                    let fold = match open.take() {
+                        Some(f) if f.customer_id() == customer => open.insert(f),
+                        done => {
+                            out.extend(done.and_then(|f| f.finish().summary()));
+                            open.insert(OrderFold::new(customer.to_owned(), &none))
+                        }
+                    };
+                    fold.add(&none, r.get(1)?, r.get(2)?, None, text(r, 3)?)
+                        .map_err(|e| crate::store::columns::bad_value(3, e))?;
+                }
+                out.extend(open.and_then(|f| f.finish().summary()));
+                Ok((out, customers.max(0) as u64))
             })
             .await
     }

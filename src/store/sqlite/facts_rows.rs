@@ -12,7 +12,8 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 /// Ids per IN list (SQLite allows 32,766 variables).
 const BATCH: usize = 2_000;
 
-/// Folds the orders statement's rows (customer, time, margin, id if recent) per customer.
+/// Folds the orders statement's rows (customer, time, margin, id if recent, currency) per
+/// customer.
 pub(super) struct OrdersByCustomer {
     pub windows: OrderWindows,
     pub open: Option<OrderFold>,
@@ -36,7 +37,8 @@ impl RowFold for OrdersByCustomer {
         } else {
             None
         };
-        fold.add(w, at, r.get(2)?, id);
+        fold.add(w, at, r.get(2)?, id, text(r, 4)?)
+            .map_err(|e| crate::store::columns::bad_value(4, e))?;
         Ok(())
     }
     fn finish(&mut self, out: &mut Vec<OrderFacts>) {

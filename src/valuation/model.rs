@@ -1,10 +1,12 @@
 //! The shop's purchase-rhythm model for the cycle: fitted on every order history (one GROUP
 //! BY over `orders` and a fit of a sample, docs/predictions.md), kept in `engine_state` and
 //! refitted once it is a day away from the cycle's `now`. Chunks never fit: every cycle
-//! reads it once, and only when some campaign is on `predicted_need`; `explain` and `predict`
-//! read the same one, so their rhythm line says what the planner saw.
+//! reads it once, and only when some campaign is on `predicted_need` or customers are ranked
+//! by predicted value; `explain` and `predict` read the same one, so their rhythm line says
+//! what the planner saw.
 
 use crate::campaigns::{Campaign, Trigger};
+use crate::config::{RankBy, StrategyConfig};
 use crate::predict::Model;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -25,11 +27,23 @@ struct Saved {
     model: Option<Model>,
 }
 
-/// Whether any campaign needs the model.
-pub fn needed(campaigns: &[Campaign]) -> bool {
-    campaigns
-        .iter()
-        .any(|c| matches!(c.trigger, Trigger::PredictedNeed { .. }))
+/// Whether the cycle needs the model: a campaign on `predicted_need`, or tiers ranked by
+/// predicted value.
+pub fn needed(campaigns: &[Campaign], strategy: &StrategyConfig) -> bool {
+    strategy.rank_by == RankBy::PredictedValue
+        || campaigns
+            .iter()
+            .any(|c| matches!(c.trigger, Trigger::PredictedNeed { .. }))
+}
+
+/// The kept model whatever its age, never a fit (None before any cycle fitted one): for a
+/// page that must answer in a moment rather than fit for half a minute (the dashboard).
+pub async fn kept(store: &dyn Store) -> Result<Option<Model>, StoreError> {
+    Ok(store
+        .get_state(STATE)
+        .await?
+        .and_then(|s| serde_json::from_str::<Saved>(&s).ok())
+        .and_then(|s| s.model))
 }
 
 /// The model as of `now`: the saved one when it was fitted within a day of `now`, else a new
