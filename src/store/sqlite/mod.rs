@@ -4,6 +4,7 @@
 //! cannot help with (docs/architecture.md). One file per concern of the store.
 
 mod bulk;
+mod checkpointer;
 mod consent;
 mod engagement;
 mod engine_state;
@@ -38,6 +39,8 @@ pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     /// The cycle's bulk reads, on the same file (see `bulk`).
     pub(crate) bulk: bulk::BulkReader,
+    /// Checkpoints the write-ahead log off the writers' commits (see `checkpointer`).
+    _checkpointer: std::sync::Arc<checkpointer::Checkpointer>,
 }
 
 impl SqliteStore {
@@ -54,7 +57,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // The checkpointer thread moves the log into the file; commits never wait for it.
+            .pragma("wal_autocheckpoint", "0");
         if let Some(dir) = opts.get_filename().parent()
             && !dir.as_os_str().is_empty()
         {
@@ -67,7 +72,12 @@ impl SqliteStore {
             .connect_with(opts.clone())
             .await?;
         let bulk = bulk::BulkReader::new(opts.get_filename().to_path_buf());
-        Ok(SqliteStore { pool, bulk })
+        let checkpointer = checkpointer::Checkpointer::start(opts.get_filename().to_path_buf());
+        Ok(SqliteStore {
+            pool,
+            bulk,
+            _checkpointer: std::sync::Arc::new(checkpointer),
+        })
     }
 
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
