@@ -4,6 +4,7 @@
 //!     cargo run --release --example bench_cycle            # SQLite, then PostgreSQL
 //!     BENCH_CUSTOMERS=100000 cargo run --release --example bench_cycle   # a smaller run
 //!     BENCH_BACKENDS=postgres cargo run --release --example bench_cycle  # one backend
+//!     BENCH_RANK_BY=predicted_value cargo run --release --example bench_cycle  # tiers by predicted value
 //!
 //! Run it twice: the first run generates and imports the data, and the import's memory
 //! counts towards that process's peak RSS; the second run measures the cycles alone.
@@ -91,6 +92,12 @@ async fn main() -> anyhow::Result<()> {
     if let Ok(campaigns) = std::env::var("BENCH_CAMPAIGNS") {
         cfg.paths.campaigns = campaigns.into();
         println!("campaigns: {}", cfg.paths.campaigns.display());
+    }
+    // BENCH_RANK_BY=predicted_value: the strategy matrix ranks by the purchase-rhythm model's
+    // predicted margin (every customer scored on full cycles) instead of last year's margin.
+    if std::env::var("BENCH_RANK_BY").is_ok_and(|v| v == "predicted_value") {
+        cfg.strategy.rank_by = config::RankBy::PredictedValue;
+        println!("strategy.rank_by = predicted_value");
     }
     let campaigns = load_campaigns(&cfg).map_err(|_| anyhow::anyhow!("campaigns do not load"))?;
 

@@ -760,3 +760,37 @@ async fn an_erased_address_signing_up_again_gets_only_the_confirmation_and_its_c
         assert_eq!(campaigns, ["confirm-subscription", "welcome"], "{backend}");
     }
 }
+
+/// An unconfirmed signup past its window is deleted with its history (`forget_unconfirmed`).
+/// PostgreSQL's level_history has no key to customers (migration 0058): the cycle writes
+/// history only for the customers its UPDATE changed, so a level written for a customer who
+/// is gone by then leaves no history row behind (SQLite's key refuses the write instead).
+#[tokio::test]
+async fn a_level_written_for_a_customer_deleted_meanwhile_leaves_no_history() {
+    for db in support::all_backends().await {
+        let gone = rapport::store::LevelChange {
+            customer_id: "deleted-meanwhile".into(),
+            from: None,
+            current: rapport::domain::Level::Reactive,
+            target: rapport::domain::Level::Proactive,
+            reasons: vec!["2 orders in 365 d".into()],
+        };
+        let written = db
+            .store
+            .apply_cycle(std::slice::from_ref(&gone), &[], chrono::Utc::now())
+            .await;
+        if db.backend == "postgres" {
+            written.expect("PostgreSQL skips the customer who is gone");
+        }
+        assert_eq!(
+            db.store
+                .level_history("deleted-meanwhile")
+                .await
+                .unwrap()
+                .len(),
+            0,
+            "{}",
+            db.backend
+        );
+    }
+}

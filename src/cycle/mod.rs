@@ -85,26 +85,48 @@ pub async fn run(
     basis.model = model;
     let mut shop_hour = best_hours::ShopHour::default();
     let mut rx = store.facts_chunks(opts.scope.clone(), basis.facts_windows(&opts.scope), CHUNK);
-    while let Some(chunk) = rx.recv().await {
-        watch.lap(&mut phases.facts_wait);
-        let chunk = basis.assess(chunk?);
-        watch.lap(&mut phases.classify);
-        let contexts = plan_contexts(store, &basis, &chunk).await?;
-        watch.lap(&mut phases.plan_context);
-        let mut decisions = basis.decide(chunk, contexts);
-        if !decisions.pending.is_empty() {
-            let extras = condition_extras(store, &decisions).await?;
-            basis.decide_pending(&mut decisions, extras);
-        }
-        best_hours::place(store, &basis, &mut decisions, &mut shop_hour).await?;
-        watch.lap(&mut phases.plan);
-        // Most chunks of a steady-state cycle change nothing: no empty write transaction.
-        if !opts.dry_run && !decisions.is_empty() {
-            report.queued += apply(store, &decisions, &basis).await?;
-        }
-        report.add(decisions);
+    // Each chunk's decisions are written while the next chunk is assessed and planned: on a
+    // first cycle the write is the longest phase, and its statements run on the database
+    // while the engine plans. One write at a time, in chunk order; chunks hold different
+    // customers, so planning one never needs another's uncommitted rows.
+    let mut writing: Option<Decisions> = None;
+    let mut next = rx.recv().await;
+    watch.lap(&mut phases.facts_wait);
+    while let Some(chunk) = next {
+        let plan_chunk = async {
+            let chunk = basis.assess(chunk?);
+            watch.lap(&mut phases.classify);
+            let contexts = plan_contexts(store, &basis, &chunk).await?;
+            watch.lap(&mut phases.plan_context);
+            let mut decisions = basis.decide(chunk, contexts);
+            if !decisions.pending.is_empty() {
+                let extras = condition_extras(store, &decisions).await?;
+                basis.decide_pending(&mut decisions, extras);
+            }
+            best_hours::place(store, &basis, &mut decisions, &mut shop_hour).await?;
+            watch.lap(&mut phases.plan);
+            let following = rx.recv().await;
+            watch.lap(&mut phases.facts_wait);
+            Ok::<_, StoreError>((decisions, following))
+        };
+        let (planned, written) = tokio::join!(
+            plan_chunk,
+            write(store, writing.as_ref(), opts.dry_run, basis.now)
+        );
         watch.lap(&mut phases.write);
+        report.queued += written?;
+        if let Some(done) = writing.take() {
+            report.add(done);
+        }
+        let (decisions, following) = planned?;
+        writing = Some(decisions);
+        next = following;
     }
+    report.queued += write(store, writing.as_ref(), opts.dry_run, basis.now).await?;
+    if let Some(done) = writing.take() {
+        report.add(done);
+    }
+    watch.lap(&mut phases.write);
     watch.lap(&mut phases.facts_wait);
     if !opts.dry_run && full {
         store.refresh_product_pairs().await?;
@@ -160,11 +182,17 @@ async fn condition_extras(
 }
 
 /// Writes one chunk's decisions in one transaction; returns the deliveries inserted.
-async fn apply(
+/// Writes a chunk's decisions; most chunks of a steady-state cycle change nothing, and get no
+/// empty write transaction.
+async fn write(
     store: &dyn Store,
-    decisions: &Decisions,
-    basis: &Basis<'_>,
+    decisions: Option<&Decisions>,
+    dry_run: bool,
+    now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
+    let Some(decisions) = decisions.filter(|d| !dry_run && !d.is_empty()) else {
+        return Ok(0);
+    };
     store
         .apply_cycle_notifying(
             CycleWrites {
@@ -172,7 +200,7 @@ async fn apply(
                 deliveries: &decisions.deliveries,
                 notifications: &decisions.notifications,
             },
-            basis.now,
+            now,
         )
         .await
 }

@@ -59,6 +59,8 @@ pub struct CyclePhases {
     pub classify: f64,
     pub plan_context: f64,
     pub plan: f64,
+    /// Waiting for writes: a chunk's write runs while the next chunk is planned, so this is
+    /// only what the planning did not cover.
     pub write: f64,
     pub product_pairs: f64,
     /// Vacuum and statistics after a cycle that rewrote many rows (PostgreSQL).

@@ -64,8 +64,13 @@ pub(crate) const FORGET_SQLITE: [(&str, &str); 7] = [
     ("DELETE FROM customers WHERE id IN ", ""),
 ];
 
-/// [`FORGET_SQLITE`] on PostgreSQL, the ids bound as one array.
-pub(crate) const FORGET_POSTGRES: [&str; 7] = [
+/// [`FORGET_SQLITE`] on PostgreSQL, the ids bound as one array. It first locks the customers'
+/// rows: `level_history` has no key to `customers` there (migration 0058), and the cycle
+/// inserts history only for rows its UPDATE of `customers` changed — so a cycle that holds a
+/// customer's row commits before their history is deleted, and one that comes later finds no
+/// customer to write history for.
+pub(crate) const FORGET_POSTGRES: [&str; 8] = [
+    "SELECT id FROM customers WHERE id = ANY($1) ORDER BY id FOR UPDATE",
     "DELETE FROM delivery_engagement WHERE delivery_id IN \
      (SELECT id FROM deliveries WHERE customer_id = ANY($1))",
     "DELETE FROM order_items WHERE customer_id = ANY($1)",

@@ -21,34 +21,44 @@ impl Levels for PgStore {
         for chunk in batches(writes.changes, BATCH) {
             // A move (or the first assessment) also records where the customer came from
             // and since when the level holds; a change of the target alone keeps both.
+            // One statement: the history rows are for the customers this UPDATE changed
+            // (RETURNING), so a customer forgotten meanwhile gets none — which is what lets
+            // level_history do without a per-row key check against customers (0058).
             sqlx::query(
-                "UPDATE customers c SET current_level = t.cur, target_level = t.tgt, \
-                 level_reasons = t.reasons::jsonb, assessed_at = $5, \
+                "WITH t AS (SELECT id, cur, tgt, reasons::jsonb AS reasons, moved, prev \
+                 FROM UNNEST($1::text[], $2::int2[], $3::int2[], $4::text[], $6::bool[], \
+                 $7::int2[]) AS t(id, cur, tgt, reasons, moved, prev)), \
+                 u AS (UPDATE customers c SET current_level = t.cur, target_level = t.tgt, \
+                 level_reasons = t.reasons, assessed_at = $5, \
                  previous_level = CASE WHEN t.moved THEN t.prev ELSE c.previous_level END, \
                  level_since = CASE WHEN t.moved THEN $5 ELSE c.level_since END \
-                 FROM UNNEST($1::text[], $2::int2[], $3::int2[], $4::text[], $6::bool[], $7::int2[]) \
-                 AS t(id, cur, tgt, reasons, moved, prev) \
-                 WHERE c.id = t.id",
+                 FROM t WHERE c.id = t.id RETURNING c.id) \
+                 INSERT INTO level_history (customer_id, from_level, to_level, at, reasons) \
+                 SELECT t.id, t.prev, t.cur, $5, t.reasons FROM t JOIN u ON u.id = t.id \
+                 WHERE t.moved",
             )
-            .bind(chunk.iter().map(|c| c.customer_id.as_str()).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|c| c.customer_id.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .bind(chunk.iter().map(|c| c.current.rank()).collect::<Vec<_>>())
             .bind(chunk.iter().map(|c| c.target.rank()).collect::<Vec<_>>())
             .bind(chunk.iter().map(|c| c.reasons_json()).collect::<Vec<_>>())
             .bind(at)
-            .bind(chunk.iter().map(LevelChange::writes_history).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|c| c.from.map(crate::domain::Level::rank)).collect::<Vec<_>>())
-            .execute(&mut *tx)
-            .await?;
-            let moved: Vec<&LevelChange> = chunk.iter().filter(|c| c.writes_history()).collect();
-            sqlx::query(
-                "INSERT INTO level_history (customer_id, from_level, to_level, at, reasons) \
-                 SELECT id, f, t, $4, r::jsonb FROM UNNEST($1::text[], $2::int2[], $3::int2[], $5::text[]) AS x(id, f, t, r)",
+            .bind(
+                chunk
+                    .iter()
+                    .map(LevelChange::writes_history)
+                    .collect::<Vec<_>>(),
             )
-            .bind(moved.iter().map(|c| c.customer_id.as_str()).collect::<Vec<_>>())
-            .bind(moved.iter().map(|c| c.from.map(crate::domain::Level::rank)).collect::<Vec<_>>())
-            .bind(moved.iter().map(|c| c.current.rank()).collect::<Vec<_>>())
-            .bind(at)
-            .bind(moved.iter().map(|c| c.reasons_json()).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|c| c.from.map(crate::domain::Level::rank))
+                    .collect::<Vec<_>>(),
+            )
             .execute(&mut *tx)
             .await?;
         }
