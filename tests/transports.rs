@@ -74,7 +74,17 @@ async fn failover_to_the_second_transport_when_the_first_is_down_and_back_when_i
         assert_eq!(d.transport_up("primary"), Some(false), "{}", db.backend);
         assert_eq!(d.transport_up("backup"), Some(true));
         assert_eq!((up("primary"), up("backup")), ("0".into(), "1".into()));
-        assert!(report.throttled > 0, "handed back meanwhile: {report:?}");
+        // Handed back while the primary could not be reached: counted as failed over, not
+        // as throttled (nothing asked us to slow down).
+        assert!(report.failed_over > 0, "handed back meanwhile: {report:?}");
+        assert_eq!(report.throttled, 0, "{report:?}");
+        assert!(
+            metrics
+                .render()
+                .contains("rapport_emails_failed_over_total{transport=\"primary\"}"),
+            "{}",
+            metrics.render()
+        );
         assert_eq!((report.retried, report.failed), (0, 0), "{report:?}");
 
         // The first relay comes back: a probe notices, and its emails return to it.

@@ -46,6 +46,7 @@ pub async fn run(
                 sent = report.sent,
                 retried = report.retried,
                 throttled = report.throttled,
+                failed_over = report.failed_over,
                 failed = report.failed,
                 suppressed = report.suppressed,
                 cancelled = report.cancelled,

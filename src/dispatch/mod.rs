@@ -40,6 +40,9 @@ pub struct DispatchReport {
     pub retried: u64,
     /// Put back without spending an attempt: the server asked us to slow down.
     pub throttled: u64,
+    /// Put back without spending an attempt: the transport could not be reached, and the
+    /// next batch gives the email to the next transport that is up.
+    pub failed_over: u64,
     pub failed: u64,
     pub suppressed: u64,
     /// Cancelled just before sending: an `unless` came true after the email was queued.
@@ -56,6 +59,7 @@ impl DispatchReport {
             }
             DeliveryResult::Retry { .. } => self.retried += 1,
             DeliveryResult::Throttled { .. } => self.throttled += 1,
+            DeliveryResult::FailedOver { .. } => self.failed_over += 1,
             DeliveryResult::Failed { .. } => {
                 self.failed += 1;
                 metrics::counter!(EMAILS_FAILED).increment(1);
@@ -69,6 +73,7 @@ impl DispatchReport {
         self.sent += o.sent;
         self.retried += o.retried;
         self.throttled += o.throttled;
+        self.failed_over += o.failed_over;
         self.failed += o.failed;
         self.suppressed += o.suppressed;
         self.cancelled += o.cancelled;
@@ -261,7 +266,7 @@ impl Dispatcher {
                                 error: "not sent: the batch ran out of lease time".into(),
                             }
                         } else if let Some(outcome) = &unreachable {
-                            send::hand_back(&retry, &d, outcome, clock)
+                            send::hand_back(&retry, &d, outcome, &way.name, clock)
                         } else {
                             let (result, lost) = send::send_one(
                                 &composer,

@@ -88,7 +88,7 @@ pub(super) async fn send_one(
     tracing::debug!(delivery_id = %d.id, %outcome, "Send attempt finished.");
     let unreachable = outcome.is_unreachable();
     if unreachable && way.failover {
-        return (hand_back(retry, d, &outcome, clock), true);
+        return (hand_back(retry, d, &outcome, &way.name, clock), true);
     }
     let jitter = rand::rng().random::<f64>();
     let attempts = d.attempts.max(1) as u32;
@@ -118,9 +118,15 @@ pub(super) fn hand_back(
     retry: &RetryPolicy,
     d: &ClaimedDelivery,
     outcome: &SendOutcome,
+    transport: &str,
     clock: Clock,
 ) -> DeliveryResult {
     let jitter = rand::rng().random::<f64>();
     let attempts = d.attempts.max(1) as u32;
-    retry.hand_back(d, attempts, outcome, clock.now(), jitter)
+    let result = retry.hand_back(d, attempts, outcome, clock.now(), jitter);
+    if matches!(result, DeliveryResult::FailedOver { .. }) {
+        metrics::counter!(crate::metric_names::EMAILS_FAILED_OVER, "transport" => transport.to_owned())
+            .increment(1);
+    }
+    result
 }

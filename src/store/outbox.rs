@@ -181,6 +181,15 @@ pub enum DeliveryResult {
         next_attempt_at: DateTime<Utc>,
         error: String,
     },
+    /// Back to the queue without spending an attempt: its transport could not be reached,
+    /// and the next batch gives it to the next transport that is up (failover). Stored as a
+    /// throttle is; counted apart so that an operator can tell a relay pushing back from one
+    /// that is gone.
+    FailedOver {
+        id: uuid::Uuid,
+        next_attempt_at: DateTime<Utc>,
+        error: String,
+    },
     /// Failed for good; `suppress` names the address to put on the suppression list
     /// (a hard bounce) with its reason.
     Failed {

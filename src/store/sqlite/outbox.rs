@@ -96,6 +96,11 @@ impl Outbox for SqliteStore {
                     id,
                     next_attempt_at,
                     error,
+                }
+                | DeliveryResult::FailedOver {
+                    id,
+                    next_attempt_at,
+                    error,
                 } => (
                     set("status = 'queued', attempts = attempts - 1, next_attempt_at = ?, last_error = ?")
                         .bind(to_ms(*next_attempt_at))
