@@ -27,6 +27,7 @@ use crate::store::{ClaimedDelivery, DeliveryResult, Store, StoreError};
 use chrono::{DateTime, Utc};
 use recorder::{Claim, Recorder};
 use send::{Clock, Way};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// Deliveries claimed per round trip. A claim's size no longer bounds what a crash re-sends
@@ -102,6 +103,8 @@ pub struct Dispatcher {
     replay_clock: Option<DateTime<Utc>>,
     /// The campaigns' `unless`, checked again right before sending.
     unless: UnlessRules,
+    /// Every transport was down at the last batch (logged once when it starts and ends).
+    all_down: AtomicBool,
 }
 
 impl Dispatcher {
@@ -128,6 +131,7 @@ impl Dispatcher {
             record_limits: recorder::Limits::DEFAULT,
             replay_clock: None,
             unless: UnlessRules::default(),
+            all_down: AtomicBool::new(false),
         }
     }
 
@@ -195,6 +199,10 @@ impl Dispatcher {
         for lane in &self.lanes {
             lane.probe_if_down();
         }
+        if self.every_transport_down() {
+            self.flush().await?;
+            return Ok(0);
+        }
         let claimed = self
             .store
             .claim_due(crate::store::Claim {
@@ -236,7 +244,6 @@ impl Dispatcher {
                 rate: lane.rate.clone(),
                 health: lane.health.clone(),
                 name: lane.name.clone(),
-                failover: self.lanes.len() > 1,
                 domains: self.domains.clone(),
             };
             // Split the lane's share across its workers; each keeps its own connection.
@@ -278,7 +285,7 @@ impl Dispatcher {
                                 clock,
                             )
                             .await;
-                            if lost && way.failover {
+                            if lost {
                                 unreachable = Some(crate::mailer::SendOutcome::unreachable(
                                     format!("transport {} unreachable", way.name),
                                 ));
@@ -302,6 +309,25 @@ impl Dispatcher {
             }
         }
         Ok(n)
+    }
+
+    /// Whether every transport is down. Then nothing is claimed: a claim spends an attempt
+    /// (given back only when the result is written) and each try costs a connection timeout
+    /// per worker, for emails that can only come back. They stay queued, attempts and
+    /// `give_up_after` untouched by the outage's length, while the probes go on; the first
+    /// transport a probe reaches takes them again. Logged once each way, not once per email.
+    fn every_transport_down(&self) -> bool {
+        let all = self.lanes.iter().all(|l| l.health.is_down());
+        let was = self.all_down.swap(all, Ordering::Relaxed);
+        if all && !was {
+            tracing::warn!(
+                transports = self.lanes.len(),
+                "Every transport is down: emails stay queued, spending no attempt, until a probe reaches one."
+            );
+        } else if was && !all {
+            tracing::info!("A transport answers again; sending resumes.");
+        }
+        all
     }
 
     /// Each delivery's lane for this batch: its campaign's, or the next one up when that one
