@@ -129,3 +129,39 @@ async fn the_smtp_timeout_bounds_the_wait_for_a_relay_that_never_greets() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_reload_keeps_a_transport_that_is_down_down_and_its_emails_away_from_it() {
+    for db in support::all_backends().await {
+        let mut first = SmtpSink::start(&[]);
+        first.stop();
+        let second = SmtpSink::start(&[]);
+        let toml = format!(
+            "\n[sending]\nfailover_after = \"1s\"\n{}",
+            support::transports::transports(&[
+                ("primary", &first.url("")),
+                ("backup", &second.url(""))
+            ])
+        );
+        let cfg = config_with(&db.url, "file://unused", 2, &toml, &[]);
+        queue_as(&*db.store, &addresses("a", 4), marketing("a"), Utc::now()).await;
+        let before = dispatcher(&cfg, db.store.clone());
+        send_until(&before, "failover", || second.dumped().len() >= 4).await;
+        before.close().await;
+        assert_eq!(before.transport_up("primary"), Some(false));
+
+        // What the sender task does on SIGHUP: a dispatcher from the reloaded engine,
+        // keeping what the one it replaces knew.
+        let after = dispatcher(&cfg, db.store.clone()).keep_state_of(&before);
+        assert_eq!(after.transport_up("primary"), Some(false), "{}", db.backend);
+        queue_as(&*db.store, &addresses("b", 4), marketing("b"), Utc::now()).await;
+        let report = send_until(&after, "after the reload", || second.dumped().len() >= 8).await;
+        after.close().await;
+        assert_eq!(
+            (report.sent, report.failed_over),
+            (4, 0),
+            "{}: straight to the backup, no batch into the relay known to be down",
+            db.backend
+        );
+    }
+}

@@ -148,6 +148,18 @@ impl Dispatcher {
         Some(!lane.health.is_down())
     }
 
+    /// Keeps what `previous` (the dispatcher a SIGHUP replaces) learnt about each transport
+    /// that is still the same relay (name and URL): down or up, and its adaptive rate.
+    pub fn keep_state_of(mut self, previous: &Dispatcher) -> Self {
+        for lane in &mut self.lanes {
+            if let Some(old) = previous.lanes.iter().find(|o| o.name == lane.name) {
+                lane.keep_state_of(old);
+            }
+        }
+        self.all_down = AtomicBool::new(previous.all_down.load(Ordering::Relaxed));
+        self
+    }
+
     /// Holds each listed recipient domain to its rate (`[[domain_limits]]`).
     pub fn with_domain_limits(mut self, limits: Option<DomainLimits>) -> Self {
         self.domains = limits.map(Arc::new);
