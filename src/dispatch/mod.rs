@@ -12,6 +12,7 @@ mod recorder;
 mod retry;
 mod send;
 mod send_rate;
+mod tally;
 mod unless;
 
 pub use compose::{ComposeError, Composer, Envelope, Prepared};
@@ -274,6 +275,7 @@ impl Dispatcher {
                 tasks.push(tokio::spawn(async move {
                     let mut sender = sender.lock().await;
                     let mut report = DispatchReport::default();
+                    let mut tally = tally::Tally::default();
                     // Once the transport could not be reached, the worker's other emails go
                     // back without trying it again (each try could take the whole timeout).
                     let mut unreachable: Option<crate::mailer::SendOutcome> = None;
@@ -305,20 +307,32 @@ impl Dispatcher {
                             result
                         };
                         report.add(&result);
+                        tally.add(&way.name, &d.campaign, &result);
                         // Before the next email: SMTP accepted this one, and until it is
                         // written a crash sends it again.
                         recorder.record(&claim, result).await;
                     }
-                    report
+                    (report, tally)
                 }));
             }
         }
+        let mut tally = tally::Tally::default();
         for t in tasks {
             match t.await {
-                Ok(r) => report.merge(&r),
+                Ok((r, t)) => {
+                    report.merge(&r);
+                    tally.merge(t);
+                }
                 // A panicking worker leaves its rows leased: they are re-claimed later.
                 Err(e) => tracing::error!(error = %e, "Sender worker failed."),
             }
+        }
+        // Counts for the report only: a failed write costs the batch's counts, not a send.
+        let rows = tally.into_rows();
+        if !rows.is_empty()
+            && let Err(e) = self.store.add_transport_tallies(clock.now(), &rows).await
+        {
+            tracing::warn!(error = %e, "Cannot add the batch's per-transport counts.");
         }
         Ok(n)
     }

@@ -53,6 +53,12 @@ pub trait Outbox {
     /// The customer's last five sent emails, newest first, each with the transport that
     /// sent it (`explain`).
     async fn sent_emails(&self, customer_id: &str) -> Result<Vec<SentEmail>>;
+    /// Adds a batch's per-transport counts to day `at`'s (`rapport report --transports`).
+    async fn add_transport_tallies(
+        &self,
+        at: DateTime<Utc>,
+        tallies: &[super::TransportTally],
+    ) -> Result<()>;
 }
 
 /// One email a customer was sent, for `explain`.

@@ -301,4 +301,12 @@ impl Outbox for PgStore {
     async fn sent_emails(&self, customer_id: &str) -> Result<Vec<SentEmail>> {
         sent_emails(&self.pool, customer_id).await
     }
+
+    async fn add_transport_tallies(
+        &self,
+        at: DateTime<Utc>,
+        tallies: &[crate::store::TransportTally],
+    ) -> Result<()> {
+        crate::store::tallies::add(&self.pool, at, tallies).await
+    }
 }
