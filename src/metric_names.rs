@@ -9,6 +9,9 @@ pub const EMAILS_SENT: &str = "rapport_emails_sent_total";
 pub const EMAILS_FAILED: &str = "rapport_emails_failed_total";
 /// Emails a transport's server answered with "slow down", by `transport` (dispatch).
 pub const EMAILS_THROTTLED: &str = "rapport_emails_throttled_total";
+/// Emails handed back to the queue because their transport could not be reached, for the
+/// next transport that is up to take (failover), by the `transport` that could not (dispatch).
+pub const EMAILS_FAILED_OVER: &str = "rapport_emails_failed_over_total";
 /// Emails per second a transport may send now, by `transport`; lowered when its server
 /// throttles and raised back while replies are clean; 0 = unlimited (dispatch).
 pub const TRANSPORT_RATE: &str = "rapport_transport_rate_per_second";

@@ -74,7 +74,17 @@ async fn failover_to_the_second_transport_when_the_first_is_down_and_back_when_i
         assert_eq!(d.transport_up("primary"), Some(false), "{}", db.backend);
         assert_eq!(d.transport_up("backup"), Some(true));
         assert_eq!((up("primary"), up("backup")), ("0".into(), "1".into()));
-        assert!(report.throttled > 0, "handed back meanwhile: {report:?}");
+        // Handed back while the primary could not be reached: counted as failed over, not
+        // as throttled (nothing asked us to slow down).
+        assert!(report.failed_over > 0, "handed back meanwhile: {report:?}");
+        assert_eq!(report.throttled, 0, "{report:?}");
+        assert!(
+            metrics
+                .render()
+                .contains("rapport_emails_failed_over_total{transport=\"primary\"}"),
+            "{}",
+            metrics.render()
+        );
         assert_eq!((report.retried, report.failed), (0, 0), "{report:?}");
 
         // The first relay comes back: a probe notices, and its emails return to it.
@@ -120,6 +130,31 @@ async fn failover_to_the_second_transport_when_the_first_is_down_and_back_when_i
             };
             assert_eq!(transport.as_deref(), Some(want), "{}: {email}", db.backend);
         }
+        // `report --transports` tells the relay that was down from the one that sent.
+        let tallies = support::transports::cli_json(
+            &db,
+            &toml,
+            &["report", "--transports", "--format", "json"],
+        );
+        let by_name = |name: &str| {
+            tallies
+                .as_array()
+                .and_then(|rows| rows.iter().find(|r| r["transport"] == name))
+                .unwrap_or_else(|| panic!("{}: no {name} in {tallies}", db.backend))
+                .clone()
+        };
+        let (primary, backup) = (by_name("primary"), by_name("backup"));
+        assert_eq!(primary["sent"], 10, "{}: {tallies}", db.backend);
+        assert!(primary["failed_over"].as_u64() > Some(0), "{tallies}");
+        assert_eq!(
+            (
+                &backup["sent"],
+                &backup["failed_over"],
+                &backup["throttled"]
+            ),
+            (&20.into(), &0.into(), &0.into()),
+            "{tallies}"
+        );
         // `explain` says which transport sent a customer's emails.
         for (customer, want) in [("e0", "backup"), ("l0", "primary")] {
             let v = explain(&db, &toml, customer);

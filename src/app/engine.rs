@@ -91,6 +91,7 @@ impl Engine {
             .map(|(spec, transport)| {
                 Lane::new(
                     &spec.name,
+                    spec.url.expose(),
                     transport,
                     spec.pool_size,
                     spec.rate_per_second,

@@ -23,7 +23,7 @@ pub async fn run(
     mut engine: watch::Receiver<Arc<Engine>>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let (mut dispatcher, mut built_at) = build(&app, &clock, &engine.borrow_and_update());
+    let (mut dispatcher, mut built_at) = build(&app, &clock, &engine.borrow_and_update(), None);
     loop {
         if *stop.borrow() {
             break;
@@ -32,7 +32,8 @@ pub async fn run(
         // a dispatcher for the new time (the wall clock's `replay` is always None).
         if engine.has_changed().unwrap_or(false) || clock.replay() != built_at {
             dispatcher.close().await;
-            (dispatcher, built_at) = build(&app, &clock, &engine.borrow_and_update());
+            (dispatcher, built_at) =
+                build(&app, &clock, &engine.borrow_and_update(), Some(&dispatcher));
         }
         let mut report = DispatchReport::default();
         match dispatcher.run_batch(clock.now(), &mut report).await {
@@ -46,6 +47,7 @@ pub async fn run(
                 sent = report.sent,
                 retried = report.retried,
                 throttled = report.throttled,
+                failed_over = report.failed_over,
                 failed = report.failed,
                 suppressed = report.suppressed,
                 cancelled = report.cancelled,
@@ -62,9 +64,20 @@ pub async fn run(
     dispatcher.close().await;
 }
 
-/// A dispatcher from `engine`, recording at the clock's time when it is a manual one.
-fn build(app: &App, clock: &Clock, engine: &Engine) -> (Dispatcher, Option<DateTime<Utc>>) {
+/// A dispatcher from `engine`, recording at the clock's time when it is a manual one, and
+/// keeping what `previous` knew of the transports that did not change (a relay known to be
+/// down stays down across a SIGHUP, a throttled one keeps its lowered rate).
+fn build(
+    app: &App,
+    clock: &Clock,
+    engine: &Engine,
+    previous: Option<&Dispatcher>,
+) -> (Dispatcher, Option<DateTime<Utc>>) {
     let dispatcher = engine.dispatcher(&app.config, app.store.clone());
+    let dispatcher = match previous {
+        Some(p) => dispatcher.keep_state_of(p),
+        None => dispatcher,
+    };
     let replay = clock.replay();
     match replay {
         Some(at) => (dispatcher.with_clock(at), replay),

@@ -192,6 +192,11 @@ it. Revenue is in strategy.base_currency, converted with strategy.currency_rates
         /// against the control with its confidence interval (docs/experiments.md).
         #[arg(long)]
         experiment: bool,
+        /// Per transport instead: emails each one sent, failed, and handed back because its
+        /// server asked us to slow down (throttled) or it could not be reached (failed over)
+        /// (docs/sending.md). `--since` counts whole UTC days; `--locale` does not apply.
+        #[arg(long, conflicts_with = "experiment")]
+        transports: bool,
         /// Only emails queued since: an RFC 3339 instant or a span back from now (30d, 12h).
         #[arg(long, value_parser = report::parse_since)]
         since: Option<report::Since>,
@@ -372,6 +377,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Report {
             campaign,
             experiment,
+            transports,
             since,
             locale,
             format,
@@ -383,6 +389,7 @@ pub async fn run(cli: Cli) -> CmdResult {
                 report::Args {
                     campaign,
                     experiment,
+                    transports,
                     since,
                     locale,
                     format,

@@ -42,6 +42,7 @@ pub fn parse_since(s: &str) -> Result<Since, String> {
 pub struct Args {
     pub campaign: Option<String>,
     pub experiment: bool,
+    pub transports: bool,
     pub since: Option<Since>,
     pub locale: Option<String>,
     pub format: ReportFormat,
@@ -51,6 +52,9 @@ pub struct Args {
 pub async fn run(app: &App, a: Args) -> CmdResult {
     if a.experiment {
         return experiments(app, a).await;
+    }
+    if a.transports {
+        return transports(app, a).await;
     }
     let locale = match &a.locale {
         Some(l) => Some(
@@ -94,6 +98,29 @@ pub async fn run(app: &App, a: Args) -> CmdResult {
         ReportFormat::Table => report::write_table(&mut out, &r).map_err(io)?,
     }
     Ok(())
+}
+
+/// `rapport report --transports`: each transport's sent, failed, throttled and failed-over
+/// emails, for `--campaign` or all, from `--since`'s UTC day on.
+async fn transports(app: &App, a: Args) -> CmdResult {
+    let since = a.since.map(|s| s.resolve(a.now));
+    let rows = app
+        .store
+        .transport_tallies(a.campaign.as_deref(), since)
+        .await?;
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        match a.format {
+            ReportFormat::Json => {
+                serde_json::to_writer(&mut *out, &rows)?;
+                writeln!(out)
+            }
+            ReportFormat::Csv => report::write_transports_csv(out, &rows),
+            ReportFormat::Table => report::write_transports_table(out, &rows),
+        }
+    };
+    write(&mut out).map_err(|e| Failure::Runtime(e.into()))
 }
 
 /// `rapport report --experiment`: every campaign with an experiment (or `--campaign`), and

@@ -11,13 +11,14 @@ use chrono::{DateTime, Utc};
 pub async fn once(app: &App, now: DateTime<Utc>, replay: bool, full: bool) -> CmdResult {
     let r = run_once(app, Once { now, replay, full }).await?;
     println!(
-        "assessed {} customers, {} level changes, queued {} emails; sent {}, retrying {}, throttled {}, failed {}, suppressed {}, cancelled {}; {} still queued for later",
+        "assessed {} customers, {} level changes, queued {} emails; sent {}, retrying {}, throttled {}, failed over {}, failed {}, suppressed {}, cancelled {}; {} still queued for later",
         r.cycle.assessed,
         r.cycle.level_changes,
         r.cycle.queued,
         r.sent.sent,
         r.sent.retried,
         r.sent.throttled,
+        r.sent.failed_over,
         r.sent.failed,
         r.sent.suppressed,
         r.sent.cancelled,

@@ -125,7 +125,9 @@ impl Config {
                 password_env: SMTP_PASSWORD_ENV.into(),
                 pool_size: self.smtp.pool_size,
                 rate_per_second: self.smtp.rate_per_second,
-                timeout: None,
+                // `[smtp] timeout` was parsed and never applied before: a relay that
+                // accepted the connection and never greeted held a worker 60 s.
+                timeout: Some(self.smtp.timeout.std()),
                 failover_after: sending.failover_after.std(),
             }]
         } else {

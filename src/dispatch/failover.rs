@@ -135,6 +135,27 @@ impl Health {
         }
     }
 
+    /// Takes over what `previous` (the same relay before a reload) knew: down or failing
+    /// since when, and when it was last probed; this transport's own `failover_after`
+    /// stays. A probe still running belongs to `previous`, so none counts as running here.
+    pub fn keep_state_of(&self, previous: &Health) {
+        let Ok(old) = previous.rule.lock().map(|r| r.clone()) else {
+            return;
+        };
+        let Ok(mut rule) = self.rule.lock() else {
+            return;
+        };
+        let failover_after = rule.failover_after;
+        *rule = Availability {
+            failover_after,
+            probing: false,
+            ..old
+        };
+        self.failing
+            .store(previous.failing.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.publish(!rule.down);
+    }
+
     /// True when a probe should start now (see [`Availability::probe_due`]).
     pub fn probe_due(&self) -> bool {
         self.rule

@@ -12,6 +12,7 @@ mod recorder;
 mod retry;
 mod send;
 mod send_rate;
+mod tally;
 mod unless;
 
 pub use compose::{ComposeError, Composer, Envelope, Prepared};
@@ -27,6 +28,7 @@ use crate::store::{ClaimedDelivery, DeliveryResult, Store, StoreError};
 use chrono::{DateTime, Utc};
 use recorder::{Claim, Recorder};
 use send::{Clock, Way};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// Deliveries claimed per round trip. A claim's size no longer bounds what a crash re-sends
@@ -40,6 +42,9 @@ pub struct DispatchReport {
     pub retried: u64,
     /// Put back without spending an attempt: the server asked us to slow down.
     pub throttled: u64,
+    /// Put back without spending an attempt: the transport could not be reached, and the
+    /// next batch gives the email to the next transport that is up.
+    pub failed_over: u64,
     pub failed: u64,
     pub suppressed: u64,
     /// Cancelled just before sending: an `unless` came true after the email was queued.
@@ -56,6 +61,7 @@ impl DispatchReport {
             }
             DeliveryResult::Retry { .. } => self.retried += 1,
             DeliveryResult::Throttled { .. } => self.throttled += 1,
+            DeliveryResult::FailedOver { .. } => self.failed_over += 1,
             DeliveryResult::Failed { .. } => {
                 self.failed += 1;
                 metrics::counter!(EMAILS_FAILED).increment(1);
@@ -69,6 +75,7 @@ impl DispatchReport {
         self.sent += o.sent;
         self.retried += o.retried;
         self.throttled += o.throttled;
+        self.failed_over += o.failed_over;
         self.failed += o.failed;
         self.suppressed += o.suppressed;
         self.cancelled += o.cancelled;
@@ -97,6 +104,8 @@ pub struct Dispatcher {
     replay_clock: Option<DateTime<Utc>>,
     /// The campaigns' `unless`, checked again right before sending.
     unless: UnlessRules,
+    /// Every transport was down at the last batch (logged once when it starts and ends).
+    all_down: AtomicBool,
 }
 
 impl Dispatcher {
@@ -123,6 +132,7 @@ impl Dispatcher {
             record_limits: recorder::Limits::DEFAULT,
             replay_clock: None,
             unless: UnlessRules::default(),
+            all_down: AtomicBool::new(false),
         }
     }
 
@@ -137,6 +147,18 @@ impl Dispatcher {
     pub fn transport_up(&self, name: &str) -> Option<bool> {
         let lane = self.lanes.iter().find(|l| &*l.name == name)?;
         Some(!lane.health.is_down())
+    }
+
+    /// Keeps what `previous` (the dispatcher a SIGHUP replaces) learnt about each transport
+    /// that is still the same relay (name and URL): down or up, and its adaptive rate.
+    pub fn keep_state_of(mut self, previous: &Dispatcher) -> Self {
+        for lane in &mut self.lanes {
+            if let Some(old) = previous.lanes.iter().find(|o| o.name == lane.name) {
+                lane.keep_state_of(old);
+            }
+        }
+        self.all_down = AtomicBool::new(previous.all_down.load(Ordering::Relaxed));
+        self
     }
 
     /// Holds each listed recipient domain to its rate (`[[domain_limits]]`).
@@ -190,6 +212,10 @@ impl Dispatcher {
         for lane in &self.lanes {
             lane.probe_if_down();
         }
+        if self.every_transport_down() {
+            self.flush().await?;
+            return Ok(0);
+        }
         let claimed = self
             .store
             .claim_due(crate::store::Claim {
@@ -231,7 +257,6 @@ impl Dispatcher {
                 rate: lane.rate.clone(),
                 health: lane.health.clone(),
                 name: lane.name.clone(),
-                failover: self.lanes.len() > 1,
                 domains: self.domains.clone(),
             };
             // Split the lane's share across its workers; each keeps its own connection.
@@ -250,6 +275,7 @@ impl Dispatcher {
                 tasks.push(tokio::spawn(async move {
                     let mut sender = sender.lock().await;
                     let mut report = DispatchReport::default();
+                    let mut tally = tally::Tally::default();
                     // Once the transport could not be reached, the worker's other emails go
                     // back without trying it again (each try could take the whole timeout).
                     let mut unreachable: Option<crate::mailer::SendOutcome> = None;
@@ -261,7 +287,7 @@ impl Dispatcher {
                                 error: "not sent: the batch ran out of lease time".into(),
                             }
                         } else if let Some(outcome) = &unreachable {
-                            send::hand_back(&retry, &d, outcome, clock)
+                            send::hand_back(&retry, &d, outcome, &way.name, clock)
                         } else {
                             let (result, lost) = send::send_one(
                                 &composer,
@@ -273,7 +299,7 @@ impl Dispatcher {
                                 clock,
                             )
                             .await;
-                            if lost && way.failover {
+                            if lost {
                                 unreachable = Some(crate::mailer::SendOutcome::unreachable(
                                     format!("transport {} unreachable", way.name),
                                 ));
@@ -281,22 +307,53 @@ impl Dispatcher {
                             result
                         };
                         report.add(&result);
+                        tally.add(&way.name, &d.campaign, &result);
                         // Before the next email: SMTP accepted this one, and until it is
                         // written a crash sends it again.
                         recorder.record(&claim, result).await;
                     }
-                    report
+                    (report, tally)
                 }));
             }
         }
+        let mut tally = tally::Tally::default();
         for t in tasks {
             match t.await {
-                Ok(r) => report.merge(&r),
+                Ok((r, t)) => {
+                    report.merge(&r);
+                    tally.merge(t);
+                }
                 // A panicking worker leaves its rows leased: they are re-claimed later.
                 Err(e) => tracing::error!(error = %e, "Sender worker failed."),
             }
         }
+        // Counts for the report only: a failed write costs the batch's counts, not a send.
+        let rows = tally.into_rows();
+        if !rows.is_empty()
+            && let Err(e) = self.store.add_transport_tallies(clock.now(), &rows).await
+        {
+            tracing::warn!(error = %e, "Cannot add the batch's per-transport counts.");
+        }
         Ok(n)
+    }
+
+    /// Whether every transport is down. Then nothing is claimed: a claim spends an attempt
+    /// (given back only when the result is written) and each try costs a connection timeout
+    /// per worker, for emails that can only come back. They stay queued, attempts and
+    /// `give_up_after` untouched by the outage's length, while the probes go on; the first
+    /// transport a probe reaches takes them again. Logged once each way, not once per email.
+    fn every_transport_down(&self) -> bool {
+        let all = self.lanes.iter().all(|l| l.health.is_down());
+        let was = self.all_down.swap(all, Ordering::Relaxed);
+        if all && !was {
+            tracing::warn!(
+                transports = self.lanes.len(),
+                "Every transport is down: emails stay queued, spending no attempt, until a probe reaches one."
+            );
+        } else if was && !all {
+            tracing::info!("A transport answers again; sending resumes.");
+        }
+        all
     }
 
     /// Each delivery's lane for this batch: its campaign's, or the next one up when that one

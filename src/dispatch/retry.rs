@@ -85,7 +85,7 @@ impl RetryPolicy {
     ) -> DeliveryResult {
         let spared = TimeDelta::from_std(self.throttle_limit).unwrap_or(TimeDelta::MAX);
         if now - d.send_at < spared {
-            DeliveryResult::Throttled {
+            DeliveryResult::FailedOver {
                 id: d.id,
                 next_attempt_at: now + scale(THROTTLE_WAIT, jitter),
                 error: format!("transport unreachable, handed to the next: {outcome}"),

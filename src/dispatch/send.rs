@@ -1,7 +1,8 @@
 //! One email through one worker's connection: checked, rendered, paced (the transport's
 //! rate, the recipient domain's limit), sent, and the outcome turned into a delivery result
-//! — or, when the transport cannot be reached and another may take the email, handed back
-//! to the queue without spending an attempt (failover).
+//! — or, when the transport cannot be reached, handed back to the queue without spending an
+//! attempt: the next batch gives it to the next transport that is up (failover), and while
+//! none is, nothing is claimed (see `Dispatcher::run_batch`).
 
 use super::compose::{self, Composer};
 use super::domain_limits::DomainLimits;
@@ -30,17 +31,14 @@ impl Clock {
     }
 }
 
-/// The way out a worker sends through: its transport's rate and health, whether another
-/// transport could take its emails, and the recipient domains' limits.
+/// The way out a worker sends through: its transport's rate and health, and the recipient
+/// domains' limits.
 #[derive(Clone)]
 pub(super) struct Way {
     pub rate: Arc<SendRate>,
     pub health: Arc<Health>,
     /// The transport's name (what `deliveries.transport` records).
     pub name: Arc<str>,
-    /// There is another transport: an unreachable one hands its emails back to the queue
-    /// (due in a second, attempt not spent) instead of retrying them on the schedule.
-    pub failover: bool,
     pub domains: Option<Arc<DomainLimits>>,
 }
 
@@ -86,9 +84,12 @@ pub(super) async fn send_one(
     way.rate.observe(&outcome);
     way.health.observe(&outcome);
     tracing::debug!(delivery_id = %d.id, %outcome, "Send attempt finished.");
-    let unreachable = outcome.is_unreachable();
-    if unreachable && way.failover {
-        return (hand_back(retry, d, &outcome, clock), true);
+    // Not the email's fault: a relay that is gone says nothing about it. Even with one
+    // transport (nothing to fail over to) it waits without spending an attempt, as a Postfix
+    // queue does, until `give_up_after`; the transport is soon down and then nothing is
+    // claimed until a probe reaches it.
+    if outcome.is_unreachable() {
+        return (hand_back(retry, d, &outcome, &way.name, clock), true);
     }
     let jitter = rand::rng().random::<f64>();
     let attempts = d.attempts.max(1) as u32;
@@ -108,7 +109,7 @@ pub(super) async fn send_one(
         },
         other => other,
     };
-    (result, unreachable)
+    (result, false)
 }
 
 /// An email whose transport cannot be reached, back to the queue for the next batch, which
@@ -118,9 +119,15 @@ pub(super) fn hand_back(
     retry: &RetryPolicy,
     d: &ClaimedDelivery,
     outcome: &SendOutcome,
+    transport: &str,
     clock: Clock,
 ) -> DeliveryResult {
     let jitter = rand::rng().random::<f64>();
     let attempts = d.attempts.max(1) as u32;
-    retry.hand_back(d, attempts, outcome, clock.now(), jitter)
+    let result = retry.hand_back(d, attempts, outcome, clock.now(), jitter);
+    if matches!(result, DeliveryResult::FailedOver { .. }) {
+        metrics::counter!(crate::metric_names::EMAILS_FAILED_OVER, "transport" => transport.to_owned())
+            .increment(1);
+    }
+    result
 }

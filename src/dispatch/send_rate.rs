@@ -193,7 +193,7 @@ impl SendRate {
     }
 
     /// The gauge: the rate allowed now, 0 when unlimited (as in `rate_per_second`).
-    fn publish(&self) {
+    pub(super) fn publish(&self) {
         metrics::gauge!(TRANSPORT_RATE, "transport" => self.transport.clone())
             .set(self.current().unwrap_or(0.0));
     }

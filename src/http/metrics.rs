@@ -55,6 +55,10 @@ fn describe() {
         EMAILS_THROTTLED,
         "Emails a transport's server answered with slow down."
     );
+    describe_counter!(
+        EMAILS_FAILED_OVER,
+        "Emails handed back for the next transport because theirs could not be reached."
+    );
     describe_gauge!(
         TRANSPORT_RATE,
         "Emails per second a transport may send now (0 = unlimited)."

@@ -25,6 +25,7 @@ mod experiment_format;
 #[cfg(test)]
 mod experiment_tests;
 mod format;
+mod transports;
 
 pub use crate::domain::report::{
     CampaignReport, ConversionRow, FunnelRow, ReportFilter, SurveyRow, merge, nps,
@@ -33,6 +34,7 @@ pub use crate::domain::{LevelMovement, Transition};
 pub use experiment_build::{CONFIDENCE, ExperimentFilter, build as build_experiments};
 pub use experiment_format::write_experiment_table;
 pub use format::{write_csv, write_table};
+pub use transports::{write_transports_csv, write_transports_table};
 
 use crate::config::Config;
 use crate::store::{Store, StoreError};

@@ -32,6 +32,7 @@ mod row_json;
 mod rows;
 mod sqlite;
 mod suppressions;
+pub(crate) mod tallies;
 mod time;
 mod tracking;
 
@@ -57,6 +58,7 @@ pub use products::{Products, Suggestions};
 pub use reports::{Reports, TableCounts};
 pub use sqlite::SqliteStore;
 pub use suppressions::{Suppression, Suppressions};
+pub use tallies::TransportTally;
 pub use tracking::{TrackedDelivery, Tracking};
 
 /// The concern traits: what a caller holding an `Arc<dyn Store>` needs in scope to call it.

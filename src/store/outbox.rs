@@ -53,6 +53,12 @@ pub trait Outbox {
     /// The customer's last five sent emails, newest first, each with the transport that
     /// sent it (`explain`).
     async fn sent_emails(&self, customer_id: &str) -> Result<Vec<SentEmail>>;
+    /// Adds a batch's per-transport counts to day `at`'s (`rapport report --transports`).
+    async fn add_transport_tallies(
+        &self,
+        at: DateTime<Utc>,
+        tallies: &[super::TransportTally],
+    ) -> Result<()>;
 }
 
 /// One email a customer was sent, for `explain`.
@@ -177,6 +183,15 @@ pub enum DeliveryResult {
     /// Back to the queue without spending an attempt: the server asked us to slow down,
     /// which says nothing about this email (the claim's attempt is given back).
     Throttled {
+        id: uuid::Uuid,
+        next_attempt_at: DateTime<Utc>,
+        error: String,
+    },
+    /// Back to the queue without spending an attempt: its transport could not be reached,
+    /// and the next batch gives it to the next transport that is up (failover). Stored as a
+    /// throttle is; counted apart so that an operator can tell a relay pushing back from one
+    /// that is gone.
+    FailedOver {
         id: uuid::Uuid,
         next_attempt_at: DateTime<Utc>,
         error: String,

@@ -19,6 +19,13 @@ pub trait Reports {
     /// Level changes in `period` (`since..until`) by (from, to), with the mean time at `from`
     /// before.
     async fn level_movement(&self, period: Range<DateTime<Utc>>) -> Result<LevelMovement>;
+    /// Each transport's sent, failed, throttled and failed-over emails, from `since`'s UTC
+    /// day on, for one campaign or all (`rapport report --transports`).
+    async fn transport_tallies(
+        &self,
+        campaign: Option<&str>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<super::TransportTally>>;
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]

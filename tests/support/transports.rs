@@ -58,6 +58,12 @@ pub async fn sent_through(db: &TestDb) -> HashMap<String, Option<String>> {
 /// `rapport explain CUSTOMER --format json` through the binary, with `toml` appended to the
 /// shipped configuration.
 pub fn explain(db: &TestDb, toml: &str, customer: &str) -> serde_json::Value {
+    cli_json(db, toml, &["explain", customer, "--format", "json"])
+}
+
+/// `rapport ARGS` (ending in `--format json`) with `toml` added to the configuration: its
+/// output as JSON.
+pub fn cli_json(db: &TestDb, toml: &str, args: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut text, overrides) = config_parts(&db.url, "file://unused", 2);
     text.push_str(toml);
@@ -67,16 +73,16 @@ pub fn explain(db: &TestDb, toml: &str, customer: &str) -> serde_json::Value {
         .arg("--config")
         .arg(&config)
         .envs(overrides)
-        .args(["explain", customer, "--format", "json"])
+        .args(args)
         .current_dir(dir.path())
         .output()
-        .expect("run rapport explain");
+        .expect("run rapport");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("explain json")
+    serde_json::from_slice(&out.stdout).expect("json output")
 }
 
 /// The shipped campaigns in a folder of their own, with `edits` (file name, text) on top.

@@ -41,7 +41,7 @@ impl Outbox for PgStore {
         // `status = 'sending' AND lease_owner = $owner`: a worker whose lease was taken over
         // never overwrites the newer claim's result.
         let mut sent: (Vec<uuid::Uuid>, Vec<String>, Vec<Option<&str>>) = Default::default();
-        // (id, next attempt, error, attempts given back: 1 for a throttle, else 0)
+        // (id, next attempt, error, attempts given back: 1 for a throttle or a failover, else 0)
         let mut retry: (Vec<uuid::Uuid>, Vec<DateTime<Utc>>, Vec<&str>, Vec<i32>) =
             Default::default();
         let mut done: (Vec<uuid::Uuid>, Vec<&str>, Vec<&str>) = Default::default();
@@ -67,13 +67,18 @@ impl Outbox for PgStore {
                     id,
                     next_attempt_at,
                     error,
+                }
+                | DeliveryResult::FailedOver {
+                    id,
+                    next_attempt_at,
+                    error,
                 } => {
                     retry.0.push(*id);
                     retry.1.push(*next_attempt_at);
                     retry.2.push(error);
                     retry
                         .3
-                        .push(i32::from(matches!(r, DeliveryResult::Throttled { .. })));
+                        .push(i32::from(!matches!(r, DeliveryResult::Retry { .. })));
                 }
                 DeliveryResult::Failed {
                     id,
@@ -295,5 +300,13 @@ impl Outbox for PgStore {
 
     async fn sent_emails(&self, customer_id: &str) -> Result<Vec<SentEmail>> {
         sent_emails(&self.pool, customer_id).await
+    }
+
+    async fn add_transport_tallies(
+        &self,
+        at: DateTime<Utc>,
+        tallies: &[crate::store::TransportTally],
+    ) -> Result<()> {
+        crate::store::tallies::add(&self.pool, at, tallies).await
     }
 }

@@ -31,6 +31,14 @@ pub(super) async fn fetch_tuned(
 
 #[async_trait]
 impl Reports for PgStore {
+    async fn transport_tallies(
+        &self,
+        campaign: Option<&str>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<crate::store::TransportTally>> {
+        crate::store::tallies::read(&self.pool, campaign, since).await
+    }
+
     async fn counts(&self) -> Result<TableCounts> {
         portable::table_counts(&self.pool).await
     }

@@ -96,6 +96,11 @@ impl Outbox for SqliteStore {
                     id,
                     next_attempt_at,
                     error,
+                }
+                | DeliveryResult::FailedOver {
+                    id,
+                    next_attempt_at,
+                    error,
                 } => (
                     set("status = 'queued', attempts = attempts - 1, next_attempt_at = ?, last_error = ?")
                         .bind(to_ms(*next_attempt_at))
@@ -256,5 +261,13 @@ impl Outbox for SqliteStore {
 
     async fn sent_emails(&self, customer_id: &str) -> Result<Vec<SentEmail>> {
         sent_emails(&self.pool, customer_id).await
+    }
+
+    async fn add_transport_tallies(
+        &self,
+        at: DateTime<Utc>,
+        tallies: &[crate::store::TransportTally],
+    ) -> Result<()> {
+        crate::store::tallies::add(&self.pool, at, tallies).await
     }
 }

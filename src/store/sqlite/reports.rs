@@ -14,6 +14,14 @@ use std::ops::Range;
 
 #[async_trait]
 impl Reports for SqliteStore {
+    async fn transport_tallies(
+        &self,
+        campaign: Option<&str>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<crate::store::TransportTally>> {
+        crate::store::tallies::read(&self.pool, campaign, since).await
+    }
+
     async fn counts(&self) -> Result<TableCounts> {
         portable::table_counts(&self.pool).await
     }
