@@ -38,12 +38,14 @@ pub async fn tiers(
         // facts are scored (`score`): a customer at a cut compares equal to it.
         RankBy::PredictedValue => {
             let (summaries, customers) = store.order_summaries().await?;
-            let mut values = vec![0.0; summaries.len()];
-            on_every_core(&mut values, |from, part| {
-                for (v, s) in part.iter_mut().zip(&summaries[from..]) {
-                    *v = predicted_value(model, Some(*s), now);
-                }
-            });
+            // Every customer with orders scored before the facts streams start, on every core.
+            let mut values =
+                crate::predict::parallel::in_parts(&summaries, SCORES_PER_THREAD, |part| {
+                    part.iter()
+                        .map(|s| predicted_value(model, Some(*s), now))
+                        .collect::<Vec<f64>>()
+                })
+                .concat();
             values.resize(values.len().max(customers as usize), 0.0);
             values
         }
@@ -80,29 +82,10 @@ pub fn score(
 
 /// The margin predicted over the next 12 months; 0 without orders, without a model (nobody
 /// bought twice yet) or without a spend model for the customer's currency.
-/// Items per thread below which the work stays on the calling thread.
-const PER_THREAD: usize = 512;
-
-/// `work(offset, part)` over consecutive parts of `items`, one per core (scoped threads): the
-/// tiers' pass scores every customer with orders before the facts streams start, with the
-/// cores to itself. (The classification's scoring stays on the cycle's thread: it runs beside
-/// the facts streams, and spreading it was measured slower.)
-fn on_every_core<T: Send>(items: &mut [T], work: impl Fn(usize, &mut [T]) + Sync) {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len() / PER_THREAD)
-        .max(1);
-    if threads == 1 {
-        return work(0, items);
-    }
-    let size = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        for (i, part) in items.chunks_mut(size).enumerate() {
-            let work = &work;
-            s.spawn(move || work(i * size, part));
-        }
-    });
-}
+/// Customers per thread below which the tiers' scoring stays on the calling thread. (The
+/// classification's scoring stays on the cycle's thread: it runs beside the facts streams'
+/// threads, and spreading it was measured slower.)
+const SCORES_PER_THREAD: usize = 512;
 
 fn predicted_value(
     model: Option<&Model>,

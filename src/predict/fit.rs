@@ -98,24 +98,11 @@ fn minimise(cost: impl Fn(&[f64]) -> f64, start: &[f64]) -> Result<Vec<f64>, Fit
 /// Histories per thread below which a likelihood is summed on the calling thread alone.
 const PER_THREAD: usize = 8_192;
 
-/// `sum` over `items` in chunks on every core: a fit evaluates its likelihood over the whole
-/// sample a thousand times, and nothing else runs while the day's model is fitted.
+/// `sum` over `items`, on every core.
 fn par_sum<T: Sync>(items: &[T], sum: impl Fn(&[T]) -> f64 + Sync) -> f64 {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len() / PER_THREAD)
-        .max(1);
-    if threads == 1 {
-        return sum(items);
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items.chunks(chunk).map(|c| s.spawn(|| sum(c))).collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or(f64::NAN))
-            .sum()
-    })
+    super::parallel::in_parts(items, PER_THREAD, sum)
+        .into_iter()
+        .sum()
 }
 
 /// argmin takes the problem by value; a reference lets the restart reuse it.

@@ -11,6 +11,7 @@
 //! - [`hypergeometric`]: ₂F₁, which BG/NBD's forecast needs.
 //! - [`rhythm`]: the shop's models fitted on its order histories, a customer's rhythm in days
 //!   and its sentence.
+//! - [`parallel`]: work over a slice on every core (the fits' sums, the ranking's scores).
 //! - [`best_hour`]: the local hour a customer's opens and clicks cluster around.
 
 pub mod best_hour;
@@ -18,6 +19,7 @@ pub mod bgnbd;
 pub mod fit;
 pub mod gamma_gamma;
 mod hypergeometric;
+pub mod parallel;
 pub mod rhythm;
 
 pub use bgnbd::{BgNbd, History};

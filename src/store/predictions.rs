@@ -50,7 +50,9 @@ pub type EngagementTimes = std::collections::HashMap<String, Vec<(String, DateTi
 /// Customers per statement of [`engagement_times_of`].
 const IDS_PER_STATEMENT: usize = 500;
 
-const HISTORY_COLUMNS: [&str; 6] = [
+/// The columns of a customer's order aggregates, as errors name them (also the tiers' order
+/// summaries on PostgreSQL).
+pub(crate) const HISTORY_COLUMNS: [&str; 6] = [
     "customer_id",
     "COUNT(*)",
     "MIN(occurred_at)",

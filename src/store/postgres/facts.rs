@@ -88,14 +88,7 @@ impl Facts for PgStore {
             .await?;
         // The facts statement's aggregates, in its order (an index-only scan of orders_facts
         // grouped in customer order), so each customer's value is summed as the facts sum it.
-        let columns = [
-            "customer_id",
-            "COUNT(*)",
-            "MIN(occurred_at)",
-            "MAX(occurred_at)",
-            "SUM(margin)",
-            "MIN(currency)",
-        ];
+        let columns = crate::store::predictions::HISTORY_COLUMNS;
         let mut rows = sqlx::query(
             "SELECT customer_id, COUNT(*)::int8, MIN(occurred_at), MAX(occurred_at), \
              COALESCE(SUM(margin), 0)::float8, MIN(currency COLLATE \"C\") \
