@@ -52,11 +52,13 @@ fn demo_levels_per_locale() -> BTreeMap<(&'static str, i64), BTreeMap<String, i6
         for (kind, sql) in [
             (
                 "current",
-                "SELECT locale, current_level, COUNT(*) FROM customers GROUP BY 1, 2",
+                "SELECT c.locale, l.current_level, COUNT(*) FROM customers c \
+                 JOIN customer_levels l ON l.customer_id = c.id GROUP BY 1, 2",
             ),
             (
                 "target",
-                "SELECT locale, target_level, COUNT(*) FROM customers GROUP BY 1, 2",
+                "SELECT c.locale, l.target_level, COUNT(*) FROM customers c \
+                 JOIN customer_levels l ON l.customer_id = c.id GROUP BY 1, 2",
             ),
         ] {
             for r in sqlx::query(sql).fetch_all(&pool).await.unwrap() {

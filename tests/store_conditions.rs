@@ -427,6 +427,19 @@ async fn migration_backfills_previous_level_from_history() {
                 db.backend
             );
         }
+        // 0059 carried the assessed customers' levels into customer_levels; the customer
+        // never assessed has none.
+        let stored = [
+            ("moved", Some(Level::Reactive)),
+            ("started", Some(Level::Proactive)),
+            ("tied", Some(Level::Accountable)),
+            ("unrecorded", Some(Level::Reactive)),
+            ("never", None),
+        ];
+        for (id, level) in stored {
+            let row = facts(store, id).await;
+            assert_eq!(row.stored_current, level, "{}: {id}", db.backend);
+        }
     }
 }
 

@@ -213,7 +213,7 @@ async fn refresh_statistics(store: &dyn Store, report: &CycleReport) -> Result<(
         stale.push(StatsTable::Deliveries);
     }
     if report.level_changes >= REFRESH_STATISTICS_AFTER {
-        stale.push(StatsTable::Customers);
+        stale.push(StatsTable::CustomerLevels);
     }
     if stale.is_empty() {
         return Ok(());

@@ -50,7 +50,7 @@ pub enum ConsentChange {
 /// What forgetting a customer deletes, children first, as (statement up to the list of ids,
 /// what follows the list): every table that holds rows of a customer — but not the consent
 /// log.
-pub(crate) const FORGET_SQLITE: [(&str, &str); 7] = [
+pub(crate) const FORGET_SQLITE: [(&str, &str); 8] = [
     (
         "DELETE FROM delivery_engagement WHERE delivery_id IN \
          (SELECT id FROM deliveries WHERE customer_id IN ",
@@ -60,16 +60,18 @@ pub(crate) const FORGET_SQLITE: [(&str, &str); 7] = [
     ("DELETE FROM orders WHERE customer_id IN ", ""),
     ("DELETE FROM events WHERE customer_id IN ", ""),
     ("DELETE FROM level_history WHERE customer_id IN ", ""),
+    ("DELETE FROM customer_levels WHERE customer_id IN ", ""),
     ("DELETE FROM deliveries WHERE customer_id IN ", ""),
     ("DELETE FROM customers WHERE id IN ", ""),
 ];
 
-/// [`FORGET_SQLITE`] on PostgreSQL, the ids bound as one array. It first locks the customers'
-/// rows: `level_history` has no key to `customers` there (migration 0058), and the cycle
-/// inserts history only for rows its UPDATE of `customers` changed — so a cycle that holds a
-/// customer's row commits before their history is deleted, and one that comes later finds no
-/// customer to write history for.
-pub(crate) const FORGET_POSTGRES: [&str; 8] = [
+/// [`FORGET_SQLITE`] on PostgreSQL, the ids bound as one array, after the caller took the
+/// levels' advisory lock exclusively (`LEVELS_LOCK`). It first locks the customers' rows: `level_history` and
+/// `customer_levels` have no key to `customers` there (migrations 0058, 0059), and the cycle
+/// writes levels and history only for customers that exist, under the same lock shared
+/// (store/postgres/levels.rs) — so a cycle's write that started first commits before their
+/// levels and history are deleted, and one that comes later finds no customer to write for.
+pub(crate) const FORGET_POSTGRES: [&str; 9] = [
     "SELECT id FROM customers WHERE id = ANY($1) ORDER BY id FOR UPDATE",
     "DELETE FROM delivery_engagement WHERE delivery_id IN \
      (SELECT id FROM deliveries WHERE customer_id = ANY($1))",
@@ -77,6 +79,7 @@ pub(crate) const FORGET_POSTGRES: [&str; 8] = [
     "DELETE FROM orders WHERE customer_id = ANY($1)",
     "DELETE FROM events WHERE customer_id = ANY($1)",
     "DELETE FROM level_history WHERE customer_id = ANY($1)",
+    "DELETE FROM customer_levels WHERE customer_id = ANY($1)",
     "DELETE FROM deliveries WHERE customer_id = ANY($1)",
     "DELETE FROM customers WHERE id = ANY($1)",
 ];

@@ -76,6 +76,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatsTable {
     Customers,
+    /// The cycle's levels (customer_levels): every row on a first cycle.
+    CustomerLevels,
     Orders,
     Events,
     Deliveries,
@@ -85,6 +87,7 @@ impl StatsTable {
     pub fn name(self) -> &'static str {
         match self {
             StatsTable::Customers => "customers",
+            StatsTable::CustomerLevels => "customer_levels",
             StatsTable::Orders => "orders",
             StatsTable::Events => "events",
             StatsTable::Deliveries => "deliveries",

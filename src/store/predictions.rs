@@ -171,16 +171,19 @@ pub(crate) async fn current_levels<'c, DB: Dialect>(
     db: impl Executor<'c, Database = DB>,
 ) -> Result<Vec<(String, crate::domain::Level)>> {
     // Cast: PostgreSQL stores the level as a smallint, which does not decode as i64.
-    let rows = sqlx::query::<DB>(
-        "SELECT id, CAST(current_level AS BIGINT) FROM customers WHERE current_level IS NOT NULL",
-    )
-    .fetch_all(db)
-    .await?;
+    // Customers never assessed have no level yet, and no row.
+    let rows =
+        sqlx::query::<DB>("SELECT customer_id, CAST(current_level AS BIGINT) FROM customer_levels")
+            .fetch_all(db)
+            .await?;
     rows.iter()
         .map(|r| {
-            located(r, "customers", &["id", "current_level"], |r| {
-                Ok((r.text(0)?, r.level(1)?))
-            })
+            located(
+                r,
+                "customer_levels",
+                &["customer_id", "current_level"],
+                |r| Ok((r.text(0)?, r.level(1)?)),
+            )
         })
         .collect()
 }

@@ -62,6 +62,7 @@ const KNOWN: &[&str] = &[
     "events",
     "deliveries",
     "level_history",
+    "customer_levels",
     "erasures",
 ];
 
@@ -225,6 +226,20 @@ where
     let Some(customer) = customer.pop() else {
         return Ok(None);
     };
+    // The cycle's levels and their reasons are stored beside the profile (customer_levels);
+    // the export shows them on the customer, as one record.
+    let mut customer = customer;
+    let levels = rows(
+        tx,
+        "SELECT * FROM customer_levels WHERE customer_id = $1",
+        customer_id,
+    )
+    .await?;
+    for (column, value) in levels.into_iter().flatten() {
+        if column != "customer_id" {
+            customer.insert(column, value);
+        }
+    }
     let email = customer.get("email").and_then(Value::as_str).unwrap_or("");
     let mut out = Map::new();
     out.insert("customer".into(), Value::Object(customer.clone()));

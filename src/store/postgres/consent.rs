@@ -84,6 +84,10 @@ impl Consent for PgStore {
         if ids.is_empty() {
             return Ok(ids);
         }
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(super::levels::LEVELS_LOCK)
+            .execute(&mut *tx)
+            .await?;
         for statement in FORGET_POSTGRES {
             sqlx::query(statement).bind(&ids).execute(&mut *tx).await?;
         }

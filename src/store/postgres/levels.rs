@@ -10,6 +10,10 @@ use crate::store::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+/// The advisory lock between the cycle's level writes (shared) and forgetting customers
+/// (exclusive): "rapport levels" as a number.
+pub(crate) const LEVELS_LOCK: i64 = 0x7261_7070_6c76_6c73;
+
 #[async_trait]
 impl Levels for PgStore {
     async fn apply_cycle_notifying(
@@ -18,23 +22,40 @@ impl Levels for PgStore {
         at: DateTime<Utc>,
     ) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
+        if !writes.changes.is_empty() {
+            // Shared with other cycles' writes, exclusive for forgetting customers
+            // (store/consent.rs): a purge waits for this transaction, and a write after a
+            // purge starts its statements after the purge committed, so it no longer sees the
+            // customers it deleted (customer_levels has no key to customers, 0059).
+            sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+                .bind(LEVELS_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
         for chunk in batches(writes.changes, BATCH) {
             // A move (or the first assessment) also records where the customer came from
-            // and since when the level holds; a change of the target alone keeps both.
-            // One statement: the history rows are for the customers this UPDATE changed
-            // (RETURNING), so a customer forgotten meanwhile gets none — which is what lets
-            // level_history do without a per-row key check against customers (0058).
+            // and since when the level holds; a change of the target alone keeps both (its
+            // row carries no level_since, which is how the conflict branch tells).
+            // One statement: the history rows are for the customers whose levels it wrote
+            // (RETURNING), and those are only customers that still exist.
             sqlx::query(
                 "WITH t AS (SELECT id, cur, tgt, reasons::jsonb AS reasons, moved, prev \
                  FROM UNNEST($1::text[], $2::int2[], $3::int2[], $4::text[], $6::bool[], \
                  $7::int2[]) AS t(id, cur, tgt, reasons, moved, prev)), \
-                 u AS (UPDATE customers c SET current_level = t.cur, target_level = t.tgt, \
-                 level_reasons = t.reasons, assessed_at = $5, \
-                 previous_level = CASE WHEN t.moved THEN t.prev ELSE c.previous_level END, \
-                 level_since = CASE WHEN t.moved THEN $5 ELSE c.level_since END \
-                 FROM t WHERE c.id = t.id RETURNING c.id) \
+                 u AS (INSERT INTO customer_levels AS l (customer_id, current_level, \
+                 target_level, previous_level, level_since, assessed_at, level_reasons) \
+                 SELECT t.id, t.cur, t.tgt, CASE WHEN t.moved THEN t.prev END, \
+                 CASE WHEN t.moved THEN $5::timestamptz END, $5, t.reasons FROM t \
+                 WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = t.id) \
+                 ON CONFLICT (customer_id) DO UPDATE SET current_level = EXCLUDED.current_level, \
+                 target_level = EXCLUDED.target_level, level_reasons = EXCLUDED.level_reasons, \
+                 assessed_at = EXCLUDED.assessed_at, \
+                 previous_level = CASE WHEN EXCLUDED.level_since IS NULL THEN l.previous_level \
+                 ELSE EXCLUDED.previous_level END, \
+                 level_since = COALESCE(EXCLUDED.level_since, l.level_since) \
+                 RETURNING l.customer_id) \
                  INSERT INTO level_history (customer_id, from_level, to_level, at, reasons) \
-                 SELECT t.id, t.prev, t.cur, $5, t.reasons FROM t JOIN u ON u.id = t.id \
+                 SELECT t.id, t.prev, t.cur, $5, t.reasons FROM t JOIN u ON u.customer_id = t.id \
                  WHERE t.moved",
             )
             .bind(
@@ -99,8 +120,9 @@ impl Levels for PgStore {
     async fn level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts> {
         let mut counts = LevelCounts::default();
         for r in sqlx::query(
-            "SELECT locale, current_level::int8, target_level::int8, COUNT(*) FROM customers \
-             GROUP BY 1, 2, 3",
+            "SELECT c.locale, COALESCE(l.current_level, 1)::int8, \
+             COALESCE(l.target_level, 1)::int8, COUNT(*) FROM customers c \
+             LEFT JOIN customer_levels l ON l.customer_id = c.id GROUP BY 1, 2, 3",
         )
         .fetch_all(&self.pool)
         .await?

@@ -276,8 +276,10 @@ impl Outbox for PgStore {
 
     async fn customer(&self, id: &str) -> Result<Option<CustomerProfile>> {
         sqlx::query(
-            "SELECT id, email, name, locale, timezone, attributes, subscribed, \
-             current_level::int8, target_level::int8 FROM customers WHERE id = $1",
+            "SELECT c.id, c.email, c.name, c.locale, c.timezone, c.attributes, c.subscribed, \
+             COALESCE(l.current_level, 1)::int8, COALESCE(l.target_level, 1)::int8 \
+             FROM customers c LEFT JOIN customer_levels l ON l.customer_id = c.id \
+             WHERE c.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)

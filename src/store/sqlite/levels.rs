@@ -36,16 +36,24 @@ impl Levels for SqliteStore {
                     .push_bind(c.writes_history())
                     .push_bind(c.from.map(crate::domain::Level::rank));
             });
+            // Only customers that still exist: one forgotten since the facts were read gets
+            // no levels and no history (the key to customers would refuse them).
             q.push(
-                ") UPDATE customers SET current_level = t.cur, target_level = t.tgt, \
-                 level_reasons = t.reasons, \
-                 previous_level = CASE WHEN t.moved THEN t.prev ELSE customers.previous_level END, \
-                 level_since = CASE WHEN t.moved THEN ",
+                ") INSERT INTO customer_levels (customer_id, current_level, target_level, \
+                 previous_level, level_since, assessed_at, level_reasons) \
+                 SELECT t.id, t.cur, t.tgt, CASE WHEN t.moved THEN t.prev END, \
+                 CASE WHEN t.moved THEN ",
             );
-            q.push_bind(to_ms(at))
-                .push(" ELSE customers.level_since END, assessed_at = ");
-            q.push_bind(to_ms(at))
-                .push(" FROM t WHERE customers.id = t.id");
+            q.push_bind(to_ms(at)).push(" END, ");
+            q.push_bind(to_ms(at)).push(
+                ", t.reasons FROM t WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = t.id) \
+                 ON CONFLICT (customer_id) DO UPDATE SET current_level = excluded.current_level, \
+                 target_level = excluded.target_level, level_reasons = excluded.level_reasons, \
+                 assessed_at = excluded.assessed_at, \
+                 previous_level = CASE WHEN excluded.level_since IS NULL \
+                 THEN customer_levels.previous_level ELSE excluded.previous_level END, \
+                 level_since = COALESCE(excluded.level_since, customer_levels.level_since)",
+            );
             q.build().execute(&mut *tx).await?;
             let moved: Vec<(&LevelChange, &String)> = chunk
                 .iter()
@@ -55,9 +63,8 @@ impl Levels for SqliteStore {
             if moved.is_empty() {
                 continue;
             }
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO level_history (customer_id, from_level, to_level, at, reasons) ",
-            );
+            let mut q =
+                QueryBuilder::<Sqlite>::new("WITH h (id, from_level, to_level, at, reasons) AS (");
             q.push_values(moved, |mut b, (c, r)| {
                 b.push_bind(&c.customer_id)
                     .push_bind(c.from.map(crate::domain::Level::rank))
@@ -65,6 +72,10 @@ impl Levels for SqliteStore {
                     .push_bind(to_ms(at))
                     .push_bind(r);
             });
+            q.push(
+                ") INSERT INTO level_history (customer_id, from_level, to_level, at, reasons) \
+                 SELECT * FROM h WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = h.id)",
+            );
             q.build().execute(&mut *tx).await?;
         }
         let mut queued = 0;
@@ -102,7 +113,8 @@ impl Levels for SqliteStore {
     async fn level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts> {
         let mut counts = LevelCounts::default();
         let rows = sqlx::query(
-            "SELECT locale, current_level, target_level, COUNT(*) FROM customers GROUP BY 1, 2, 3",
+            "SELECT c.locale, COALESCE(l.current_level, 1), COALESCE(l.target_level, 1), COUNT(*) \
+             FROM customers c LEFT JOIN customer_levels l ON l.customer_id = c.id GROUP BY 1, 2, 3",
         )
         .fetch_all(&self.pool)
         .await?;

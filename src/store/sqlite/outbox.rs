@@ -237,8 +237,9 @@ impl Outbox for SqliteStore {
 
     async fn customer(&self, id: &str) -> Result<Option<CustomerProfile>> {
         sqlx::query(
-            "SELECT id, email, name, locale, timezone, attributes, subscribed, current_level, \
-             target_level FROM customers WHERE id = ?",
+            "SELECT c.id, c.email, c.name, c.locale, c.timezone, c.attributes, c.subscribed, \
+             COALESCE(l.current_level, 1), COALESCE(l.target_level, 1) FROM customers c \
+             LEFT JOIN customer_levels l ON l.customer_id = c.id WHERE c.id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
