@@ -8,7 +8,7 @@
 //!
 //! Run it twice: the first run generates and imports the data, and the import's memory
 //! counts towards that process's peak RSS; the second run measures the cycles alone.
-//! `BENCH_FRESH=1` drops both databases first: the first cycles then run on a database that
+//! `BENCH_FRESH=1` drops the databases of the backends it runs first: the first cycles then run on a database that
 //! was just imported (no VACUUM, no manual ANALYZE), as a new user's would.
 //!
 //! Generates the data set with the data generator (once, into bench-data/), imports it once
@@ -101,17 +101,18 @@ async fn main() -> anyhow::Result<()> {
     }
     let campaigns = load_campaigns(&cfg).map_err(|_| anyhow::anyhow!("campaigns do not load"))?;
 
-    // BENCH_FRESH=1: measure a new user's first hour — drop both databases and import again.
+    // BENCH_BACKENDS=postgres (or sqlite) runs one backend: its own process, its own peak RSS.
+    let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    // BENCH_FRESH=1: measure a new user's first hour — drop the databases of the backends
+    // run (only those) and import again.
     let start_fresh = std::env::var("BENCH_FRESH").is_ok_and(|v| v == "1");
-    if start_fresh {
+    if start_fresh && backends.contains("sqlite") {
         for f in ["rapport.db", "rapport.db-wal", "rapport.db-shm"] {
             let _ = std::fs::remove_file(format!("{dir}/{f}"));
         }
     }
     let sqlite_url = format!("sqlite://{dir}/rapport.db");
     cfg.database.url = config::SecretUrl::new(&sqlite_url);
-    // BENCH_BACKENDS=postgres (or sqlite) runs one backend: its own process, its own peak RSS.
-    let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     if backends.contains("sqlite") {
         run_backend("sqlite", &sqlite_url, &cfg, &campaigns, &dir).await?;
     }

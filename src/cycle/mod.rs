@@ -28,6 +28,8 @@ use assessed::AssessedChunk;
 use basis::Basis;
 use chrono::{DateTime, Utc};
 use decide::Decisions;
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
 use report::Stopwatch;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -85,11 +87,14 @@ pub async fn run(
     basis.model = model;
     let mut shop_hour = best_hours::ShopHour::default();
     let mut rx = store.facts_chunks(opts.scope.clone(), basis.facts_windows(&opts.scope), CHUNK);
-    // Each chunk's decisions are written while the next chunk is assessed and planned: on a
-    // first cycle the write is the longest phase, and its statements run on the database
-    // while the engine plans. One write at a time, in chunk order; chunks hold different
-    // customers, so planning one never needs another's uncommitted rows.
-    let mut writing: Option<Decisions> = None;
+    // Each chunk's decisions are written while the next chunks are assessed and planned: on
+    // a first cycle the write is the longest phase, and its statements run on the database
+    // while the engine plans. Up to `store.cycle_writes_at_once()` writes are in flight (each
+    // its own transaction; chunks hold different customers, so planning one never needs
+    // another's uncommitted rows, and their writes touch different rows): on PostgreSQL a
+    // second write runs on the core the first one and the planning leave idle.
+    let at_once = store.cycle_writes_at_once().max(1);
+    let mut writing = FuturesOrdered::new();
     let mut next = rx.recv().await;
     watch.lap(&mut phases.facts_wait);
     while let Some(chunk) = next {
@@ -109,22 +114,23 @@ pub async fn run(
             watch.lap(&mut phases.facts_wait);
             Ok::<_, StoreError>((decisions, following))
         };
-        let (planned, written) = tokio::join!(
-            plan_chunk,
-            write(store, writing.as_ref(), opts.dry_run, basis.now)
-        );
-        watch.lap(&mut phases.write);
-        report.queued += written?;
-        if let Some(done) = writing.take() {
-            report.add(done);
+        let (decisions, following) =
+            planning_while_writing(plan_chunk, &mut writing, &mut report).await?;
+        // A full window waits for its oldest write before this one starts (on SQLite, with
+        // one at once, a second would only wait for the write lock): that wait is the write
+        // phase.
+        while writing.len() >= at_once {
+            let Some(done) = writing.next().await else {
+                break;
+            };
+            written(done?, &mut report);
         }
-        let (decisions, following) = planned?;
-        writing = Some(decisions);
+        watch.lap(&mut phases.write);
+        writing.push_back(write(store, decisions, opts.dry_run, basis.now));
         next = following;
     }
-    report.queued += write(store, writing.as_ref(), opts.dry_run, basis.now).await?;
-    if let Some(done) = writing.take() {
-        report.add(done);
+    while let Some(done) = writing.next().await {
+        written(done?, &mut report);
     }
     watch.lap(&mut phases.write);
     watch.lap(&mut phases.facts_wait);
@@ -181,19 +187,44 @@ async fn condition_extras(
     store.condition_extras(&ids, needs, &order_ids).await
 }
 
-/// Writes one chunk's decisions in one transaction; returns the deliveries inserted.
-/// Writes a chunk's decisions; most chunks of a steady-state cycle change nothing, and get no
-/// empty write transaction.
+/// Runs `plan` to its end while the writes in flight go on, taking in those that finish.
+async fn planning_while_writing<T, W>(
+    plan: impl Future<Output = Result<T, StoreError>>,
+    writing: &mut FuturesOrdered<W>,
+    report: &mut CycleReport,
+) -> Result<T, StoreError>
+where
+    W: Future<Output = Result<(Decisions, u64), StoreError>>,
+{
+    let mut plan = std::pin::pin!(plan);
+    loop {
+        tokio::select! {
+            biased;
+            planned = &mut plan => return planned,
+            Some(done) = writing.next(), if !writing.is_empty() => written(done?, report),
+        }
+    }
+}
+
+/// Counts a chunk whose write committed.
+fn written((decisions, queued): (Decisions, u64), report: &mut CycleReport) {
+    report.queued += queued;
+    report.add(decisions);
+}
+
+/// Writes one chunk's decisions in one transaction; gives them back with the deliveries
+/// inserted. Most chunks of a steady-state cycle change nothing, and get no empty write
+/// transaction.
 async fn write(
     store: &dyn Store,
-    decisions: Option<&Decisions>,
+    decisions: Decisions,
     dry_run: bool,
     now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    let Some(decisions) = decisions.filter(|d| !dry_run && !d.is_empty()) else {
-        return Ok(0);
-    };
-    store
+) -> Result<(Decisions, u64), StoreError> {
+    if dry_run || decisions.is_empty() {
+        return Ok((decisions, 0));
+    }
+    let queued = store
         .apply_cycle_notifying(
             CycleWrites {
                 changes: &decisions.changes,
@@ -202,7 +233,8 @@ async fn write(
             },
             now,
         )
-        .await
+        .await?;
+    Ok((decisions, queued))
 }
 
 /// After a cycle that wrote many rows, refreshes the written tables' statistics (vacuum and

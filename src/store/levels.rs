@@ -41,6 +41,11 @@ pub trait Levels {
     /// (ANALYZE) on PostgreSQL), so the next statements plan for the data as it is now and
     /// index-only scans stay index-only — without waiting for autovacuum, which may be off or
     /// behind (a no-op where the database keeps no such state the engine depends on).
+    /// How many of a cycle's chunk writes may run at once, each in its own transaction: one
+    /// where the database has a single writer.
+    fn cycle_writes_at_once(&self) -> usize {
+        1
+    }
     async fn refresh_statistics(&self, tables: &[StatsTable]) -> Result<()> {
         let _ = tables;
         Ok(())

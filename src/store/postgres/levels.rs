@@ -117,6 +117,12 @@ impl Levels for PgStore {
         Ok(queued)
     }
 
+    /// Two: the first cycle after an import writes a million levels, and one backend
+    /// writing while the engine plans leaves the second core mostly idle.
+    fn cycle_writes_at_once(&self) -> usize {
+        2
+    }
+
     async fn level_counts(&self, now: DateTime<Utc>) -> Result<LevelCounts> {
         let mut counts = LevelCounts::default();
         for r in sqlx::query(
