@@ -8,6 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
+/// The order summaries of [`Facts::order_summaries`], a batch at a time; an error ends them.
+pub type OrderSummaries = tokio::sync::mpsc::Receiver<Result<Vec<OrderSummary>>>;
+
 #[async_trait]
 pub trait Facts {
     /// Margin within the window per customer (0 for customers without orders), for tiers.
@@ -15,8 +18,9 @@ pub trait Facts {
     /// Every customer's orders summed up exactly as the facts stream sums them (every order,
     /// no window), for the tiers of `strategy.rank_by = "predicted_value"`, and the number of
     /// customers (those without orders rank at 0). One pass over the orders' covering index,
-    /// in place of [`Facts::margins`].
-    async fn order_summaries(&self) -> Result<(Vec<OrderSummary>, u64)>;
+    /// in place of [`Facts::margins`]. The summaries arrive in batches through the channel
+    /// (bounded: ~650,000 of them at 1M customers need not be held at once).
+    async fn order_summaries(&self) -> Result<(OrderSummaries, u64)>;
     /// Streams the facts of the customers in `scope`, ordered by id, in chunks.
     fn facts_chunks(
         &self,

@@ -64,6 +64,29 @@ pub(crate) fn facts_customer(r: &impl Columns) -> Result<FactsRow> {
     )
 }
 
+/// (customer_id, current_level, target_level, previous_level, level_since): a customer's
+/// stored levels, read beside the customers of the facts stream (SQLite), onto their row.
+pub(crate) fn stored_levels(r: &impl Columns, row: &mut FactsRow) -> Result<()> {
+    located(
+        r,
+        "customer_levels",
+        &[
+            "customer_id",
+            "current_level",
+            "target_level",
+            "previous_level",
+            "level_since",
+        ],
+        |r| {
+            row.stored_current = Some(r.level(1)?);
+            row.stored_target = r.level(2)?;
+            row.facts.previous_level = r.opt_level(3)?;
+            row.facts.level_since = r.opt_time(4)?;
+            Ok(())
+        },
+    )
+}
+
 /// The names of a customer's delivery columns (customer, then [`delivery_ref`]), for errors.
 pub(crate) const DELIVERY_REF: [&str; 6] = [
     "customer_id",

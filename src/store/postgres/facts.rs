@@ -8,6 +8,7 @@ use super::{BATCH, PgStore};
 use crate::conditions::Needs;
 use crate::domain::{ConditionExtras, OrderSummary};
 use crate::store::columns::{Columns, bad_value, located};
+use crate::store::facts::OrderSummaries;
 use crate::store::facts_merge::{FactsStreams, RecentComplaints, merge_in_chunks, suppressions};
 use crate::store::facts_parts::add_recent_complaint;
 use crate::store::facts_sql::{DELIVERIES_BY_CUSTOMER_SQL, facts_sql, suppressions_sql};
@@ -16,6 +17,9 @@ use crate::store::{
     ContextRequest, Facts, FactsRow, FactsWindows, PlanContext, Result, Scope, StoreError, batches,
 };
 use async_trait::async_trait;
+
+/// Order summaries per message of [`Facts::order_summaries`].
+const SUMMARIES_PER_BATCH: usize = 1_024;
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 use std::collections::HashMap;
@@ -82,35 +86,54 @@ impl Facts for PgStore {
         Ok(margins)
     }
 
-    async fn order_summaries(&self) -> Result<(Vec<OrderSummary>, u64)> {
+    async fn order_summaries(&self) -> Result<(OrderSummaries, u64)> {
         let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
             .fetch_one(&self.pool)
             .await?;
-        // The facts statement's aggregates, in its order (an index-only scan of orders_facts
-        // grouped in customer order), so each customer's value is summed as the facts sum it.
-        let columns = crate::store::predictions::HISTORY_COLUMNS;
-        let mut rows = sqlx::query(
-            "SELECT customer_id, COUNT(*)::int8, MIN(occurred_at), MAX(occurred_at), \
-             COALESCE(SUM(margin), 0)::float8, MIN(currency COLLATE \"C\") \
-             FROM orders GROUP BY customer_id ORDER BY customer_id",
-        )
-        .fetch(&self.streams);
-        // Mapped as they stream: a row is far bigger than the summary it becomes.
-        let mut summaries = Vec::new();
-        while let Some(r) = rows.try_next().await? {
-            summaries.push(located(&r, "orders", &columns, |r| {
-                Ok(OrderSummary {
-                    orders: r.count(1)? as u32,
-                    first_at: r.time(2)?,
-                    last_at: r.time(3)?,
-                    margin: r.float(4)?,
-                    currency: r
-                        .opt_currency(5)?
-                        .ok_or_else(|| bad_value(5, "no currency"))?,
-                })
-            })?);
-        }
-        Ok((summaries, customers.max(0) as u64))
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let streams = self.streams.clone();
+        tokio::spawn(async move {
+            // The facts statement's aggregates, in its order (an index-only scan of
+            // orders_facts grouped in customer order), so each customer's value is summed as
+            // the facts sum it.
+            let read = async {
+                let columns = crate::store::predictions::HISTORY_COLUMNS;
+                let mut rows = sqlx::query(
+                    "SELECT customer_id, COUNT(*)::int8, MIN(occurred_at), MAX(occurred_at), \
+                     COALESCE(SUM(margin), 0)::float8, MIN(currency COLLATE \"C\") \
+                     FROM orders GROUP BY customer_id ORDER BY customer_id",
+                )
+                .fetch(&streams);
+                // Mapped as they stream: a row is far bigger than the summary it becomes.
+                let mut batch = Vec::with_capacity(SUMMARIES_PER_BATCH);
+                while let Some(r) = rows.try_next().await? {
+                    batch.push(located(&r, "orders", &columns, |r| {
+                        Ok(OrderSummary {
+                            orders: r.count(1)? as u32,
+                            first_at: r.time(2)?,
+                            last_at: r.time(3)?,
+                            margin: r.float(4)?,
+                            currency: r
+                                .opt_currency(5)?
+                                .ok_or_else(|| bad_value(5, "no currency"))?,
+                        })
+                    })?);
+                    if batch.len() >= SUMMARIES_PER_BATCH
+                        && tx.send(Ok(std::mem::take(&mut batch))).await.is_err()
+                    {
+                        return Ok(()); // nobody listens any more
+                    }
+                }
+                if !batch.is_empty() {
+                    let _ = tx.send(Ok(batch)).await;
+                }
+                Ok::<_, crate::store::StoreError>(())
+            };
+            if let Err(e) = read.await {
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        Ok((rx, customers.max(0) as u64))
     }
 
     fn facts_chunks(

@@ -133,6 +133,70 @@ impl BulkReader {
         rx
     }
 
+    /// Streams `left`'s rows, each given with the row of `right` that has the same key, if
+    /// any: both statements ordered by the text key in their first column, byte order (the
+    /// BINARY collation), stepped side by side on one connection — a merge join, where
+    /// SQLite would seek `right`'s key once per left row.
+    pub(crate) fn stream_left_join<T, F>(
+        &self,
+        (left, left_params): (String, Vec<Value>),
+        (right, right_params): (String, Vec<Value>),
+        mut each: F,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<T>, StoreError>>
+    where
+        T: Send + 'static,
+        F: FnMut(&Row<'_>, Option<&Row<'_>>) -> Result<T, StoreError> + Send + 'static,
+    {
+        use rusqlite::fallible_streaming_iterator::FallibleStreamingIterator;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let reader = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let run = || -> Result<(), StoreError> {
+                let conn = reader.lease()?;
+                let mut ls = conn.prepare(&left)?;
+                let mut rs = conn.prepare(&right)?;
+                let mut lrows = ls.query(params_from_iter(left_params))?;
+                let mut rrows = rs.query(params_from_iter(right_params))?;
+                rrows.advance()?;
+                let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
+                while let Some(l) = lrows.next()? {
+                    let key = l.get_ref(0)?;
+                    let key = key.as_str().map_err(rusqlite::Error::from)?;
+                    // Skip right rows with no left row (none, when the keys agree).
+                    while let Some(r) = rrows.get() {
+                        let rkey = r.get_ref(0)?;
+                        if rkey.as_str().map_err(rusqlite::Error::from)? >= key {
+                            break;
+                        }
+                        rrows.advance()?;
+                    }
+                    let matched = match rrows.get() {
+                        Some(r)
+                            if r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)? == key =>
+                        {
+                            Some(r)
+                        }
+                        _ => None,
+                    };
+                    batch.push(each(l, matched)?);
+                    if batch.len() >= ROWS_PER_BATCH
+                        && tx.blocking_send(Ok(std::mem::take(&mut batch))).is_err()
+                    {
+                        return Ok(()); // nobody listens any more
+                    }
+                }
+                if !batch.is_empty() {
+                    let _ = tx.blocking_send(Ok(batch));
+                }
+                Ok(())
+            };
+            if let Err(e) = run() {
+                let _ = tx.blocking_send(Err(e));
+            }
+        });
+        rx
+    }
+
     /// Runs `work` with a connection on a blocking thread.
     pub(crate) async fn with<T, F>(&self, work: F) -> Result<T, StoreError>
     where
@@ -229,6 +293,39 @@ mod tests {
             ins.execute([i]).unwrap();
         }
         (dir, BulkReader::new(path))
+    }
+
+    #[tokio::test]
+    async fn a_left_join_in_step_gives_each_left_row_its_match_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE l (id TEXT PRIMARY KEY);
+             CREATE TABLE r (id TEXT PRIMARY KEY, v INTEGER NOT NULL);
+             INSERT INTO l VALUES ('a'), ('b'), ('c'), ('e'), ('f');
+             INSERT INTO r VALUES ('a', 1), ('aa', 9), ('c', 3), ('d', 9), ('f', 6), ('g', 9);",
+        )
+        .unwrap();
+        let reader = BulkReader::new(path);
+        let rows: Vec<(String, Option<i64>)> = unbatch(reader.stream_left_join(
+            ("SELECT id FROM l ORDER BY id".into(), vec![]),
+            ("SELECT id, v FROM r ORDER BY id".into(), vec![]),
+            |l, r| Ok((l.get(0)?, r.map(|r| r.get(1)).transpose()?)),
+        ))
+        .try_collect()
+        .await
+        .unwrap();
+        let want = [
+            ("a", Some(1)),
+            ("b", None),
+            ("c", Some(3)),
+            ("e", None),
+            ("f", Some(6)),
+        ];
+        let want: Vec<(String, Option<i64>)> =
+            want.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        assert_eq!(rows, want);
     }
 
     #[tokio::test]

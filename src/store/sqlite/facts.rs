@@ -3,17 +3,17 @@
 
 use super::SqliteStore;
 use super::bulk::{EachRow, text, unbatch};
-use super::facts_rows::{EventsByCustomer, OrdersByCustomer, for_each_in, with_scope};
+use super::facts_rows::{EventsByCustomer, OrdersByCustomer, SummaryFold, for_each_in, with_scope};
 use crate::conditions::Needs;
 use crate::domain::ConditionExtras;
-use crate::domain::OrderSummary;
-use crate::store::facts_fold::{MarginSum, OrderFold, OrderWindows};
+use crate::store::facts::OrderSummaries;
+use crate::store::facts_fold::{MarginSum, OrderWindows};
 use crate::store::facts_merge::{
     CustomerDelivery, FactsStreams, RecentComplaints, merge_in_chunks, suppressions,
 };
 use crate::store::facts_parts::add_recent_complaint;
 use crate::store::facts_sql::{DELIVERIES_BY_CUSTOMER_SQL, facts_sql, suppressions_sql};
-use crate::store::rows::{ContextRow, ExtrasRow, delivery_ref, facts_customer};
+use crate::store::rows::{ContextRow, ExtrasRow, delivery_ref, facts_customer, stored_levels};
 use crate::store::time::to_ms;
 use crate::store::{ContextRequest, Facts, FactsRow, FactsWindows, PlanContext, Result, Scope};
 use async_trait::async_trait;
@@ -55,41 +55,21 @@ impl Facts for SqliteStore {
             .await
     }
 
-    async fn order_summaries(&self) -> Result<(Vec<OrderSummary>, u64)> {
-        self.bulk
-            .with(move |conn| {
-                let customers: i64 =
-                    conn.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))?;
-                // Folded by the facts stream's own fold, in the same (customer, time) order:
-                // the tiers' values and each customer's are the very same numbers.
-                let none = OrderWindows {
-                    orders_since: i64::MAX,
-                    margin_since: i64::MAX,
-                    recent_since: None,
-                };
-                let mut stmt = conn.prepare(
-                    "SELECT customer_id, occurred_at, margin, currency FROM orders \
-                     ORDER BY customer_id, occurred_at",
-                )?;
-                let mut rows = stmt.query([])?;
-                let mut out = Vec::new();
-                let mut open: Option<OrderFold> = None;
-                while let Some(r) = rows.next()? {
-                    let customer = text(r, 0)?;
-                    let fold = match open.take() {
-                        Some(f) if f.customer_id() == customer => open.insert(f),
-                        done => {
-                            out.extend(done.and_then(|f| f.finish().summary()));
-                            open.insert(OrderFold::new(customer.to_owned(), &none))
-                        }
-                    };
-                    fold.add(&none, r.get(1)?, r.get(2)?, None, text(r, 3)?)
-                        .map_err(|e| crate::store::columns::bad_value(3, e))?;
-                }
-                out.extend(open.and_then(|f| f.finish().summary()));
-                Ok((out, customers.max(0) as u64))
-            })
-            .await
+    async fn order_summaries(&self) -> Result<(OrderSummaries, u64)> {
+        let customers: i64 = self
+            .bulk
+            .with(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))?))
+            .await?;
+        // Folded by the facts stream's own fold, in the same (customer, time) order: the
+        // tiers' values and each customer's are the very same numbers.
+        let summaries = self.bulk.stream(
+            "SELECT customer_id, occurred_at, margin, currency FROM orders \
+             ORDER BY customer_id, occurred_at"
+                .to_owned(),
+            vec![],
+            SummaryFold { open: None },
+        );
+        Ok((summaries, customers.max(0) as u64))
     }
 
     fn facts_chunks(
@@ -121,10 +101,22 @@ impl Facts for SqliteStore {
             // customer id.
             let bulk = &store.bulk;
             let sql = |t: &str, p: &str| facts_sql(t, &scope, p);
-            let customers = bulk.stream(
-                sql(include_str!("../sql/sqlite_facts_customers.sql"), "?1"),
-                with_scope(vec![], &scope),
-                EachRow(|r: &rusqlite::Row<'_>| facts_customer(r)),
+            let customers = bulk.stream_left_join(
+                (
+                    sql(include_str!("../sql/sqlite_facts_customers.sql"), "?1"),
+                    with_scope(vec![], &scope),
+                ),
+                (
+                    sql(include_str!("../sql/sqlite_facts_levels.sql"), "?1"),
+                    with_scope(vec![], &scope),
+                ),
+                |customer, levels| {
+                    let mut row = facts_customer(customer)?;
+                    if let Some(levels) = levels {
+                        stored_levels(levels, &mut row)?;
+                    }
+                    Ok(row)
+                },
             );
             let windows = OrderWindows {
                 orders_since: to_ms(w.orders_since),

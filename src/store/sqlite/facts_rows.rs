@@ -2,6 +2,7 @@
 //! helpers of the bulk reads (scope parameters, IN lists over many ids).
 
 use super::bulk::{RowFold, placeholders, text};
+use crate::domain::OrderSummary;
 use crate::store::facts_fold::{EventFold, OrderFold, OrderWindows};
 use crate::store::facts_merge::{EventFacts, OrderFacts};
 use crate::store::time::to_ms;
@@ -17,6 +18,43 @@ const BATCH: usize = 2_000;
 pub(super) struct OrdersByCustomer {
     pub windows: OrderWindows,
     pub open: Option<OrderFold>,
+}
+
+/// Every order of each customer summed up (no window), for ranking by predicted value.
+pub(super) struct SummaryFold {
+    pub open: Option<OrderFold>,
+}
+
+/// The windows of a summary: none (every order counts in the totals).
+const NO_WINDOWS: OrderWindows = OrderWindows {
+    orders_since: i64::MAX,
+    margin_since: i64::MAX,
+    recent_since: None,
+};
+
+impl RowFold for SummaryFold {
+    type Item = OrderSummary;
+    fn row(
+        &mut self,
+        r: &rusqlite::Row<'_>,
+        out: &mut Vec<OrderSummary>,
+    ) -> Result<(), StoreError> {
+        let customer = text(r, 0)?;
+        let fold = match self.open.take() {
+            Some(f) if f.customer_id() == customer => self.open.insert(f),
+            done => {
+                out.extend(done.and_then(|f| f.finish().summary()));
+                self.open
+                    .insert(OrderFold::new(customer.to_owned(), &NO_WINDOWS))
+            }
+        };
+        fold.add(&NO_WINDOWS, r.get(1)?, r.get(2)?, None, text(r, 3)?)
+            .map_err(|e| crate::store::columns::bad_value(3, e))
+    }
+
+    fn finish(&mut self, out: &mut Vec<OrderSummary>) {
+        out.extend(self.open.take().and_then(|f| f.finish().summary()));
+    }
 }
 
 impl RowFold for OrdersByCustomer {
