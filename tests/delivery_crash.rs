@@ -18,7 +18,9 @@ use support::delivery::{arrivals, config_parts, outbox, queue, t0};
 use support::process::Running;
 use support::smtp_server::{CaptureOptions, CaptureServer};
 
-const EMAILS: usize = 1500;
+// Four claim batches of 500: `drain` claims one batch ahead of the one it sends, so at the
+// kill (600 emails at the relay) two batches are leased and the fourth is still queued.
+const EMAILS: usize = 2000;
 
 /// `rapport run --once --now NOW` with the test's database and SMTP server.
 fn spawn_once(dir: &Path, db_url: &str, smtp_url: &str, now: DateTime<Utc>, log: &str) -> Running {
@@ -62,7 +64,7 @@ async fn sigkill_mid_run_loses_nothing_and_resends_at_most_what_was_in_flight() 
 
         let mut first = spawn_once(dir.path(), &db.url, &smtp, now, "first.log");
         // Past the first claim batch (500) so that some results are recorded, well before
-        // the last batch.
+        // the last batch is claimed (the second is being sent, the third claimed ahead).
         support::wait::until_blocking(
             &format!("{}: 600 emails at the relay", db.backend),
             Duration::from_secs(120),

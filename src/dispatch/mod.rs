@@ -82,6 +82,15 @@ impl DispatchReport {
     }
 }
 
+/// Rows claimed together under one fencing token.
+struct Batch {
+    claim: Arc<Claim>,
+    claimed: Vec<ClaimedDelivery>,
+    /// When the rows were claimed: their lease runs from here, however long the batch
+    /// waits before it is sent.
+    at: std::time::Instant,
+}
+
 pub struct Dispatcher {
     store: Arc<dyn Store>,
     composer: Arc<Composer>,
@@ -198,7 +207,16 @@ impl Dispatcher {
         now: DateTime<Utc>,
         report: &mut DispatchReport,
     ) -> Result<usize, StoreError> {
-        let recorder = self.recorder().clone();
+        match self.claim_batch(now).await? {
+            Some(batch) => self.send_batch(batch, report).await,
+            None => Ok(0),
+        }
+    }
+
+    /// Claims a batch due at `now` under a new fencing token; `None` when nothing is due or
+    /// every transport is down (then what was handed to the recorder is written first).
+    async fn claim_batch(&self, now: DateTime<Utc>) -> Result<Option<Batch>, StoreError> {
+        let recorder = self.recorder();
         if let Some(e) = recorder.take_failure() {
             return Err(e);
         }
@@ -214,7 +232,7 @@ impl Dispatcher {
         }
         if self.every_transport_down() {
             self.flush().await?;
-            return Ok(0);
+            return Ok(None);
         }
         let claimed = self
             .store
@@ -227,8 +245,24 @@ impl Dispatcher {
             .await?;
         if claimed.is_empty() {
             self.flush().await?;
-            return Ok(0);
+            return Ok(None);
         }
+        Ok(Some(Batch {
+            claim,
+            claimed,
+            at: std::time::Instant::now(),
+        }))
+    }
+
+    /// Sends a claimed batch; returns how many rows it held.
+    async fn send_batch(
+        &self,
+        batch: Batch,
+        report: &mut DispatchReport,
+    ) -> Result<usize, StoreError> {
+        let recorder = self.recorder().clone();
+        let Batch { claim, claimed, at } = batch;
+        let now = claim.now;
         let n = claimed.len();
         let (claimed, cancelled) = self.unless.cancel_pointless(&*self.store, claimed).await?;
         for result in cancelled {
@@ -242,8 +276,7 @@ impl Dispatcher {
         let by_lane = self.assign(claimed);
         // Stop sending well before the lease ends: past it another replica may claim the same
         // rows, and both would send them. What is left is released for the next claim.
-        let deadline =
-            std::time::Instant::now() + self.lease.to_std().unwrap_or_default().mul_f64(0.8);
+        let deadline = at + self.lease.to_std().unwrap_or_default().mul_f64(0.8);
         let clock = match self.replay_clock {
             Some(at) => Clock::Fixed(at),
             None => Clock::Wall { not_before: now },
@@ -384,9 +417,32 @@ impl Dispatcher {
 
     /// Sends everything due at `now` (including retries that fall due meanwhile when `now`
     /// is the real clock), until the queue has nothing due.
+    ///
+    /// The next batch is claimed while this one is sent: on PostgreSQL a claim of 500 rows
+    /// takes ~20 ms (`bench_send --breakdown`), during which the workers used to wait. Only
+    /// while every transport is up and unlimited and no domain is limited: a batch that
+    /// waits behind a slow one would spend its lease waiting, and one claimed while a
+    /// transport is down would only be handed back. Otherwise claims and sends alternate as
+    /// in [`Dispatcher::run_batch`].
     pub async fn drain(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
         let mut report = DispatchReport::default();
-        while self.run_batch(now, &mut report).await? > 0 {}
+        let mut next = self.claim_batch(now).await?;
+        while let Some(batch) = next {
+            let ahead = self.domains.is_none()
+                && self
+                    .lanes
+                    .iter()
+                    .all(|l| !l.health.is_down() && l.rate.current().is_none());
+            next = if !ahead {
+                self.send_batch(batch, &mut report).await?;
+                self.claim_batch(now).await?
+            } else {
+                let (sent, following) =
+                    tokio::join!(self.send_batch(batch, &mut report), self.claim_batch(now));
+                sent?;
+                following?
+            };
+        }
         self.flush().await?;
         Ok(report)
     }

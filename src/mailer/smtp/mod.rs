@@ -62,10 +62,11 @@ impl SmtpTransport {
     /// again: whether the relay can be reached now. The reason when it cannot.
     pub async fn probe(&self) -> Result<(), String> {
         let shared = &self.shared;
-        let mut conn = session::open(&shared.settings, shared.tls.as_ref())
+        let mut opened = session::open(&shared.settings, shared.tls.as_ref())
             .await
             .map_err(|failure| format!("{failure:?}"))?;
-        let _ = session::timed(shared.settings.command_timeout, "QUIT", conn.quit()).await;
+        let quit = opened.conn.quit();
+        let _ = session::timed(shared.settings.command_timeout, "QUIT", quit).await;
         Ok(())
     }
 
