@@ -2,7 +2,8 @@
 //! margins — and the watermark.
 
 use super::facts_rows::{
-    bind_scope, customer_delivery, event_facts, facts_transaction, order_facts,
+    bind_ids_or_scope, bind_scope, customer_delivery, event_facts, facts_transaction, ids_sql,
+    order_facts,
 };
 use super::{BATCH, PgStore};
 use crate::conditions::Needs;
@@ -149,6 +150,17 @@ impl Facts for PgStore {
             // Three (four) statements on connections of the streams pool: server processes
             // scan side by side while the merge consumes their rows in customer-id order.
             let up_front = async {
+                let touched = match &scope {
+                    Scope::TouchedSince(since) => Some(
+                        sqlx::query_scalar::<_, String>(
+                            "SELECT id FROM customers WHERE touched_at >= $1 ORDER BY id",
+                        )
+                        .bind(since)
+                        .fetch_all(&pool)
+                        .await?,
+                    ),
+                    _ => None,
+                };
                 let suppressed = suppressed(&pool, &scope).await?;
                 let recent_complaints = match w.recent_complaints_since {
                     Some(since) => Some(recent_complaints(&pool, since).await?),
@@ -160,9 +172,9 @@ impl Facts for PgStore {
                     facts_transaction(&streams).await?,
                     deliveries_transaction(&streams, w.deliveries).await?,
                 );
-                Ok::<_, StoreError>((suppressed, recent_complaints, txs))
+                Ok::<_, StoreError>((touched, suppressed, recent_complaints, txs))
             };
-            let (suppressed, recent_complaints, (mut ct, mut ot, mut et, mut dt)) =
+            let (touched, suppressed, recent_complaints, (mut ct, mut ot, mut et, mut dt)) =
                 match up_front.await {
                     Ok(read) => read,
                     Err(e) => {
@@ -170,11 +182,15 @@ impl Facts for PgStore {
                         return;
                     }
                 };
-            let sql = |t: &str, p: &str| facts_sql(t, &scope, p);
+            let sql = |t: &str, p: &str| match &touched {
+                Some(_) => ids_sql(t, p),
+                None => facts_sql(t, &scope, p),
+            };
+            let bind_scope = |q| bind_ids_or_scope(q, touched.as_ref(), &scope);
             let customers_sql = sql(include_str!("../sql/postgres_facts_customers.sql"), "$1");
             let orders_sql = sql(include_str!("../sql/postgres_facts_orders.sql"), "$4");
             let events_sql = sql(include_str!("../sql/postgres_facts_events.sql"), "$2");
-            let customers = bind_scope(sqlx::query(sqlx::AssertSqlSafe(customers_sql)), &scope)
+            let customers = bind_scope(sqlx::query(sqlx::AssertSqlSafe(customers_sql)))
                 .fetch(&mut *ct)
                 .map(|r| facts_customer(&r?));
             let orders = bind_scope(
@@ -182,16 +198,13 @@ impl Facts for PgStore {
                     .bind(w.orders_since)
                     .bind(w.margin_since)
                     .bind(w.recent_orders_since),
-                &scope,
             )
             .fetch(&mut *ot)
             .map(|r| order_facts(&r?, w.recent_orders_since.is_some()));
-            let events = bind_scope(
-                sqlx::query(sqlx::AssertSqlSafe(events_sql)).bind(w.referrals_since),
-                &scope,
-            )
-            .fetch(&mut *et)
-            .map(|r| event_facts(&r?));
+            let events =
+                bind_scope(sqlx::query(sqlx::AssertSqlSafe(events_sql)).bind(w.referrals_since))
+                    .fetch(&mut *et)
+                    .map(|r| event_facts(&r?));
             let deliveries = dt.as_mut().map(|t| {
                 sqlx::query(DELIVERIES_BY_CUSTOMER_SQL)
                     .fetch(&mut **t)

@@ -73,6 +73,32 @@ pub(super) async fn facts_transaction(
     Ok(tx)
 }
 
+/// A facts statement for a touched scope given as its customers' ids, sorted (`p` names the
+/// array parameter): each stream walks its index in customer order for exactly those ids
+/// (`= ANY`: PostgreSQL's B-tree takes the sorted array in key order), where a
+/// `touched_at` subquery found them in time order and every stream then sorted its rows —
+/// a sort the merge waited on before its first chunk (docs/performance.md).
+pub(super) fn ids_sql(template: &str, p: &str) -> String {
+    template
+        .replace("{CUSTOMER_ID_WHERE}", &format!("WHERE c.id = ANY({p})"))
+        .replace("{CUSTOMER_WHERE}", &format!("WHERE c.id = ANY({p})"))
+        .replace("{SCOPE_WHERE}", &format!("WHERE customer_id = ANY({p})"))
+        .replace("{SCOPE_AND}", &format!("AND customer_id = ANY({p})"))
+}
+
+/// Binds the touched ids when the scope was read as a list, otherwise the scope's
+/// parameter.
+pub(super) fn bind_ids_or_scope<'q>(
+    q: sqlx::query::Query<'q, Postgres, PgArguments>,
+    ids: Option<&Vec<String>>,
+    scope: &Scope,
+) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+    match ids {
+        Some(ids) => q.bind(ids.clone()),
+        None => bind_scope(q, scope),
+    }
+}
+
 /// Binds the scope's parameter, if it has one.
 pub(super) fn bind_scope<'q>(
     q: sqlx::query::Query<'q, Postgres, PgArguments>,
