@@ -360,12 +360,31 @@ async fn the_export_holds_the_customer_orders_events_deliveries_suppressions_and
     for app in apps().await {
         let backend = app.db.backend;
         shop(&app).await;
+        // The cycle's levels are stored beside the profile (customer_levels); the export shows
+        // them on the customer record.
+        let level = rapport::store::LevelChange {
+            customer_id: "c1".into(),
+            from: None,
+            current: rapport::domain::Level::Reactive,
+            target: rapport::domain::Level::Proactive,
+            reasons: vec!["1 order in 365 d".into()],
+        };
+        app.store()
+            .apply_cycle(std::slice::from_ref(&level), &[], Utc::now())
+            .await
+            .unwrap();
         let (status, export) = api_get(&app, "/api/v1/customers/c1/export").await;
         assert_eq!(status, StatusCode::OK, "{backend}: {export}");
         assert_eq!(
             export["customer"]["email"], "Jane.Forget@example.com",
             "{backend}"
         );
+        assert_eq!(
+            export["customer"]["current_level"],
+            rapport::domain::Level::Reactive.rank(),
+            "{backend}: {export}"
+        );
+        assert!(export.get("customer_levels").is_none(), "{backend}");
         assert_eq!(export["customer"]["name"], NAME, "{backend}");
         assert_eq!(
             export["customer"]["attributes"]["nickname"], "Forgetmenot",

@@ -38,8 +38,9 @@ use std::time::Instant;
 const CHUNK: usize = 2_000;
 
 /// Rows written by one cycle (deliveries queued, levels changed) after which the table's
-/// planner statistics and visibility map are refreshed: a first cycle rewrites every
-/// customer row, and the next full cycle would read a million dead versions with it.
+/// planner statistics and visibility map are refreshed: a first cycle writes every
+/// customer's levels, and without statistics the next cycle would plan its reads of them for
+/// an empty table (and read every dead version a rewrite left).
 const REFRESH_STATISTICS_AFTER: u64 = 10_000;
 
 /// Name of the engine_state row holding the last cycle's start (the incremental watermark).

@@ -186,14 +186,14 @@ impl Facts for PgStore {
                 Some(_) => ids_sql(t, p),
                 None => facts_sql(t, &scope, p),
             };
-            let bind_scope = |q| bind_ids_or_scope(q, touched.as_ref(), &scope);
+            let bind = |q| bind_ids_or_scope(q, touched.as_ref(), &scope);
             let customers_sql = sql(include_str!("../sql/postgres_facts_customers.sql"), "$1");
             let orders_sql = sql(include_str!("../sql/postgres_facts_orders.sql"), "$4");
             let events_sql = sql(include_str!("../sql/postgres_facts_events.sql"), "$2");
-            let customers = bind_scope(sqlx::query(sqlx::AssertSqlSafe(customers_sql)))
+            let customers = bind(sqlx::query(sqlx::AssertSqlSafe(customers_sql)))
                 .fetch(&mut *ct)
                 .map(|r| facts_customer(&r?));
-            let orders = bind_scope(
+            let orders = bind(
                 sqlx::query(sqlx::AssertSqlSafe(orders_sql))
                     .bind(w.orders_since)
                     .bind(w.margin_since)
@@ -201,10 +201,9 @@ impl Facts for PgStore {
             )
             .fetch(&mut *ot)
             .map(|r| order_facts(&r?, w.recent_orders_since.is_some()));
-            let events =
-                bind_scope(sqlx::query(sqlx::AssertSqlSafe(events_sql)).bind(w.referrals_since))
-                    .fetch(&mut *et)
-                    .map(|r| event_facts(&r?));
+            let events = bind(sqlx::query(sqlx::AssertSqlSafe(events_sql)).bind(w.referrals_since))
+                .fetch(&mut *et)
+                .map(|r| event_facts(&r?));
             let deliveries = dt.as_mut().map(|t| {
                 sqlx::query(DELIVERIES_BY_CUSTOMER_SQL)
                     .fetch(&mut **t)

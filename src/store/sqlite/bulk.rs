@@ -104,33 +104,18 @@ impl BulkReader {
         params: Vec<Value>,
         mut fold: F,
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<F::Item>, StoreError>> {
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        let reader = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let run = || -> Result<(), StoreError> {
-                let conn = reader.lease()?;
-                let mut stmt = conn.prepare(&sql)?;
-                let mut rows = stmt.query(params_from_iter(params))?;
-                let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
-                while let Some(row) = rows.next()? {
-                    fold.row(row, &mut batch)?;
-                    if batch.len() >= ROWS_PER_BATCH
-                        && tx.blocking_send(Ok(std::mem::take(&mut batch))).is_err()
-                    {
-                        return Ok(()); // nobody listens any more
-                    }
+        self.batched(move |conn, out| {
+            let mut stmt = conn.prepare(&sql)?;
+            let mut rows = stmt.query(params_from_iter(params))?;
+            while let Some(row) = rows.next()? {
+                fold.row(row, &mut out.items)?;
+                if !out.sent_when_full() {
+                    return Ok(()); // nobody listens any more
                 }
-                fold.finish(&mut batch);
-                if !batch.is_empty() {
-                    let _ = tx.blocking_send(Ok(batch));
-                }
-                Ok(())
-            };
-            if let Err(e) = run() {
-                let _ = tx.blocking_send(Err(e));
             }
-        });
-        rx
+            fold.finish(&mut out.items);
+            Ok(())
+        })
     }
 
     /// Streams `left`'s rows, each given with the row of `right` that has the same key, if
@@ -148,50 +133,55 @@ impl BulkReader {
         F: FnMut(&Row<'_>, Option<&Row<'_>>) -> Result<T, StoreError> + Send + 'static,
     {
         use rusqlite::fallible_streaming_iterator::FallibleStreamingIterator;
+        self.batched(move |conn, out| {
+            let mut ls = conn.prepare(&left)?;
+            let mut rs = conn.prepare(&right)?;
+            let mut lrows = ls.query(params_from_iter(left_params))?;
+            let mut rrows = rs.query(params_from_iter(right_params))?;
+            rrows.advance()?;
+            while let Some(l) = lrows.next()? {
+                let id = text(l, 0)?;
+                // Skip right rows with no left row (none, when the keys agree).
+                while let Some(r) = rrows.get() {
+                    if text(r, 0)? >= id {
+                        break;
+                    }
+                    rrows.advance()?;
+                }
+                let matched = match rrows.get() {
+                    Some(r) if text(r, 0)? == id => Some(r),
+                    _ => None,
+                };
+                out.items.push(each(l, matched)?);
+                if !out.sent_when_full() {
+                    return Ok(()); // nobody listens any more
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `read` on a blocking thread with a connection; what it puts in `Batches::items`
+    /// reaches the returned channel in batches of `ROWS_PER_BATCH` (the rest when it ends),
+    /// and its error, if any, after them.
+    fn batched<T, R>(&self, read: R) -> tokio::sync::mpsc::Receiver<Result<Vec<T>, StoreError>>
+    where
+        T: Send + 'static,
+        R: FnOnce(&Connection, &mut Batches<T>) -> Result<(), StoreError> + Send + 'static,
+    {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let reader = self.clone();
         tokio::task::spawn_blocking(move || {
-            let run = || -> Result<(), StoreError> {
-                let conn = reader.lease()?;
-                let mut ls = conn.prepare(&left)?;
-                let mut rs = conn.prepare(&right)?;
-                let mut lrows = ls.query(params_from_iter(left_params))?;
-                let mut rrows = rs.query(params_from_iter(right_params))?;
-                rrows.advance()?;
-                let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
-                while let Some(l) = lrows.next()? {
-                    let key = l.get_ref(0)?;
-                    let key = key.as_str().map_err(rusqlite::Error::from)?;
-                    // Skip right rows with no left row (none, when the keys agree).
-                    while let Some(r) = rrows.get() {
-                        let rkey = r.get_ref(0)?;
-                        if rkey.as_str().map_err(rusqlite::Error::from)? >= key {
-                            break;
-                        }
-                        rrows.advance()?;
-                    }
-                    let matched = match rrows.get() {
-                        Some(r)
-                            if r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)? == key =>
-                        {
-                            Some(r)
-                        }
-                        _ => None,
-                    };
-                    batch.push(each(l, matched)?);
-                    if batch.len() >= ROWS_PER_BATCH
-                        && tx.blocking_send(Ok(std::mem::take(&mut batch))).is_err()
-                    {
-                        return Ok(()); // nobody listens any more
-                    }
-                }
-                if !batch.is_empty() {
-                    let _ = tx.blocking_send(Ok(batch));
-                }
-                Ok(())
+            let mut out = Batches {
+                tx,
+                items: Vec::with_capacity(ROWS_PER_BATCH),
             };
-            if let Err(e) = run() {
-                let _ = tx.blocking_send(Err(e));
+            let read = reader.lease().and_then(|conn| read(&conn, &mut out));
+            if !out.items.is_empty() {
+                let _ = out.tx.blocking_send(Ok(std::mem::take(&mut out.items)));
+            }
+            if let Err(e) = read {
+                let _ = out.tx.blocking_send(Err(e));
             }
         });
         rx
@@ -210,6 +200,23 @@ impl BulkReader {
         })
         .await
         .map_err(|e| StoreError::Invalid(format!("a database read thread failed: {e}")))?
+    }
+}
+
+/// The items a blocking read has yet to send, and where to.
+struct Batches<T> {
+    tx: tokio::sync::mpsc::Sender<Result<Vec<T>, StoreError>>,
+    items: Vec<T>,
+}
+
+impl<T> Batches<T> {
+    /// Sends the items once they make a batch; false when nobody listens any more.
+    fn sent_when_full(&mut self) -> bool {
+        self.items.len() < ROWS_PER_BATCH
+            || self
+                .tx
+                .blocking_send(Ok(std::mem::take(&mut self.items)))
+                .is_ok()
     }
 }
 
