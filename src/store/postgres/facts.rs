@@ -149,30 +149,43 @@ impl Facts for PgStore {
         tokio::spawn(async move {
             // Three (four) statements on connections of the streams pool: server processes
             // scan side by side while the merge consumes their rows in customer-id order.
-            let up_front = async {
-                let touched = match &scope {
-                    Scope::TouchedSince(since) => Some(
+            // The reads before the streams go side by side: each is a round trip or a few
+            // (a transaction's BEGIN and SET LOCALs), none needs another's result, and the
+            // merge can start only when all are done.
+            let touched = async {
+                match &scope {
+                    Scope::TouchedSince(since) => Ok(Some(
                         sqlx::query_scalar::<_, String>(
                             "SELECT id FROM customers WHERE touched_at >= $1 ORDER BY id",
                         )
                         .bind(since)
                         .fetch_all(&pool)
                         .await?,
-                    ),
-                    _ => None,
-                };
-                let suppressed = suppressed(&pool, &scope).await?;
-                let recent_complaints = match w.recent_complaints_since {
-                    Some(since) => Some(recent_complaints(&pool, since).await?),
-                    None => None,
-                };
-                let txs = (
-                    facts_transaction(&streams).await?,
-                    facts_transaction(&streams).await?,
-                    facts_transaction(&streams).await?,
-                    deliveries_transaction(&streams, w.deliveries).await?,
-                );
-                Ok::<_, StoreError>((touched, suppressed, recent_complaints, txs))
+                    )),
+                    _ => Ok::<_, StoreError>(None),
+                }
+            };
+            let complaints = async {
+                match w.recent_complaints_since {
+                    Some(since) => Ok(Some(recent_complaints(&pool, since).await?)),
+                    None => Ok(None),
+                }
+            };
+            // A touched scope's deliveries come with its facts too: one walk of the unique
+            // key for the sorted ids, where each chunk's plan context was a round trip of
+            // its own (docs/performance.md).
+            let deliveries_wanted = w.deliveries || matches!(scope, Scope::TouchedSince(_));
+            let up_front = async {
+                let (touched, suppressed, recent_complaints, ct, ot, et, dt) = tokio::try_join!(
+                    touched,
+                    suppressed(&pool, &scope),
+                    complaints,
+                    facts_transaction(&streams),
+                    facts_transaction(&streams),
+                    facts_transaction(&streams),
+                    deliveries_transaction(&streams, deliveries_wanted),
+                )?;
+                Ok::<_, StoreError>((touched, suppressed, recent_complaints, (ct, ot, et, dt)))
             };
             let (touched, suppressed, recent_complaints, (mut ct, mut ot, mut et, mut dt)) =
                 match up_front.await {
@@ -204,11 +217,22 @@ impl Facts for PgStore {
             let events = bind(sqlx::query(sqlx::AssertSqlSafe(events_sql)).bind(w.referrals_since))
                 .fetch(&mut *et)
                 .map(|r| event_facts(&r?));
+            let deliveries_sql = match &touched {
+                Some(_) => DELIVERIES_BY_CUSTOMER_SQL.replace(
+                    "FROM deliveries",
+                    "FROM deliveries WHERE customer_id = ANY($1)",
+                ),
+                None => DELIVERIES_BY_CUSTOMER_SQL.to_owned(),
+            };
             let deliveries = dt.as_mut().map(|t| {
-                sqlx::query(DELIVERIES_BY_CUSTOMER_SQL)
-                    .fetch(&mut **t)
-                    .map(|r| customer_delivery(&r?))
-                    .boxed()
+                let q = sqlx::query(sqlx::AssertSqlSafe(deliveries_sql));
+                match &touched {
+                    Some(ids) => q.bind(ids.clone()),
+                    None => q,
+                }
+                .fetch(&mut **t)
+                .map(|r| customer_delivery(&r?))
+                .boxed()
             });
             let streams = FactsStreams {
                 customers,
