@@ -553,7 +553,8 @@ async fn dry_run_at(store: &dyn Store, scope: Scope, at: DateTime<Utc>) -> Vec<S
 }
 
 /// A full cycle brings recent orders, recent complaints and deliveries with the facts; a
-/// narrow one looks them up per chunk. Both must plan exactly the same.
+/// touched one looks them up per chunk (SQLite) or streams the touched customers' deliveries
+/// (PostgreSQL). Both must plan exactly the same.
 #[tokio::test]
 async fn a_full_cycle_plans_what_per_customer_lookups_would() {
     for db in support::all_backends().await {

@@ -2,11 +2,11 @@
 
 use super::Scope;
 
-/// Every delivery in customer-id order, for a full cycle's facts: the order of the outbox's
+/// The scope's deliveries in customer-id order, for the facts: the order of the outbox's
 /// unique key (customer, campaign, occurrence), so both backends walk that index instead of
-/// sorting the table.
+/// sorting the table. `{SCOPE_WHERE}` as in [`facts_sql`].
 pub(crate) const DELIVERIES_BY_CUSTOMER_SQL: &str = "SELECT customer_id, campaign, occurrence, \
-     COALESCE(sent_at, send_at), service, status FROM deliveries \
+     COALESCE(sent_at, send_at), service, status FROM deliveries {SCOPE_WHERE} \
      ORDER BY customer_id, campaign, occurrence";
 
 /// The suppressions a facts scope needs, as (email, reason) rows: the whole list for every

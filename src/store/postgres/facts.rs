@@ -217,22 +217,12 @@ impl Facts for PgStore {
             let events = bind(sqlx::query(sqlx::AssertSqlSafe(events_sql)).bind(w.referrals_since))
                 .fetch(&mut *et)
                 .map(|r| event_facts(&r?));
-            let deliveries_sql = match &touched {
-                Some(_) => DELIVERIES_BY_CUSTOMER_SQL.replace(
-                    "FROM deliveries",
-                    "FROM deliveries WHERE customer_id = ANY($1)",
-                ),
-                None => DELIVERIES_BY_CUSTOMER_SQL.to_owned(),
-            };
+            let deliveries_sql = sql(DELIVERIES_BY_CUSTOMER_SQL, "$1");
             let deliveries = dt.as_mut().map(|t| {
-                let q = sqlx::query(sqlx::AssertSqlSafe(deliveries_sql));
-                match &touched {
-                    Some(ids) => q.bind(ids.clone()),
-                    None => q,
-                }
-                .fetch(&mut **t)
-                .map(|r| customer_delivery(&r?))
-                .boxed()
+                bind(sqlx::query(sqlx::AssertSqlSafe(deliveries_sql)))
+                    .fetch(&mut **t)
+                    .map(|r| customer_delivery(&r?))
+                    .boxed()
             });
             let streams = FactsStreams {
                 customers,

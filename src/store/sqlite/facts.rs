@@ -144,8 +144,8 @@ impl Facts for SqliteStore {
             );
             let deliveries = w.deliveries.then(|| {
                 unbatch(bulk.stream(
-                    DELIVERIES_BY_CUSTOMER_SQL.to_owned(),
-                    vec![],
+                    sql(DELIVERIES_BY_CUSTOMER_SQL, "?1"),
+                    with_scope(vec![], &scope),
                     EachRow(|r: &rusqlite::Row<'_>| {
                         Ok(CustomerDelivery {
                             customer_id: r.get(0)?,
