@@ -62,7 +62,9 @@ pub struct FactsWindows {
     /// Bring each customer's complaints since then with the facts (None: not wanted).
     pub recent_complaints_since: Option<DateTime<Utc>>,
     /// Bring each customer's deliveries with the facts (one ordered scan of the outbox; a
-    /// full cycle's plan needs those of a third of all customers).
+    /// full cycle's plan needs those of a third of all customers). A store may bring them
+    /// unasked where that is cheaper than the plan context's lookups: PostgreSQL does for a
+    /// touched scope.
     pub deliveries: bool,
 }
 
