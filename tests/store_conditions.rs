@@ -945,3 +945,62 @@ async fn cancelled_delivery_is_recorded_with_reason() {
         );
     }
 }
+
+/// PostgreSQL: every facts stream reads one snapshot. A customer deleted (with its orders)
+/// after the orders stream started but before the customers stream did was in one stream and
+/// not the other, and the merge failed the cycle ("the facts streams disagree"). A lock on
+/// `customer_levels`, which only the customers statement reads, holds that statement back
+/// while the others run; the customer is deleted meanwhile.
+#[tokio::test]
+async fn a_customer_deleted_while_the_facts_streams_start_does_not_fail_the_read() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let store = &*db.store;
+    for id in ["c-1", "c-2", "c-3"] {
+        customer(store, id).await;
+        order(store, &format!("o-{id}"), id, ago(10)).await;
+    }
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let mut lock = pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE customer_levels IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let mut rx = store.facts_chunks(Scope::All, windows(), 100);
+    // The customers statement waits for the lock once the other streams have their rows.
+    let waiting = "SELECT COUNT(*) FROM pg_stat_activity \
+                   WHERE wait_event_type = 'Lock' AND query LIKE '%customer_levels%' \
+                   AND pid <> pg_backend_pid()";
+    let mut tries = 0;
+    while sqlx::query_scalar::<_, i64>(waiting)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        == 0
+    {
+        tries += 1;
+        assert!(
+            tries < 500,
+            "the customers statement never waited for the lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    for sql in [
+        "DELETE FROM orders WHERE customer_id = 'c-1'",
+        "DELETE FROM customers WHERE id = 'c-1'",
+    ] {
+        sqlx::query(sql).execute(&mut *lock).await.unwrap();
+    }
+    lock.commit().await.unwrap();
+    let mut seen = Vec::new();
+    while let Some(chunk) = rx.recv().await {
+        let chunk = chunk.expect("the facts read survives a customer deleted meanwhile");
+        seen.extend(chunk.into_iter().map(|r| (r.customer_id, r.facts.orders)));
+    }
+    // One snapshot, taken before the delete: c-1 with its order, as every stream saw it.
+    assert_eq!(
+        seen,
+        vec![("c-1".into(), 1), ("c-2".into(), 1), ("c-3".into(), 1)]
+    );
+}

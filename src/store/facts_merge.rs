@@ -28,10 +28,13 @@ where
 /// gets `FactsRow::deliveries`, empty for none) into chunks of `chunk` rows sent to `tx`,
 /// each customer's suppression looked up in `suppressions` (email → reason).
 ///
-/// Ids are only compared for equality, so the database's collation need not match Rust's
-/// byte order. Every order and event belongs to a customer (foreign keys), so an aggregate
-/// row left over at the end means the streams disagreed on the order: that is an error, not
-/// a silently wrong assessment. The first error ends the stream.
+/// With [`IdOrder::Database`] ids are only compared for equality, so the database's
+/// collation need not match Rust's byte order; the streams read one snapshot and every order
+/// and event belongs to a customer (foreign keys), so an aggregate row left over means the
+/// streams disagreed on the order: that is an error, not a silently wrong assessment. With
+/// [`IdOrder::Bytes`] the streams may have read different snapshots, and facts of a customer
+/// the customers stream does not have (deleted between two streams' starts) are skipped. The
+/// first error ends the stream.
 pub(crate) async fn merge_in_chunks<C, O, E, D, Er>(
     streams: FactsStreams<C, O, E, D>,
     suppressions: &HashMap<String, String>,
@@ -49,8 +52,22 @@ pub(crate) async fn merge_in_chunks<C, O, E, D, Er>(
     }
 }
 
+/// How the facts streams order customer ids, and so what the merge makes of facts whose
+/// customer the customers stream never brings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IdOrder {
+    /// The database's collation, which need not be Rust's byte order; every stream reads the
+    /// same snapshot (PostgreSQL exports one), so such facts are an error.
+    Database,
+    /// Byte order (SQLite's BINARY collation); each stream reads its own snapshot, so a
+    /// customer deleted between two streams' starts can leave facts behind in one of them.
+    /// They sort before the customer the merge is at (or after the last), and are skipped.
+    Bytes,
+}
+
 /// The streams `merge_in_chunks` merges, each in customer-id order.
 pub(crate) struct FactsStreams<C, O, E, D> {
+    pub order: IdOrder,
     pub customers: C,
     pub orders: O,
     pub events: E,
@@ -75,6 +92,7 @@ where
     StoreError: From<Er>,
 {
     let FactsStreams {
+        order,
         mut customers,
         mut orders,
         mut events,
@@ -90,6 +108,29 @@ where
     let mut buf = Vec::with_capacity(chunk);
     while let Some(mut row) = customers.try_next().await? {
         row.suppression = suppressions.get(&row.email).cloned();
+        if order == IdOrder::Bytes {
+            let id = row.customer_id.as_str();
+            while next_order
+                .as_ref()
+                .is_some_and(|o| o.customer_id.as_str() < id)
+            {
+                next_order = orders.try_next().await?;
+            }
+            while next_event
+                .as_ref()
+                .is_some_and(|e| e.customer_id.as_str() < id)
+            {
+                next_event = events.try_next().await?;
+            }
+            if let Some(d) = deliveries.as_mut() {
+                while next_delivery
+                    .as_ref()
+                    .is_some_and(|n| n.customer_id.as_str() < id)
+                {
+                    next_delivery = d.try_next().await?;
+                }
+            }
+        }
         if let Some(o) = next_order.take_if(|o| o.customer_id == row.customer_id) {
             o.fill(&mut row);
             next_order = orders.try_next().await?;
@@ -114,10 +155,12 @@ where
             return Ok(()); // the cycle stopped listening
         }
     }
-    if let Some(id) = next_order
-        .map(|o| o.customer_id)
-        .or(next_event.map(|e| e.customer_id))
-        .or(next_delivery.map(|d| d.customer_id))
+    // Byte order: what is left belongs to customers after the last one, deleted meanwhile.
+    if order == IdOrder::Database
+        && let Some(id) = next_order
+            .map(|o| o.customer_id)
+            .or(next_event.map(|e| e.customer_id))
+            .or(next_delivery.map(|d| d.customer_id))
     {
         return Err(StoreError::Invalid(format!(
             "facts of customer {id} were not matched to a customer: the facts streams \
@@ -172,6 +215,27 @@ mod tests {
         suppressions: &[(&str, &str)],
         chunk: usize,
     ) -> Vec<super::super::Result<Vec<FactsRow>>> {
+        run_streams(
+            IdOrder::Database,
+            customers,
+            orders,
+            events,
+            deliveries,
+            suppressions,
+            chunk,
+        )
+        .await
+    }
+
+    async fn run_streams(
+        order: IdOrder,
+        customers: Vec<FactsRow>,
+        orders: Vec<OrderFacts>,
+        events: Vec<EventFacts>,
+        deliveries: Option<Vec<CustomerDelivery>>,
+        suppressions: &[(&str, &str)],
+        chunk: usize,
+    ) -> Vec<super::super::Result<Vec<FactsRow>>> {
         let suppressions: HashMap<String, String> = suppressions
             .iter()
             .map(|(e, r)| (e.to_string(), r.to_string()))
@@ -179,6 +243,7 @@ mod tests {
         let (tx, mut rx) = tokio::sync::mpsc::channel(100);
         merge_in_chunks(
             FactsStreams {
+                order,
                 customers: stream::iter(customers.into_iter().map(Ok::<_, StoreError>)),
                 orders: stream::iter(orders.into_iter().map(Ok::<_, StoreError>)),
                 events: stream::iter(events.into_iter().map(Ok::<_, StoreError>)),
@@ -324,6 +389,51 @@ mod tests {
             10,
         )
         .await;
+        assert!(matches!(out.last(), Some(Err(StoreError::Invalid(_)))));
+    }
+
+    /// SQLite's streams each read their own snapshot: a customer deleted between two
+    /// streams' starts leaves facts in one of them with no customer row. In byte order they
+    /// are skipped, before, between and after the customers; in the database's order (one
+    /// snapshot for every stream) the same streams are an error.
+    #[tokio::test]
+    async fn facts_of_a_customer_deleted_meanwhile_are_skipped_in_byte_order() {
+        let streams = || {
+            (
+                vec![customer("c-b"), customer("c-d")],
+                vec![
+                    order("c-a", 7),
+                    order("c-b", 1),
+                    order("c-c", 7),
+                    order("c-d", 2),
+                ],
+                vec![event("c-c", 9), event("c-d", 3), event("c-e", 9)],
+                Some(vec![
+                    delivery("c-a", "lost"),
+                    delivery("c-b", "welcome"),
+                    delivery("c-c", "lost"),
+                    delivery("c-c", "lost-too"),
+                    delivery("c-e", "lost"),
+                ]),
+            )
+        };
+        let (c, o, e, d) = streams();
+        let out = run_streams(IdOrder::Bytes, c, o, e, d, &[], 10).await;
+        let rows: Vec<FactsRow> = out.into_iter().flat_map(|c| c.unwrap()).collect();
+        let got: Vec<(&str, u32, u32, usize)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.customer_id.as_str(),
+                    r.facts.orders,
+                    r.facts.referrals_in_window,
+                    r.deliveries.as_ref().unwrap().len(),
+                )
+            })
+            .collect();
+        assert_eq!(got, vec![("c-b", 1, 0, 1), ("c-d", 2, 3, 0)]);
+        let (c, o, e, d) = streams();
+        let out = run_streams(IdOrder::Database, c, o, e, d, &[], 10).await;
         assert!(matches!(out.last(), Some(Err(StoreError::Invalid(_)))));
     }
 

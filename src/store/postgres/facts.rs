@@ -2,15 +2,17 @@
 //! margins — and the watermark.
 
 use super::facts_rows::{
-    bind_ids_or_scope, bind_scope, customer_delivery, event_facts, facts_transaction, ids_sql,
-    order_facts,
+    FactsSnapshot, bind_ids_or_scope, bind_scope, customer_delivery, event_facts,
+    facts_transaction, ids_sql, order_facts,
 };
 use super::{BATCH, PgStore};
 use crate::conditions::Needs;
 use crate::domain::{ConditionExtras, OrderSummary};
 use crate::store::columns::{Columns, bad_value, located};
 use crate::store::facts::OrderSummaries;
-use crate::store::facts_merge::{FactsStreams, RecentComplaints, merge_in_chunks, suppressions};
+use crate::store::facts_merge::{
+    FactsStreams, IdOrder, RecentComplaints, merge_in_chunks, suppressions,
+};
 use crate::store::facts_parts::add_recent_complaint;
 use crate::store::facts_sql::{DELIVERIES_BY_CUSTOMER_SQL, facts_sql, suppressions_sql};
 use crate::store::rows::{ContextRow, ExtrasRow, facts_customer};
@@ -53,21 +55,44 @@ async fn suppressed(pool: &sqlx::PgPool, scope: &Scope) -> Result<HashMap<String
     .await
 }
 
-/// The deliveries stream's transaction, when the facts bring the deliveries.
-async fn deliveries_transaction(
+/// The facts streams' transactions, on one snapshot: customers (which exports it), orders,
+/// events, and deliveries when the facts bring them.
+type StreamTransactions = (
+    sqlx::Transaction<'static, sqlx::Postgres>,
+    sqlx::Transaction<'static, sqlx::Postgres>,
+    sqlx::Transaction<'static, sqlx::Postgres>,
+    Option<sqlx::Transaction<'static, sqlx::Postgres>>,
+);
+
+/// Opens the streams' transactions: the first takes and exports the snapshot, the others
+/// import it side by side.
+async fn stream_transactions(
     streams: &sqlx::PgPool,
-    wanted: bool,
-) -> Result<Option<sqlx::Transaction<'static, sqlx::Postgres>>> {
-    if !wanted {
-        return Ok(None);
-    }
-    let mut t = facts_transaction(streams).await?;
-    // Walk the unique key in order: a sort of the whole outbox (what the costs pick for a
-    // table read in full) holds every row before the first is sent.
-    sqlx::query("SET LOCAL enable_sort = off")
-        .execute(&mut *t)
-        .await?;
-    Ok(Some(t))
+    deliveries_wanted: bool,
+) -> Result<StreamTransactions> {
+    let (ct, id) = facts_transaction(streams, FactsSnapshot::Export).await?;
+    let id = id.ok_or_else(|| StoreError::Invalid("no snapshot exported".into()))?;
+    let import = || async {
+        Ok::<_, StoreError>(
+            facts_transaction(streams, FactsSnapshot::Import(&id))
+                .await?
+                .0,
+        )
+    };
+    let deliveries = async {
+        if !deliveries_wanted {
+            return Ok(None);
+        }
+        let mut t = import().await?;
+        // Walk the unique key in order: a sort of the whole outbox (what the costs pick for a
+        // table read in full) holds every row before the first is sent.
+        sqlx::query("SET LOCAL enable_sort = off")
+            .execute(&mut *t)
+            .await?;
+        Ok(Some(t))
+    };
+    let (ot, et, dt) = tokio::try_join!(import(), import(), deliveries)?;
+    Ok((ct, ot, et, dt))
 }
 
 #[async_trait]
@@ -150,8 +175,9 @@ impl Facts for PgStore {
             // Three (four) statements on connections of the streams pool: server processes
             // scan side by side while the merge consumes their rows in customer-id order.
             // The reads before the streams go side by side: each is a round trip or a few
-            // (a transaction's BEGIN and SET LOCALs), none needs another's result, and the
-            // merge can start only when all are done.
+            // (a transaction's BEGIN and SET LOCALs), only the streams' transactions wait for
+            // the one that exports their snapshot, and the merge can start only when all are
+            // done.
             let touched = async {
                 match &scope {
                     Scope::TouchedSince(since) => Ok(Some(
@@ -176,16 +202,13 @@ impl Facts for PgStore {
             // its own (docs/performance.md).
             let deliveries_wanted = w.deliveries || matches!(scope, Scope::TouchedSince(_));
             let up_front = async {
-                let (touched, suppressed, recent_complaints, ct, ot, et, dt) = tokio::try_join!(
+                let (touched, suppressed, recent_complaints, transactions) = tokio::try_join!(
                     touched,
                     suppressed(&pool, &scope),
                     complaints,
-                    facts_transaction(&streams),
-                    facts_transaction(&streams),
-                    facts_transaction(&streams),
-                    deliveries_transaction(&streams, deliveries_wanted),
+                    stream_transactions(&streams, deliveries_wanted),
                 )?;
-                Ok::<_, StoreError>((touched, suppressed, recent_complaints, (ct, ot, et, dt)))
+                Ok::<_, StoreError>((touched, suppressed, recent_complaints, transactions))
             };
             let (touched, suppressed, recent_complaints, (mut ct, mut ot, mut et, mut dt)) =
                 match up_front.await {
@@ -225,6 +248,7 @@ impl Facts for PgStore {
                     .boxed()
             });
             let streams = FactsStreams {
+                order: IdOrder::Database,
                 customers,
                 orders,
                 events,

@@ -4,7 +4,7 @@
 use crate::store::columns::Columns;
 use crate::store::facts_merge::{CustomerDelivery, EventFacts, OrderFacts};
 use crate::store::rows::delivery_ref;
-use crate::store::{Result, Scope};
+use crate::store::{Result, Scope, StoreError};
 use sqlx::Postgres;
 use sqlx::postgres::{PgArguments, PgRow};
 
@@ -62,15 +62,55 @@ pub(super) fn customer_delivery(r: &PgRow) -> Result<CustomerDelivery> {
 /// compiled each statement for longer than the statement ran), no parallel workers (three
 /// streams already share two cores, and with workers the customers were sorted instead of
 /// read in primary-key order). `SET LOCAL` ends with the transaction, not the connection.
+///
+/// Every stream reads one snapshot: the first transaction exports its own
+/// ([`FactsSnapshot::Export`]) and the others import it. Each stream is a statement of its
+/// own, and under READ COMMITTED each took its snapshot when it started: a customer deleted
+/// (or created with an order) between two starts had facts in one stream and no row in
+/// another, and the merge failed the cycle.
 pub(super) async fn facts_transaction(
     pool: &sqlx::PgPool,
-) -> Result<sqlx::Transaction<'static, Postgres>> {
-    let mut tx = pool.begin().await?;
+    snapshot: FactsSnapshot<'_>,
+) -> Result<(sqlx::Transaction<'static, Postgres>, Option<String>)> {
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    let exported = match snapshot {
+        FactsSnapshot::Export => Some(
+            sqlx::query_scalar::<_, String>("SELECT pg_export_snapshot()")
+                .fetch_one(&mut *tx)
+                .await?,
+        ),
+        FactsSnapshot::Import(id) => {
+            // SET TRANSACTION takes no bind parameters; the id is PostgreSQL's own
+            // (hexadecimal digits and dashes), checked before it is spliced in.
+            if !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                return Err(StoreError::Invalid(format!(
+                    "unexpected snapshot id {id:?}"
+                )));
+            }
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SET TRANSACTION SNAPSHOT '{id}'"
+            )))
+            .execute(&mut *tx)
+            .await?;
+            None
+        }
+    };
     sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
     sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
         .execute(&mut *tx)
         .await?;
-    Ok(tx)
+    Ok((tx, exported))
+}
+
+/// Which side of the shared snapshot a facts stream's transaction is on.
+#[derive(Clone, Copy)]
+pub(super) enum FactsSnapshot<'a> {
+    /// Take the snapshot and export it for the other streams.
+    Export,
+    /// Read the snapshot exported under this id.
+    Import(&'a str),
 }
 
 /// A facts statement for a touched scope given as its customers' ids, sorted (`p` names the

@@ -9,7 +9,7 @@ use crate::domain::ConditionExtras;
 use crate::store::facts::OrderSummaries;
 use crate::store::facts_fold::{MarginSum, OrderWindows};
 use crate::store::facts_merge::{
-    CustomerDelivery, FactsStreams, RecentComplaints, merge_in_chunks, suppressions,
+    CustomerDelivery, FactsStreams, IdOrder, RecentComplaints, merge_in_chunks, suppressions,
 };
 use crate::store::facts_parts::add_recent_complaint;
 use crate::store::facts_sql::{DELIVERIES_BY_CUSTOMER_SQL, facts_sql, suppressions_sql};
@@ -155,6 +155,7 @@ impl Facts for SqliteStore {
                 ))
             });
             let streams = FactsStreams {
+                order: IdOrder::Bytes,
                 customers: unbatch(customers),
                 orders: unbatch(orders),
                 events: unbatch(events),
