@@ -218,6 +218,18 @@ async fn run_backend(
             "imported by an earlier run (aged: earlier cycles ran on it)"
         }
     );
+    if url.starts_with("postgres") {
+        // The server's buffer cache decides whether an incremental cycle's random reads hit
+        // shared memory or copy pages from the OS cache (docs/performance.md).
+        let pool = sqlx::PgPool::connect(url).await?;
+        let (buffers, version): (String, String) = sqlx::query_as(
+            "SELECT current_setting('shared_buffers'), current_setting('server_version')",
+        )
+        .fetch_one(&pool)
+        .await?;
+        pool.close().await;
+        println!("[{name}] server: PostgreSQL {version}, shared_buffers = {buffers}");
+    }
     reset_peak_rss();
     for (label, scope) in [
         ("full cycle", Scope::All),

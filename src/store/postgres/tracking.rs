@@ -5,7 +5,7 @@
 use super::PgStore;
 use crate::store::columns::Columns;
 use crate::store::rows::tracked_delivery;
-use crate::store::tracking::{by_id, by_message_id};
+use crate::store::tracking::by_id;
 use crate::store::{Result, TrackedDelivery, Tracking};
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
@@ -34,17 +34,6 @@ impl Tracking for PgStore {
             .fetch_all(&self.pool)
             .await?;
         Ok(by_id(tracked(&rows)?))
-    }
-
-    async fn deliveries_by_message_id(
-        &self,
-        message_ids: &[String],
-    ) -> Result<HashMap<String, TrackedDelivery>> {
-        let rows = sqlx::query(concat!(select_delivery!(), "d.message_id = ANY($1)"))
-            .bind(message_ids)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(by_message_id(tracked(&rows)?))
     }
 
     async fn owners_by_provider_message(

@@ -5,7 +5,7 @@
 use super::{BATCH, SqliteStore, push_list};
 use crate::store::columns::{Columns, located};
 use crate::store::rows::tracked_delivery;
-use crate::store::tracking::{by_id, by_message_id};
+use crate::store::tracking::by_id;
 use crate::store::{Result, TrackedDelivery, Tracking, batches};
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
@@ -43,14 +43,6 @@ impl Tracking for SqliteStore {
     ) -> Result<HashMap<uuid::Uuid, TrackedDelivery>> {
         let ids: Vec<String> = ids.iter().map(uuid::Uuid::to_string).collect();
         Ok(by_id(self.deliveries_where("d.id", &ids).await?))
-    }
-
-    async fn deliveries_by_message_id(
-        &self,
-        message_ids: &[String],
-    ) -> Result<HashMap<String, TrackedDelivery>> {
-        let found = self.deliveries_where("d.message_id", message_ids).await?;
-        Ok(by_message_id(found))
     }
 
     async fn owners_by_provider_message(
