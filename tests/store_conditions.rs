@@ -968,10 +968,11 @@ async fn a_customer_deleted_while_the_facts_streams_start_does_not_fail_the_read
         .await
         .unwrap();
     let mut rx = store.facts_chunks(Scope::All, windows(), 100);
-    // The customers statement waits for the lock once the other streams have their rows.
+    // The customers statement waits for the lock once the other streams have their rows
+    // (this test's database only: other tests share the server).
     let waiting = "SELECT COUNT(*) FROM pg_stat_activity \
                    WHERE wait_event_type = 'Lock' AND query LIKE '%customer_levels%' \
-                   AND pid <> pg_backend_pid()";
+                   AND datname = current_database() AND pid <> pg_backend_pid()";
     let mut tries = 0;
     while sqlx::query_scalar::<_, i64>(waiting)
         .fetch_one(&pool)
