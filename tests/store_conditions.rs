@@ -981,8 +981,9 @@ async fn a_customer_deleted_while_the_facts_streams_start_does_not_fail_the_read
         == 0
     {
         tries += 1;
+        // 30 s: the other streams open their connections and read first, on a busy machine.
         assert!(
-            tries < 500,
+            tries < 3_000,
             "the customers statement never waited for the lock"
         );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

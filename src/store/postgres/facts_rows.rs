@@ -61,13 +61,15 @@ pub(super) fn customer_delivery(r: &PgRow) -> Result<CustomerDelivery> {
 /// A transaction for one of the facts streams, with the settings its plan needs: no JIT (it
 /// compiled each statement for longer than the statement ran), no parallel workers (three
 /// streams already share two cores, and with workers the customers were sorted instead of
-/// read in primary-key order). `SET LOCAL` ends with the transaction, not the connection.
+/// read in primary-key order). The settings are local: they end with the transaction, not
+/// the connection.
 ///
 /// Every stream reads one snapshot: the first transaction exports its own
 /// ([`FactsSnapshot::Export`]) and the others import it. Each stream is a statement of its
 /// own, and under READ COMMITTED each took its snapshot when it started: a customer deleted
 /// (or created with an order) between two starts had facts in one stream and no row in
-/// another, and the merge failed the cycle.
+/// another, and the merge failed the cycle. The imports wait for the export, so each side
+/// takes two round trips: the BEGIN, then one message with the rest.
 pub(super) async fn facts_transaction(
     pool: &sqlx::PgPool,
     snapshot: FactsSnapshot<'_>,
@@ -76,31 +78,34 @@ pub(super) async fn facts_transaction(
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await?;
     let exported = match snapshot {
-        FactsSnapshot::Export => Some(
-            sqlx::query_scalar::<_, String>("SELECT pg_export_snapshot()")
-                .fetch_one(&mut *tx)
-                .await?,
-        ),
+        FactsSnapshot::Export => {
+            // Columns, not a subquery: an unused subquery column might never be computed.
+            let (id, _, _): (String, String, String) = sqlx::query_as(
+                "SELECT pg_export_snapshot(), set_config('jit', 'off', true), \
+                 set_config('max_parallel_workers_per_gather', '0', true)",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            Some(id)
+        }
         FactsSnapshot::Import(id) => {
             // SET TRANSACTION takes no bind parameters; the id is PostgreSQL's own
-            // (hexadecimal digits and dashes), checked before it is spliced in.
+            // (hexadecimal digits and dashes), checked before it is spliced in. A simple
+            // query, not a prepared statement: each id is new.
             if !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
                 return Err(StoreError::Invalid(format!(
                     "unexpected snapshot id {id:?}"
                 )));
             }
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SET TRANSACTION SNAPSHOT '{id}'"
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "SET TRANSACTION SNAPSHOT '{id}'; SET LOCAL jit = off; \
+                 SET LOCAL max_parallel_workers_per_gather = 0"
             )))
             .execute(&mut *tx)
             .await?;
             None
         }
     };
-    sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
-    sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
-        .execute(&mut *tx)
-        .await?;
     Ok((tx, exported))
 }
 
