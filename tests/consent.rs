@@ -345,6 +345,15 @@ fn config() -> rapport::config::Config {
 }
 
 /// One full cycle with the shipped campaigns at `at`.
+/// Noon (UTC) tomorrow: hours after the signup, and outside the default quiet hours
+/// (21:00–08:00 in the customer's timezone, UTC here), so what a cycle then plans is due at
+/// once whenever the test runs. `now + 2 h` fell in quiet hours for runs after 19:00 UTC:
+/// the confirmation was deferred to 08:00 and `min_gap` then held the welcome back.
+fn daytime_later() -> chrono::DateTime<chrono::Utc> {
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::TimeDelta::days(1);
+    tomorrow.and_hms_opt(12, 0, 0).unwrap().and_utc()
+}
+
 async fn cycle_at(store: &dyn Store, at: chrono::DateTime<chrono::Utc>) {
     let cfg = config();
     let campaigns = rapport::cli::load_campaigns(&cfg)
@@ -433,8 +442,8 @@ async fn no_marketing_before_the_confirmation_click() {
         assert_eq!(entries[0].ip.as_deref(), Some("198.51.100.4"));
         assert_eq!(entries[0].wording_version.as_deref(), Some("2026-12"));
 
-        // Two hours later the welcome would be due: only the confirmation is queued.
-        let later = chrono::Utc::now() + chrono::TimeDelta::hours(2);
+        // Later the welcome would be due: only the confirmation is queued.
+        let later = daytime_later();
         cycle_at(&**app.store(), later).await;
         let queued = deliveries(&app.db, &id).await;
         let campaigns: Vec<&str> = queued.iter().map(|(c, _)| c.as_str()).collect();
@@ -720,7 +729,7 @@ async fn an_erased_address_signing_up_again_gets_only_the_confirmation_and_its_c
         assert!(reason.is_some_and(|r| r.starts_with("erased")), "{backend}");
 
         // Only the confirmation is planned, and it is sent despite the suppression.
-        let later = chrono::Utc::now() + chrono::TimeDelta::hours(2);
+        let later = daytime_later();
         cycle_at(&**app.store(), later).await;
         let queued = deliveries(&app.db, "p2").await;
         let campaigns: Vec<&str> = queued.iter().map(|(c, _)| c.as_str()).collect();
