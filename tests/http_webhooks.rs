@@ -131,6 +131,16 @@ async fn a_provider_event_is_tied_to_our_delivery_by_its_message_id() {
         app.customer("c9", "someone-else@example.com", "en").await;
         // Sent as `<{id}@shop.example>`; Mailgun names it without the angle brackets.
         let d = app.delivery("c9", &[], an_hour_ago()).await;
+        // Found by the id its Message-ID carries, then the whole Message-ID compared: the
+        // same id under another domain is not ours.
+        let ours = format!("<{d}@shop.example>");
+        let other = format!("<{d}@other.example>");
+        let found = app
+            .store()
+            .deliveries_by_message_id(&[ours.clone(), other.clone()])
+            .await
+            .unwrap();
+        assert_eq!(found.keys().collect::<Vec<_>>(), [&ours]);
         let mut event = mailgun_fixture("mailgun.anymail.test_failed_permanent_event");
         event["message"]["headers"]["message-id"] = format!("{d}@shop.example").into();
         let (status, _, _) = app

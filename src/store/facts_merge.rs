@@ -112,28 +112,10 @@ where
         row.suppression = suppressions.get(&row.email).cloned();
         if order == IdOrder::Bytes {
             let id = row.customer_id.as_str();
-            while next_order
-                .as_ref()
-                .is_some_and(|o| o.customer_id.as_str() < id)
-            {
-                next_order = orders.try_next().await?;
-                skipped += 1;
-            }
-            while next_event
-                .as_ref()
-                .is_some_and(|e| e.customer_id.as_str() < id)
-            {
-                next_event = events.try_next().await?;
-                skipped += 1;
-            }
+            skipped += skip_before(&mut next_order, &mut orders, id, |o| &o.customer_id).await?;
+            skipped += skip_before(&mut next_event, &mut events, id, |e| &e.customer_id).await?;
             if let Some(d) = deliveries.as_mut() {
-                while next_delivery
-                    .as_ref()
-                    .is_some_and(|n| n.customer_id.as_str() < id)
-                {
-                    next_delivery = d.try_next().await?;
-                    skipped += 1;
-                }
+                skipped += skip_before(&mut next_delivery, d, id, |n| &n.customer_id).await?;
             }
         }
         if let Some(o) = next_order.take_if(|o| o.customer_id == row.customer_id) {
@@ -194,6 +176,27 @@ where
         let _ = tx.send(Ok(buf)).await;
     }
     Ok(())
+}
+
+/// Byte order: moves `head` past the rows of customers sorting before `id` (deleted before
+/// the customers stream started, so it never brings them), reading on from `rest`; how many
+/// rows it dropped.
+async fn skip_before<T, S, Er>(
+    head: &mut Option<T>,
+    rest: &mut S,
+    id: &str,
+    customer: fn(&T) -> &String,
+) -> Result<u64, StoreError>
+where
+    S: Stream<Item = Result<T, Er>> + Unpin,
+    StoreError: From<Er>,
+{
+    let mut n = 0;
+    while head.as_ref().is_some_and(|h| customer(h).as_str() < id) {
+        *head = rest.try_next().await?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 #[cfg(test)]

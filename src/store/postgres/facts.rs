@@ -2,8 +2,8 @@
 //! margins — and the watermark.
 
 use super::facts_rows::{
-    FactsSnapshot, bind_ids_or_scope, bind_scope, customer_delivery, event_facts,
-    facts_transaction, ids_sql, order_facts,
+    bind_ids_or_scope, bind_scope, customer_delivery, event_facts, exporting_facts_transaction,
+    ids_sql, importing_facts_transaction, order_facts,
 };
 use super::{BATCH, PgStore};
 use crate::conditions::Needs;
@@ -70,15 +70,8 @@ async fn stream_transactions(
     streams: &sqlx::PgPool,
     deliveries_wanted: bool,
 ) -> Result<StreamTransactions> {
-    let (ct, id) = facts_transaction(streams, FactsSnapshot::Export).await?;
-    let id = id.ok_or_else(|| StoreError::Invalid("no snapshot exported".into()))?;
-    let import = || async {
-        Ok::<_, StoreError>(
-            facts_transaction(streams, FactsSnapshot::Import(&id))
-                .await?
-                .0,
-        )
-    };
+    let (ct, id) = exporting_facts_transaction(streams).await?;
+    let import = || importing_facts_transaction(streams, &id);
     let deliveries = async {
         if !deliveries_wanted {
             return Ok(None);

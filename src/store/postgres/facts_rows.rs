@@ -64,58 +64,56 @@ pub(super) fn customer_delivery(r: &PgRow) -> Result<CustomerDelivery> {
 /// read in primary-key order). The settings are local: they end with the transaction, not
 /// the connection.
 ///
-/// Every stream reads one snapshot: the first transaction exports its own
-/// ([`FactsSnapshot::Export`]) and the others import it. Each stream is a statement of its
-/// own, and under READ COMMITTED each took its snapshot when it started: a customer deleted
-/// (or created with an order) between two starts had facts in one stream and no row in
-/// another, and the merge failed the cycle. The imports wait for the export, so each side
-/// takes two round trips: the BEGIN, then one message with the rest.
-pub(super) async fn facts_transaction(
+/// Every stream reads one snapshot: the first transaction exports its own and the others
+/// import it ([`importing_facts_transaction`]). Each stream is a statement of its own, and
+/// under READ COMMITTED each took its snapshot when it started: a customer deleted (or
+/// created with an order) between two starts had facts in one stream and no row in another,
+/// and the merge failed the cycle. The imports wait for the export, so each side takes two
+/// round trips: the BEGIN, then one message with the rest.
+pub(super) async fn exporting_facts_transaction(
     pool: &sqlx::PgPool,
-    snapshot: FactsSnapshot<'_>,
-) -> Result<(sqlx::Transaction<'static, Postgres>, Option<String>)> {
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
-    let exported = match snapshot {
-        FactsSnapshot::Export => {
-            // Columns, not a subquery: an unused subquery column might never be computed.
-            let (id, _, _): (String, String, String) = sqlx::query_as(
-                "SELECT pg_export_snapshot(), set_config('jit', 'off', true), \
-                 set_config('max_parallel_workers_per_gather', '0', true)",
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            Some(id)
-        }
-        FactsSnapshot::Import(id) => {
-            // SET TRANSACTION takes no bind parameters; the id is PostgreSQL's own
-            // (hexadecimal digits and dashes), checked before it is spliced in. A simple
-            // query, not a prepared statement: each id is new.
-            if !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-                return Err(StoreError::Invalid(format!(
-                    "unexpected snapshot id {id:?}"
-                )));
-            }
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "SET TRANSACTION SNAPSHOT '{id}'; SET LOCAL jit = off; \
-                 SET LOCAL max_parallel_workers_per_gather = 0"
-            )))
-            .execute(&mut *tx)
-            .await?;
-            None
-        }
-    };
-    Ok((tx, exported))
+) -> Result<(sqlx::Transaction<'static, Postgres>, String)> {
+    let mut tx = begin_facts_transaction(pool).await?;
+    // Columns, not a subquery: an unused subquery column might never be computed.
+    let (id, _, _): (String, String, String) = sqlx::query_as(
+        "SELECT pg_export_snapshot(), set_config('jit', 'off', true), \
+         set_config('max_parallel_workers_per_gather', '0', true)",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok((tx, id))
 }
 
-/// Which side of the shared snapshot a facts stream's transaction is on.
-#[derive(Clone, Copy)]
-pub(super) enum FactsSnapshot<'a> {
-    /// Take the snapshot and export it for the other streams.
-    Export,
-    /// Read the snapshot exported under this id.
-    Import(&'a str),
+/// A facts stream's transaction on the snapshot [`exporting_facts_transaction`] exported
+/// under `id`, with the same settings.
+pub(super) async fn importing_facts_transaction(
+    pool: &sqlx::PgPool,
+    id: &str,
+) -> Result<sqlx::Transaction<'static, Postgres>> {
+    // SET TRANSACTION takes no bind parameters; the id is PostgreSQL's own (hexadecimal
+    // digits and dashes), checked before it is spliced in. A simple query, not a prepared
+    // statement: each id is new.
+    if !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(StoreError::Invalid(format!(
+            "unexpected snapshot id {id:?}"
+        )));
+    }
+    let mut tx = begin_facts_transaction(pool).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "SET TRANSACTION SNAPSHOT '{id}'; SET LOCAL jit = off; \
+         SET LOCAL max_parallel_workers_per_gather = 0"
+    )))
+    .execute(&mut *tx)
+    .await?;
+    Ok(tx)
+}
+
+async fn begin_facts_transaction(
+    pool: &sqlx::PgPool,
+) -> Result<sqlx::Transaction<'static, Postgres>> {
+    Ok(pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?)
 }
 
 /// A facts statement for a touched scope given as its customers' ids, sorted (`p` names the
