@@ -28,7 +28,7 @@ use crate::store::{ClaimedDelivery, DeliveryResult, Store, StoreError};
 use chrono::{DateTime, Utc};
 use recorder::{Claim, Recorder};
 use send::{Clock, Way};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// Deliveries claimed per round trip. A claim's size no longer bounds what a crash re-sends
@@ -82,13 +82,29 @@ impl DispatchReport {
     }
 }
 
-/// Rows claimed together under one fencing token.
+/// Rows claimed together under one fencing token, ready to send: what is no longer worth
+/// sending already set apart, and what the templates need already read. All of it is done
+/// when the batch is claimed, which `drain` does while the previous batch is on the wire:
+/// those round trips used to leave the cores idle between two batches.
 struct Batch {
     claim: Arc<Claim>,
+    /// How many rows the claim took.
+    n: usize,
+    /// The deliveries to send.
     claimed: Vec<ClaimedDelivery>,
+    /// The rest, cancelled (an `unless` came true, a topic left); recorded with the batch.
+    cancelled: Vec<DeliveryResult>,
+    prepared: Prepared,
     /// When the rows were claimed: their lease runs from here, however long the batch
     /// waits before it is sent.
     at: std::time::Instant,
+}
+
+/// A sent batch's per-transport counts, still to be written (they are for the report only,
+/// so `drain` writes them while the next batch is sent).
+struct Tallies {
+    at: DateTime<Utc>,
+    rows: Vec<crate::store::TransportTally>,
 }
 
 pub struct Dispatcher {
@@ -208,7 +224,12 @@ impl Dispatcher {
         report: &mut DispatchReport,
     ) -> Result<usize, StoreError> {
         match self.claim_batch(now).await? {
-            Some(batch) => self.send_batch(batch, report).await,
+            Some(batch) => {
+                let n = batch.n;
+                let tallies = self.send_batch(batch, report).await;
+                self.write_tallies(Some(tallies)).await;
+                Ok(n)
+            }
             None => Ok(0),
         }
     }
@@ -247,40 +268,58 @@ impl Dispatcher {
             self.flush().await?;
             return Ok(None);
         }
+        let at = std::time::Instant::now();
+        let n = claimed.len();
+        let (claimed, cancelled) = self.unless.cancel_pointless(&*self.store, claimed).await?;
+        let prepared = if claimed.is_empty() {
+            Prepared::default()
+        } else {
+            self.composer.prepare(&*self.store, &claimed).await?
+        };
         Ok(Some(Batch {
             claim,
+            n,
             claimed,
-            at: std::time::Instant::now(),
+            cancelled,
+            prepared,
+            at,
         }))
     }
 
-    /// Sends a claimed batch; returns how many rows it held.
-    async fn send_batch(
-        &self,
-        batch: Batch,
-        report: &mut DispatchReport,
-    ) -> Result<usize, StoreError> {
+    /// Sends a claimed batch; returns its per-transport counts, still to be written.
+    ///
+    /// The workers of a lane take the batch's emails one at a time from a shared cursor, so
+    /// they finish within one email of each other: split in fixed shares, the batch waited
+    /// for its slowest worker while the other connections, and cores, had nothing to do.
+    async fn send_batch(&self, batch: Batch, report: &mut DispatchReport) -> Tallies {
         let recorder = self.recorder().clone();
-        let Batch { claim, claimed, at } = batch;
+        let Batch {
+            claim,
+            claimed,
+            cancelled,
+            prepared,
+            at,
+            ..
+        } = batch;
         let now = claim.now;
-        let n = claimed.len();
-        let (claimed, cancelled) = self.unless.cancel_pointless(&*self.store, claimed).await?;
         for result in cancelled {
             report.add(&result);
             recorder.record(&claim, result).await;
         }
-        if claimed.is_empty() {
-            return Ok(n);
-        }
-        let prepared = self.composer.prepare(&*self.store, &claimed).await?;
-        let by_lane = self.assign(claimed);
-        // Stop sending well before the lease ends: past it another replica may claim the same
-        // rows, and both would send them. What is left is released for the next claim.
-        let deadline = at + self.lease.to_std().unwrap_or_default().mul_f64(0.8);
         let clock = match self.replay_clock {
             Some(at) => Clock::Fixed(at),
             None => Clock::Wall { not_before: now },
         };
+        if claimed.is_empty() {
+            return Tallies {
+                at: clock.now(),
+                rows: Vec::new(),
+            };
+        }
+        let by_lane = self.assign(claimed);
+        // Stop sending well before the lease ends: past it another replica may claim the same
+        // rows, and both would send them. What is left is released for the next claim.
+        let deadline = at + self.lease.to_std().unwrap_or_default().mul_f64(0.8);
         let mut tasks = Vec::new();
         for (lane, part) in self.lanes.iter().zip(by_lane) {
             if part.is_empty() {
@@ -292,35 +331,37 @@ impl Dispatcher {
                 name: lane.name.clone(),
                 domains: self.domains.clone(),
             };
-            // Split the lane's share across its workers; each keeps its own connection.
             let workers = lane.senders.len().min(part.len());
-            let mut parts: Vec<Vec<ClaimedDelivery>> = (0..workers).map(|_| Vec::new()).collect();
-            for (i, d) in part.into_iter().enumerate() {
-                parts[i % workers].push(d);
-            }
-            for (part, sender) in parts.into_iter().zip(lane.senders.iter().cloned()) {
+            let queue = Arc::new(WorkQueue {
+                emails: part,
+                next: AtomicUsize::new(0),
+                unreachable: OnceLock::new(),
+            });
+            for sender in &lane.senders[..workers] {
+                let sender = sender.clone();
                 let composer = self.composer.clone();
                 let prepared = prepared.clone();
                 let retry = self.retry.clone();
                 let way = way.clone();
                 let recorder = recorder.clone();
                 let claim = claim.clone();
+                let queue = queue.clone();
                 tasks.push(tokio::spawn(async move {
                     let mut sender = sender.lock().await;
                     let mut report = DispatchReport::default();
                     let mut tally = tally::Tally::default();
-                    // Once the transport could not be reached, the worker's other emails go
-                    // back without trying it again (each try could take the whole timeout).
-                    let mut unreachable: Option<crate::mailer::SendOutcome> = None;
-                    for d in part {
+                    while let Some(d) = queue.take() {
                         let result = if std::time::Instant::now() > deadline {
                             DeliveryResult::Retry {
                                 id: d.id,
                                 next_attempt_at: clock.now(),
                                 error: "not sent: the batch ran out of lease time".into(),
                             }
-                        } else if let Some(outcome) = &unreachable {
-                            send::hand_back(&retry, &d, outcome, &way.name, clock)
+                        } else if let Some(outcome) = queue.unreachable.get() {
+                            // Once the transport could not be reached, the batch's other
+                            // emails for it go back without trying it again (each try could
+                            // take the whole timeout).
+                            send::hand_back(&retry, d, outcome, &way.name, clock)
                         } else {
                             let (result, lost) = send::send_one(
                                 &composer,
@@ -328,14 +369,18 @@ impl Dispatcher {
                                 &retry,
                                 &way,
                                 &mut sender,
-                                &d,
+                                d,
                                 clock,
                             )
                             .await;
                             if lost {
-                                unreachable = Some(crate::mailer::SendOutcome::unreachable(
-                                    format!("transport {} unreachable", way.name),
-                                ));
+                                let _ =
+                                    queue
+                                        .unreachable
+                                        .set(crate::mailer::SendOutcome::unreachable(format!(
+                                            "transport {} unreachable",
+                                            way.name
+                                        )));
                             }
                             result
                         };
@@ -360,14 +405,23 @@ impl Dispatcher {
                 Err(e) => tracing::error!(error = %e, "Sender worker failed."),
             }
         }
-        // Counts for the report only: a failed write costs the batch's counts, not a send.
-        let rows = tally.into_rows();
+        Tallies {
+            at: clock.now(),
+            rows: tally.into_rows(),
+        }
+    }
+
+    /// Adds a batch's per-transport counts. For the report only: a failed write costs the
+    /// batch's counts, not a send.
+    async fn write_tallies(&self, tallies: Option<Tallies>) {
+        let Some(Tallies { at, rows }) = tallies else {
+            return;
+        };
         if !rows.is_empty()
-            && let Err(e) = self.store.add_transport_tallies(clock.now(), &rows).await
+            && let Err(e) = self.store.add_transport_tallies(at, &rows).await
         {
             tracing::warn!(error = %e, "Cannot add the batch's per-transport counts.");
         }
-        Ok(n)
     }
 
     /// Whether every transport is down. Then nothing is claimed: a claim spends an attempt
@@ -427,6 +481,7 @@ impl Dispatcher {
     pub async fn drain(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
         let mut report = DispatchReport::default();
         let mut next = self.claim_batch(now).await?;
+        let mut tallies = None;
         while let Some(batch) = next {
             let ahead = self.domains.is_none()
                 && self
@@ -434,15 +489,21 @@ impl Dispatcher {
                     .iter()
                     .all(|l| !l.health.is_down() && l.rate.current().is_none());
             next = if !ahead {
-                self.send_batch(batch, &mut report).await?;
+                self.write_tallies(tallies.take()).await;
+                tallies = Some(self.send_batch(batch, &mut report).await);
                 self.claim_batch(now).await?
             } else {
-                let (sent, following) =
-                    tokio::join!(self.send_batch(batch, &mut report), self.claim_batch(now));
-                sent?;
+                // The previous batch's counts are written while this one is sent, too.
+                let (sent, following, ()) = tokio::join!(
+                    self.send_batch(batch, &mut report),
+                    self.claim_batch(now),
+                    self.write_tallies(tallies.take())
+                );
+                tallies = Some(sent);
                 following?
             };
         }
+        self.write_tallies(tallies).await;
         self.flush().await?;
         Ok(report)
     }
@@ -460,6 +521,80 @@ impl Dispatcher {
     }
 }
 
+/// A lane's share of a batch, taken one email at a time by its workers.
+struct WorkQueue {
+    emails: Vec<ClaimedDelivery>,
+    next: AtomicUsize,
+    /// Set by the first worker that could not reach the transport.
+    unreachable: OnceLock<crate::mailer::SendOutcome>,
+}
+
+impl WorkQueue {
+    fn take(&self) -> Option<&ClaimedDelivery> {
+        self.emails.get(self.next.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
 fn hostname() -> String {
     std::env::var("HOSTNAME").unwrap_or_else(|_| "rapport".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Level;
+
+    fn delivery(n: u32) -> ClaimedDelivery {
+        ClaimedDelivery {
+            id: uuid::Uuid::now_v7(),
+            customer_id: format!("c{n}"),
+            email: format!("c{n}@example.com"),
+            name: String::new(),
+            locale: "en".into(),
+            timezone: "UTC".into(),
+            attributes: serde_json::Value::Null,
+            subscribed: true,
+            left_topics: Vec::new(),
+            suppression: None,
+            campaign: "welcome".into(),
+            occurrence: "signup".into(),
+            current: Level::Basic,
+            target: Level::Reactive,
+            attempts: 1,
+            message_id: String::new(),
+            unless_since: None,
+            variant: None,
+            send_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn workers_sharing_a_batch_take_every_email_exactly_once() {
+        let queue = Arc::new(WorkQueue {
+            emails: (0..1000).map(delivery).collect(),
+            next: AtomicUsize::new(0),
+            unreachable: OnceLock::new(),
+        });
+        let takers: Vec<_> = (0..8)
+            .map(|_| {
+                let queue = queue.clone();
+                std::thread::spawn(move || {
+                    let mut taken = Vec::new();
+                    while let Some(d) = queue.take() {
+                        taken.push(d.customer_id.clone());
+                    }
+                    taken
+                })
+            })
+            .collect();
+        let mut all: Vec<String> = takers
+            .into_iter()
+            .flat_map(|t| t.join().expect("taker"))
+            .collect();
+        all.sort();
+        let mut expected: Vec<String> = (0..1000).map(|n| format!("c{n}")).collect();
+        expected.sort();
+        assert_eq!(all, expected);
+        assert!(queue.take().is_none(), "an emptied queue stays empty");
+    }
 }

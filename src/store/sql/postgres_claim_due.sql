@@ -3,7 +3,7 @@
 -- limited scans, not one `… OR …` ordered scan: with OR, PostgreSQL bitmap-scans and sorts
 -- every due row on each claim, which makes draining a queue quadratic in its length.
 -- Expired leases first (few: the batches of dead workers), then due rows in time order
--- straight off `deliveries_due`.
+-- straight off `deliveries_pending` (the partial index of queued and sending rows).
 WITH expired AS (SELECT id FROM deliveries
     WHERE status = 'sending' AND lease_until < $1
     LIMIT $2 FOR UPDATE SKIP LOCKED),
