@@ -130,6 +130,40 @@ async fn the_smtp_timeout_bounds_the_wait_for_a_relay_that_never_greets() {
     }
 }
 
+/// The workers of a lane share its emails: the first attempt that finds the relay silent
+/// marks the lane, and every email taken after it goes back untried. Tried one by one, 24
+/// emails on 3 connections would wait 8 timeouts.
+#[tokio::test]
+async fn a_silent_relay_costs_a_batch_one_timeout_not_one_per_email() {
+    for db in support::all_backends().await {
+        let (port, held) = silent().await;
+        let cfg = config_with(
+            &db.url,
+            &format!("smtp://127.0.0.1:{port}"),
+            3,
+            "",
+            &[("RAPPORT__SMTP__TIMEOUT", "1s")],
+        );
+        queue_as(&*db.store, &addresses("s", 24), marketing("s"), Utc::now()).await;
+        let d = dispatcher(&cfg, db.store.clone());
+        let started = Instant::now();
+        let mut report = DispatchReport::default();
+        let claimed = d.run_batch(Utc::now(), &mut report).await.expect("batch");
+        d.flush().await.expect("record");
+        let took = started.elapsed();
+        d.close().await;
+        held.abort();
+        assert_eq!(claimed, 24, "{}", db.backend);
+        assert!(took < Duration::from_secs(4), "{}: {took:?}", db.backend);
+        assert_eq!(report.sent, 0, "{report:?}");
+        let rows = outbox(&db).await;
+        assert_eq!(rows.len(), 24, "{}", db.backend);
+        for row in rows.values() {
+            assert_eq!(row.status, "queued", "{row:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_reload_keeps_a_transport_that_is_down_down_and_its_emails_away_from_it() {
     for db in support::all_backends().await {
