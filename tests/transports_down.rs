@@ -95,38 +95,58 @@ async fn while_every_transport_is_down_emails_wait_without_spending_attempts_and
     }
 }
 
+/// One batch of `emails` queued emails sent through `connections` workers to a relay that
+/// accepts connections and never greets (SMTP timeout 1 s): how many were claimed, how long
+/// the batch took, and what it reported. Every email must be back in the queue.
+async fn batch_to_a_silent_relay(
+    db: &support::TestDb,
+    emails: usize,
+    connections: usize,
+) -> (usize, Duration, DispatchReport) {
+    let (port, held) = silent().await;
+    let cfg = config_with(
+        &db.url,
+        &format!("smtp://127.0.0.1:{port}"),
+        connections,
+        "",
+        &[("RAPPORT__SMTP__TIMEOUT", "1s")],
+    );
+    queue_as(
+        &*db.store,
+        &addresses("t", emails),
+        marketing("t"),
+        Utc::now(),
+    )
+    .await;
+    let d = dispatcher(&cfg, db.store.clone());
+    let started = Instant::now();
+    let mut report = DispatchReport::default();
+    let claimed = d.run_batch(Utc::now(), &mut report).await.expect("batch");
+    d.flush().await.expect("record");
+    let took = started.elapsed();
+    d.close().await;
+    held.abort();
+    let rows = outbox(db).await;
+    assert_eq!(rows.len(), emails, "{}", db.backend);
+    for row in rows.values() {
+        assert_eq!(row.status, "queued", "{row:?}");
+        assert!(
+            row.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("unreachable")),
+            "{row:?}"
+        );
+    }
+    (claimed, took, report)
+}
+
 #[tokio::test]
 async fn the_smtp_timeout_bounds_the_wait_for_a_relay_that_never_greets() {
     for db in support::all_backends().await {
-        let (port, held) = silent().await;
-        let cfg = config_with(
-            &db.url,
-            &format!("smtp://127.0.0.1:{port}"),
-            1,
-            "",
-            &[("RAPPORT__SMTP__TIMEOUT", "1s")],
-        );
-        queue_as(&*db.store, &addresses("t", 1), marketing("t"), Utc::now()).await;
-        let d = dispatcher(&cfg, db.store.clone());
-        let started = Instant::now();
-        let mut report = DispatchReport::default();
-        d.run_batch(Utc::now(), &mut report).await.expect("batch");
-        d.flush().await.expect("record");
-        let took = started.elapsed();
-        d.close().await;
-        held.abort();
+        let (_, took, report) = batch_to_a_silent_relay(&db, 1, 1).await;
         // Without it the SMTP client waits 60 s for the greeting.
         assert!(took < Duration::from_secs(5), "{}: {took:?}", db.backend);
         assert_eq!(report.sent, 0, "{report:?}");
-        for row in outbox(&db).await.values() {
-            assert_eq!(row.status, "queued", "{row:?}");
-            assert!(
-                row.last_error
-                    .as_deref()
-                    .is_some_and(|e| e.contains("unreachable")),
-                "{row:?}"
-            );
-        }
     }
 }
 
@@ -136,31 +156,10 @@ async fn the_smtp_timeout_bounds_the_wait_for_a_relay_that_never_greets() {
 #[tokio::test]
 async fn a_silent_relay_costs_a_batch_one_timeout_not_one_per_email() {
     for db in support::all_backends().await {
-        let (port, held) = silent().await;
-        let cfg = config_with(
-            &db.url,
-            &format!("smtp://127.0.0.1:{port}"),
-            3,
-            "",
-            &[("RAPPORT__SMTP__TIMEOUT", "1s")],
-        );
-        queue_as(&*db.store, &addresses("s", 24), marketing("s"), Utc::now()).await;
-        let d = dispatcher(&cfg, db.store.clone());
-        let started = Instant::now();
-        let mut report = DispatchReport::default();
-        let claimed = d.run_batch(Utc::now(), &mut report).await.expect("batch");
-        d.flush().await.expect("record");
-        let took = started.elapsed();
-        d.close().await;
-        held.abort();
+        let (claimed, took, report) = batch_to_a_silent_relay(&db, 24, 3).await;
         assert_eq!(claimed, 24, "{}", db.backend);
         assert!(took < Duration::from_secs(4), "{}: {took:?}", db.backend);
         assert_eq!(report.sent, 0, "{report:?}");
-        let rows = outbox(&db).await;
-        assert_eq!(rows.len(), 24, "{}", db.backend);
-        for row in rows.values() {
-            assert_eq!(row.status, "queued", "{row:?}");
-        }
     }
 }
 
